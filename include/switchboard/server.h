@@ -1,0 +1,126 @@
+// The embeddable WebSocket server: N worker threads, each with its own epoll
+// loop and SO_REUSEPORT listener; handlers run on the worker that owns the
+// connection. See examples/echo_server.cpp for a complete program.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchboard/connection.h"
+#include "switchboard/frame.h"
+
+namespace switchboard {
+
+struct HttpHeader {
+  std::string_view name;
+  std::string_view value;
+};
+
+// The client's HTTP request: the opening handshake of a WebSocket, or a
+// plain request to a route. Views are valid only during the callback.
+struct HttpRequest {
+  std::string_view method;
+  std::string_view target;  // path and query, as sent
+  std::string_view path;    // without the query
+  std::span<const HttpHeader> headers;
+  std::string_view peer_address;
+
+  // First header with that name (case-insensitive); empty when absent.
+  std::string_view header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+// What on_upgrade decides about a handshake that passed the RFC 6455 checks.
+struct UpgradeDecision {
+  int reject_status = 0;  // 0 accepts; an HTTP status (401, 403, ...) refuses
+  std::string reject_body;
+  std::string subprotocol;  // sent as Sec-WebSocket-Protocol when not empty
+};
+
+class WebSocketHandler {
+ public:
+  virtual ~WebSocketHandler() = default;
+
+  // Before the 101 answer, after the protocol checks and the origin
+  // allow-list. `offered` are the client's Sec-WebSocket-Protocol values in
+  // its order. Default: accept, choosing no subprotocol.
+  virtual UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered);
+
+  virtual void on_open(Connection& connection, const HttpRequest& request);
+  // A whole message (text already validated as UTF-8). The view is valid
+  // until this returns.
+  virtual void on_message(Connection& connection, std::string_view payload, Opcode opcode) = 0;
+  // Once per opened connection: code is the peer's close code, ours, or
+  // kAbnormal (1006) when TCP went away without a close handshake.
+  virtual void on_close(Connection& connection, CloseCode code, std::string_view reason);
+  // The outgoing buffer emptied after a send returned kBuffered.
+  virtual void on_drain(Connection& connection);
+};
+
+enum class HandleSignals : std::uint8_t { kNo, kYes };
+
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;  // 0: the kernel picks one; see Server::port()
+  unsigned workers = 0;       // 0: one per core
+  std::uint64_t max_message_size = 1u << 20;         // larger: close 1009
+  std::size_t max_buffered_bytes = 4u << 20;         // per connection; reading pauses and send() drops past it
+  std::uint64_t handshake_timeout_ms = 10'000;        // TCP accept to complete upgrade request
+  std::uint64_t ping_interval_ms = 25'000;            // 0 disables server pings
+  unsigned missed_pongs_allowed = 2;                  // then the peer is dead: TCP is dropped
+  std::uint64_t close_timeout_ms = 5'000;             // our close frame to the peer's answer
+  std::uint64_t drain_timeout_ms = 10'000;            // stop(): then the rest is dropped
+  std::size_t max_head_size = 8 * 1024;               // HTTP request head; larger: 431
+  std::size_t max_headers = 100;                      // more: 431
+  std::vector<std::string> allowed_origins;           // empty: any Origin (or none)
+  HandleSignals handle_signals = HandleSignals::kYes;  // SIGTERM/SIGINT drain in wait()
+};
+
+using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+class Server {
+ public:
+  Server(ServerConfig config, WebSocketHandler& handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Plain HTTP routes on the WebSocket port (exact path match). Unknown
+  // paths get 404, a known path with another method 405. Call before start().
+  void route(std::string method, std::string path, RouteHandler handler);
+
+  // Binds every worker's listener (throws std::runtime_error on failure) and
+  // starts the worker threads.
+  void start();
+  // The bound port (useful with port 0), valid after start().
+  std::uint16_t port() const;
+  // Blocks until the server has stopped. With HandleSignals::kYes, SIGTERM
+  // or SIGINT starts the drain.
+  void wait();
+  void run() {
+    start();
+    wait();
+  }
+  // Any thread: stop accepting, close every connection with 1001, finish
+  // when all are closed or after drain_timeout_ms.
+  void stop();
+
+  // Connections open or opening, across all workers (approximate while busy).
+  std::size_t connection_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchboard

@@ -1,0 +1,202 @@
+#include "loop/tcp_socket.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+#include <cstring>
+
+namespace switchboard::loop {
+namespace {
+
+constexpr int kMaxIov = 64;
+
+bool is_transient(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
+
+// sendmsg rather than writev: MSG_NOSIGNAL turns a write to a closed peer
+// into EPIPE instead of a process-killing SIGPIPE.
+ssize_t send_iov(int fd, const iovec* iov, int count) {
+  msghdr message{};
+  message.msg_iov = const_cast<iovec*>(iov);
+  message.msg_iovlen = static_cast<std::size_t>(count);
+  return ::sendmsg(fd, &message, MSG_NOSIGNAL);
+}
+
+}  // namespace
+
+void TcpSocket::open(EventLoop& loop, int fd, IoHandler& handler) {
+  loop_ = &loop;
+  handler_ = &handler;
+  fd_ = fd;
+  loop.add(fd, handler, Interest::kRead);
+}
+
+ReadResult TcpSocket::read(char* buffer, std::size_t capacity) {
+  ssize_t n = ::recv(fd_, buffer, capacity, 0);
+  if (n > 0) return {ReadStatus::kData, static_cast<std::size_t>(n)};
+  if (n == 0) return {ReadStatus::kEof, 0};
+  if (is_transient(errno)) return {ReadStatus::kWouldBlock, 0};
+  return {ReadStatus::kFailed, 0};
+}
+
+WriteStatus TcpSocket::write(std::initializer_list<std::string_view> pieces) {
+  // Callers pass a frame header and a payload or two: far below kMaxIov.
+  assert(pieces.size() < kMaxIov);
+  if (fd_ < 0) return WriteStatus::kFailed;
+  std::size_t total = 0;
+  for (auto piece : pieces) total += piece.size();
+  if (!queue_.empty()) {
+    // Order: nothing may overtake bytes already waiting.
+    for (auto piece : pieces) queue_.append(piece);
+    return WriteStatus::kBuffered;
+  }
+  if (cork_ != nullptr) {
+    if (cork_->used + total <= CorkBuffer::kCapacity) {
+      for (auto piece : pieces) {
+        std::memcpy(cork_->data() + cork_->used, piece.data(), piece.size());
+        cork_->used += piece.size();
+      }
+      return WriteStatus::kSent;
+    }
+    // Too big for the cork: send what it holds first, then these bytes.
+    iovec iov[kMaxIov];
+    int count = 0;
+    iov[count++] = {cork_->data(), cork_->used};
+    for (auto piece : pieces) {
+      if (count == kMaxIov) break;
+      iov[count++] = {const_cast<char*>(piece.data()), piece.size()};
+    }
+    std::size_t corked = cork_->used;
+    cork_->used = 0;
+    return send_or_queue(iov, count, corked + total);
+  }
+  iovec iov[kMaxIov];
+  int count = 0;
+  for (auto piece : pieces) {
+    if (count == kMaxIov) break;
+    iov[count++] = {const_cast<char*>(piece.data()), piece.size()};
+  }
+  return send_or_queue(iov, count, total);
+}
+
+WriteStatus TcpSocket::send_or_queue(const iovec* iov, int count, std::size_t total) {
+  std::size_t sent = 0;
+  if (total > 0) {
+    ssize_t n = send_iov(fd_, iov, count);
+    if (n < 0) {
+      if (!is_transient(errno)) return WriteStatus::kFailed;
+      n = 0;
+    }
+    sent = static_cast<std::size_t>(n);
+  }
+  if (sent == total) return WriteStatus::kSent;
+  // Queue what the kernel did not take, piece by piece.
+  std::size_t skip = sent;
+  for (int i = 0; i < count; ++i) {
+    std::size_t length = iov[i].iov_len;
+    if (skip >= length) {
+      skip -= length;
+      continue;
+    }
+    queue_.append({static_cast<const char*>(iov[i].iov_base) + skip, length - skip});
+    skip = 0;
+  }
+  watch_writable();
+  return WriteStatus::kBuffered;
+}
+
+FlushStatus TcpSocket::flush() {
+  if (fd_ < 0) return FlushStatus::kFailed;
+  while (!queue_.empty()) {
+    iovec iov[kMaxIov];
+    int count = queue_.gather(iov, kMaxIov);
+    ssize_t n = send_iov(fd_, iov, count);
+    if (n < 0) {
+      if (is_transient(errno)) return FlushStatus::kPending;
+      return FlushStatus::kFailed;
+    }
+    queue_.consume(static_cast<std::size_t>(n));
+  }
+  unwatch_writable();
+  if (shutdown_pending_) {
+    shutdown_pending_ = false;
+    ::shutdown(fd_, SHUT_WR);
+  }
+  return FlushStatus::kDrained;
+}
+
+void TcpSocket::cork(CorkBuffer& cork) {
+  cork.owner = this;
+  cork.used = 0;
+  cork_ = &cork;
+}
+
+WriteStatus TcpSocket::uncork() {
+  CorkBuffer* cork = cork_;
+  if (cork == nullptr) return WriteStatus::kSent;
+  cork_ = nullptr;
+  cork->owner = nullptr;
+  std::size_t used = cork->used;
+  cork->used = 0;
+  if (used == 0 || fd_ < 0) return fd_ < 0 ? WriteStatus::kFailed : WriteStatus::kSent;
+  return write({std::string_view(cork->data(), used)});
+}
+
+void TcpSocket::shutdown_write() {
+  if (fd_ < 0) return;
+  if (cork_ != nullptr) uncork();
+  if (queue_.empty()) {
+    ::shutdown(fd_, SHUT_WR);
+  } else {
+    shutdown_pending_ = true;
+  }
+}
+
+void TcpSocket::close() {
+  if (fd_ < 0) return;
+  if (cork_ != nullptr) {
+    cork_->owner = nullptr;
+    cork_->used = 0;
+    cork_ = nullptr;
+  }
+  loop_->remove(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  queue_.clear();
+  watching_writable_ = false;
+  reading_ = true;
+}
+
+void TcpSocket::watch_writable() {
+  if (watching_writable_) return;
+  watching_writable_ = true;
+  update_interest();
+}
+
+void TcpSocket::unwatch_writable() {
+  if (!watching_writable_) return;
+  watching_writable_ = false;
+  update_interest();
+}
+
+void TcpSocket::pause_reading() {
+  if (!reading_) return;
+  reading_ = false;
+  update_interest();
+}
+
+void TcpSocket::resume_reading() {
+  if (reading_) return;
+  reading_ = true;
+  update_interest();
+}
+
+void TcpSocket::update_interest() {
+  if (fd_ < 0) return;
+  Interest interest = reading_ ? (watching_writable_ ? Interest::kReadWrite : Interest::kRead)
+                               : (watching_writable_ ? Interest::kWrite : Interest::kNone);
+  loop_->modify(fd_, *handler_, interest);
+}
+
+}  // namespace switchboard::loop

@@ -1,0 +1,42 @@
+// The bytes a socket could not write yet, in order. Empty (two null
+// pointers) for the common case of a socket whose writes all went through:
+// Redis's "write first, buffer only the rest".
+#pragma once
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <string_view>
+
+namespace switchboard::loop {
+
+class WriteQueue {
+ public:
+  WriteQueue() = default;
+  ~WriteQueue() { clear(); }
+  WriteQueue(const WriteQueue&) = delete;
+  WriteQueue& operator=(const WriteQueue&) = delete;
+
+  bool empty() const { return head_ == nullptr; }
+  std::size_t size() const { return bytes_; }
+
+  // Copies bytes to the back of the queue (one allocation per call).
+  void append(std::string_view bytes);
+
+  // Fills up to max_iov entries with the queued bytes, front first, for
+  // writev/sendmsg. Returns how many were filled.
+  int gather(iovec* iov, int max_iov) const;
+
+  // Drops n bytes from the front (after a write that sent them).
+  void consume(std::size_t n);
+
+  void clear();
+
+ private:
+  struct Chunk;
+  Chunk* head_ = nullptr;
+  Chunk* tail_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+}  // namespace switchboard::loop

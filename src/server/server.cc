@@ -1,0 +1,122 @@
+// Server: starts the workers, waits for them, turns SIGTERM/SIGINT into a
+// graceful drain.
+#include "switchboard/server.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <ctime>
+#include <thread>
+
+#include "base/log.h"
+#include "server/router.h"
+#include "server/worker.h"
+
+namespace switchboard {
+
+struct Server::Impl {
+  Impl(ServerConfig server_config, WebSocketHandler& websocket_handler)
+      : config(std::move(server_config)), handler(websocket_handler) {
+    router.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });
+  }
+
+  ServerConfig config;
+  WebSocketHandler& handler;
+  server::Router router;
+  std::vector<std::unique_ptr<server::Worker>> workers;
+  std::vector<std::thread> threads;
+  std::atomic<unsigned> running{0};
+  std::atomic<bool> stopping{false};
+  std::uint16_t port = 0;
+  bool started = false;
+};
+
+Server::Server(ServerConfig config, WebSocketHandler& handler) : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
+
+Server::~Server() {
+  if (impl_->started) {
+    stop();
+    for (auto& thread : impl_->threads) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+}
+
+void Server::route(std::string method, std::string path, RouteHandler handler) {
+  impl_->router.add(std::move(method), std::move(path), std::move(handler));
+}
+
+void Server::start() {
+  Impl& impl = *impl_;
+  unsigned count = impl.config.workers != 0 ? impl.config.workers : std::max(1u, std::thread::hardware_concurrency());
+  if (impl.config.handle_signals == HandleSignals::kYes) {
+    // Block the signals before any thread exists: every worker inherits the
+    // mask and wait() takes them synchronously with sigtimedwait.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  }
+  signal(SIGPIPE, SIG_IGN);  // belt and braces: every send uses MSG_NOSIGNAL
+  // The first listener resolves port 0; the others share the port it got.
+  std::uint16_t port = impl.config.port;
+  for (unsigned i = 0; i < count; ++i) {
+    impl.workers.push_back(std::make_unique<server::Worker>(i, impl.config, impl.handler, impl.router, port));
+    port = impl.workers.back()->port();
+  }
+  impl.port = port;
+  impl.started = true;
+  impl.running = count;
+  for (auto& worker : impl.workers) {
+    impl.threads.emplace_back([&impl, raw = worker.get()] {
+      try {
+        raw->run();
+      } catch (const std::exception& error) {
+        base::log(base::LogLevel::kError, "worker %u stopped: %s", raw->index(), error.what());
+      }
+      impl.running.fetch_sub(1);
+    });
+  }
+}
+
+std::uint16_t Server::port() const { return impl_->port; }
+
+void Server::wait() {
+  Impl& impl = *impl_;
+  if (impl.config.handle_signals == HandleSignals::kYes) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    timespec tick{0, 100'000'000};
+    while (impl.running.load() > 0) {
+      int signal_number = sigtimedwait(&set, nullptr, &tick);
+      if (signal_number == SIGINT || signal_number == SIGTERM) {
+        base::log(base::LogLevel::kInfo, "signal %d: draining %zu connections", signal_number, connection_count());
+        stop();
+      }
+    }
+  }
+  for (auto& thread : impl.threads) {
+    if (thread.joinable()) thread.join();
+  }
+  impl.threads.clear();
+  impl.workers.clear();
+  impl.started = false;
+}
+
+void Server::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  for (auto& worker : impl_->workers) worker->start_drain();
+}
+
+std::size_t Server::connection_count() const {
+  std::size_t total = 0;
+  for (const auto& worker : impl_->workers) total += worker->connection_count();
+  return total;
+}
+
+}  // namespace switchboard

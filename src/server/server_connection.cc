@@ -1,0 +1,332 @@
+#include "server/server_connection.h"
+
+#include <sys/epoll.h>
+
+#include <utility>
+
+#include "base/log.h"
+#include "codec/frame_writer.h"
+#include "http/response.h"
+#include "server/handshake.h"
+#include "server/worker.h"
+
+namespace switchboard::server {
+namespace {
+
+// How long we wait for the peer's FIN after sending ours, reading and
+// discarding, before closing anyway. Closing at once with unread input
+// would make the kernel send RST, which can destroy our close frame in
+// flight (RFC 6455 §7.1.1 wants the server to close TCP first, cleanly).
+constexpr std::uint64_t kLingerMs = 2'000;
+
+// RFC 6455 §7.4.1: 1005, 1006 and 1015 are for reporting only; never send
+// them (or anything outside 1000-4999) in a close frame.
+std::uint16_t sendable(CloseCode code) {
+  auto value = static_cast<std::uint16_t>(code);
+  if (value < 1000 || value > 4999 || value == 1004 || value == 1005 || value == 1006 || value == 1015) return 1000;
+  return value;
+}
+
+}  // namespace
+
+ServerConnection::ServerConnection(Worker& worker, int fd, std::string peer, std::uint64_t id)
+    : worker_(worker),
+      parser_(codec::Role::kServer, codec::ParserLimits{worker.config().max_message_size}),
+      timer_(&ServerConnection::on_timer, this),
+      handshake_(std::make_unique<Handshake>(std::move(peer), worker.config())),
+      id_(id) {
+  socket_.open(worker.loop(), fd, *this);
+  arm_timer(worker.config().handshake_timeout_ms);
+}
+
+ServerConnection::~ServerConnection() = default;
+
+void ServerConnection::on_io(std::uint32_t events) {
+  if (state_ == State::kClosed) return;  // closed earlier in this iteration
+  if (events & EPOLLOUT) on_writable();
+  if (state_ == State::kClosed) return;
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable();
+}
+
+void ServerConnection::on_readable() {
+  char* buffer = worker_.loop().receive_buffer();
+  loop::ReadResult result = socket_.read(buffer, loop::EventLoop::kReceiveBufferSize);
+  switch (result.status) {
+    case loop::ReadStatus::kWouldBlock:
+      return;
+    case loop::ReadStatus::kEof:
+    case loop::ReadStatus::kFailed:
+      notify_closed(CloseCode::kAbnormal, "connection lost");
+      close_now();
+      return;
+    case loop::ReadStatus::kData:
+      break;
+  }
+  switch (state_) {
+    case State::kHandshake:
+      handle_handshake_bytes(result.size);
+      break;
+    case State::kOpen:
+    case State::kClosing:
+      handle_frames(buffer, result.size);
+      break;
+    case State::kLingering:  // discard until the peer's FIN
+    case State::kClosed:
+      break;
+  }
+}
+
+void ServerConnection::on_writable() {
+  switch (socket_.flush()) {
+    case loop::FlushStatus::kPending:
+      return;
+    case loop::FlushStatus::kFailed:
+      notify_closed(CloseCode::kAbnormal, "connection lost");
+      close_now();
+      return;
+    case loop::FlushStatus::kDrained:
+      break;
+  }
+  if (reading_paused_) {
+    reading_paused_ = false;
+    socket_.resume_reading();
+  }
+  if (drain_owed_ && state_ == State::kOpen) {
+    drain_owed_ = false;
+    worker_.handler().on_drain(*this);
+  }
+}
+
+void ServerConnection::handle_handshake_bytes(std::size_t size) {
+  Handshake& handshake = *handshake_;
+  handshake.head.append(worker_.loop().receive_buffer(), size);
+  switch (handshake.parser.parse(handshake.head, handshake.request)) {
+    case http::ParseStatus::kIncomplete:
+      return;
+    case http::ParseStatus::kFailed:
+      reply_http_and_linger(answer_parse_error(handshake.parser.error()));
+      return;
+    case http::ParseStatus::kComplete:
+      break;
+  }
+  HandshakeOutcome outcome = decide(handshake, worker_.config(), worker_.handler(), worker_.router());
+  if (outcome.kind == HandshakeOutcome::Kind::kRespond) {
+    reply_http_and_linger(std::move(outcome.response));
+    return;
+  }
+  socket_.cork(worker_.cork());
+  socket_.write({outcome.response});
+  open_websocket();
+  if (state_ != State::kClosed && socket_.uncork() == loop::WriteStatus::kFailed) {
+    notify_closed(CloseCode::kAbnormal, "connection lost");
+    close_now();
+  }
+}
+
+void ServerConnection::open_websocket() {
+  state_ = State::kOpen;
+  std::uint64_t ping_interval = worker_.config().ping_interval_ms;
+  if (ping_interval > 0) {
+    arm_timer(ping_interval);
+  } else {
+    timer_.cancel();
+  }
+  // The handshake is freed once on_open returns; keep it alive until the
+  // bytes that came after the head (a client may pipeline its first
+  // frames) have been parsed.
+  std::unique_ptr<Handshake> handshake = std::move(handshake_);
+  open_notified_ = true;
+  worker_.handler().on_open(*this, view_of(*handshake));
+  std::size_t head_size = handshake->parser.head_size();
+  if (state_ == State::kOpen && handshake->head.size() > head_size) {
+    handle_frames(handshake->head.data() + head_size, handshake->head.size() - head_size);
+  }
+}
+
+void ServerConnection::handle_frames(char* data, std::size_t size) {
+  bool corked_here = false;
+  if (worker_.cork().owner == nullptr) {
+    socket_.cork(worker_.cork());
+    corked_here = true;
+  }
+  codec::ParseStatus status = parser_.consume({data, size}, *this);
+  if (status == codec::ParseStatus::kFailed && state_ != State::kClosed) fail_websocket(parser_.violation());
+  if (corked_here && state_ != State::kClosed && socket_.uncork() == loop::WriteStatus::kFailed) {
+    notify_closed(CloseCode::kAbnormal, "connection lost");
+    close_now();
+    return;
+  }
+  maybe_pause_reading();
+}
+
+codec::Flow ServerConnection::on_message(Opcode opcode, std::string_view payload) {
+  if (state_ != State::kOpen) return codec::Flow::kContinue;  // closing: the peer has not seen our close yet
+  worker_.handler().on_message(*this, payload, opcode);
+  return state_ == State::kOpen || state_ == State::kClosing ? codec::Flow::kContinue : codec::Flow::kStop;
+}
+
+codec::Flow ServerConnection::on_ping(std::string_view payload) {
+  // RFC 6455 §5.5.2: answer with a pong carrying the same application data.
+  if (state_ == State::kOpen) {
+    char header[codec::kMaxFrameHeaderSize];
+    std::size_t length = codec::write_frame_header(header, Opcode::kPong, Fin::kYes, payload.size(), nullptr);
+    socket_.write({{header, length}, payload});
+  }
+  return codec::Flow::kContinue;
+}
+
+codec::Flow ServerConnection::on_pong(std::string_view) {
+  // RFC 6455 §5.5.3: an unsolicited pong is allowed and needs no answer;
+  // any pong shows the peer is alive.
+  missed_pongs_ = 0;
+  return codec::Flow::kContinue;
+}
+
+codec::Flow ServerConnection::on_close(CloseCode code, std::string_view reason) {
+  if (state_ == State::kOpen) {
+    // RFC 6455 §5.5.1: answer with a close frame echoing the status code.
+    if (code == CloseCode::kNoStatus) {
+      write_close_frame(0, {});
+    } else {
+      write_close_frame(static_cast<std::uint16_t>(code), {});
+    }
+  }
+  notify_closed(code, reason);
+  linger();
+  return codec::Flow::kStop;
+}
+
+SendStatus ServerConnection::send_message(std::string_view payload, Opcode opcode) {
+  if (state_ != State::kOpen) return SendStatus::kDropped;
+  if (socket_.buffered_bytes() >= worker_.config().max_buffered_bytes) return SendStatus::kDropped;
+  char header[codec::kMaxFrameHeaderSize];
+  std::size_t length = codec::write_frame_header(header, opcode, Fin::kYes, payload.size(), nullptr);
+  switch (socket_.write({{header, length}, payload})) {
+    case loop::WriteStatus::kSent:
+      return SendStatus::kSent;
+    case loop::WriteStatus::kBuffered:
+      drain_owed_ = true;
+      return SendStatus::kBuffered;
+    case loop::WriteStatus::kFailed:
+      break;
+  }
+  // The peer is gone; the read side sees the error on the next event and
+  // closes the connection outside the handler's callback.
+  return SendStatus::kDropped;
+}
+
+void ServerConnection::start_close(CloseCode code, std::string_view reason) {
+  switch (state_) {
+    case State::kOpen:
+      write_close_frame(sendable(code), reason);
+      state_ = State::kClosing;
+      arm_timer(worker_.config().close_timeout_ms);
+      return;
+    case State::kHandshake:
+      close_now();
+      return;
+    case State::kClosing:
+    case State::kLingering:
+    case State::kClosed:
+      return;
+  }
+}
+
+void ServerConnection::abort() {
+  if (state_ == State::kClosed) return;
+  notify_closed(CloseCode::kAbnormal, "terminated");
+  close_now();
+}
+
+void ServerConnection::fail_websocket(codec::Violation violation) {
+  CloseCode code = codec::close_code_for(violation);
+  const char* reason = codec::describe(violation);
+  // RFC 6455 §7.1.7: send a close frame (unless ours already went out),
+  // then close the connection without waiting for the peer's.
+  if (state_ == State::kOpen) write_close_frame(static_cast<std::uint16_t>(code), reason);
+  notify_closed(code, reason);
+  linger();
+}
+
+void ServerConnection::write_close_frame(std::uint16_t code, std::string_view reason) {
+  std::string payload = code == 0 ? std::string() : codec::make_close_payload(code, reason);
+  char header[codec::kMaxFrameHeaderSize];
+  std::size_t length = codec::write_frame_header(header, Opcode::kClose, Fin::kYes, payload.size(), nullptr);
+  socket_.write({{header, length}, payload});
+}
+
+void ServerConnection::reply_http_and_linger(std::string response) {
+  socket_.write({response});
+  handshake_.reset();
+  linger();
+}
+
+void ServerConnection::linger() {
+  state_ = State::kLingering;
+  if (reading_paused_) {
+    reading_paused_ = false;
+    socket_.resume_reading();
+  }
+  socket_.shutdown_write();
+  arm_timer(kLingerMs);
+}
+
+void ServerConnection::notify_closed(CloseCode code, std::string_view reason) {
+  if (!open_notified_ || close_notified_) return;
+  close_notified_ = true;
+  worker_.handler().on_close(*this, code, reason);
+}
+
+void ServerConnection::close_now() {
+  if (state_ == State::kClosed) return;
+  state_ = State::kClosed;
+  timer_.cancel();
+  socket_.close();
+  handshake_.reset();
+  worker_.retire(*this);
+}
+
+void ServerConnection::arm_timer(std::uint64_t delay_ms) { worker_.loop().arm(timer_, delay_ms); }
+
+void ServerConnection::maybe_pause_reading() {
+  if (state_ == State::kOpen && !reading_paused_ && socket_.buffered_bytes() > worker_.config().max_buffered_bytes) {
+    reading_paused_ = true;
+    socket_.pause_reading();
+  }
+}
+
+void ServerConnection::on_timer(void* self) {
+  auto& connection = *static_cast<ServerConnection*>(self);
+  const ServerConfig& config = connection.worker_.config();
+  switch (connection.state_) {
+    case State::kHandshake:
+      connection.reply_http_and_linger(answer_timeout());
+      return;
+    case State::kOpen:
+      // Heartbeat: RFC 6455 §5.5.2 ping; a peer that left `missed_pongs_allowed`
+      // pings unanswered is gone (half-open TCP) and is dropped.
+      if (connection.missed_pongs_ >= config.missed_pongs_allowed) {
+        connection.notify_closed(CloseCode::kAbnormal, "ping timeout");
+        connection.close_now();
+        return;
+      }
+      ++connection.missed_pongs_;
+      {
+        char frame[2] = {static_cast<char>(0x80 | static_cast<int>(Opcode::kPing)), 0};
+        connection.socket_.write({{frame, sizeof frame}});
+      }
+      connection.arm_timer(config.ping_interval_ms);
+      return;
+    case State::kClosing:
+      connection.notify_closed(CloseCode::kAbnormal, "close handshake timed out");
+      connection.close_now();
+      return;
+    case State::kLingering:
+      connection.close_now();
+      return;
+    case State::kClosed:
+      return;
+  }
+}
+
+}  // namespace switchboard::server

@@ -1,0 +1,97 @@
+// One accepted TCP connection, from the HTTP request to the TCP close:
+//
+//   kHandshake --101--> kOpen --our close frame--> kClosing
+//        |                |                           |
+//        | plain HTTP     | peer close / violation    | peer's close / timeout
+//        v                v                           v
+//   kLingering <----------+---------------------------+   (FIN sent after
+//        |                                                  the queued bytes;
+//        v  EOF from the peer, or linger timeout            input discarded)
+//   kClosed  (fd closed; deleted at the end of the loop iteration)
+//
+// The message path: on_io(EPOLLIN) -> read into the loop's receive buffer ->
+// FrameParser::consume -> on_message (the handler) -> send() -> the cork
+// buffer -> one send(2) when the read is handled (TcpSocket::uncork).
+//
+// Threading: owned by one Worker; every member runs on its loop thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "codec/frame_parser.h"
+#include "loop/event_loop.h"
+#include "loop/tcp_socket.h"
+#include "loop/timer_wheel.h"
+#include "switchboard/connection.h"
+
+namespace switchboard::server {
+
+class Worker;
+struct Handshake;
+
+class ServerConnection final : public Connection, public loop::IoHandler {
+ public:
+  enum class State : std::uint8_t { kHandshake, kOpen, kClosing, kLingering, kClosed };
+
+  ServerConnection(Worker& worker, int fd, std::string peer, std::uint64_t id);
+  ~ServerConnection();
+
+  void on_io(std::uint32_t events) override;
+
+  // Connection's API (see include/switchboard/connection.h).
+  SendStatus send_message(std::string_view payload, Opcode opcode);
+  void start_close(CloseCode code, std::string_view reason);
+  void abort();
+
+  State state() const { return state_; }
+  std::uint64_t id() const { return id_; }
+  Worker& worker() const { return worker_; }
+  std::size_t buffered_amount() const { return socket_.buffered_bytes(); }
+
+  // Frame parser sink (codec/frame_parser.h).
+  codec::Flow on_message(Opcode opcode, std::string_view payload);
+  codec::Flow on_ping(std::string_view payload);
+  codec::Flow on_pong(std::string_view payload);
+  codec::Flow on_close(CloseCode code, std::string_view reason);
+
+  // The worker's intrusive list of live connections.
+  ServerConnection* prev = nullptr;
+  ServerConnection* next = nullptr;
+
+ private:
+  void on_readable();
+  void on_writable();
+  void handle_handshake_bytes(std::size_t size);
+  void handle_frames(char* data, std::size_t size);
+  // Accepts the upgrade (101), then feeds the bytes that followed the head.
+  void open_websocket();
+  void reply_http_and_linger(std::string response);
+  void fail_websocket(codec::Violation violation);
+  void write_close_frame(std::uint16_t code, std::string_view reason);
+  // Sends FIN once the queue drains and waits for the peer's EOF.
+  void linger();
+  // Delivers on_close once, for a connection that had opened.
+  void notify_closed(CloseCode code, std::string_view reason);
+  void close_now();
+  void arm_timer(std::uint64_t delay_ms);
+  void maybe_pause_reading();
+  static void on_timer(void* self);
+
+  Worker& worker_;
+  loop::TcpSocket socket_;
+  codec::FrameParser parser_;
+  loop::Timer timer_;
+  std::unique_ptr<Handshake> handshake_;  // only until the upgrade completes
+  std::uint64_t id_;
+  State state_ = State::kHandshake;
+  std::uint8_t missed_pongs_ = 0;
+  bool reading_paused_ = false;
+  bool open_notified_ = false;    // on_open ran, so on_close is owed
+  bool close_notified_ = false;
+  bool drain_owed_ = false;       // a send returned kBuffered
+};
+
+}  // namespace switchboard::server

@@ -1,0 +1,86 @@
+#include "server/worker.h"
+
+#include "base/log.h"
+#include "server/server_connection.h"
+
+namespace switchboard::server {
+
+Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
+               std::uint16_t port)
+    : index_(index), config_(config), handler_(handler), router_(router), drain_deadline_(&on_drain_deadline, this) {
+  listener_ = std::make_unique<loop::Listener>(
+      loop_, loop::ListenAddress{config.host, port},
+      [this](int fd, const std::string& peer) { accept(fd, peer); });
+  loop_.add_end_of_iteration_hook([this] { delete_retired(); });
+}
+
+Worker::~Worker() {
+  // Anything still here when the loop is gone (drain deadline) is dropped.
+  while (live_ != nullptr) {
+    ServerConnection* connection = live_;
+    live_ = connection->next;
+    delete connection;
+  }
+  delete_retired();
+}
+
+void Worker::run() { loop_.run(); }
+
+void Worker::accept(int fd, const std::string& peer) {
+  // Ids are unique per process: the worker index in the low byte.
+  std::uint64_t id = (++next_id_ << 8) | index_;
+  auto* connection = new ServerConnection(*this, fd, peer, id);
+  connection->next = live_;
+  if (live_ != nullptr) live_->prev = connection;
+  live_ = connection;
+  ++live_count_;
+}
+
+void Worker::retire(ServerConnection& connection) {
+  if (connection.prev != nullptr) {
+    connection.prev->next = connection.next;
+  } else {
+    live_ = connection.next;
+  }
+  if (connection.next != nullptr) connection.next->prev = connection.prev;
+  connection.prev = connection.next = nullptr;
+  --live_count_;
+  retired_.push_back(&connection);
+  finish_drain_if_done();
+}
+
+void Worker::delete_retired() {
+  for (ServerConnection* connection : retired_) delete connection;
+  retired_.clear();
+}
+
+void Worker::start_drain() {
+  loop_.post([this] {
+    if (draining_) return;
+    draining_ = true;
+    listener_->close();
+    // Collect first: closing a connection that is still in its handshake
+    // unlinks it from live_ at once.
+    std::vector<ServerConnection*> connections;
+    for (ServerConnection* c = live_; c != nullptr; c = c->next) connections.push_back(c);
+    for (ServerConnection* connection : connections) connection->start_close(CloseCode::kGoingAway, "server shutting down");
+    loop_.arm(drain_deadline_, config_.drain_timeout_ms);
+    finish_drain_if_done();
+  });
+}
+
+void Worker::finish_drain_if_done() {
+  if (draining_ && live_count_ == 0) loop_.quit();
+}
+
+void Worker::on_drain_deadline(void* self) {
+  auto* worker = static_cast<Worker*>(self);
+  base::log(base::LogLevel::kWarn, "worker %u: drain deadline passed with %zu connections; dropping them",
+            worker->index_, worker->live_count_.load());
+  std::vector<ServerConnection*> connections;
+  for (ServerConnection* c = worker->live_; c != nullptr; c = c->next) connections.push_back(c);
+  for (ServerConnection* connection : connections) connection->abort();
+  worker->loop_.quit();
+}
+
+}  // namespace switchboard::server

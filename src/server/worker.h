@@ -1,0 +1,73 @@
+// One worker: a thread with its own event loop, SO_REUSEPORT listener and
+// the connections it accepted. Nothing here is shared with other workers;
+// other threads reach a worker only through loop().post().
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loop/event_loop.h"
+#include "loop/listener.h"
+#include "loop/tcp_socket.h"
+#include "server/router.h"
+#include "switchboard/server.h"
+
+namespace switchboard::server {
+
+class ServerConnection;
+
+class Worker {
+ public:
+  // Binds the listener on the calling thread so a bind error reaches start().
+  Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
+         std::uint16_t port);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Runs the loop on the calling thread until drained.
+  void run();
+  // Any thread.
+  void start_drain();
+
+  std::uint16_t port() const { return listener_->port(); }
+  unsigned index() const { return index_; }
+  loop::EventLoop& loop() { return loop_; }
+  const ServerConfig& config() const { return config_; }
+  WebSocketHandler& handler() { return handler_; }
+  const Router& router() const { return router_; }
+  loop::CorkBuffer& cork() { return cork_; }
+  // Approximate from other threads (relaxed read of a counter).
+  std::size_t connection_count() const { return live_count_; }
+
+  // Called by a connection once its fd is closed: it is unlinked now and
+  // deleted at the end of this loop iteration (events for it may still be
+  // pending in this iteration's batch).
+  void retire(ServerConnection& connection);
+
+ private:
+  void accept(int fd, const std::string& peer);
+  void delete_retired();
+  void finish_drain_if_done();
+  static void on_drain_deadline(void* self);
+
+  unsigned index_;
+  const ServerConfig& config_;
+  WebSocketHandler& handler_;
+  const Router& router_;
+  loop::EventLoop loop_;
+  loop::CorkBuffer cork_;
+  std::unique_ptr<loop::Listener> listener_;
+  ServerConnection* live_ = nullptr;  // intrusive list of open and opening connections
+  std::atomic<std::size_t> live_count_{0};  // read by other threads for stats
+  std::vector<ServerConnection*> retired_;
+  std::uint64_t next_id_ = 0;
+  loop::Timer drain_deadline_;
+  bool draining_ = false;
+};
+
+}  // namespace switchboard::server
