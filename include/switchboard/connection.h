@@ -18,8 +18,17 @@ enum class SendStatus : std::uint8_t {
   kSent,      // handed to the kernel (or to this loop iteration's batch)
   kBuffered,  // accepted and queued; on_drain fires when the queue empties
   kDropped,   // not accepted: the connection is not open, or its outgoing
-              // buffer already holds ServerConfig::max_buffered_bytes
+              // buffer already holds ServerConfig::max_buffered_bytes and
+              // this send does not answer the connection's own input
 };
+
+// Backpressure: a send made while handling this connection's own message
+// (inside its on_message) is always accepted; instead, the server stops
+// reading from a connection whose outgoing buffer is over
+// max_buffered_bytes until it drains, so a peer that does not read what it
+// asked for is slowed down by TCP. Any other send (to another connection, or
+// from a timer or task) is dropped past the cap: the caller decides what a
+// slow consumer deserves (close it, skip it, keep only the latest).
 
 class Connection {
  public:

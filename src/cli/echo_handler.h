@@ -9,11 +9,9 @@ namespace switchboard::cli {
 class EchoHandler final : public WebSocketHandler {
  public:
   void on_message(Connection& connection, std::string_view payload, Opcode opcode) override {
-    // Reading pauses while a connection's outgoing buffer is over its cap
-    // (backpressure), so a drop here means a peer that never reads at all.
-    if (connection.send(payload, opcode) == SendStatus::kDropped && connection.is_open()) {
-      connection.close(CloseCode::kTryAgainLater, "slow consumer");
-    }
+    // An answer to the connection's own message is never dropped: the
+    // server pauses reading from a peer that does not read (backpressure).
+    connection.send(payload, opcode);
   }
 };
 

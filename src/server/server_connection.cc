@@ -155,7 +155,9 @@ void ServerConnection::handle_frames(char* data, std::size_t size) {
     socket_.cork(worker_.cork());
     corked_here = true;
   }
+  handling_input_ = true;
   codec::ParseStatus status = parser_.consume({data, size}, *this);
+  handling_input_ = false;
   if (status == codec::ParseStatus::kFailed && state_ != State::kClosed) fail_websocket(parser_.violation());
   if (corked_here && state_ != State::kClosed && socket_.uncork() == loop::WriteStatus::kFailed) {
     notify_closed(CloseCode::kAbnormal, "connection lost");
@@ -204,7 +206,12 @@ codec::Flow ServerConnection::on_close(CloseCode code, std::string_view reason) 
 
 SendStatus ServerConnection::send_message(std::string_view payload, Opcode opcode) {
   if (state_ != State::kOpen) return SendStatus::kDropped;
-  if (socket_.buffered_bytes() >= worker_.config().max_buffered_bytes) return SendStatus::kDropped;
+  // Answers to this connection's own input are bounded by pausing its
+  // reads (maybe_pause_reading), so they are never dropped; pushed sends
+  // (from other connections, timers, tasks) are refused past the cap.
+  if (!handling_input_ && socket_.buffered_bytes() >= worker_.config().max_buffered_bytes) {
+    return SendStatus::kDropped;
+  }
   char header[codec::kMaxFrameHeaderSize];
   std::size_t length = codec::write_frame_header(header, opcode, Fin::kYes, payload.size(), nullptr);
   switch (socket_.write({{header, length}, payload})) {

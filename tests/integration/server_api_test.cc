@@ -31,7 +31,7 @@ class RecordingHandler : public WebSocketHandler {
   void on_open(Connection& connection, const HttpRequest& request) override {
     std::lock_guard lock(mutex_);
     events_.push_back("open " + std::string(request.path) + " " + std::string(request.header("X-Test")));
-    last_ = &connection;
+    if (request.path == "/target") target_ = &connection;
     changed_.notify_all();
   }
   void on_message(Connection& connection, std::string_view payload, Opcode opcode) override {
@@ -43,11 +43,13 @@ class RecordingHandler : public WebSocketHandler {
       connection.close(static_cast<CloseCode>(4000), "bye");
     } else if (payload == "terminate-me") {
       connection.terminate();
-    } else if (payload.starts_with("flood")) {
+    } else if (payload == "flood-target" || payload == "flood-me") {
+      // 64 MiB: pushed to another connection, or answering our own message.
+      Connection& victim = payload == "flood-me" ? connection : *target_;
       std::string chunk(1 << 20, 'f');
       int accepted = 0, buffered = 0, dropped = 0;
       for (int i = 0; i < 64; ++i) {
-        SendStatus status = connection.send_binary(chunk);
+        SendStatus status = victim.send_binary(chunk);
         accepted += status != SendStatus::kDropped;
         buffered += status == SendStatus::kBuffered;
         dropped += status == SendStatus::kDropped;
@@ -90,7 +92,7 @@ class RecordingHandler : public WebSocketHandler {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::string> events_;
-  Connection* last_ = nullptr;
+  Connection* target_ = nullptr;  // the connection opened on /target
   int flood_accepted_ = 0;
 };
 
@@ -99,7 +101,7 @@ class ServerApiTest : public ::testing::Test {
   void start(ServerConfig config = {}) {
     config.host = "127.0.0.1";
     config.port = 0;
-    config.workers = 2;
+    if (config.workers == 0) config.workers = 2;
     config.handle_signals = HandleSignals::kNo;
     server_ = std::make_unique<Server>(config, handler_);
     server_->route("GET", "/hello", [](const HttpRequest& request) {
@@ -175,25 +177,43 @@ TEST_F(ServerApiTest, TerminateDropsTcpWithoutACloseFrame) {
   EXPECT_TRUE(handler_.wait_for("close 1006 terminated"));
 }
 
-TEST_F(ServerApiTest, SendReportsBufferedThenDroppedAndDrainFires) {
+TEST_F(ServerApiTest, PushedSendsAreBufferedThenDroppedAndDrainFires) {
   ServerConfig config;
+  config.workers = 1;  // the pusher's handler may touch the target: same thread
   config.max_buffered_bytes = 8u << 20;
   start(config);
-  RawClient client(port(), 20000);
-  client.upgrade();
-  client.send_frame(Opcode::kText, "flood");  // 64 MiB at a client that is not reading yet
-  ASSERT_TRUE(handler_.wait_for("flood"));
+  RawClient target(port(), 20000);
+  target.upgrade("/target");
+  RawClient pusher(port());
+  pusher.upgrade();
+  ASSERT_TRUE(handler_.wait_for("open /target"));
+  pusher.send_frame(Opcode::kText, "flood-target");  // 64 MiB at a client that is not reading yet
   EXPECT_TRUE(handler_.wait_for("flood buffered>0:1 dropped>0:1"));
   // Now read: every accepted message arrives whole, then on_drain fires.
   int accepted = handler_.flood_accepted();
   EXPECT_GE(accepted, 8);
   EXPECT_LT(accepted, 64);
   for (int i = 0; i < accepted; ++i) {
-    auto frame = client.read_frame();
+    auto frame = target.read_frame();
     ASSERT_TRUE(frame);
     ASSERT_EQ(frame->payload.size(), 1u << 20);
   }
   EXPECT_TRUE(handler_.wait_for("drain"));
+}
+
+TEST_F(ServerApiTest, AnswersToOwnInputAreNeverDropped) {
+  ServerConfig config;
+  config.max_buffered_bytes = 1u << 20;
+  start(config);
+  RawClient client(port(), 20000);
+  client.upgrade();
+  client.send_frame(Opcode::kText, "flood-me");
+  EXPECT_TRUE(handler_.wait_for("flood buffered>0:1 dropped>0:0"));
+  for (int i = 0; i < 64; ++i) {
+    auto frame = client.read_frame();
+    ASSERT_TRUE(frame);
+    ASSERT_EQ(frame->payload.size(), 1u << 20);
+  }
 }
 
 TEST_F(ServerApiTest, UpgradeHookRejectsAndPicksSubprotocol) {
