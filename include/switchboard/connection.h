@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "switchboard/frame.h"
+#include "switchboard/shared_message.h"
 
 namespace switchboard {
 
@@ -33,6 +34,11 @@ enum class SendStatus : std::uint8_t {
 class Connection {
  public:
   SendStatus send(std::string_view payload, Opcode opcode);
+  // The fan-out send: queues a reference to an already serialised frame.
+  // Frames sent this way during one loop iteration go out together, one
+  // write per connection at the end of the iteration (kSent means queued
+  // for that write). Order with send() is kept.
+  SendStatus send(const SharedMessage& message);
   SendStatus send_text(std::string_view text) { return send(text, Opcode::kText); }
   SendStatus send_binary(std::string_view bytes) { return send(bytes, Opcode::kBinary); }
 

@@ -115,6 +115,13 @@ class Server {
   // when all are closed or after drain_timeout_ms.
   void stop();
 
+  // Workers running (valid after start()); worker indexes are 0..count-1.
+  unsigned worker_count() const;
+  // Any thread: runs task on that worker's thread soon. Tasks posted from
+  // one thread to one worker run in posting order. Use it to reach
+  // connections owned by another worker (Connection::worker()).
+  void post(unsigned worker, std::function<void()> task);
+
   // Connections open or opening, across all workers (approximate while busy).
   std::size_t connection_count() const;
 

@@ -1,10 +1,13 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include "base/log.h"
+#include "cli/broadcast_handler.h"
 #include "cli/echo_handler.h"
 #include "switchboard/server.h"
 
@@ -14,17 +17,23 @@ namespace {
 struct ServeOptions {
   ServerConfig config;
   bool echo = false;
+  bool broadcast = false;
 };
 
 int run_serve(const ServeOptions& options) {
-  if (!options.echo) {
+  if (!options.echo && !options.broadcast) {
     std::fprintf(stderr,
                  "switchboard serve: the messaging hub (protocol v1) is not built yet (issue #4); "
-                 "run `switchboard serve --echo` for the WebSocket echo server\n");
+                 "run `switchboard serve --echo` (or --broadcast)\n");
     return 2;
   }
-  EchoHandler handler;
+  EchoHandler echo;
+  BroadcastHandler broadcast;
+  WebSocketHandler& handler = options.echo ? static_cast<WebSocketHandler&>(echo) : broadcast;
   Server server(options.config, handler);
+  // Workers accept as soon as they start: size the registry before that.
+  broadcast.attach(server, options.config.workers != 0 ? options.config.workers
+                                                       : std::max(1u, std::thread::hardware_concurrency()));
   try {
     server.start();
   } catch (const std::exception& error) {
@@ -34,8 +43,8 @@ int run_serve(const ServeOptions& options) {
   // Scripts and tests wait for this line; with --port 0 it tells the port.
   std::printf("listening on %s:%u\n", options.config.host.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);
-  base::log(base::LogLevel::kInfo, "echo server on %s:%u, %u workers", options.config.host.c_str(),
-            static_cast<unsigned>(server.port()), options.config.workers);
+  base::log(base::LogLevel::kInfo, "%s server on %s:%u, %u workers", options.echo ? "echo" : "broadcast",
+            options.config.host.c_str(), static_cast<unsigned>(server.port()), server.worker_count());
   server.wait();
   base::log(base::LogLevel::kInfo, "stopped");
   return 0;
@@ -47,7 +56,9 @@ void add_serve_command(CLI::App& app) {
   auto options = std::make_shared<ServeOptions>();
   ServerConfig& config = options->config;
   CLI::App* serve = app.add_subcommand("serve", "Run the WebSocket server");
-  serve->add_flag("--echo", options->echo, "Echo every message back to its sender (RFC 6455 echo server)");
+  auto* echo = serve->add_flag("--echo", options->echo, "Echo every message back to its sender (RFC 6455 echo server)");
+  serve->add_flag("--broadcast", options->broadcast, "Send every message to every open connection (fan-out benchmark)")
+      ->excludes(echo);
   serve->add_option("--host", config.host, "Address to listen on (IPv4 or IPv6 literal)")->capture_default_str();
   serve->add_option("--port", config.port, "TCP port (0: pick a free one)")->capture_default_str();
   serve->add_option("--workers", config.workers, "Worker threads, one epoll loop each (0: one per core)")

@@ -106,6 +106,35 @@ WriteStatus TcpSocket::send_or_queue(const iovec* iov, int count, std::size_t to
   return WriteStatus::kBuffered;
 }
 
+WriteStatus TcpSocket::write_shared(SharedBuffer* const* buffers, std::size_t count) {
+  if (fd_ < 0) return WriteStatus::kFailed;
+  if (cork_ != nullptr && uncork() == WriteStatus::kFailed) return WriteStatus::kFailed;
+  std::size_t next = 0;
+  while (queue_.empty() && next < count) {
+    iovec iov[kMaxIov];
+    int n = 0;
+    std::size_t total = 0;
+    for (std::size_t i = next; i < count && n < kMaxIov; ++i, ++n) {
+      iov[n] = {const_cast<char*>(buffers[i]->data()), buffers[i]->size()};
+      total += buffers[i]->size();
+    }
+    ssize_t sent = send_iov(fd_, iov, n);
+    if (sent < 0) {
+      if (!is_transient(errno)) return WriteStatus::kFailed;
+      sent = 0;
+    }
+    // Skip what went out whole; queue the rest of a partly sent buffer.
+    auto left = static_cast<std::size_t>(sent);
+    while (left > 0 && left >= buffers[next]->size()) left -= buffers[next++]->size();
+    if (left > 0) queue_.append_shared(*buffers[next++], left);
+    if (static_cast<std::size_t>(sent) < total) break;
+  }
+  if (next == count && queue_.empty()) return WriteStatus::kSent;
+  for (; next < count; ++next) queue_.append_shared(*buffers[next], 0);
+  watch_writable();
+  return WriteStatus::kBuffered;
+}
+
 FlushStatus TcpSocket::flush() {
   if (fd_ < 0) return FlushStatus::kFailed;
   while (!queue_.empty()) {

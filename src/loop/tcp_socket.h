@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "loop/event_loop.h"
+#include "loop/shared_buffer.h"
 #include "loop/write_queue.h"
 
 namespace switchboard::loop {
@@ -61,6 +62,10 @@ class TcpSocket {
 
   // Writes the pieces in order, as one stream of bytes.
   WriteStatus write(std::initializer_list<std::string_view> pieces);
+
+  // Writes whole shared buffers in order, by reference: what the kernel
+  // does not take is queued as references, never copied.
+  WriteStatus write_shared(SharedBuffer* const* buffers, std::size_t count);
 
   // On EPOLLOUT: sends queued bytes; stops watching EPOLLOUT when drained.
   FlushStatus flush();

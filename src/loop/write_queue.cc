@@ -1,41 +1,72 @@
 #include "loop/write_queue.h"
 
+#include "loop/shared_buffer.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 namespace switchboard::loop {
 
-// One allocation holds the chunk's bookkeeping and its bytes.
+// A queued run of bytes: copied into the same allocation (inline), or a
+// reference into a SharedBuffer.
 struct WriteQueue::Chunk {
   Chunk* next;
+  const char* data;
   std::size_t size;
-  std::size_t offset;  // bytes already sent from the front of data
-  char data[1];
+  std::size_t offset;    // bytes already sent from the front of data
+  SharedBuffer* shared;  // null for inline bytes
+  char inline_data[1];
 };
 
-void WriteQueue::append(std::string_view bytes) {
-  if (bytes.empty()) return;
-  void* memory = std::malloc(offsetof(Chunk, data) + bytes.size());
+WriteQueue::Chunk* WriteQueue::new_chunk(std::size_t inline_size) {
+  void* memory = std::malloc(offsetof(WriteQueue::Chunk, inline_data) + inline_size);
   if (memory == nullptr) throw std::bad_alloc();
-  auto* chunk = static_cast<Chunk*>(memory);
+  return static_cast<WriteQueue::Chunk*>(memory);
+}
+
+void WriteQueue::free_chunk(Chunk* chunk) {
+  if (chunk->shared != nullptr) chunk->shared->release();
+  std::free(chunk);
+}
+
+void WriteQueue::push(Chunk* chunk) {
   chunk->next = nullptr;
-  chunk->size = bytes.size();
-  chunk->offset = 0;
-  std::memcpy(chunk->data, bytes.data(), bytes.size());
   if (tail_ != nullptr) {
     tail_->next = chunk;
   } else {
     head_ = chunk;
   }
   tail_ = chunk;
-  bytes_ += bytes.size();
+  bytes_ += chunk->size;
+}
+
+void WriteQueue::append(std::string_view bytes) {
+  if (bytes.empty()) return;
+  Chunk* chunk = new_chunk(bytes.size());
+  std::memcpy(chunk->inline_data, bytes.data(), bytes.size());
+  chunk->data = chunk->inline_data;
+  chunk->size = bytes.size();
+  chunk->offset = 0;
+  chunk->shared = nullptr;
+  push(chunk);
+}
+
+void WriteQueue::append_shared(SharedBuffer& buffer, std::size_t offset) {
+  if (offset >= buffer.size()) return;
+  Chunk* chunk = new_chunk(0);
+  buffer.retain();
+  chunk->data = buffer.data() + offset;
+  chunk->size = buffer.size() - offset;
+  chunk->offset = 0;
+  chunk->shared = &buffer;
+  push(chunk);
 }
 
 int WriteQueue::gather(iovec* iov, int max_iov) const {
   int n = 0;
   for (Chunk* chunk = head_; chunk != nullptr && n < max_iov; chunk = chunk->next, ++n) {
-    iov[n].iov_base = chunk->data + chunk->offset;
+    iov[n].iov_base = const_cast<char*>(chunk->data + chunk->offset);
     iov[n].iov_len = chunk->size - chunk->offset;
   }
   return n;
@@ -52,7 +83,7 @@ void WriteQueue::consume(std::size_t n) {
     n -= left;
     Chunk* done = head_;
     head_ = head_->next;
-    std::free(done);
+    free_chunk(done);
   }
   if (head_ == nullptr) tail_ = nullptr;
 }
@@ -60,7 +91,7 @@ void WriteQueue::consume(std::size_t n) {
 void WriteQueue::clear() {
   while (head_ != nullptr) {
     Chunk* next = head_->next;
-    std::free(head_);
+    free_chunk(head_);
     head_ = next;
   }
   tail_ = nullptr;

@@ -10,6 +10,8 @@
 
 namespace switchboard::loop {
 
+class SharedBuffer;
+
 class WriteQueue {
  public:
   WriteQueue() = default;
@@ -22,6 +24,8 @@ class WriteQueue {
 
   // Copies bytes to the back of the queue (one allocation per call).
   void append(std::string_view bytes);
+  // Queues buffer's bytes from offset on by reference (a retain, no copy).
+  void append_shared(SharedBuffer& buffer, std::size_t offset);
 
   // Fills up to max_iov entries with the queued bytes, front first, for
   // writev/sendmsg. Returns how many were filled.
@@ -34,6 +38,10 @@ class WriteQueue {
 
  private:
   struct Chunk;
+  static Chunk* new_chunk(std::size_t inline_size);
+  static void free_chunk(Chunk* chunk);
+  void push(Chunk* chunk);
+
   Chunk* head_ = nullptr;
   Chunk* tail_ = nullptr;
   std::size_t bytes_ = 0;

@@ -14,6 +14,8 @@ const server::ServerConnection& impl(const Connection& connection) {
 
 SendStatus Connection::send(std::string_view payload, Opcode opcode) { return impl(*this).send_message(payload, opcode); }
 
+SendStatus Connection::send(const SharedMessage& message) { return impl(*this).send_shared(message); }
+
 void Connection::close(CloseCode code, std::string_view reason) { impl(*this).start_close(code, reason); }
 
 void Connection::terminate() { impl(*this).abort(); }

@@ -113,6 +113,10 @@ void Server::stop() {
   for (auto& worker : impl_->workers) worker->start_drain();
 }
 
+unsigned Server::worker_count() const { return static_cast<unsigned>(impl_->workers.size()); }
+
+void Server::post(unsigned worker, std::function<void()> task) { impl_->workers.at(worker)->loop().post(std::move(task)); }
+
 std::size_t Server::connection_count() const {
   std::size_t total = 0;
   for (const auto& worker : impl_->workers) total += worker->connection_count();

@@ -175,11 +175,7 @@ codec::Flow ServerConnection::on_message(Opcode opcode, std::string_view payload
 
 codec::Flow ServerConnection::on_ping(std::string_view payload) {
   // RFC 6455 §5.5.2: answer with a pong carrying the same application data.
-  if (state_ == State::kOpen) {
-    char header[codec::kMaxFrameHeaderSize];
-    std::size_t length = codec::write_frame_header(header, Opcode::kPong, Fin::kYes, payload.size(), nullptr);
-    socket_.write({{header, length}, payload});
-  }
+  if (state_ == State::kOpen) write_frame(Opcode::kPong, payload);
   return codec::Flow::kContinue;
 }
 
@@ -212,9 +208,7 @@ SendStatus ServerConnection::send_message(std::string_view payload, Opcode opcod
   if (!handling_input_ && socket_.buffered_bytes() >= worker_.config().max_buffered_bytes) {
     return SendStatus::kDropped;
   }
-  char header[codec::kMaxFrameHeaderSize];
-  std::size_t length = codec::write_frame_header(header, opcode, Fin::kYes, payload.size(), nullptr);
-  switch (socket_.write({{header, length}, payload})) {
+  switch (write_frame(opcode, payload)) {
     case loop::WriteStatus::kSent:
       return SendStatus::kSent;
     case loop::WriteStatus::kBuffered:
@@ -263,9 +257,35 @@ void ServerConnection::fail_websocket(codec::Violation violation) {
 
 void ServerConnection::write_close_frame(std::uint16_t code, std::string_view reason) {
   std::string payload = code == 0 ? std::string() : codec::make_close_payload(code, reason);
+  write_frame(Opcode::kClose, payload);
+}
+
+loop::WriteStatus ServerConnection::write_frame(Opcode opcode, std::string_view payload) {
+  if (batched > 0) {
+    worker_.batch(*this, SharedMessage::make(payload, opcode));
+    return loop::WriteStatus::kSent;
+  }
   char header[codec::kMaxFrameHeaderSize];
-  std::size_t length = codec::write_frame_header(header, Opcode::kClose, Fin::kYes, payload.size(), nullptr);
-  socket_.write({{header, length}, payload});
+  std::size_t length = codec::write_frame_header(header, opcode, Fin::kYes, payload.size(), nullptr);
+  return socket_.write({{header, length}, payload});
+}
+
+SendStatus ServerConnection::send_shared(const SharedMessage& message) {
+  if (state_ != State::kOpen || !message) return SendStatus::kDropped;
+  if (!handling_input_ && socket_.buffered_bytes() >= worker_.config().max_buffered_bytes) {
+    return SendStatus::kDropped;
+  }
+  worker_.batch(*this, message);
+  if (socket_.buffered_bytes() == 0) return SendStatus::kSent;
+  drain_owed_ = true;
+  return SendStatus::kBuffered;
+}
+
+void ServerConnection::write_batch(loop::SharedBuffer* const* frames, std::size_t count) {
+  if (state_ == State::kClosed) return;
+  if (socket_.write_shared(frames, count) == loop::WriteStatus::kBuffered) drain_owed_ = true;
+  // linger() left the FIN to us: it must follow the batched frames.
+  if (state_ == State::kLingering) socket_.shutdown_write();
 }
 
 void ServerConnection::reply_http_and_linger(std::string response) {
@@ -280,7 +300,7 @@ void ServerConnection::linger() {
     reading_paused_ = false;
     socket_.resume_reading();
   }
-  socket_.shutdown_write();
+  if (batched == 0) socket_.shutdown_write();  // else write_batch sends the FIN
   arm_timer(kLingerMs);
 }
 
@@ -324,10 +344,7 @@ void ServerConnection::on_timer(void* self) {
         return;
       }
       ++connection.missed_pongs_;
-      {
-        char frame[2] = {static_cast<char>(0x80 | static_cast<int>(Opcode::kPing)), 0};
-        connection.socket_.write({{frame, sizeof frame}});
-      }
+      connection.write_frame(Opcode::kPing, {});
       connection.arm_timer(config.ping_interval_ms);
       return;
     case State::kClosing:

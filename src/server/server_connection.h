@@ -43,6 +43,7 @@ class ServerConnection final : public Connection, public loop::IoHandler {
 
   // Connection's API (see include/switchboard/connection.h).
   SendStatus send_message(std::string_view payload, Opcode opcode);
+  SendStatus send_shared(const SharedMessage& message);
   void start_close(CloseCode code, std::string_view reason);
   void abort();
 
@@ -57,9 +58,19 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   codec::Flow on_pong(std::string_view payload);
   codec::Flow on_close(CloseCode code, std::string_view reason);
 
+  // Writes this connection's share of the worker's fan-out batch (frames
+  // in the order they were sent) and, when lingering, the FIN after them.
+  // Never calls the handler: a failed write is found by the read side.
+  void write_batch(loop::SharedBuffer* const* frames, std::size_t count);
+
   // The worker's intrusive list of live connections.
   ServerConnection* prev = nullptr;
   ServerConnection* next = nullptr;
+  // Fan-out batch bookkeeping, owned by Worker::flush_batch: frames queued
+  // for this connection in this loop iteration, and its place in the flush.
+  std::uint32_t batched = 0;
+  std::uint32_t batch_cursor = kNoBatchCursor;
+  static constexpr std::uint32_t kNoBatchCursor = ~std::uint32_t{0};
 
  private:
   void on_readable();
@@ -71,6 +82,9 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   void reply_http_and_linger(std::string response);
   void fail_websocket(codec::Violation violation);
   void write_close_frame(std::uint16_t code, std::string_view reason);
+  // Every frame we send goes through here, so none can overtake the frames
+  // already batched for this connection in this iteration.
+  loop::WriteStatus write_frame(Opcode opcode, std::string_view payload);
   // Sends FIN once the queue drains and waits for the peer's EOF.
   void linger();
   // Delivers on_close once, for a connection that had opened.

@@ -11,10 +11,13 @@ Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& han
   listener_ = std::make_unique<loop::Listener>(
       loop_, loop::ListenAddress{config.host, port},
       [this](int fd, const std::string& peer) { accept(fd, peer); });
+  // Order matters: the batch is written before closed connections are freed.
+  loop_.add_end_of_iteration_hook([this] { flush_batch(); });
   loop_.add_end_of_iteration_hook([this] { delete_retired(); });
 }
 
 Worker::~Worker() {
+  for (loop::SharedBuffer* frame : pinned_) frame->release();
   // Anything still here when the loop is gone (drain deadline) is dropped.
   while (live_ != nullptr) {
     ServerConnection* connection = live_;
@@ -47,6 +50,49 @@ void Worker::retire(ServerConnection& connection) {
   --live_count_;
   retired_.push_back(&connection);
   finish_drain_if_done();
+}
+
+void Worker::batch(ServerConnection& connection, const SharedMessage& frame) {
+  loop::SharedBuffer* buffer = frame.buffer();
+  // A fan-out sends one frame to many connections in a row: pin it once.
+  if (pinned_.empty() || pinned_.back() != buffer) {
+    buffer->retain();
+    pinned_.push_back(buffer);
+  }
+  batch_.push_back({&connection, buffer});
+  ++connection.batched;
+}
+
+void Worker::flush_batch() {
+  // write_batch never calls the handler, so nothing is batched while we
+  // flush; the swap keeps the vectors' capacity from one iteration to the next.
+  if (batch_.empty()) return;
+  flushing_.swap(batch_);
+  unpinning_.swap(pinned_);
+  // Group the frames per connection, keeping their order (a counting sort:
+  // `batched` is each connection's count, `batch_cursor` its slot).
+  std::uint32_t next = 0;
+  for (const BatchEntry& entry : flushing_) {
+    ServerConnection& connection = *entry.connection;
+    if (connection.batch_cursor == ServerConnection::kNoBatchCursor) {
+      connection.batch_cursor = next;
+      next += connection.batched;
+    }
+  }
+  batch_frames_.resize(flushing_.size());
+  for (const BatchEntry& entry : flushing_) batch_frames_[entry.connection->batch_cursor++] = entry.frame;
+  for (const BatchEntry& entry : flushing_) {
+    ServerConnection& connection = *entry.connection;
+    if (connection.batched == 0) continue;  // written already
+    std::uint32_t end = connection.batch_cursor;
+    std::uint32_t count = connection.batched;
+    connection.batched = 0;
+    connection.batch_cursor = ServerConnection::kNoBatchCursor;
+    connection.write_batch(&batch_frames_[end - count], count);
+  }
+  flushing_.clear();
+  for (loop::SharedBuffer* frame : unpinning_) frame->release();
+  unpinning_.clear();
 }
 
 void Worker::delete_retired() {

@@ -15,6 +15,7 @@
 #include "loop/tcp_socket.h"
 #include "server/router.h"
 #include "switchboard/server.h"
+#include "switchboard/shared_message.h"
 
 namespace switchboard::server {
 
@@ -44,6 +45,11 @@ class Worker {
   // Approximate from other threads (relaxed read of a counter).
   std::size_t connection_count() const { return live_count_; }
 
+  // Queues frame for connection; written at the end of this loop iteration
+  // together with everything else batched for it (one write per
+  // connection per iteration, however many frames).
+  void batch(ServerConnection& connection, const SharedMessage& frame);
+
   // Called by a connection once its fd is closed: it is unlinked now and
   // deleted at the end of this loop iteration (events for it may still be
   // pending in this iteration's batch).
@@ -52,6 +58,7 @@ class Worker {
  private:
   void accept(int fd, const std::string& peer);
   void delete_retired();
+  void flush_batch();
   void finish_drain_if_done();
   static void on_drain_deadline(void* self);
 
@@ -65,6 +72,17 @@ class Worker {
   ServerConnection* live_ = nullptr;  // intrusive list of open and opening connections
   std::atomic<std::size_t> live_count_{0};  // read by other threads for stats
   std::vector<ServerConnection*> retired_;
+  // The fan-out batch of this iteration: (connection, frame) in send order;
+  // each distinct frame is retained once in pinned_ until the flush.
+  struct BatchEntry {
+    ServerConnection* connection;
+    loop::SharedBuffer* frame;
+  };
+  std::vector<BatchEntry> batch_;
+  std::vector<BatchEntry> flushing_;
+  std::vector<loop::SharedBuffer*> batch_frames_;  // grouped per connection
+  std::vector<loop::SharedBuffer*> pinned_;
+  std::vector<loop::SharedBuffer*> unpinning_;
   std::uint64_t next_id_ = 0;
   loop::Timer drain_deadline_;
   bool draining_ = false;

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
+#include <vector>
 #include <thread>
 
 namespace switchboard::loop {
@@ -88,6 +90,44 @@ TEST_F(TcpSocketTest, CorkCoalescesSmallWritesIntoOneSend) {
   EXPECT_EQ(socket_.uncork(), WriteStatus::kSent);
   EXPECT_EQ(cork.owner, nullptr);
   EXPECT_EQ(read_peer(8 + big.size() + 5), "one two " + big + "three");
+}
+
+TEST_F(TcpSocketTest, WriteSharedQueuesWhatTheKernelRefusesByReference) {
+  // Many large shared frames: the kernel takes part, the rest is queued as
+  // references (the test releases its own references at once).
+  std::vector<SharedBuffer*> frames;
+  std::string expected;
+  for (int i = 0; i < 40; ++i) {
+    SharedBuffer* frame = SharedBuffer::create(128 * 1024);
+    std::memset(frame->mutable_data(), 'a' + i % 26, frame->size());
+    expected.append(frame->data(), frame->size());
+    frames.push_back(frame);
+  }
+  socket_.write({"head"});
+  EXPECT_EQ(socket_.write_shared(frames.data(), frames.size()), WriteStatus::kBuffered);
+  EXPECT_EQ(socket_.write({"tail"}), WriteStatus::kBuffered);  // behind the queued references
+  for (SharedBuffer* frame : frames) frame->release();
+  std::string received;
+  std::size_t total = 4 + expected.size() + 4;
+  std::thread reader([&] { received = read_peer(total); });
+  while (socket_.buffered_bytes() > 0) {
+    loop_.post([this] { loop_.quit(); });
+    loop_.run();
+  }
+  reader.join();
+  EXPECT_EQ(received.size(), total);
+  EXPECT_TRUE(received == "head" + expected + "tail");
+}
+
+TEST_F(TcpSocketTest, WriteSharedFlushesTheCorkFirst) {
+  CorkBuffer cork;
+  socket_.cork(cork);
+  socket_.write({"corked "});
+  SharedBuffer* frame = SharedBuffer::create(6);
+  std::memcpy(frame->mutable_data(), "shared", 6);
+  EXPECT_EQ(socket_.write_shared(&frame, 1), WriteStatus::kSent);
+  frame->release();
+  EXPECT_EQ(read_peer(13), "corked shared");
 }
 
 TEST_F(TcpSocketTest, WriteToAClosedPeerFailsWithoutSigpipe) {
