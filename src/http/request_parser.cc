@@ -83,6 +83,7 @@ int status_for(ParseError error) {
       return 505;  // RFC 9110 §15.6.6
     case ParseError::kBadRequestLine:
     case ParseError::kBadHeader:
+    case ParseError::kBadContentLength:
     case ParseError::kBareLineFeed:
       return 400;
   }
@@ -103,6 +104,8 @@ const char* describe(ParseError error) {
       return "malformed header field";
     case ParseError::kUnsupportedVersion:
       return "HTTP version not supported";
+    case ParseError::kBadContentLength:
+      return "malformed Content-Length";
     case ParseError::kBareLineFeed:
       return "line not terminated by CRLF";
   }
@@ -238,6 +241,16 @@ ParseError RequestParser::parse_header_line(std::string_view line, std::size_t o
     if (!is_field_value_char(line[i])) return ParseError::kBadHeader;
   }
 
+  // RFC 9112 §6.3: a Content-Length that is not a plain decimal number is
+  // unrecoverable framing: 400. (We read no request bodies, but a bad
+  // length is a sign of smuggling, so it is refused, not ignored.)
+  if (iequals(name, "content-length")) {
+    const std::string_view value = line.substr(value_begin, value_end - value_begin);
+    if (value.empty() || value.size() > 18) return ParseError::kBadContentLength;
+    for (char c : value) {
+      if (c < '0' || c > '9') return ParseError::kBadContentLength;
+    }
+  }
   // §3.2: a request with more than one Host field line MUST get a 400.
   if (iequals(name, "host")) {
     if (have_host_) return ParseError::kBadHeader;

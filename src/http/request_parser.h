@@ -51,6 +51,7 @@ enum class ParseError : std::uint8_t {
   kBadRequestLine,      // 400: method/target/version syntax
   kBadHeader,           // 400: bad name, missing colon, whitespace before colon, obs-fold, control chars
   kUnsupportedVersion,  // 505: not HTTP/1.x
+  kBadContentLength,    // 400: Content-Length not a decimal number (RFC 9112 §6.3)
   kBareLineFeed,        // 400: LF without CR
 };
 

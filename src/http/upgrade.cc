@@ -82,6 +82,7 @@ int status_for(UpgradeError error) {
     case UpgradeError::kMissingUpgrade:
     case UpgradeError::kMissingConnection:
     case UpgradeError::kBadKey:
+    case UpgradeError::kUnexpectedBody:
       return 400;
   }
   return 400;
@@ -105,6 +106,8 @@ const char* describe(UpgradeError error) {
       return "unsupported Sec-WebSocket-Version (13 is supported)";
     case UpgradeError::kBadKey:
       return "missing or malformed Sec-WebSocket-Key";
+    case UpgradeError::kUnexpectedBody:
+      return "the upgrade request must not have a body";
   }
   return "unknown error";
 }
@@ -129,6 +132,12 @@ UpgradeError validate_upgrade(const Request& request, std::string_view* key) {
   // Item 5: Sec-WebSocket-Key decodes to 16 bytes.
   std::string_view value;
   if (!single_header(request, "Sec-WebSocket-Key", &value) || !is_valid_key(value)) return UpgradeError::kBadKey;
+  // The opening handshake is a GET without a body: bytes after the head
+  // are WebSocket frames, so a body would be read as frames (smuggling).
+  std::string_view length = request.header("Content-Length");
+  if (request.has_header("Transfer-Encoding") || (!length.empty() && length.find_first_not_of('0') != length.npos)) {
+    return UpgradeError::kUnexpectedBody;
+  }
   if (key != nullptr) *key = value;
   return UpgradeError::kNone;
 }

@@ -24,6 +24,7 @@ enum class UpgradeError : std::uint8_t {
   kMissingConnection,   // 400: Connection lacks the `Upgrade` token
   kUnsupportedVersion,  // 426, with `Sec-WebSocket-Version: 13`
   kBadKey,              // 400: Sec-WebSocket-Key missing or not 16 bytes of base64
+  kUnexpectedBody,      // 400: a body (Content-Length > 0 or Transfer-Encoding) on the upgrade GET
 };
 
 // kNone maps to 101: the handshake goes on.

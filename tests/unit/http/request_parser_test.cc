@@ -206,6 +206,10 @@ std::vector<BadCase> bad_cases() {
       {"ObsFoldTab", "GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n", ParseError::kBadHeader, 400},
       {"SpaceBeforeFirstHeader", "GET / HTTP/1.1\r\n Host: a\r\n\r\n", ParseError::kBadHeader, 400},
       {"SpaceBeforeColon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", ParseError::kBadHeader, 400},
+      {"NegativeContentLength", "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", ParseError::kBadContentLength, 400},
+      {"HugeContentLength", "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+       ParseError::kBadContentLength, 400},
+      {"ListContentLength", "GET / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\n", ParseError::kBadContentLength, 400},
       {"TabBeforeColon", "GET / HTTP/1.1\r\nHost\t: a\r\n\r\n", ParseError::kBadHeader, 400},
       {"NoColon", "GET / HTTP/1.1\r\nHost a\r\n\r\n", ParseError::kBadHeader, 400},
       {"EmptyName", "GET / HTTP/1.1\r\n: a\r\n\r\n", ParseError::kBadHeader, 400},
@@ -409,7 +413,7 @@ TEST(RequestParserTest, StatusAndDescriptionForEveryError) {
   const std::vector<std::pair<ParseError, int>> expected = {
       {ParseError::kNone, 200},           {ParseError::kHeadTooLarge, 431}, {ParseError::kTooManyHeaders, 431},
       {ParseError::kBadRequestLine, 400}, {ParseError::kBadHeader, 400},    {ParseError::kUnsupportedVersion, 505},
-      {ParseError::kBareLineFeed, 400},
+      {ParseError::kBareLineFeed, 400},   {ParseError::kBadContentLength, 400},
   };
   for (const auto& [error, status] : expected) {
     EXPECT_EQ(status_for(error), status);

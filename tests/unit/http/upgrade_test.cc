@@ -120,7 +120,18 @@ std::vector<ErrorCase> error_cases() {
        with_line("Sec-WebSocket-Key",
                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
        UpgradeError::kBadKey, 400},
+      {"BodyByLength",
+       with_line("Sec-WebSocket-Version", "Sec-WebSocket-Version: 13\r\nContent-Length: 5"),
+       UpgradeError::kUnexpectedBody, 400},
+      {"BodyByTransferEncoding",
+       with_line("Sec-WebSocket-Version", "Sec-WebSocket-Version: 13\r\nTransfer-Encoding: chunked"),
+       UpgradeError::kUnexpectedBody, 400},
   };
+}
+
+TEST(UpgradeTest, ZeroContentLengthIsNoBody) {
+  EXPECT_EQ(validate(with_line("Sec-WebSocket-Version", "Sec-WebSocket-Version: 13\r\nContent-Length: 0")),
+            UpgradeError::kNone);
 }
 
 TEST(UpgradeTest, EveryErrorWithItsStatus) {
@@ -219,6 +230,7 @@ TEST(UpgradeTest, StatusAndDescriptionForEveryError) {
       {UpgradeError::kMissingConnection, 400},
       {UpgradeError::kUnsupportedVersion, 426},
       {UpgradeError::kBadKey, 400},
+      {UpgradeError::kUnexpectedBody, 400},
   };
   for (const auto& [error, status] : expected) {
     EXPECT_EQ(status_for(error), status);
