@@ -1,12 +1,12 @@
 // Codec throughput: frame parsing (masked binary frames, parsed and
 // unmasked), masking and UTF-8 validation at 16 B, 1 KiB and 64 KiB payloads.
 // Google Benchmark prints bytes_per_second; nothing here passes or fails.
-#include <benchmark/benchmark.h>
-
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+
+#include <benchmark/benchmark.h>
 
 #include "codec/frame_parser.h"
 #include "codec/frame_writer.h"

@@ -12,8 +12,7 @@ class Echo final : public switchboard::WebSocketHandler {
     std::printf("connection %llu from %.*s\n", static_cast<unsigned long long>(connection.id()),
                 static_cast<int>(request.peer_address.size()), request.peer_address.data());
   }
-  void on_message(switchboard::Connection& connection, std::string_view payload,
-                  switchboard::Opcode opcode) override {
+  void on_message(switchboard::Connection& connection, std::string_view payload, switchboard::Opcode opcode) override {
     connection.send(payload, opcode);  // same bytes, same opcode (text or binary)
   }
   void on_close(switchboard::Connection& connection, switchboard::CloseCode code, std::string_view) override {

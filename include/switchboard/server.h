@@ -71,18 +71,18 @@ enum class HandleSignals : std::uint8_t { kNo, kYes };
 
 struct ServerConfig {
   std::string host = "0.0.0.0";
-  std::uint16_t port = 8080;  // 0: the kernel picks one; see Server::port()
-  unsigned workers = 0;       // 0: one per core
-  std::uint64_t max_message_size = 1u << 20;         // larger: close 1009
-  std::size_t max_buffered_bytes = 4u << 20;         // per connection; reading pauses and send() drops past it
-  std::uint64_t handshake_timeout_ms = 10'000;        // TCP accept to complete upgrade request
-  std::uint64_t ping_interval_ms = 25'000;            // 0 disables server pings
-  unsigned missed_pongs_allowed = 2;                  // then the peer is dead: TCP is dropped
-  std::uint64_t close_timeout_ms = 5'000;             // our close frame to the peer's answer
-  std::uint64_t drain_timeout_ms = 10'000;            // stop(): then the rest is dropped
-  std::size_t max_head_size = 8 * 1024;               // HTTP request head; larger: 431
-  std::size_t max_headers = 100;                      // more: 431
-  std::vector<std::string> allowed_origins;           // empty: any Origin (or none)
+  std::uint16_t port = 8080;                           // 0: the kernel picks one; see Server::port()
+  unsigned workers = 0;                                // 0: one per core
+  std::uint64_t max_message_size = 1u << 20;           // larger: close 1009
+  std::size_t max_buffered_bytes = 4u << 20;           // per connection; reading pauses and send() drops past it
+  std::uint64_t handshake_timeout_ms = 10'000;         // TCP accept to complete upgrade request
+  std::uint64_t ping_interval_ms = 25'000;             // 0 disables server pings
+  unsigned missed_pongs_allowed = 2;                   // then the peer is dead: TCP is dropped
+  std::uint64_t close_timeout_ms = 5'000;              // our close frame to the peer's answer
+  std::uint64_t drain_timeout_ms = 10'000;             // stop(): then the rest is dropped
+  std::size_t max_head_size = 8 * 1024;                // HTTP request head; larger: 431
+  std::size_t max_headers = 100;                       // more: 431
+  std::vector<std::string> allowed_origins;            // empty: any Origin (or none)
   HandleSignals handle_signals = HandleSignals::kYes;  // SIGTERM/SIGINT drain in wait()
 };
 

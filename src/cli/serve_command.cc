@@ -32,8 +32,8 @@ int run_serve(const ServeOptions& options) {
   WebSocketHandler& handler = options.echo ? static_cast<WebSocketHandler&>(echo) : broadcast;
   Server server(options.config, handler);
   // Workers accept as soon as they start: size the registry before that.
-  broadcast.attach(server, options.config.workers != 0 ? options.config.workers
-                                                       : std::max(1u, std::thread::hardware_concurrency()));
+  broadcast.attach(
+      server, options.config.workers != 0 ? options.config.workers : std::max(1u, std::thread::hardware_concurrency()));
   try {
     server.start();
   } catch (const std::exception& error) {
@@ -66,8 +66,9 @@ void add_serve_command(CLI::App& app) {
   serve->add_option("--max-message-size", config.max_message_size, "Largest message in bytes (larger: close 1009)")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
-  serve->add_option("--max-buffered-bytes", config.max_buffered_bytes,
-                    "Outgoing bytes queued per connection before reading pauses and sends drop")
+  serve
+      ->add_option("--max-buffered-bytes", config.max_buffered_bytes,
+                   "Outgoing bytes queued per connection before reading pauses and sends drop")
       ->capture_default_str();
   serve->add_option("--handshake-timeout-ms", config.handshake_timeout_ms, "Time allowed for the HTTP upgrade")
       ->capture_default_str();

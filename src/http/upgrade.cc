@@ -1,8 +1,8 @@
 #include "http/upgrade.h"
 
-#include <openssl/evp.h>
-
 #include <array>
+
+#include <openssl/evp.h>
 
 namespace switchboard::http {
 namespace {

@@ -1,10 +1,10 @@
 #include "loop/write_queue.h"
 
-#include "loop/shared_buffer.h"
-
 #include <cstdlib>
 #include <cstring>
 #include <new>
+
+#include "loop/shared_buffer.h"
 
 namespace switchboard::loop {
 

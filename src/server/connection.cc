@@ -12,7 +12,9 @@ const server::ServerConnection& impl(const Connection& connection) {
 
 }  // namespace
 
-SendStatus Connection::send(std::string_view payload, Opcode opcode) { return impl(*this).send_message(payload, opcode); }
+SendStatus Connection::send(std::string_view payload, Opcode opcode) {
+  return impl(*this).send_message(payload, opcode);
+}
 
 SendStatus Connection::send(const SharedMessage& message) { return impl(*this).send_shared(message); }
 

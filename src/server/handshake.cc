@@ -50,7 +50,8 @@ HandshakeOutcome decide_upgrade(Handshake& handshake, const HttpRequest& view, c
   if (error == http::UpgradeError::kMethodNotGet) {
     return respond(error_response(http::status_for(error), http::describe(error), {{"Allow", "GET"}}));
   }
-  if (error != http::UpgradeError::kNone) return respond(error_response(http::status_for(error), http::describe(error)));
+  if (error != http::UpgradeError::kNone)
+    return respond(error_response(http::status_for(error), http::describe(error)));
 
   // Cross-site WebSocket hijacking: browsers always send Origin, so an
   // allow-list refuses pages from elsewhere (RFC 6455 §10.2).
@@ -64,7 +65,8 @@ HandshakeOutcome decide_upgrade(Handshake& handshake, const HttpRequest& view, c
   std::vector<std::string_view> offered = offered_subprotocols(request);
   UpgradeDecision decision = handler.on_upgrade(view, offered);
   if (decision.reject_status != 0) {
-    std::string body = decision.reject_body.empty() ? http::reason_phrase(decision.reject_status) : decision.reject_body;
+    std::string body =
+        decision.reject_body.empty() ? http::reason_phrase(decision.reject_status) : decision.reject_body;
     return respond(error_response(decision.reject_status, body));
   }
   // RFC 6455 §4.2.2: the server may only pick one of the client's values.
@@ -93,11 +95,11 @@ HandshakeOutcome decide(Handshake& handshake, const ServerConfig& config, WebSoc
   if (http::wants_websocket(handshake.request)) return decide_upgrade(handshake, view, config, handler);
 
   Router::Answer answer = router.dispatch(view);
-  std::string response = answer.allow.empty()
-                             ? http::make_response(answer.response.status, answer.response.content_type,
-                                                   answer.response.body)
-                             : http::make_response(answer.response.status, answer.response.content_type,
-                                                   answer.response.body, {{"Allow", answer.allow}});
+  std::string response =
+      answer.allow.empty()
+          ? http::make_response(answer.response.status, answer.response.content_type, answer.response.body)
+          : http::make_response(answer.response.status, answer.response.content_type, answer.response.body,
+                                {{"Allow", answer.allow}});
   // RFC 9110 §9.3.2: HEAD gets the same head and no body.
   if (view.method == "HEAD") response.resize(response.size() - answer.response.body.size());
   return respond(std::move(response));

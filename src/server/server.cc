@@ -19,7 +19,9 @@ namespace switchboard {
 struct Server::Impl {
   Impl(ServerConfig server_config, WebSocketHandler& websocket_handler)
       : config(std::move(server_config)), handler(websocket_handler) {
-    router.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"}; });
+    router.add("GET", "/healthz", [](const HttpRequest&) {
+      return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+    });
   }
 
   ServerConfig config;
@@ -33,7 +35,8 @@ struct Server::Impl {
   bool started = false;
 };
 
-Server::Server(ServerConfig config, WebSocketHandler& handler) : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
+Server::Server(ServerConfig config, WebSocketHandler& handler)
+    : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
 
 Server::~Server() {
   if (impl_->started) {
@@ -115,7 +118,9 @@ void Server::stop() {
 
 unsigned Server::worker_count() const { return static_cast<unsigned>(impl_->workers.size()); }
 
-void Server::post(unsigned worker, std::function<void()> task) { impl_->workers.at(worker)->loop().post(std::move(task)); }
+void Server::post(unsigned worker, std::function<void()> task) {
+  impl_->workers.at(worker)->loop().post(std::move(task));
+}
 
 std::size_t Server::connection_count() const {
   std::size_t total = 0;

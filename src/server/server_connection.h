@@ -103,10 +103,10 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   State state_ = State::kHandshake;
   std::uint8_t missed_pongs_ = 0;
   bool reading_paused_ = false;
-  bool handling_input_ = false;   // inside parser_.consume: sends answer this peer's input
-  bool open_notified_ = false;    // on_open ran, so on_close is owed
+  bool handling_input_ = false;  // inside parser_.consume: sends answer this peer's input
+  bool open_notified_ = false;   // on_open ran, so on_close is owed
   bool close_notified_ = false;
-  bool drain_owed_ = false;       // a send returned kBuffered
+  bool drain_owed_ = false;  // a send returned kBuffered
 };
 
 }  // namespace switchboard::server

@@ -8,9 +8,8 @@ namespace switchboard::server {
 Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
                std::uint16_t port)
     : index_(index), config_(config), handler_(handler), router_(router), drain_deadline_(&on_drain_deadline, this) {
-  listener_ = std::make_unique<loop::Listener>(
-      loop_, loop::ListenAddress{config.host, port},
-      [this](int fd, const std::string& peer) { accept(fd, peer); });
+  listener_ = std::make_unique<loop::Listener>(loop_, loop::ListenAddress{config.host, port},
+                                               [this](int fd, const std::string& peer) { accept(fd, peer); });
   // Order matters: the batch is written before closed connections are freed.
   loop_.add_end_of_iteration_hook([this] { flush_batch(); });
   loop_.add_end_of_iteration_hook([this] { delete_retired(); });
@@ -109,7 +108,8 @@ void Worker::start_drain() {
     // unlinks it from live_ at once.
     std::vector<ServerConnection*> connections;
     for (ServerConnection* c = live_; c != nullptr; c = c->next) connections.push_back(c);
-    for (ServerConnection* connection : connections) connection->start_close(CloseCode::kGoingAway, "server shutting down");
+    for (ServerConnection* connection : connections)
+      connection->start_close(CloseCode::kGoingAway, "server shutting down");
     loop_.arm(drain_deadline_, config_.drain_timeout_ms);
     finish_drain_if_done();
   });

@@ -69,7 +69,7 @@ class Worker {
   loop::EventLoop loop_;
   loop::CorkBuffer cork_;
   std::unique_ptr<loop::Listener> listener_;
-  ServerConnection* live_ = nullptr;  // intrusive list of open and opening connections
+  ServerConnection* live_ = nullptr;        // intrusive list of open and opening connections
   std::atomic<std::size_t> live_count_{0};  // read by other threads for stats
   std::vector<ServerConnection*> retired_;
   // The fan-out batch of this iteration: (connection, frame) in send order;

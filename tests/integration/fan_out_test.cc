@@ -1,8 +1,8 @@
 // The serialise-once fan-out path: SharedMessage sends batched per loop
 // iteration, across workers, in order with direct sends and close frames.
-#include <gtest/gtest.h>
-
 #include <memory>
+
+#include <gtest/gtest.h>
 
 #include "cli/broadcast_handler.h"
 #include "integration/raw_client.h"

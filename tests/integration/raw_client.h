@@ -18,7 +18,7 @@ namespace switchboard::testing {
 
 struct Frame {
   Opcode opcode;
-  std::string payload;          // for kClose: the reason
+  std::string payload;           // for kClose: the reason
   std::uint16_t close_code = 0;  // for kClose (0: no code)
 };
 

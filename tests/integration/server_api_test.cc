@@ -1,13 +1,13 @@
 // The embedding API (include/switchboard/server.h) end to end: callbacks,
 // send statuses and backpressure, close and terminate, upgrade hooks,
 // routes, heartbeats, timeouts and the drain.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "integration/raw_client.h"
 #include "switchboard/server.h"
@@ -56,7 +56,8 @@ class RecordingHandler : public WebSocketHandler {
       }
       std::lock_guard lock(mutex_);
       flood_accepted_ = accepted;
-      events_.push_back("flood buffered>0:" + std::to_string(buffered > 0) + " dropped>0:" + std::to_string(dropped > 0));
+      events_.push_back("flood buffered>0:" + std::to_string(buffered > 0) +
+                        " dropped>0:" + std::to_string(dropped > 0));
     } else {
       connection.send(payload, opcode);
     }

@@ -3,14 +3,14 @@
 // and in random chunks: the events must not depend on how the input arrived.
 #include "codec/frame_parser.h"
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "codec/frame_writer.h"
 

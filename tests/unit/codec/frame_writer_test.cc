@@ -2,10 +2,10 @@
 // back in both roles.
 #include "codec/frame_writer.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "codec/frame_parser.h"
 #include "codec/utf8.h"

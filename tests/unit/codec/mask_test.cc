@@ -2,11 +2,11 @@
 // alignment the vector loop can meet.
 #include "codec/mask.h"
 
-#include <gtest/gtest.h>
-
 #include <cstddef>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace switchboard::codec {
 namespace {

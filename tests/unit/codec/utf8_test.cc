@@ -2,12 +2,12 @@
 // and a differential test of the validators against a simple reference.
 #include "codec/utf8.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace switchboard::codec {
 namespace {

@@ -1,10 +1,10 @@
 #include "http/request_parser.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace switchboard::http {
 namespace {
@@ -411,8 +411,8 @@ TEST(RequestTest, PathWithoutQuery) {
 
 TEST(RequestParserTest, StatusAndDescriptionForEveryError) {
   const std::vector<std::pair<ParseError, int>> expected = {
-      {ParseError::kNone, 200},           {ParseError::kHeadTooLarge, 431}, {ParseError::kTooManyHeaders, 431},
-      {ParseError::kBadRequestLine, 400}, {ParseError::kBadHeader, 400},    {ParseError::kUnsupportedVersion, 505},
+      {ParseError::kNone, 200},           {ParseError::kHeadTooLarge, 431},     {ParseError::kTooManyHeaders, 431},
+      {ParseError::kBadRequestLine, 400}, {ParseError::kBadHeader, 400},        {ParseError::kUnsupportedVersion, 505},
       {ParseError::kBareLineFeed, 400},   {ParseError::kBadContentLength, 400},
   };
   for (const auto& [error, status] : expected) {

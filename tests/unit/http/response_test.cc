@@ -1,8 +1,8 @@
 #include "http/response.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "http/upgrade.h"
 

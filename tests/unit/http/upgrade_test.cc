@@ -1,9 +1,9 @@
 #include "http/upgrade.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace switchboard::http {
 namespace {
@@ -120,8 +120,7 @@ std::vector<ErrorCase> error_cases() {
        with_line("Sec-WebSocket-Key",
                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="),
        UpgradeError::kBadKey, 400},
-      {"BodyByLength",
-       with_line("Sec-WebSocket-Version", "Sec-WebSocket-Version: 13\r\nContent-Length: 5"),
+      {"BodyByLength", with_line("Sec-WebSocket-Version", "Sec-WebSocket-Version: 13\r\nContent-Length: 5"),
        UpgradeError::kUnexpectedBody, 400},
       {"BodyByTransferEncoding",
        with_line("Sec-WebSocket-Version", "Sec-WebSocket-Version: 13\r\nTransfer-Encoding: chunked"),

@@ -1,9 +1,9 @@
 #include "loop/event_loop.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "base/clock.h"
 

@@ -1,9 +1,9 @@
 #include "loop/mpsc_queue.h"
 
-#include <gtest/gtest.h>
-
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace switchboard::loop {
 namespace {

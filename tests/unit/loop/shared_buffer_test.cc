@@ -1,8 +1,8 @@
 #include "loop/shared_buffer.h"
 
-#include <gtest/gtest.h>
-
 #include <cstring>
+
+#include <gtest/gtest.h>
 
 #include "loop/write_queue.h"
 

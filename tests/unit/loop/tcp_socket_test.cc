@@ -4,12 +4,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <string>
-#include <vector>
 #include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 namespace switchboard::loop {
 namespace {

@@ -1,8 +1,8 @@
 #include "loop/timer_wheel.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace switchboard::loop {
 namespace {

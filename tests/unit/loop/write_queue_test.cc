@@ -1,8 +1,8 @@
 #include "loop/write_queue.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace switchboard::loop {
 namespace {
