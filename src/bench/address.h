@@ -1,0 +1,41 @@
+// Where the load goes and where it comes from: resolving the URL's host and
+// choosing source addresses. A client host runs out of ephemeral ports near
+// 28,000 connections per (source, destination) address pair, so for big runs
+// against loopback the connections are spread over 127.0.0.2, 127.0.0.3, ...
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench/url.h"
+
+namespace switchboard::bench {
+
+struct Endpoint {
+  sockaddr_storage address{};
+  socklen_t size = 0;
+  int family = AF_UNSPEC;
+
+  bool is_ipv4_loopback() const;
+  std::string to_string() const;  // "127.0.0.1:8080", "[::1]:8080"
+};
+
+// IP literals are used as they are; other names go through getaddrinfo
+// (the first address returned). "" on success, else a one-line reason.
+std::string resolve(const WsUrl& url, Endpoint* out);
+
+// One source address per this many connections when chosen automatically.
+inline constexpr std::uint32_t kConnectionsPerSource = 20000;
+
+// The IPv4 loopback addresses to bind, round-robin, for `connections`
+// connections to target: `forced` of them when forced > 0 (127.0.0.2 on),
+// else ceil(connections / kConnectionsPerSource) when the target is IPv4
+// loopback and one address would not do; empty means "let the kernel pick".
+std::vector<sockaddr_in> choose_source_addresses(const Endpoint& target, std::uint64_t connections,
+                                                 std::uint32_t forced);
+
+}  // namespace switchboard::bench

@@ -1,0 +1,335 @@
+#include "bench/load_connection.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/clock.h"
+#include "codec/frame_writer.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24  // Linux 4.2, <linux/in.h>
+#endif
+
+namespace switchboard::bench {
+
+LoadConnection::LoadConnection(const ConnectionContext& context, std::uint32_t index, codec::MaskKey mask_key,
+                               const std::array<std::uint8_t, 16>& handshake_key)
+    : context_(context),
+      parser_(codec::Role::kClient, {context.settings->max_message_size}),
+      timer_(&LoadConnection::on_timer, this),
+      index_(index),
+      mask_key_(mask_key),
+      handshake_key_(handshake_key) {}
+
+LoadConnection::~LoadConnection() {
+  if (pending_fd_ >= 0) {
+    context_.loop->remove(pending_fd_);
+    ::close(pending_fd_);
+  }
+}
+
+void LoadConnection::start(const sockaddr_in* source) {
+  if (state_ != State::kIdle) return;
+  const ConnectionSettings& settings = *context_.settings;
+  start_ns_ = base::monotonic_ns();
+  state_ = State::kConnecting;
+  context_.loop->arm(timer_, settings.handshake_timeout_ms);
+  const int fd = ::socket(settings.target.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    system_error_ = errno;
+    fail(ErrorKind::kConnect);
+    return;
+  }
+  pending_fd_ = fd;
+  // Latency, not throughput: each message leaves at once (the cork already
+  // gathers what one read produces).
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (source != nullptr) {
+    // Without this the kernel reserves a port at bind() for any
+    // destination, and a source address runs out after ~28k connections.
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(source), sizeof *source) != 0) {
+      system_error_ = errno;
+      fail(ErrorKind::kConnect);
+      return;
+    }
+  }
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&settings.target.address), settings.target.size) == 0) {
+    on_connected();
+    return;
+  }
+  if (errno != EINPROGRESS) {
+    system_error_ = errno;
+    fail(ErrorKind::kConnect);
+    return;
+  }
+  // TcpSocket watches EPOLLOUT only for queued bytes: watch the connect
+  // here, and hand the fd over once it is connected.
+  context_.loop->add(fd, *this, loop::Interest::kWrite);
+}
+
+void LoadConnection::on_io(std::uint32_t events) {
+  switch (state_) {
+    case State::kIdle:
+    case State::kDone:
+      return;  // a stale event from the same epoll batch
+    case State::kConnecting:
+      on_connect_result();
+      return;
+    default:
+      break;
+  }
+  if ((events & EPOLLOUT) != 0 && socket_.flush() == loop::FlushStatus::kFailed) {
+    system_error_ = errno;
+    fail(ErrorKind::kWriteFailed);
+    return;
+  }
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) on_readable();
+}
+
+void LoadConnection::on_connect_result() {
+  int error = 0;
+  socklen_t size = sizeof error;
+  if (getsockopt(pending_fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
+  if (error != 0) {
+    system_error_ = error;
+    fail(ErrorKind::kConnect);
+    return;
+  }
+  context_.loop->remove(pending_fd_);
+  on_connected();
+}
+
+void LoadConnection::on_connected() {
+  const int fd = pending_fd_;
+  pending_fd_ = -1;
+  socket_.open(*context_.loop, fd, *this);
+  state_ = State::kHandshake;
+  const ConnectionSettings& settings = *context_.settings;
+  const std::string request =
+      make_upgrade_request(settings.url, make_client_key(handshake_key_), settings.headers, settings.subprotocol);
+  if (socket_.write({request}) == loop::WriteStatus::kFailed) {
+    system_error_ = errno;
+    fail(ErrorKind::kConnect);
+  }
+}
+
+void LoadConnection::on_readable() {
+  char* buffer = context_.loop->receive_buffer();
+  const loop::ReadResult result = socket_.read(buffer, loop::EventLoop::kReceiveBufferSize);
+  switch (result.status) {
+    case loop::ReadStatus::kWouldBlock:
+      return;
+    case loop::ReadStatus::kEof:
+    case loop::ReadStatus::kFailed:
+      on_eof();
+      return;
+    case loop::ReadStatus::kData:
+      break;
+  }
+  if (state_ == State::kHandshake) {
+    on_handshake_bytes(buffer, result.size);
+  } else {
+    on_frames(buffer, result.size);
+  }
+}
+
+void LoadConnection::on_handshake_bytes(const char* data, std::size_t size) {
+  response_.append(data, size);
+  const std::size_t head_size = response_head_size(response_);
+  if (head_size == 0) {
+    if (response_.size() > kMaxResponseHead) {
+      handshake_error_ = HandshakeError::kHeadTooLarge;
+      fail(ErrorKind::kHandshakeRejected);
+    }
+    return;
+  }
+  int status = 0;
+  const HandshakeError error =
+      check_upgrade_response(std::string_view(response_).substr(0, head_size), make_client_key(handshake_key_),
+                             context_.settings->subprotocol, &status);
+  http_status_ = static_cast<std::uint16_t>(status);
+  if (error != HandshakeError::kNone) {
+    handshake_error_ = error;
+    fail(ErrorKind::kHandshakeRejected);
+    return;
+  }
+  handshake_ns_ = base::monotonic_ns() - start_ns_;
+  timer_.cancel();
+  state_ = State::kOpen;
+  // Frames may follow the head in the same read (a server ping, say).
+  std::string rest = response_.substr(head_size);
+  std::string().swap(response_);
+  context_.observer->on_open(*this);
+  if (!rest.empty() && state_ == State::kOpen) on_frames(rest.data(), rest.size());
+}
+
+void LoadConnection::on_frames(char* data, std::size_t size) {
+  socket_.cork(*context_.cork);
+  const codec::ParseStatus status = parser_.consume(std::span<char>(data, size), *this);
+  if (state_ == State::kDone) return;  // finished inside a callback; the socket is closed
+  if (socket_.uncork() == loop::WriteStatus::kFailed) {
+    system_error_ = errno;
+    fail(ErrorKind::kWriteFailed);
+    return;
+  }
+  if (status == codec::ParseStatus::kFailed) fail(ErrorKind::kProtocol);
+}
+
+codec::Flow LoadConnection::on_message(Opcode opcode, std::string_view payload) {
+  // After our close the server may still echo what was in flight: ignored.
+  if (state_ == State::kOpen) context_.observer->on_message(*this, opcode, payload);
+  return state_ == State::kDone ? codec::Flow::kStop : codec::Flow::kContinue;
+}
+
+codec::Flow LoadConnection::on_ping(std::string_view payload) {
+  // RFC 6455 §5.5.2/§5.5.3: answer with the same payload; nothing after our close.
+  if (state_ == State::kOpen) send_control(Opcode::kPong, payload);
+  return state_ == State::kDone ? codec::Flow::kStop : codec::Flow::kContinue;
+}
+
+codec::Flow LoadConnection::on_pong(std::string_view) { return codec::Flow::kContinue; }
+
+codec::Flow LoadConnection::on_close(CloseCode code, std::string_view) {
+  close_received_ = true;
+  close_code_ = static_cast<std::uint16_t>(code);
+  if (state_ == State::kOpen) {
+    // RFC 6455 §5.5.1: echo the code, then wait for the server to close TCP.
+    context_.observer->on_error(*this, ErrorKind::kUnexpectedClose);
+    if (code == CloseCode::kNoStatus) {
+      send_control(Opcode::kClose, {});
+    } else {
+      const std::string payload = codec::make_close_payload(static_cast<std::uint16_t>(code), "");
+      send_control(Opcode::kClose, payload);
+    }
+    if (state_ == State::kDone) return codec::Flow::kStop;
+    state_ = State::kClosing;
+    context_.loop->arm(timer_, context_.settings->close_timeout_ms);
+  }
+  // The close exchange is complete: our FIN tells a peer that waits for it.
+  socket_.shutdown_write();
+  return codec::Flow::kStop;
+}
+
+void LoadConnection::send_control(Opcode opcode, std::string_view payload) {
+  char frame[codec::kMaxFrameHeaderSize + codec::kMaxControlPayload];
+  const std::size_t header = codec::write_frame_header(frame, opcode, Fin::kYes, payload.size(), &mask_key_);
+  std::memcpy(frame + header, payload.data(), payload.size());
+  codec::apply_mask(frame + header, payload.size(), mask_key_);
+  if (socket_.write({std::string_view(frame, header + payload.size())}) == loop::WriteStatus::kFailed) {
+    system_error_ = errno;
+    fail(ErrorKind::kWriteFailed);
+  }
+}
+
+loop::WriteStatus LoadConnection::send(std::string_view frame) {
+  if (state_ != State::kOpen) return loop::WriteStatus::kFailed;
+  const loop::WriteStatus status = socket_.write({frame});
+  if (status == loop::WriteStatus::kFailed) {
+    system_error_ = errno;
+    fail(ErrorKind::kWriteFailed);
+  }
+  return status;
+}
+
+void LoadConnection::begin_batch() {
+  if (state_ == State::kOpen) socket_.cork(*context_.cork);
+}
+
+void LoadConnection::end_batch() {
+  if (state_ == State::kDone) return;
+  if (socket_.uncork() == loop::WriteStatus::kFailed) {
+    system_error_ = errno;
+    fail(ErrorKind::kWriteFailed);
+  }
+}
+
+void LoadConnection::close() {
+  switch (state_) {
+    case State::kOpen: {
+      const std::string payload = codec::make_close_payload(static_cast<std::uint16_t>(CloseCode::kNormal), "");
+      send_control(Opcode::kClose, payload);
+      if (state_ == State::kDone) return;
+      state_ = State::kClosing;
+      context_.loop->arm(timer_, context_.settings->close_timeout_ms);
+      return;
+    }
+    case State::kIdle:
+      state_ = State::kDone;  // never started: no callbacks
+      return;
+    case State::kConnecting:
+    case State::kHandshake:
+      finish();  // the run is over: not an error
+      return;
+    case State::kClosing:
+    case State::kDone:
+      return;
+  }
+}
+
+void LoadConnection::on_eof() {
+  switch (state_) {
+    case State::kHandshake:
+      fail(ErrorKind::kHandshakeRejected);
+      return;
+    case State::kOpen:
+      fail(ErrorKind::kUnexpectedClose);
+      return;
+    case State::kClosing:
+      // The close handshake is complete only with the server's close frame.
+      if (close_received_) {
+        finish();
+      } else {
+        fail(ErrorKind::kUnexpectedClose);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void LoadConnection::on_timer(void* self) {
+  auto* connection = static_cast<LoadConnection*>(self);
+  switch (connection->state_) {
+    case State::kConnecting:
+    case State::kHandshake:
+      connection->fail(ErrorKind::kHandshakeTimeout);
+      return;
+    case State::kClosing:
+      connection->fail(ErrorKind::kCloseTimeout);
+      return;
+    default:
+      return;
+  }
+}
+
+void LoadConnection::fail(ErrorKind kind) {
+  if (state_ == State::kDone) return;
+  context_.observer->on_error(*this, kind);
+  finish();
+}
+
+void LoadConnection::finish() {
+  if (state_ == State::kDone) return;
+  state_ = State::kDone;
+  timer_.cancel();
+  if (pending_fd_ >= 0) {
+    // Still connecting: registered for EPOLLOUT only when connect(2) said
+    // EINPROGRESS; removing an fd that is not there is harmless.
+    context_.loop->remove(pending_fd_);
+    ::close(pending_fd_);
+    pending_fd_ = -1;
+  }
+  socket_.close();
+  std::string().swap(response_);
+  parser_.shrink();
+  context_.observer->on_done(*this);
+}
+
+}  // namespace switchboard::bench

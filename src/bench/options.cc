@@ -1,0 +1,92 @@
+#include "bench/options.h"
+
+#include <cmath>
+
+#include "bench/payload.h"
+#include "bench/url.h"
+#include "http/request_parser.h"
+
+namespace switchboard::bench {
+namespace {
+
+// "Name: value" with a token name and no CR/LF anywhere (it is written into
+// the request head verbatim).
+std::string check_header(const std::string& header) {
+  const std::size_t colon = header.find(':');
+  if (colon == std::string::npos || colon == 0) return "--header must look like \"Name: value\": " + header;
+  for (std::size_t i = 0; i < colon; ++i) {
+    if (!http::is_tchar(header[i])) return "invalid header name in --header: " + header;
+  }
+  for (char c : header) {
+    if (c == '\r' || c == '\n' || c == '\0') return "--header must not contain CR, LF or NUL";
+  }
+  return "";
+}
+
+bool positive_seconds(double value) { return std::isfinite(value) && value > 0 && value <= 86400; }
+
+}  // namespace
+
+const char* scenario_name(Scenario scenario) {
+  switch (scenario) {
+    case Scenario::kEcho:
+      return "echo";
+    case Scenario::kBroadcast:
+      return "broadcast";
+    case Scenario::kConnect:
+      return "connect";
+    case Scenario::kPubsub:
+      return "pubsub";
+  }
+  return "?";
+}
+
+std::string validate_options(const BenchOptions& options) {
+  if (options.scenario == Scenario::kPubsub) {
+    return "the pubsub scenario needs the messaging protocol (issue #4) and is not available yet";
+  }
+  if (options.url.empty()) return "--url is required (e.g. --url ws://127.0.0.1:8080/)";
+  WsUrl url;
+  if (std::string error = parse_ws_url(options.url, &url); !error.empty()) return "--url: " + error;
+  if (options.connections == 0) return "-c/--connections must be at least 1";
+  if (options.threads == 0 || options.threads > kMaxThreads) {
+    return "--threads must be from 1 to " + std::to_string(kMaxThreads);
+  }
+  if (options.threads > options.connections) return "--threads must not exceed the number of connections";
+  if (options.concurrency == 0) return "--concurrency must be at least 1";
+  if (!positive_seconds(options.handshake_timeout_s)) return "--handshake-timeout must be > 0 seconds";
+  if (options.source_addresses > kMaxSourceAddresses) {
+    return "--source-addresses must be at most " + std::to_string(kMaxSourceAddresses);
+  }
+  if (options.source_addresses > 0 && url.ipv6_literal) {
+    return "--source-addresses needs an IPv4 loopback target (127.x.y.z)";
+  }
+  for (const std::string& header : options.headers) {
+    if (std::string error = check_header(header); !error.empty()) return error;
+  }
+  for (char c : options.subprotocol) {
+    if (!http::is_tchar(c)) return "--subprotocol must be a token (RFC 6455 §4.1)";
+  }
+  if (options.scenario == Scenario::kConnect) {
+    if (!std::isfinite(options.hold_s) || options.hold_s < 0 || options.hold_s > 86400) {
+      return "--hold must be from 0 to 86400 seconds";
+    }
+    if (options.server_pid < 0) return "--server-pid must be a process id";
+    return "";
+  }
+  if (options.server_pid != 0) return "--server-pid is for the connect scenario";
+  if (!positive_seconds(options.duration_s)) return "--duration must be > 0 seconds (at most a day)";
+  const std::size_t minimum = options.scenario == Scenario::kBroadcast ? kSequencedPayloadMin : kTimestampSize;
+  if (options.payload_size < minimum) {
+    return "-s/--size must be at least " + std::to_string(minimum) + " bytes for " + scenario_name(options.scenario) +
+           " (the payload carries the send timestamp" +
+           (options.scenario == Scenario::kBroadcast ? " and a sequence number)" : ")");
+  }
+  if (options.payload_size > kMaxPayloadSize) return "-s/--size must be at most 16 MiB";
+  if (options.inflight == 0 || options.inflight > kMaxInflight) {
+    return "-p/--inflight must be from 1 to " + std::to_string(kMaxInflight);
+  }
+  return "";
+}
+
+}  // namespace switchboard::bench

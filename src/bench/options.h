@@ -1,0 +1,53 @@
+// What `switchboard bench` was asked to do: one plain struct filled by the
+// CLI (src/cli/bench_command.cc), checked once by validate_options() before
+// anything runs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace switchboard::bench {
+
+enum class Scenario : std::uint8_t {
+  kEcho,       // C connections, P messages in flight each, round-trip latency
+  kBroadcast,  // C subscribers + 1 publisher, delivery latency
+  kConnect,    // open C connections, hold them idle, handshake rate and memory
+  kPubsub,     // needs the messaging protocol (issue #4): refused for now
+};
+
+enum class PayloadKind : std::uint8_t { kText, kBinary };
+enum class OutputFormat : std::uint8_t { kHuman, kJson };
+
+const char* scenario_name(Scenario scenario);
+
+struct BenchOptions {
+  Scenario scenario = Scenario::kEcho;
+  std::string url;
+  std::uint32_t connections = 100;  // -c: echo connections, broadcast subscribers, connect target
+  std::uint32_t inflight = 1;       // -p / --inflight: messages in flight per echo connection / publisher
+  std::uint32_t payload_size = 32;  // -s: bytes per message (>= 8: the timestamp)
+  PayloadKind payload_kind = PayloadKind::kText;
+  double duration_s = 10;              // echo/broadcast measurement window
+  double hold_s = 10;                  // connect: idle time once all are open
+  std::uint32_t threads = 1;           // one epoll loop each
+  std::uint32_t concurrency = 200;     // handshakes in progress at once (all threads)
+  double handshake_timeout_s = 10;     // connect start -> 101 validated
+  std::int64_t server_pid = 0;         // connect: read this process's VmRSS (0: don't)
+  std::uint32_t source_addresses = 0;  // 0: automatic (loopback and many connections)
+  std::vector<std::string> headers;    // extra request headers, "Name: value"
+  std::string subprotocol;             // Sec-WebSocket-Protocol to ask for (empty: none)
+  OutputFormat output = OutputFormat::kHuman;
+};
+
+// Limits enforced by validate_options().
+inline constexpr std::uint32_t kMaxInflight = 4096;
+inline constexpr std::uint32_t kMaxPayloadSize = 16u << 20;
+inline constexpr std::uint32_t kMaxThreads = 64;
+inline constexpr std::uint32_t kMaxSourceAddresses = 250;
+
+// "" when the options make a runnable benchmark, else a one-line reason
+// (printed as is). Checks the URL syntax too, not that the host resolves.
+std::string validate_options(const BenchOptions& options);
+
+}  // namespace switchboard::bench

@@ -1,0 +1,202 @@
+#include "bench/report.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+
+#include "codec/utf8.h"
+
+namespace switchboard::bench {
+namespace {
+
+std::string format(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char* format, ...) {
+  char buffer[512];
+  va_list args;
+  va_start(args, format);
+  const int size = std::vsnprintf(buffer, sizeof buffer, format, args);
+  va_end(args);
+  return std::string(buffer, size < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(size), sizeof buffer - 1));
+}
+
+double per_second(std::uint64_t count, double seconds) {
+  return seconds > 0 ? static_cast<double>(count) / seconds : 0.0;
+}
+
+// A JSON number: finite doubles with 3 decimals, else null (JSON has no NaN).
+std::string json_number(double value) { return std::isfinite(value) ? format("%.3f", value) : "null"; }
+
+std::string json_latency(const Histogram& histogram) {
+  const LatencySummary s = summarize(histogram);
+  return format("{\"count\":%" PRIu64 ",\"min\":%" PRIu64 ",\"mean\":%.1f,\"p50\":%" PRIu64 ",\"p90\":%" PRIu64
+                ",\"p99\":%" PRIu64 ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "}",
+                s.count, s.min, s.mean, s.p50, s.p90, s.p99, s.p999, s.max);
+}
+
+std::string human_latency(const char* label, const Histogram& histogram) {
+  if (histogram.count() == 0) return format("  %-12s none recorded\n", label);
+  const LatencySummary s = summarize(histogram);
+  return format(
+      "  %-12s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (mean %s, %" PRIu64 " samples)\n", label,
+      format_duration_ns(static_cast<double>(s.p50)).c_str(), format_duration_ns(static_cast<double>(s.p90)).c_str(),
+      format_duration_ns(static_cast<double>(s.p99)).c_str(), format_duration_ns(static_cast<double>(s.p999)).c_str(),
+      format_duration_ns(static_cast<double>(s.max)).c_str(), format_duration_ns(s.mean).c_str(), s.count);
+}
+
+}  // namespace
+
+std::string format_duration_ns(double ns) {
+  if (ns < 1e3) return format("%.0f ns", ns);
+  if (ns < 1e6) return format("%.1f us", ns / 1e3);
+  if (ns < 1e9) return format("%.2f ms", ns / 1e6);
+  return format("%.2f s", ns / 1e9);
+}
+
+std::string json_string(std::string_view text) {
+  const bool utf8 = codec::is_valid_utf8(text);
+  std::string out = "\"";
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7F) {
+      out += format("\\u%04x", byte);
+    } else if (byte >= 0x80 && !utf8) {
+      out += "\\ufffd";
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string format_human(const RunResult& r) {
+  const BenchOptions& o = r.options;
+  std::string text = format("switchboard bench %s  %s  (%s, %u thread%s", scenario_name(o.scenario), o.url.c_str(),
+                            r.target.c_str(), o.threads, o.threads == 1 ? "" : "s");
+  if (r.source_addresses > 0) text += format(", %u source addresses", r.source_addresses);
+  text += ")\n";
+  text += format("  %-12s %" PRIu64 " open, %" PRIu64 " failed of %" PRIu64, "connections", r.connections_open,
+                 r.connections_failed, r.connections);
+  if (o.scenario == Scenario::kBroadcast) text += " (subscribers + 1 publisher)";
+  if (r.connections_open > 0) {
+    text += format("; %.0f handshakes/s (all open in %s)", r.handshakes_per_second,
+                   format_duration_ns(r.connect_seconds * 1e9).c_str());
+  }
+  text += "\n";
+  text += human_latency("handshake", r.handshake);
+  if (!r.aborted.empty()) text += format("  %-12s not run: %s\n", "measurement", r.aborted.c_str());
+  switch (r.aborted.empty() ? o.scenario : Scenario::kPubsub) {
+    case Scenario::kEcho:
+      text += format("  %-12s %u connections x %u in flight, %u-byte %s payloads, %.2f s\n", "load", o.connections,
+                     o.inflight, o.payload_size, o.payload_kind == PayloadKind::kBinary ? "binary" : "text",
+                     r.window_seconds);
+      text += format("  %-12s %" PRIu64 " (%.0f/s), %.2f MB/s payload both ways\n", "messages", r.messages,
+                     per_second(r.messages, r.window_seconds), per_second(r.bytes, r.window_seconds) / 1e6);
+      text += human_latency("round trip", r.latency);
+      break;
+    case Scenario::kBroadcast:
+      text += format("  %-12s %u subscribers, publisher window %u, %u-byte %s payloads, %.2f s\n", "load",
+                     o.connections, o.inflight, o.payload_size,
+                     o.payload_kind == PayloadKind::kBinary ? "binary" : "text", r.window_seconds);
+      text +=
+          format("  %-12s %" PRIu64 " (%.0f/s)\n", "publishes", r.publishes, per_second(r.publishes, r.window_seconds));
+      text += format("  %-12s %" PRIu64 " (%.0f/s), %.2f MB/s delivered; %" PRIu64 " missing\n", "deliveries",
+                     r.messages, per_second(r.messages, r.window_seconds), per_second(r.bytes, r.window_seconds) / 1e6,
+                     r.missing_deliveries);
+      text += human_latency("delivery", r.latency);
+      break;
+    case Scenario::kPubsub:
+      break;  // aborted: nothing was measured
+    case Scenario::kConnect:
+      text += format("  %-12s %.2f s idle\n", "held", r.window_seconds);
+      if (r.rss_before >= 0 && r.rss_after >= 0 && r.connections_open > 0) {
+        text += format("  %-12s %.1f MiB before, %.1f MiB with %" PRIu64 " open: %.0f bytes per idle connection\n",
+                       "server RSS", static_cast<double>(r.rss_before) / 1048576.0,
+                       static_cast<double>(r.rss_after) / 1048576.0, r.connections_open,
+                       static_cast<double>(r.rss_after - r.rss_before) / static_cast<double>(r.connections_open));
+      } else if (o.server_pid > 0) {
+        text += format("  %-12s could not read /proc/%" PRId64 "/status\n", "server RSS", o.server_pid);
+      }
+      break;
+  }
+  text += format("  %-12s %" PRIu64, "errors", r.errors.total());
+  if (r.errors.total() > 0) {
+    const char* separator = " (";
+    for (std::size_t i = 0; i < kErrorKinds; ++i) {
+      if (r.errors.counts[i] == 0) continue;
+      text += format("%s%s %" PRIu64, separator, error_name(static_cast<ErrorKind>(i)), r.errors.counts[i]);
+      separator = ", ";
+    }
+    text += format("; first: %s)", r.first_error.c_str());
+  }
+  text += "\n";
+  if (r.watchdog_fired) text += "  watchdog: a phase overran its time limit and was cut short\n";
+  if (r.interrupted) text += "  interrupted: the run was ended early by a signal\n";
+  return text;
+}
+
+std::string format_json(const RunResult& r) {
+  const BenchOptions& o = r.options;
+  std::string json = "{";
+  json += "\"scenario\":" + json_string(scenario_name(o.scenario));
+  json += ",\"url\":" + json_string(o.url);
+  json += ",\"target\":" + json_string(r.target);
+  json += format(",\"threads\":%u,\"source_addresses\":%u", o.threads, r.source_addresses);
+  json += format(",\"connections\":%" PRIu64 ",\"connections_open\":%" PRIu64 ",\"connections_failed\":%" PRIu64,
+                 r.connections, r.connections_open, r.connections_failed);
+  json += ",\"connect_seconds\":" + json_number(r.connect_seconds);
+  json += ",\"handshakes_per_second\":" + json_number(r.handshakes_per_second);
+  json += ",\"handshake_ns\":" + json_latency(r.handshake);
+  json += ",\"duration_seconds\":" + json_number(r.window_seconds);
+  if (o.scenario == Scenario::kConnect) {
+    json += ",\"hold_seconds\":" + json_number(o.hold_s);
+    auto optional = [](std::int64_t value) { return value < 0 ? std::string("null") : std::to_string(value); };
+    json += ",\"server_rss_before_bytes\":" + optional(r.rss_before);
+    json += ",\"server_rss_after_bytes\":" + optional(r.rss_after);
+    const bool rss = r.rss_before >= 0 && r.rss_after >= 0 && r.connections_open > 0;
+    json +=
+        ",\"server_rss_per_connection_bytes\":" +
+        (rss ? json_number(static_cast<double>(r.rss_after - r.rss_before) / static_cast<double>(r.connections_open))
+             : std::string("null"));
+  } else {
+    json += format(",\"payload_size\":%u,\"inflight\":%u,\"binary\":%s", o.payload_size, o.inflight,
+                   o.payload_kind == PayloadKind::kBinary ? "true" : "false");
+    json += format(",\"messages\":%" PRIu64, r.messages);
+    json += ",\"messages_per_second\":" + json_number(per_second(r.messages, r.window_seconds));
+    json += format(",\"bytes\":%" PRIu64, r.bytes);
+    json += ",\"mb_per_second\":" + json_number(per_second(r.bytes, r.window_seconds) / 1e6);
+    json += ",\"latency_ns\":" + json_latency(r.latency);
+    if (o.scenario == Scenario::kBroadcast) {
+      json += format(",\"publishes\":%" PRIu64, r.publishes);
+      json += ",\"publishes_per_second\":" + json_number(per_second(r.publishes, r.window_seconds));
+      json += format(",\"deliveries\":%" PRIu64, r.messages);
+      json += ",\"deliveries_per_second\":" + json_number(per_second(r.messages, r.window_seconds));
+      json += format(",\"missing_deliveries\":%" PRIu64, r.missing_deliveries);
+    }
+  }
+  json += format(",\"errors\":%" PRIu64 ",\"error_counts\":{", r.errors.total());
+  for (std::size_t i = 0; i < kErrorKinds; ++i) {
+    json += format("%s\"%s\":%" PRIu64, i == 0 ? "" : ",", error_name(static_cast<ErrorKind>(i)), r.errors.counts[i]);
+  }
+  json += "}";
+  json += ",\"first_error\":" + json_string(r.first_error);
+  json += format(",\"watchdog_fired\":%s,\"interrupted\":%s", r.watchdog_fired ? "true" : "false",
+                 r.interrupted ? "true" : "false");
+  json += ",\"aborted\":" + json_string(r.aborted);
+  json += "}\n";
+  return json;
+}
+
+}  // namespace switchboard::bench

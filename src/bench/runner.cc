@@ -1,0 +1,332 @@
+#include "bench/runner.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "bench/address.h"
+#include "bench/broadcast_scenario.h"
+#include "bench/connect_scenario.h"
+#include "bench/echo_scenario.h"
+#include "bench/load_connection.h"
+#include "bench/payload.h"
+#include "bench/thread_driver.h"
+#include "bench/url.h"
+
+namespace switchboard::bench {
+namespace {
+
+// Descriptors besides the connections: stdio, an epoll fd and an eventfd
+// per loop, getaddrinfo, /proc reads.
+constexpr std::uint64_t kDescriptorSlack = 32;
+constexpr std::uint64_t kCloseTimeoutMs = 2'000;
+// After the close phase's own timeouts, how long a loop thread may take to
+// finish before the watchdog ends the process.
+constexpr std::uint64_t kCloseGraceMs = 5'000;
+// Broadcast: after publishing stops, how long deliveries may still arrive.
+constexpr std::uint64_t kDrainMs = 2'000;
+
+std::uint64_t ms_to_ns(std::uint64_t ms) { return ms * 1'000'000u; }
+double seconds_between(std::uint64_t from_ns, std::uint64_t to_ns) {
+  return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0.0;
+}
+
+// Raises the soft RLIMIT_NOFILE to the hard limit; false (with a message)
+// when even that is too low for `needed` descriptors.
+bool raise_descriptor_limit(std::uint64_t needed, std::string* error) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    *error = std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
+    return false;
+  }
+  if (limit.rlim_max != RLIM_INFINITY && needed > limit.rlim_max) {
+    *error = "this run needs " + std::to_string(needed) + " file descriptors (connections + " +
+             std::to_string(kDescriptorSlack) + "), but the hard limit (ulimit -Hn) is " +
+             std::to_string(limit.rlim_max) + "; use fewer connections or raise the hard limit";
+    return false;
+  }
+  if (limit.rlim_cur != limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      *error = std::string("setrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+// The phases run on the main thread, which sleeps in sigtimedwait so that
+// SIGINT/SIGTERM (blocked in every thread) end a phase early.
+class PhaseClock {
+ public:
+  enum class Wait : std::uint8_t { kDone, kDeadline, kInterrupted };
+
+  PhaseClock(std::vector<std::unique_ptr<ThreadDriver>>& drivers, const BenchOptions& options, std::uint64_t start_ns)
+      : drivers_(drivers), options_(options), start_ns_(start_ns), progress_(isatty(STDERR_FILENO) == 1) {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+  }
+
+  // Waits until done() or deadline_ns, printing progress each second.
+  Wait wait_until(std::uint64_t deadline_ns, const std::function<bool()>& done, const char* phase) {
+    for (;;) {
+      if (done()) return Wait::kDone;
+      const std::uint64_t now = base::monotonic_ns();
+      if (now >= deadline_ns) return Wait::kDeadline;
+      if (progress_ && now >= next_progress_ns_) {
+        print_progress(phase, now);
+        next_progress_ns_ = now + 1'000'000'000u;
+      }
+      const std::uint64_t left = std::min<std::uint64_t>(deadline_ns - now, 10'000'000u);
+      timespec timeout{0, static_cast<long>(left)};
+      if (sigtimedwait(&signals_, nullptr, &timeout) > 0) return Wait::kInterrupted;
+    }
+  }
+
+  std::uint64_t sum(std::atomic<std::uint64_t> LiveCounters::*counter) const {
+    std::uint64_t total = 0;
+    for (const auto& driver : drivers_) total += (driver->live().*counter).load(std::memory_order_relaxed);
+    return total;
+  }
+
+ private:
+  void print_progress(const char* phase, std::uint64_t now) {
+    const std::uint64_t messages = sum(&LiveCounters::messages);
+    const double elapsed = seconds_between(start_ns_, now);
+    const double rate = static_cast<double>(messages - last_messages_);
+    last_messages_ = messages;
+    std::fprintf(stderr, "[%6.1fs] %-8s open %llu, failed %llu, errors %llu", elapsed, phase,
+                 static_cast<unsigned long long>(sum(&LiveCounters::opened)),
+                 static_cast<unsigned long long>(sum(&LiveCounters::settled) - sum(&LiveCounters::opened)),
+                 static_cast<unsigned long long>(sum(&LiveCounters::errors)));
+    if (options_.scenario != Scenario::kConnect) {
+      std::fprintf(stderr, ", %s %llu (%.0f/s)", options_.scenario == Scenario::kEcho ? "messages" : "deliveries",
+                   static_cast<unsigned long long>(messages), last_progress_ns_ == 0 ? 0.0 : rate);
+    }
+    std::fputc('\n', stderr);
+    last_progress_ns_ = now;
+  }
+
+  std::vector<std::unique_ptr<ThreadDriver>>& drivers_;
+  const BenchOptions& options_;
+  std::uint64_t start_ns_;
+  bool progress_;
+  sigset_t signals_;
+  std::uint64_t next_progress_ns_ = 0;
+  std::uint64_t last_progress_ns_ = 0;
+  std::uint64_t last_messages_ = 0;
+};
+
+void post_all(std::vector<std::unique_ptr<ThreadDriver>>& drivers, void (ThreadDriver::*step)()) {
+  for (auto& driver : drivers) {
+    ThreadDriver* target = driver.get();
+    target->loop().post([target, step] { (target->*step)(); });
+  }
+}
+
+}  // namespace
+
+bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) {
+  RunResult& result = *out;
+  result.options = options;
+  auto settings = std::make_unique<ConnectionSettings>();
+  if (std::string message = parse_ws_url(options.url, &settings->url); !message.empty()) {
+    *error = "--url: " + message;
+    return false;
+  }
+  if (std::string message = resolve(settings->url, &settings->target); !message.empty()) {
+    *error = message;
+    return false;
+  }
+  result.target = settings->target.to_string();
+  const bool broadcast = options.scenario == Scenario::kBroadcast;
+  const std::uint64_t total = std::uint64_t{options.connections} + (broadcast ? 1 : 0);
+  result.connections = total;
+  if (options.source_addresses > 0 && !settings->target.is_ipv4_loopback()) {
+    *error = "--source-addresses needs an IPv4 loopback target (127.x.y.z)";
+    return false;
+  }
+  const std::vector<sockaddr_in> sources = choose_source_addresses(settings->target, total, options.source_addresses);
+  result.source_addresses = static_cast<std::uint32_t>(sources.size());
+  if (!raise_descriptor_limit(total + kDescriptorSlack + 2u * options.threads, error)) return false;
+
+  settings->headers = options.headers;
+  settings->subprotocol = options.subprotocol;
+  settings->handshake_timeout_ms = static_cast<std::uint64_t>(std::ceil(options.handshake_timeout_s * 1000));
+  settings->close_timeout_ms = kCloseTimeoutMs;
+  settings->max_message_size = std::max<std::uint64_t>(std::uint64_t{options.payload_size} * 2, 1u << 20);
+
+  const Opcode opcode = options.payload_kind == PayloadKind::kBinary ? Opcode::kBinary : Opcode::kText;
+  const std::uint64_t epoch_ns = base::monotonic_ns() - 1;
+  const std::uint32_t threads = options.threads;
+  const std::uint32_t per_thread_concurrency = std::max(1u, (options.concurrency + threads - 1) / threads);
+  std::random_device seed_source;
+  std::vector<std::unique_ptr<ThreadDriver>> drivers;
+  for (std::uint32_t t = 0; t < threads; ++t) {
+    ThreadPlan plan;
+    plan.settings = settings.get();
+    plan.sources = &sources;
+    plan.thread_index = t;
+    plan.thread_count = threads;
+    plan.connections = static_cast<std::uint32_t>(total / threads + (t < total % threads ? 1 : 0));
+    plan.concurrency = per_thread_concurrency;
+    plan.epoch_ns = epoch_ns;
+    plan.seed = (std::uint64_t{seed_source()} << 32) ^ seed_source() ^ t;
+    switch (options.scenario) {
+      case Scenario::kEcho:
+        drivers.push_back(
+            std::make_unique<EchoDriver>(plan, EchoSettings{opcode, options.payload_size, options.inflight}));
+        break;
+      case Scenario::kBroadcast:
+        // The publisher is connection 0 of thread 0, so it is started first.
+        drivers.push_back(std::make_unique<BroadcastDriver>(
+            plan, BroadcastSettings{opcode, options.payload_size, options.inflight},
+            t == 0 ? BroadcastDriver::Publisher::kHere : BroadcastDriver::Publisher::kElsewhere));
+        break;
+      case Scenario::kConnect:
+      case Scenario::kPubsub:
+        drivers.push_back(std::make_unique<ConnectDriver>(plan));
+        break;
+    }
+  }
+
+  // Block the signals before the threads exist, so they inherit the mask
+  // and only the main thread takes them (in PhaseClock::wait_until).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigset_t previous;
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+
+  std::vector<std::thread> loop_threads;
+  for (auto& driver : drivers) loop_threads.emplace_back([raw = driver.get()] { raw->run(); });
+
+  const bool read_rss = options.scenario == Scenario::kConnect && options.server_pid > 0;
+  if (read_rss) result.rss_before = read_vm_rss(options.server_pid);
+
+  // Phase 1: connect, at most --concurrency handshakes at a time.
+  const std::uint64_t connect_start = base::monotonic_ns();
+  PhaseClock clock(drivers, options, connect_start);
+  post_all(drivers, &ThreadDriver::start_connecting);
+  const std::uint64_t rounds = (total / threads + 1 + per_thread_concurrency - 1) / per_thread_concurrency;
+  const std::uint64_t connect_deadline =
+      connect_start + ms_to_ns((rounds + 1) * settings->handshake_timeout_ms + 5'000);
+  auto settled = [&] { return clock.sum(&LiveCounters::settled) >= total; };
+  PhaseClock::Wait wait = clock.wait_until(connect_deadline, settled, "connect");
+  if (wait == PhaseClock::Wait::kDeadline) result.watchdog_fired = true;
+  if (wait == PhaseClock::Wait::kInterrupted) result.interrupted = true;
+  std::uint64_t last_open = 0;
+  for (auto& driver : drivers) {
+    last_open = std::max(last_open, driver->live().last_open_ns.load(std::memory_order_relaxed));
+  }
+  const std::uint64_t opened = clock.sum(&LiveCounters::opened);
+  result.connect_seconds = seconds_between(connect_start, last_open);
+  if (result.connect_seconds > 0) result.handshakes_per_second = static_cast<double>(opened) / result.connect_seconds;
+  if (read_rss) result.rss_after = read_vm_rss(options.server_pid);
+
+  // Phase 2: measure (echo, broadcast) or hold (connect).
+  if (opened == 0) {
+    result.aborted = "no connection opened";
+  } else if (broadcast && !drivers[0]->live().first_open.load(std::memory_order_relaxed)) {
+    result.aborted = "the publisher connection did not open";
+  }
+  if (result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
+    const double seconds = options.scenario == Scenario::kConnect ? options.hold_s : options.duration_s;
+    const std::uint64_t messages_before = clock.sum(&LiveCounters::messages);
+    const std::uint64_t publishes_before = clock.sum(&LiveCounters::published);
+    const std::uint64_t window_start = base::monotonic_ns();
+    post_all(drivers, &ThreadDriver::start_measuring);
+    const std::uint64_t window_deadline = window_start + static_cast<std::uint64_t>(seconds * 1e9);
+    const char* phase = options.scenario == Scenario::kConnect ? "hold" : "measure";
+    if (clock.wait_until(
+            window_deadline, [] { return false; }, phase) == PhaseClock::Wait::kInterrupted) {
+      result.interrupted = true;
+    }
+    result.messages = clock.sum(&LiveCounters::messages) - messages_before;
+    result.publishes = clock.sum(&LiveCounters::published) - publishes_before;
+    const std::uint64_t window_end = base::monotonic_ns();
+    result.window_seconds = seconds_between(window_start, window_end);
+    post_all(drivers, &ThreadDriver::stop_measuring);
+    if (broadcast) {
+      // Drain: let the publisher's last messages reach everyone before the
+      // close, so they are not counted missing.
+      std::uint64_t last_seen = ~std::uint64_t{0};
+      std::uint64_t quiet_since = window_end;
+      auto drained = [&] {
+        const std::uint64_t now = base::monotonic_ns();
+        const std::uint64_t seen = clock.sum(&LiveCounters::messages);
+        if (seen != last_seen) {
+          last_seen = seen;
+          quiet_since = now;
+        }
+        return drivers[0]->live().outstanding.load(std::memory_order_relaxed) == 0 && now - quiet_since >= 100'000'000u;
+      };
+      clock.wait_until(window_end + ms_to_ns(kDrainMs), drained, "drain");
+    }
+  }
+
+  // Phase 3: the close handshake on every connection.
+  post_all(drivers, &ThreadDriver::close_all);
+  auto finished = [&] {
+    for (auto& driver : drivers) {
+      if (!driver->live().finished.load(std::memory_order_acquire)) return false;
+    }
+    return true;
+  };
+  const std::uint64_t close_deadline = base::monotonic_ns() + ms_to_ns(kCloseTimeoutMs + kCloseGraceMs);
+  if (clock.wait_until(close_deadline, finished, "close") != PhaseClock::Wait::kDone && !finished()) {
+    // A loop thread that does not finish its close phase is stuck: its
+    // results cannot be read safely, so end the process.
+    std::fprintf(stderr, "switchboard bench: watchdog: a load thread did not finish closing; giving up\n");
+    std::fflush(stdout);
+    _exit(3);
+  }
+  for (auto& thread : loop_threads) thread.join();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+
+  std::uint64_t published_total = 0;
+  std::uint64_t subscribers = 0;
+  std::uint64_t gaps = 0;
+  std::uint64_t expected_sum = 0;
+  for (auto& driver : drivers) {
+    const ThreadResult& thread = driver->result();
+    result.handshake.merge(thread.handshake);
+    result.latency.merge(thread.latency);
+    result.errors.merge(thread.errors);
+    result.connections_open += thread.opened;
+    if (result.first_error.empty()) result.first_error = thread.first_error;
+    published_total += thread.published_total;
+    subscribers += thread.subscribers;
+    gaps += thread.gaps;
+    expected_sum += thread.expected_sum;
+  }
+  // Failed: every connection that never opened, including any never
+  // started because the run was cut short.
+  result.connections_failed = total - result.connections_open;
+  if (broadcast) {
+    const std::uint64_t due = subscribers * published_total;
+    result.missing_deliveries = gaps + (due > expected_sum ? due - expected_sum : 0);
+    result.bytes = result.messages * options.payload_size;
+  } else if (options.scenario == Scenario::kEcho) {
+    result.bytes = result.messages * options.payload_size * 2;
+  }
+  // Freed only now: connections (in the drivers) point at the settings.
+  drivers.clear();
+  return true;
+}
+
+}  // namespace switchboard::bench

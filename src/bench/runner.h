@@ -1,0 +1,53 @@
+// Runs one benchmark: sets up the target and the descriptor limit, starts
+// --threads loop threads (connection i goes to thread i % threads), drives
+// the phases — connect, measure (or hold), drain, close — from the main
+// thread, prints a progress line each second when stderr is a terminal, and
+// merges the per-thread results.
+//
+// Every phase is bounded: connecting by the handshake timeout per round of
+// --concurrency connections, measuring by --duration/--hold, closing by the
+// 2 s close timeout; a watchdog skips ahead when a phase overruns, and ends
+// the process if a loop thread stops answering. SIGINT/SIGTERM end the
+// current phase early; the figures so far are still reported.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "bench/errors.h"
+#include "bench/histogram.h"
+#include "bench/options.h"
+
+namespace switchboard::bench {
+
+struct RunResult {
+  BenchOptions options;
+  std::string target;                    // the resolved address, "127.0.0.1:8080"
+  std::uint32_t source_addresses = 0;    // 0: the kernel chose
+  std::uint64_t connections = 0;         // attempted: C, plus the publisher for broadcast
+  std::uint64_t connections_open = 0;    // handshakes completed
+  std::uint64_t connections_failed = 0;  // never opened
+  double connect_seconds = 0;            // first connect(2) to the last 101
+  double handshakes_per_second = 0;
+  Histogram handshake;                   // ns
+  Histogram latency;                     // ns: echo round trip, broadcast delivery
+  double window_seconds = 0;             // the measurement (or hold) actually run
+  std::uint64_t messages = 0;            // in the window: echoes received, or deliveries
+  std::uint64_t publishes = 0;           // broadcast, in the window
+  std::uint64_t bytes = 0;               // payload bytes: echo both ways; broadcast delivered
+  std::uint64_t missing_deliveries = 0;  // broadcast
+  ErrorCounts errors;
+  std::string first_error;
+  std::int64_t rss_before = -1;  // connect --server-pid: VmRSS bytes, -1 unknown
+  std::int64_t rss_after = -1;
+  bool watchdog_fired = false;
+  bool interrupted = false;
+  std::string aborted;  // why the measurement did not run, if it did not
+};
+
+// Runs the benchmark described by validated options. Returns false with
+// *error set when it cannot start (unresolvable host, too few descriptors);
+// a run that starts always fills *result.
+bool run_bench(const BenchOptions& options, RunResult* result, std::string* error);
+
+}  // namespace switchboard::bench

@@ -1,0 +1,125 @@
+#include "cli/bench_command.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "bench/options.h"
+#include "bench/report.h"
+#include "bench/runner.h"
+
+namespace switchboard::cli {
+namespace {
+
+// Exit codes: 0 a clean run, 1 a run with errors, failed connections or
+// cut short (watchdog, signal),
+// 2 bad options or a run that could not start.
+int run_bench_command(const bench::BenchOptions& options, bool json) {
+  bench::BenchOptions resolved = options;
+  resolved.output = json ? bench::OutputFormat::kJson : bench::OutputFormat::kHuman;
+  if (std::string error = bench::validate_options(resolved); !error.empty()) {
+    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(resolved.scenario), error.c_str());
+    return 2;
+  }
+  auto result = std::make_unique<bench::RunResult>();
+  std::string error;
+  if (!bench::run_bench(resolved, result.get(), &error)) {
+    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(resolved.scenario), error.c_str());
+    return 2;
+  }
+  if (json) {
+    const std::string text = bench::format_json(*result);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    const std::string text = bench::format_human(*result);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  std::fflush(stdout);
+  const bool clean = result->errors.total() == 0 && result->connections_failed == 0 && result->aborted.empty() &&
+                     !result->watchdog_fired && !result->interrupted;
+  return clean ? 0 : 1;
+}
+
+struct BenchFlags {
+  bench::BenchOptions options;
+  bool binary = false;
+  bool json = false;
+};
+
+// The flags every scenario shares.
+void add_common(CLI::App* command, BenchFlags& flags) {
+  bench::BenchOptions& o = flags.options;
+  command->add_option("--url", o.url, "Server URL, ws://host:port/path (ws only; IP literal or name)")->required();
+  command->add_option("-c,--connections", o.connections, "Connections (broadcast: subscribers)")->capture_default_str();
+  command->add_option("--threads", o.threads, "Load threads, one epoll loop each")->capture_default_str();
+  command->add_option("--concurrency", o.concurrency, "Handshakes in progress at once (all threads)")
+      ->capture_default_str();
+  command->add_option("--handshake-timeout", o.handshake_timeout_s, "Seconds from connect to a validated 101")
+      ->capture_default_str();
+  command
+      ->add_option("--source-addresses", o.source_addresses,
+                   "Bind 127.0.0.2.. round-robin (0: automatic, one per 20000 connections to loopback)")
+      ->capture_default_str();
+  command->add_option("--header", o.headers, "Extra request header \"Name: value\" (repeatable)");
+  command->add_option("--subprotocol", o.subprotocol, "Sec-WebSocket-Protocol to ask for");
+  command->add_flag("--json", flags.json, "Print one JSON object on stdout instead of the summary");
+}
+
+void add_messaging(CLI::App* command, BenchFlags& flags, const char* inflight_help) {
+  bench::BenchOptions& o = flags.options;
+  command->add_option("-p,--inflight", o.inflight, inflight_help)->capture_default_str();
+  command->add_option("-s,--size", o.payload_size, "Payload bytes per message (at least 8; broadcast 16)")
+      ->capture_default_str();
+  command->add_flag("--binary", flags.binary, "Binary messages (default: text)");
+  command->add_option("--duration", o.duration_s, "Seconds of measurement once all connections are open")
+      ->capture_default_str();
+}
+
+void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench::Scenario scenario) {
+  auto flags = std::make_shared<BenchFlags>();
+  flags->options.scenario = scenario;
+  CLI::App* command = bench_app->add_subcommand(name, help);
+  if (scenario == bench::Scenario::kPubsub) {
+    // Accept whatever a future invocation passes; say why it cannot run.
+    command->allow_extras();
+  } else {
+    add_common(command, *flags);
+  }
+  switch (scenario) {
+    case bench::Scenario::kEcho:
+      add_messaging(command, *flags, "Messages in flight per connection");
+      break;
+    case bench::Scenario::kBroadcast:
+      add_messaging(command, *flags, "Publisher messages in flight (done when its own copy returns)");
+      break;
+    case bench::Scenario::kConnect:
+      command->add_option("--hold", flags->options.hold_s, "Seconds to hold the connections idle once open")
+          ->capture_default_str();
+      command->add_option("--server-pid", flags->options.server_pid,
+                          "Server process: report its VmRSS growth per idle connection");
+      break;
+    case bench::Scenario::kPubsub:
+      break;
+  }
+  command->callback([flags] {
+    flags->options.payload_kind = flags->binary ? bench::PayloadKind::kBinary : bench::PayloadKind::kText;
+    throw CLI::RuntimeError(run_bench_command(flags->options, flags->json));
+  });
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  CLI::App* bench_app = app.add_subcommand("bench", "Load-test a WebSocket server (echo, broadcast, connect)");
+  bench_app->require_subcommand(1);
+  add_scenario(bench_app, "echo", "C connections, P messages in flight each: round-trip latency and rate",
+               bench::Scenario::kEcho);
+  add_scenario(bench_app, "broadcast", "C subscribers and one publisher: delivery latency and rate",
+               bench::Scenario::kBroadcast);
+  add_scenario(bench_app, "connect", "Open C connections, hold them idle: handshake rate, server memory",
+               bench::Scenario::kConnect);
+  add_scenario(bench_app, "pubsub", "Not available yet: needs the messaging protocol (issue #4)",
+               bench::Scenario::kPubsub);
+}
+
+}  // namespace switchboard::cli

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Smoke test of `switchboard bench` against `switchboard serve --echo`
+(and `serve --broadcast` for the broadcast scenario).
+
+Checks that the load generator runs and reports sane JSON: messages flow,
+no errors, no failed connections. Asserts no timing (the figures depend on
+the machine). Standard library only; SWITCHBOARD_BIN names the binary.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+BINARY = os.environ.get("SWITCHBOARD_BIN", "switchboard")
+
+
+def stop(server):
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    server.stdout.close()
+
+
+class BenchSmoke(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = subprocess.Popen(
+            [BINARY, "serve", "--echo", "--host", "127.0.0.1", "--port", "0", "--workers", "1"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = cls.server.stdout.readline()
+        match = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if not match:
+            stop(cls.server)
+            raise RuntimeError("server did not start: %r" % line)
+        cls.url = "ws://127.0.0.1:%s/" % match.group(1)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop(cls.server)
+
+    def bench(self, *arguments):
+        completed = subprocess.run([BINARY, "bench", *arguments, "--url", self.url, "--json"],
+                                   capture_output=True, text=True, timeout=60)
+        self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
+        return json.loads(completed.stdout)
+
+    def test_echo(self):
+        report = self.bench("echo", "-c", "4", "-p", "1", "-s", "32", "--duration", "1")
+        self.assertEqual(report["scenario"], "echo")
+        self.assertGreater(report["messages"], 0)
+        self.assertEqual(report["errors"], 0, report["error_counts"])
+        self.assertEqual(report["connections_failed"], 0)
+        self.assertEqual(report["connections_open"], 4)
+        self.assertGreater(report["latency_ns"]["count"], 0)
+
+    def test_echo_binary_several_in_flight_two_threads(self):
+        report = self.bench("echo", "-c", "4", "-p", "4", "-s", "200", "--binary", "--threads", "2",
+                            "--duration", "1")
+        self.assertGreater(report["messages"], 0)
+        self.assertEqual(report["errors"], 0, report["error_counts"])
+        self.assertEqual(report["connections_failed"], 0)
+
+    def test_connect(self):
+        report = self.bench("connect", "-c", "50", "--hold", "1", "--server-pid", str(self.server.pid))
+        self.assertEqual(report["scenario"], "connect")
+        self.assertEqual(report["connections_open"], 50)
+        self.assertEqual(report["connections_failed"], 0)
+        self.assertEqual(report["errors"], 0, report["error_counts"])
+        self.assertEqual(report["handshake_ns"]["count"], 50)
+        self.assertIsNotNone(report["server_rss_after_bytes"])
+
+    def test_broadcast(self):
+        server = subprocess.Popen(
+            [BINARY, "serve", "--broadcast", "--host", "127.0.0.1", "--port", "0", "--workers", "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            match = re.match(r"listening on 127\.0\.0\.1:(\d+)", server.stdout.readline())
+            self.assertIsNotNone(match)
+            url = "ws://127.0.0.1:%s/" % match.group(1)
+            completed = subprocess.run(
+                [BINARY, "bench", "broadcast", "--url", url, "-c", "10", "-p", "2", "-s", "64", "--threads", "2",
+                 "--duration", "1", "--json"],
+                capture_output=True, text=True, timeout=60)
+            self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
+            report = json.loads(completed.stdout)
+        finally:
+            stop(server)
+        self.assertEqual(report["scenario"], "broadcast")
+        self.assertEqual(report["connections_open"], 11)  # 10 subscribers + the publisher
+        self.assertGreater(report["publishes"], 0)
+        self.assertGreater(report["deliveries"], 0)
+        self.assertEqual(report["missing_deliveries"], 0)
+        self.assertEqual(report["errors"], 0, report["error_counts"])
+
+    def test_refuses_payload_without_room_for_the_timestamp(self):
+        completed = subprocess.run([BINARY, "bench", "echo", "--url", self.url, "-s", "7"],
+                                   capture_output=True, text=True, timeout=30)
+        self.assertEqual(completed.returncode, 2)
+        self.assertIn("--size", completed.stderr)
+
+    def test_pubsub_is_not_available_yet(self):
+        completed = subprocess.run([BINARY, "bench", "pubsub", "--url", self.url],
+                                   capture_output=True, text=True, timeout=30)
+        self.assertEqual(completed.returncode, 2)
+        self.assertIn("not available yet", completed.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

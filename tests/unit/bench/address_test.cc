@@ -1,0 +1,65 @@
+// Source addresses: none unless the target is IPv4 loopback and the run is
+// big (or the count is forced), then 127.0.0.2 upwards.
+#include "bench/address.h"
+
+#include <arpa/inet.h>
+
+#include <gtest/gtest.h>
+
+namespace switchboard::bench {
+namespace {
+
+Endpoint endpoint_of(const char* url_text) {
+  WsUrl url;
+  EXPECT_EQ(parse_ws_url(url_text, &url), "");
+  Endpoint endpoint;
+  EXPECT_EQ(resolve(url, &endpoint), "");
+  return endpoint;
+}
+
+std::string text(const sockaddr_in& address) {
+  char buffer[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &address.sin_addr, buffer, sizeof buffer);
+  return buffer;
+}
+
+TEST(Resolve, IpLiterals) {
+  Endpoint v4 = endpoint_of("ws://127.0.0.1:8080/");
+  EXPECT_EQ(v4.family, AF_INET);
+  EXPECT_TRUE(v4.is_ipv4_loopback());
+  EXPECT_EQ(v4.to_string(), "127.0.0.1:8080");
+  Endpoint v6 = endpoint_of("ws://[::1]:9/");
+  EXPECT_EQ(v6.family, AF_INET6);
+  EXPECT_FALSE(v6.is_ipv4_loopback());
+  EXPECT_EQ(v6.to_string(), "[::1]:9");
+  EXPECT_FALSE(endpoint_of("ws://10.0.0.1/").is_ipv4_loopback());
+}
+
+TEST(Resolve, BadIpv6Literal) {
+  WsUrl url;
+  ASSERT_EQ(parse_ws_url("ws://[nonsense]/", &url), "");
+  Endpoint endpoint;
+  EXPECT_NE(resolve(url, &endpoint), "");
+}
+
+TEST(SourceAddresses, AutomaticOnlyForBigLoopbackRuns) {
+  const Endpoint loopback = endpoint_of("ws://127.0.0.1:8080/");
+  EXPECT_TRUE(choose_source_addresses(loopback, kConnectionsPerSource, 0).empty());
+  const auto two = choose_source_addresses(loopback, kConnectionsPerSource + 1, 0);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_EQ(text(two[0]), "127.0.0.2");
+  EXPECT_EQ(text(two[1]), "127.0.0.3");
+  EXPECT_EQ(two[0].sin_port, 0);
+  EXPECT_EQ(choose_source_addresses(loopback, 100'000, 0).size(), 5u);
+  EXPECT_TRUE(choose_source_addresses(endpoint_of("ws://10.1.2.3/"), 100'000, 0).empty());
+}
+
+TEST(SourceAddresses, ForcedCount) {
+  const Endpoint loopback = endpoint_of("ws://127.0.0.1:8080/");
+  const auto three = choose_source_addresses(loopback, 10, 3);
+  ASSERT_EQ(three.size(), 3u);
+  EXPECT_EQ(text(three[2]), "127.0.0.4");
+}
+
+}  // namespace
+}  // namespace switchboard::bench

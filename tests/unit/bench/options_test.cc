@@ -1,0 +1,136 @@
+// validate_options: runnable combinations pass, bad ones are refused with
+// a message that names the flag.
+#include "bench/options.h"
+
+#include <gtest/gtest.h>
+
+namespace switchboard::bench {
+namespace {
+
+BenchOptions echo() {
+  BenchOptions options;
+  options.scenario = Scenario::kEcho;
+  options.url = "ws://127.0.0.1:9000/";
+  return options;
+}
+
+void expect_refused(const BenchOptions& options, std::string_view mention) {
+  const std::string error = validate_options(options);
+  EXPECT_NE(error.find(mention), std::string::npos) << "error: \"" << error << "\", expected to mention " << mention;
+}
+
+TEST(ValidateOptions, DefaultsAreRunnable) {
+  EXPECT_EQ(validate_options(echo()), "");
+  BenchOptions broadcast = echo();
+  broadcast.scenario = Scenario::kBroadcast;
+  EXPECT_EQ(validate_options(broadcast), "");
+  BenchOptions connect = echo();
+  connect.scenario = Scenario::kConnect;
+  connect.server_pid = 1234;
+  connect.hold_s = 0;
+  EXPECT_EQ(validate_options(connect), "");
+}
+
+TEST(ValidateOptions, PayloadMustHoldTheTimestamp) {
+  BenchOptions options = echo();
+  options.payload_size = 7;
+  expect_refused(options, "--size");
+  options.payload_size = 8;
+  EXPECT_EQ(validate_options(options), "");
+  options.scenario = Scenario::kBroadcast;
+  expect_refused(options, "16");  // and the sequence number
+  options.payload_size = 16;
+  EXPECT_EQ(validate_options(options), "");
+  options.payload_size = kMaxPayloadSize + 1;
+  expect_refused(options, "--size");
+}
+
+TEST(ValidateOptions, PayloadSizeDoesNotMatterForConnect) {
+  BenchOptions options = echo();
+  options.scenario = Scenario::kConnect;
+  options.payload_size = 0;
+  EXPECT_EQ(validate_options(options), "");
+}
+
+TEST(ValidateOptions, PubsubIsNotAvailableYet) {
+  BenchOptions options = echo();
+  options.scenario = Scenario::kPubsub;
+  expect_refused(options, "not available yet");
+}
+
+TEST(ValidateOptions, CountsAndDurations) {
+  BenchOptions options = echo();
+  options.connections = 0;
+  expect_refused(options, "--connections");
+  options = echo();
+  options.threads = 0;
+  expect_refused(options, "--threads");
+  options = echo();
+  options.connections = 2;
+  options.threads = 3;
+  expect_refused(options, "--threads");
+  options = echo();
+  options.inflight = 0;
+  expect_refused(options, "--inflight");
+  options.inflight = kMaxInflight + 1;
+  expect_refused(options, "--inflight");
+  options = echo();
+  options.duration_s = 0;
+  expect_refused(options, "--duration");
+  options.duration_s = -1;
+  expect_refused(options, "--duration");
+  options = echo();
+  options.concurrency = 0;
+  expect_refused(options, "--concurrency");
+  options = echo();
+  options.scenario = Scenario::kConnect;
+  options.hold_s = -1;
+  expect_refused(options, "--hold");
+}
+
+TEST(ValidateOptions, ServerPidIsForConnectOnly) {
+  BenchOptions options = echo();
+  options.server_pid = 42;
+  expect_refused(options, "--server-pid");
+}
+
+TEST(ValidateOptions, UrlMustBeWs) {
+  BenchOptions options = echo();
+  options.url = "";
+  expect_refused(options, "--url");
+  options.url = "http://127.0.0.1/";
+  expect_refused(options, "--url");
+  options.url = "wss://127.0.0.1/";
+  expect_refused(options, "wss");
+}
+
+TEST(ValidateOptions, SourceAddressesNeedIpv4) {
+  BenchOptions options = echo();
+  options.source_addresses = 2;
+  EXPECT_EQ(validate_options(options), "");
+  options.url = "ws://[::1]:9000/";
+  expect_refused(options, "--source-addresses");
+  options.url = "ws://127.0.0.1:9000/";
+  options.source_addresses = kMaxSourceAddresses + 1;
+  expect_refused(options, "--source-addresses");
+}
+
+TEST(ValidateOptions, HeadersAndSubprotocol) {
+  BenchOptions options = echo();
+  options.headers = {"Authorization: Bearer abc", "X-Empty:"};
+  EXPECT_EQ(validate_options(options), "");
+  options.headers = {"no colon"};
+  expect_refused(options, "--header");
+  options.headers = {"Bad Name: x"};
+  expect_refused(options, "--header");
+  options.headers = {"X-Inject: a\r\nHost: evil"};
+  expect_refused(options, "--header");
+  options.headers = {};
+  options.subprotocol = "v1.switchboard";
+  EXPECT_EQ(validate_options(options), "");
+  options.subprotocol = "two words";
+  expect_refused(options, "--subprotocol");
+}
+
+}  // namespace
+}  // namespace switchboard::bench

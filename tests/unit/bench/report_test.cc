@@ -1,0 +1,71 @@
+// The report: JSON strings escaped per RFC 8259, the JSON object's keys the
+// smoke test reads, and human-friendly durations.
+#include "bench/report.h"
+
+#include <gtest/gtest.h>
+
+namespace switchboard::bench {
+namespace {
+
+TEST(JsonString, EscapesWhatJsonRequires) {
+  EXPECT_EQ(json_string("plain"), "\"plain\"");
+  EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(json_string("line\nnext\r\ttab"), "\"line\\nnext\\r\\ttab\"");
+  EXPECT_EQ(json_string(std::string_view("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
+  EXPECT_EQ(json_string(std::string_view("\0", 1)), "\"\\u0000\"");
+  EXPECT_EQ(json_string("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // valid UTF-8 kept
+  EXPECT_EQ(json_string("bad\xff"), "\"bad\\ufffd\"");
+}
+
+TEST(FormatJson, EchoHasTheDocumentedKeys) {
+  RunResult result;
+  result.options.scenario = Scenario::kEcho;
+  result.options.url = "ws://127.0.0.1:1/\"quoted\"";
+  result.messages = 10;
+  result.window_seconds = 2;
+  result.latency.record(1000);
+  result.errors.add(ErrorKind::kMismatch);
+  result.first_error = "mismatch";
+  const std::string json = format_json(result);
+  EXPECT_EQ(json.front(), '{');
+  EXPECT_EQ(json.substr(json.size() - 2), "}\n");
+  for (const char* key : {"\"scenario\":\"echo\"", "\"messages\":10", "\"messages_per_second\":5.000", "\"errors\":1",
+                          "\"connections_failed\":0", "\"mismatch\":1", "\"latency_ns\":{\"count\":1",
+                          "\"p999\":", "\"mb_per_second\"", "\"url\":\"ws://127.0.0.1:1/\\\"quoted\\\"\""}) {
+    EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
+  }
+}
+
+TEST(FormatJson, ConnectHasRssPerConnection) {
+  RunResult result;
+  result.options.scenario = Scenario::kConnect;
+  result.connections_open = 4;
+  result.rss_before = 1000;
+  result.rss_after = 5000;
+  const std::string json = format_json(result);
+  EXPECT_NE(json.find("\"server_rss_per_connection_bytes\":1000.000"), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"messages\""), std::string::npos);
+  result.rss_after = -1;
+  EXPECT_NE(format_json(result).find("\"server_rss_per_connection_bytes\":null"), std::string::npos);
+}
+
+TEST(FormatHuman, NamesErrorsAndFirstError) {
+  RunResult result;
+  result.options.scenario = Scenario::kBroadcast;
+  result.errors.add(ErrorKind::kUnexpectedClose);
+  result.first_error = "unexpected_close";
+  result.missing_deliveries = 3;
+  const std::string text = format_human(result);
+  EXPECT_NE(text.find("unexpected_close 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("3 missing"), std::string::npos) << text;
+}
+
+TEST(FormatDuration, PicksAUnit) {
+  EXPECT_EQ(format_duration_ns(950), "950 ns");
+  EXPECT_EQ(format_duration_ns(12'345), "12.3 us");
+  EXPECT_EQ(format_duration_ns(4'560'000), "4.56 ms");
+  EXPECT_EQ(format_duration_ns(1.2e9), "1.20 s");
+}
+
+}  // namespace
+}  // namespace switchboard::bench
