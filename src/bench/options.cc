@@ -67,14 +67,13 @@ std::string validate_options(const BenchOptions& options) {
   for (char c : options.subprotocol) {
     if (!http::is_tchar(c)) return "--subprotocol must be a token (RFC 6455 §4.1)";
   }
+  if (options.server_pid < 0) return "--server-pid must be a process id";
   if (options.scenario == Scenario::kConnect) {
     if (!std::isfinite(options.hold_s) || options.hold_s < 0 || options.hold_s > 86400) {
       return "--hold must be from 0 to 86400 seconds";
     }
-    if (options.server_pid < 0) return "--server-pid must be a process id";
     return "";
   }
-  if (options.server_pid != 0) return "--server-pid is for the connect scenario";
   if (!positive_seconds(options.duration_s)) return "--duration must be > 0 seconds (at most a day)";
   const std::size_t minimum = options.scenario == Scenario::kBroadcast ? kSequencedPayloadMin : kTimestampSize;
   if (options.payload_size < minimum) {

@@ -33,7 +33,7 @@ struct BenchOptions {
   std::uint32_t threads = 1;           // one epoll loop each
   std::uint32_t concurrency = 200;     // handshakes in progress at once (all threads)
   double handshake_timeout_s = 10;     // connect start -> 101 validated
-  std::int64_t server_pid = 0;         // connect: read this process's VmRSS (0: don't)
+  std::int64_t server_pid = 0;         // read this process's VmRSS and CPU time (0: don't)
   std::uint32_t source_addresses = 0;  // 0: automatic (loopback and many connections)
   std::vector<std::string> headers;    // extra request headers, "Name: value"
   std::string subprotocol;             // Sec-WebSocket-Protocol to ask for (empty: none)

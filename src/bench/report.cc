@@ -45,6 +45,28 @@ std::string human_latency(const char* label, const Histogram& histogram) {
       format_duration_ns(static_cast<double>(s.max)).c_str(), format_duration_ns(s.mean).c_str(), s.count);
 }
 
+// --server-pid figures; NaN when unknown (json_number writes null).
+double server_cpu_per_million_messages(const RunResult& r) {
+  if (r.server_cpu_window_s < 0 || r.messages == 0) return std::nan("");
+  return r.server_cpu_window_s * 1e6 / static_cast<double>(r.messages);
+}
+double server_cpu_us_per_handshake(const RunResult& r) {
+  if (r.server_cpu_connect_s < 0 || r.connections_open == 0) return std::nan("");
+  return r.server_cpu_connect_s * 1e6 / static_cast<double>(r.connections_open);
+}
+double optional_seconds(double seconds) { return seconds < 0 ? std::nan("") : seconds; }
+
+std::string human_server_cpu(const RunResult& r, const char* per) {
+  if (r.options.server_pid <= 0) return "";
+  const double per_million = server_cpu_per_million_messages(r);
+  if (std::isnan(per_million)) {
+    return format("  %-12s could not read /proc/%" PRId64 "/stat\n", "server CPU", r.options.server_pid);
+  }
+  return format("  %-12s %.2f s in %.2f s (%.0f %% of a core): %.3f s per million %s\n", "server CPU",
+                r.server_cpu_window_s, r.window_seconds,
+                r.window_seconds > 0 ? 100.0 * r.server_cpu_window_s / r.window_seconds : 0.0, per_million, per);
+}
+
 }  // namespace
 
 std::string format_duration_ns(double ns) {
@@ -104,6 +126,7 @@ std::string format_human(const RunResult& r) {
                      r.window_seconds);
       text += format("  %-12s %" PRIu64 " (%.0f/s), %.2f MB/s payload both ways\n", "messages", r.messages,
                      per_second(r.messages, r.window_seconds), per_second(r.bytes, r.window_seconds) / 1e6);
+      text += human_server_cpu(r, "messages");
       text += human_latency("round trip", r.latency);
       break;
     case Scenario::kBroadcast:
@@ -115,6 +138,7 @@ std::string format_human(const RunResult& r) {
       text += format("  %-12s %" PRIu64 " (%.0f/s), %.2f MB/s delivered; %" PRIu64 " missing\n", "deliveries",
                      r.messages, per_second(r.messages, r.window_seconds), per_second(r.bytes, r.window_seconds) / 1e6,
                      r.missing_deliveries);
+      text += human_server_cpu(r, "deliveries");
       text += human_latency("delivery", r.latency);
       break;
     case Scenario::kPubsub:
@@ -128,6 +152,10 @@ std::string format_human(const RunResult& r) {
                        static_cast<double>(r.rss_after - r.rss_before) / static_cast<double>(r.connections_open));
       } else if (o.server_pid > 0) {
         text += format("  %-12s could not read /proc/%" PRId64 "/status\n", "server RSS", o.server_pid);
+      }
+      if (const double us = server_cpu_us_per_handshake(r); !std::isnan(us)) {
+        text += format("  %-12s %.2f s for %" PRIu64 " handshakes: %.1f us per handshake\n", "server CPU",
+                       r.server_cpu_connect_s, r.connections_open, us);
       }
       break;
   }
@@ -160,6 +188,7 @@ std::string format_json(const RunResult& r) {
   json += ",\"handshakes_per_second\":" + json_number(r.handshakes_per_second);
   json += ",\"handshake_ns\":" + json_latency(r.handshake);
   json += ",\"duration_seconds\":" + json_number(r.window_seconds);
+  json += ",\"server_cpu_connect_seconds\":" + json_number(optional_seconds(r.server_cpu_connect_s));
   if (o.scenario == Scenario::kConnect) {
     json += ",\"hold_seconds\":" + json_number(o.hold_s);
     auto optional = [](std::int64_t value) { return value < 0 ? std::string("null") : std::to_string(value); };
@@ -170,6 +199,7 @@ std::string format_json(const RunResult& r) {
         ",\"server_rss_per_connection_bytes\":" +
         (rss ? json_number(static_cast<double>(r.rss_after - r.rss_before) / static_cast<double>(r.connections_open))
              : std::string("null"));
+    json += ",\"server_cpu_us_per_handshake\":" + json_number(server_cpu_us_per_handshake(r));
   } else {
     json += format(",\"payload_size\":%u,\"inflight\":%u,\"binary\":%s", o.payload_size, o.inflight,
                    o.payload_kind == PayloadKind::kBinary ? "true" : "false");
@@ -178,6 +208,8 @@ std::string format_json(const RunResult& r) {
     json += format(",\"bytes\":%" PRIu64, r.bytes);
     json += ",\"mb_per_second\":" + json_number(per_second(r.bytes, r.window_seconds) / 1e6);
     json += ",\"latency_ns\":" + json_latency(r.latency);
+    json += ",\"server_cpu_seconds\":" + json_number(optional_seconds(r.server_cpu_window_s));
+    json += ",\"server_cpu_seconds_per_million_messages\":" + json_number(server_cpu_per_million_messages(r));
     if (o.scenario == Scenario::kBroadcast) {
       json += format(",\"publishes\":%" PRIu64, r.publishes);
       json += ",\"publishes_per_second\":" + json_number(per_second(r.publishes, r.window_seconds));

@@ -19,6 +19,7 @@
 #include "bench/address.h"
 #include "bench/broadcast_scenario.h"
 #include "bench/connect_scenario.h"
+#include "bench/server_process.h"
 #include "bench/echo_scenario.h"
 #include "bench/load_connection.h"
 #include "bench/payload.h"
@@ -41,6 +42,10 @@ constexpr std::uint64_t kDrainMs = 2'000;
 std::uint64_t ms_to_ns(std::uint64_t ms) { return ms * 1'000'000u; }
 double seconds_between(std::uint64_t from_ns, std::uint64_t to_ns) {
   return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0.0;
+}
+// CPU seconds used between two readings; -1 if either could not be read.
+double cpu_difference(double before, double after) {
+  return before >= 0 && after >= before ? after - before : -1.0;
 }
 
 // Raises the soft RLIMIT_NOFILE to the hard limit; false (with a message)
@@ -215,8 +220,11 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   std::vector<std::thread> loop_threads;
   for (auto& driver : drivers) loop_threads.emplace_back([raw = driver.get()] { raw->run(); });
 
-  const bool read_rss = options.scenario == Scenario::kConnect && options.server_pid > 0;
-  if (read_rss) result.rss_before = read_vm_rss(options.server_pid);
+  // --server-pid: the server's memory and CPU, read at the phase boundaries.
+  const bool watch_server = options.server_pid > 0;
+  auto server_cpu = [&] { return watch_server ? read_cpu_seconds(options.server_pid) : -1.0; };
+  if (watch_server) result.rss_before = read_vm_rss(options.server_pid);
+  const double cpu_before_connect = server_cpu();
 
   // Phase 1: connect, at most --concurrency handshakes at a time.
   const std::uint64_t connect_start = base::monotonic_ns();
@@ -236,7 +244,8 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   const std::uint64_t opened = clock.sum(&LiveCounters::opened);
   result.connect_seconds = seconds_between(connect_start, last_open);
   if (result.connect_seconds > 0) result.handshakes_per_second = static_cast<double>(opened) / result.connect_seconds;
-  if (read_rss) result.rss_after = read_vm_rss(options.server_pid);
+  if (watch_server) result.rss_after = read_vm_rss(options.server_pid);
+  result.server_cpu_connect_s = cpu_difference(cpu_before_connect, server_cpu());
 
   // Phase 2: measure (echo, broadcast) or hold (connect).
   if (opened == 0) {
@@ -248,6 +257,7 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
     const double seconds = options.scenario == Scenario::kConnect ? options.hold_s : options.duration_s;
     const std::uint64_t messages_before = clock.sum(&LiveCounters::messages);
     const std::uint64_t publishes_before = clock.sum(&LiveCounters::published);
+    const double cpu_before_window = server_cpu();
     const std::uint64_t window_start = base::monotonic_ns();
     post_all(drivers, &ThreadDriver::start_measuring);
     const std::uint64_t window_deadline = window_start + static_cast<std::uint64_t>(seconds * 1e9);
@@ -259,6 +269,7 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
     result.messages = clock.sum(&LiveCounters::messages) - messages_before;
     result.publishes = clock.sum(&LiveCounters::published) - publishes_before;
     const std::uint64_t window_end = base::monotonic_ns();
+    result.server_cpu_window_s = cpu_difference(cpu_before_window, server_cpu());
     result.window_seconds = seconds_between(window_start, window_end);
     post_all(drivers, &ThreadDriver::stop_measuring);
     if (broadcast) {

@@ -38,8 +38,13 @@ struct RunResult {
   std::uint64_t missing_deliveries = 0;  // broadcast
   ErrorCounts errors;
   std::string first_error;
-  std::int64_t rss_before = -1;  // connect --server-pid: VmRSS bytes, -1 unknown
+  // --server-pid: VmRSS in bytes before and after the connect phase, and
+  // the server's CPU seconds in the connect phase and in the measurement (or
+  // hold) window; -1 when unknown.
+  std::int64_t rss_before = -1;
   std::int64_t rss_after = -1;
+  double server_cpu_connect_s = -1;
+  double server_cpu_window_s = -1;
   bool watchdog_fired = false;
   bool interrupted = false;
   std::string aborted;  // why the measurement did not run, if it did not

@@ -63,6 +63,9 @@ void add_common(CLI::App* command, BenchFlags& flags) {
   command->add_option("--header", o.headers, "Extra request header \"Name: value\" (repeatable)");
   command->add_option("--subprotocol", o.subprotocol, "Sec-WebSocket-Protocol to ask for");
   command->add_flag("--json", flags.json, "Print one JSON object on stdout instead of the summary");
+  command->add_option("--server-pid", o.server_pid,
+                      "Server process on this host: report its CPU time per message (per handshake for "
+                      "connect) and its VmRSS growth per connection");
 }
 
 void add_messaging(CLI::App* command, BenchFlags& flags, const char* inflight_help) {
@@ -95,8 +98,6 @@ void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench
     case bench::Scenario::kConnect:
       command->add_option("--hold", flags->options.hold_s, "Seconds to hold the connections idle once open")
           ->capture_default_str();
-      command->add_option("--server-pid", flags->options.server_pid,
-                          "Server process: report its VmRSS growth per idle connection");
       break;
     case bench::Scenario::kPubsub:
       break;

@@ -50,8 +50,11 @@ class BenchSmoke(unittest.TestCase):
         return json.loads(completed.stdout)
 
     def test_echo(self):
-        report = self.bench("echo", "-c", "4", "-p", "1", "-s", "32", "--duration", "1")
+        report = self.bench("echo", "-c", "4", "-p", "1", "-s", "32", "--duration", "1",
+                            "--server-pid", str(self.server.pid))
         self.assertEqual(report["scenario"], "echo")
+        # The server's CPU time comes from /proc; only its presence is checked.
+        self.assertIsNotNone(report["server_cpu_seconds"])
         self.assertGreater(report["messages"], 0)
         self.assertEqual(report["errors"], 0, report["error_counts"])
         self.assertEqual(report["connections_failed"], 0)
@@ -73,6 +76,7 @@ class BenchSmoke(unittest.TestCase):
         self.assertEqual(report["errors"], 0, report["error_counts"])
         self.assertEqual(report["handshake_ns"]["count"], 50)
         self.assertIsNotNone(report["server_rss_after_bytes"])
+        self.assertIsNotNone(report["server_cpu_us_per_handshake"])
 
     def test_broadcast(self):
         server = subprocess.Popen(

@@ -88,9 +88,13 @@ TEST(ValidateOptions, CountsAndDurations) {
   expect_refused(options, "--hold");
 }
 
-TEST(ValidateOptions, ServerPidIsForConnectOnly) {
+TEST(ValidateOptions, ServerPidInEveryScenario) {
   BenchOptions options = echo();
   options.server_pid = 42;
+  EXPECT_EQ(validate_options(options), "");
+  options.scenario = Scenario::kBroadcast;
+  EXPECT_EQ(validate_options(options), "");
+  options.server_pid = -1;
   expect_refused(options, "--server-pid");
 }
 

@@ -49,6 +49,32 @@ TEST(FormatJson, ConnectHasRssPerConnection) {
   EXPECT_NE(format_json(result).find("\"server_rss_per_connection_bytes\":null"), std::string::npos);
 }
 
+TEST(FormatJson, ServerCpuPerMillionMessagesAndPerHandshake) {
+  RunResult result;
+  result.options.scenario = Scenario::kEcho;
+  result.options.server_pid = 99;
+  result.messages = 2'000'000;
+  result.window_seconds = 10;
+  result.server_cpu_window_s = 5;
+  result.connections_open = 100;
+  result.server_cpu_connect_s = 0.01;
+  std::string json = format_json(result);
+  EXPECT_NE(json.find("\"server_cpu_seconds\":5.000"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"server_cpu_seconds_per_million_messages\":2.500"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"server_cpu_connect_seconds\":0.010"), std::string::npos) << json;
+  EXPECT_NE(format_human(result).find("2.500 s per million messages"), std::string::npos) << format_human(result);
+
+  result.server_cpu_window_s = -1;  // /proc unreadable: null, not a made-up figure
+  json = format_json(result);
+  EXPECT_NE(json.find("\"server_cpu_seconds_per_million_messages\":null"), std::string::npos) << json;
+  EXPECT_NE(format_human(result).find("could not read /proc/99/stat"), std::string::npos);
+
+  result.options.scenario = Scenario::kConnect;
+  json = format_json(result);
+  EXPECT_NE(json.find("\"server_cpu_us_per_handshake\":100.000"), std::string::npos) << json;
+  EXPECT_NE(format_human(result).find("100.0 us per handshake"), std::string::npos) << format_human(result);
+}
+
 TEST(FormatHuman, NamesErrorsAndFirstError) {
   RunResult result;
   result.options.scenario = Scenario::kBroadcast;
