@@ -111,7 +111,7 @@ void BM_Utf8ValidatorFeedMixed(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
 }
 
-void payload_sizes(benchmark::internal::Benchmark* benchmark) { benchmark->Arg(16)->Arg(1024)->Arg(64 * 1024); }
+void payload_sizes(benchmark::internal::Benchmark* benchmark) { benchmark->Arg(16)->Arg(32)->Arg(63)->Arg(128)->Arg(1024)->Arg(64 * 1024); }
 
 BENCHMARK(BM_ParseMaskedBinary)->Apply(payload_sizes);
 BENCHMARK(BM_ApplyMask)->Apply(payload_sizes);

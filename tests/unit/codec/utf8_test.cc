@@ -175,6 +175,29 @@ TEST(Utf8, ResetStartsOver) {
 
 // Random strings biased towards the interesting bytes, checked by all three
 // validators, whole and split into random chunks.
+// Short inputs take a word-at-a-time ASCII check before simdjson: one
+// non-ASCII byte or pair must be seen at every position, the overlapping
+// last word and the sub-word tail included.
+TEST(Utf8, OneNonAsciiByteAtEveryPositionOfShortInput) {
+  for (std::size_t length = 1; length <= 80; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      std::string invalid(length, 'a');
+      invalid[at] = '\x80';  // a stray continuation byte
+      EXPECT_FALSE(is_valid_utf8(invalid)) << length << " " << at;
+      Utf8Validator stray;
+      EXPECT_FALSE(stray.feed(invalid)) << length << " " << at;
+      if (at + 1 < length) {
+        std::string valid(length, 'a');
+        valid[at] = '\xC3';  // U+00E9
+        valid[at + 1] = '\xA9';
+        EXPECT_TRUE(is_valid_utf8(valid)) << length << " " << at;
+        Utf8Validator pair;
+        EXPECT_TRUE(pair.feed(valid) && pair.complete()) << length << " " << at;
+      }
+    }
+  }
+}
+
 TEST(Utf8, DifferentialAgainstReference) {
   static const unsigned char kBytes[] = {'a',  0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF,
                                          0xE0, 0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF};
