@@ -58,7 +58,7 @@ void add_common(CLI::App* command, BenchFlags& flags) {
       ->capture_default_str();
   command
       ->add_option("--source-addresses", o.source_addresses,
-                   "Bind 127.0.0.2.. round-robin (0: automatic, one per 20000 connections to loopback)")
+                   "Bind 127.0.0.2.. round-robin (0: automatic, one per 4000 connections to loopback)")
       ->capture_default_str();
   command->add_option("--header", o.headers, "Extra request header \"Name: value\" (repeatable)");
   command->add_option("--subprotocol", o.subprotocol, "Sec-WebSocket-Protocol to ask for");
