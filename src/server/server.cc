@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "base/log.h"
+#include "http/upgrade.h"
 #include "server/router.h"
 #include "server/worker.h"
 
@@ -53,6 +54,8 @@ void Server::route(std::string method, std::string path, RouteHandler handler) {
 
 void Server::start() {
   Impl& impl = *impl_;
+  // OpenSSL's one-time setup (about 1.3 ms) here, not in the first handshake.
+  http::prepare_accept_key();
   unsigned count = impl.config.workers != 0 ? impl.config.workers : std::max(1u, std::thread::hardware_concurrency());
   if (impl.config.handle_signals == HandleSignals::kYes) {
     // Block the signals before any thread exists: every worker inherits the
