@@ -84,6 +84,7 @@ HttpRequest view_of(Handshake& handshake) {
   const http::Request& request = handshake.request;
   if (handshake.headers.size() != request.headers.size()) {
     handshake.headers.clear();
+    handshake.headers.reserve(request.headers.size());
     for (const auto& header : request.headers) handshake.headers.push_back({header.name, header.value});
   }
   return HttpRequest{request.method, request.target, request.path(), handshake.headers, handshake.peer};
