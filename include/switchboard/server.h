@@ -47,6 +47,8 @@ struct UpgradeDecision {
   std::string subprotocol;  // sent as Sec-WebSocket-Protocol when not empty
 };
 
+class Server;
+
 class WebSocketHandler {
  public:
   virtual ~WebSocketHandler() = default;
@@ -65,6 +67,9 @@ class WebSocketHandler {
   virtual void on_close(Connection& connection, CloseCode code, std::string_view reason);
   // The outgoing buffer emptied after a send returned kBuffered.
   virtual void on_drain(Connection& connection);
+  // Once, in Server::start(), after the workers exist (worker_count() is
+  // valid, post() may be called) and before any of them runs.
+  virtual void on_start(Server& server);
 };
 
 enum class HandleSignals : std::uint8_t { kNo, kYes };
@@ -121,6 +126,9 @@ class Server {
   // one thread to one worker run in posting order. Use it to reach
   // connections owned by another worker (Connection::worker()).
   void post(unsigned worker, std::function<void()> task);
+  // Any thread: runs task on that worker's thread once, delay_ms from now
+  // (the timer wheel's resolution is 25 ms). Dropped if the server stops first.
+  void post_after(unsigned worker, std::uint64_t delay_ms, std::function<void()> task);
 
   // Connections open or opening, across all workers (approximate while busy).
   std::size_t connection_count() const;

@@ -16,4 +16,6 @@ void WebSocketHandler::on_open(Connection&, const HttpRequest&) {}
 void WebSocketHandler::on_close(Connection&, CloseCode, std::string_view) {}
 void WebSocketHandler::on_drain(Connection&) {}
 
+void WebSocketHandler::on_start(Server&) {}
+
 }  // namespace switchboard

@@ -76,6 +76,8 @@ void Server::start() {
   impl.port = port;
   impl.started = true;
   impl.running = count;
+  // Before any worker thread runs: the handler may size per-worker state.
+  impl.handler.on_start(*this);
   for (auto& worker : impl.workers) {
     impl.threads.emplace_back([&impl, raw = worker.get()] {
       try {
@@ -123,6 +125,12 @@ unsigned Server::worker_count() const { return static_cast<unsigned>(impl_->work
 
 void Server::post(unsigned worker, std::function<void()> task) {
   impl_->workers.at(worker)->loop().post(std::move(task));
+}
+
+void Server::post_after(unsigned worker, std::uint64_t delay_ms, std::function<void()> task) {
+  server::Worker& target = *impl_->workers.at(worker);
+  target.loop().post(
+      [&target, delay_ms, task = std::move(task)]() mutable { target.run_after(delay_ms, std::move(task)); });
 }
 
 std::size_t Server::connection_count() const {

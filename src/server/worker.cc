@@ -15,7 +15,45 @@ Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& han
   loop_.add_end_of_iteration_hook([this] { delete_retired(); });
 }
 
+struct Worker::DelayedTask {
+  DelayedTask(Worker& owner, std::function<void()> work)
+      : worker(owner), task(std::move(work)), timer(&Worker::on_delayed_task, this) {}
+  Worker& worker;
+  std::function<void()> task;
+  loop::Timer timer;
+  DelayedTask* prev = nullptr;
+  DelayedTask* next = nullptr;
+};
+
+void Worker::run_after(std::uint64_t delay_ms, std::function<void()> task) {
+  auto* delayed = new DelayedTask(*this, std::move(task));
+  delayed->next = delayed_;
+  if (delayed_ != nullptr) delayed_->prev = delayed;
+  delayed_ = delayed;
+  loop_.arm(delayed->timer, delay_ms);
+}
+
+void Worker::on_delayed_task(void* context) {
+  auto* delayed = static_cast<DelayedTask*>(context);
+  Worker& worker = delayed->worker;
+  if (delayed->prev != nullptr) {
+    delayed->prev->next = delayed->next;
+  } else {
+    worker.delayed_ = delayed->next;
+  }
+  if (delayed->next != nullptr) delayed->next->prev = delayed->prev;
+  // The wheel no longer touches a timer once its callback runs.
+  std::function<void()> task = std::move(delayed->task);
+  delete delayed;
+  task();
+}
+
 Worker::~Worker() {
+  while (delayed_ != nullptr) {
+    DelayedTask* delayed = delayed_;
+    delayed_ = delayed->next;
+    delete delayed;
+  }
   for (loop::SharedBuffer* frame : pinned_) frame->release();
   // Anything still here when the loop is gone (drain deadline) is dropped.
   while (live_ != nullptr) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,7 +56,13 @@ class Worker {
   // pending in this iteration's batch).
   void retire(ServerConnection& connection);
 
+  // On this worker's thread: runs task once, delay_ms from now (within one
+  // 25 ms timer tick). Tasks still waiting when the worker ends are dropped.
+  void run_after(std::uint64_t delay_ms, std::function<void()> task);
+
  private:
+  struct DelayedTask;
+  static void on_delayed_task(void* task);
   void accept(int fd, const std::string& peer);
   void delete_retired();
   void flush_batch();
@@ -84,6 +91,7 @@ class Worker {
   std::vector<loop::SharedBuffer*> pinned_;
   std::vector<loop::SharedBuffer*> unpinning_;
   std::uint64_t next_id_ = 0;
+  DelayedTask* delayed_ = nullptr;  // intrusive list of armed run_after tasks
   loop::Timer drain_deadline_;
   bool draining_ = false;
 };
