@@ -1,0 +1,59 @@
+// The node's link to whatever carries channel publishes beyond it: nothing
+// (MemoryBroker, one node) or Redis (issue #6). The hub talks to the broker
+// only from a channel's owner worker (hub/channel_owner.h), so a broker sees
+// each channel from exactly one thread, and every publication of a channel
+// comes back, numbered, through BrokerSink on that same thread, in the order
+// every subscriber will see.
+//
+// Threading: every call for a channel is made on its owner worker, and
+// every callback for it (sink, done) runs there too.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+namespace switchboard::broker {
+
+// One publication as the broker numbered it. exclude_client is the
+// publisher's client id when it asked not to get its own message (0: none).
+struct Publication {
+  std::string_view channel;
+  std::uint64_t offset;  // per channel, from 1; 0 when the broker does not number it
+  std::string_view data_json;
+  std::uint64_t exclude_client;
+};
+
+class BrokerSink {
+ public:
+  virtual ~BrokerSink() = default;
+  // A publication of a channel this node subscribed to, on its owner worker.
+  virtual void on_publication(unsigned owner_worker, const Publication& publication) = 0;
+};
+
+enum class PublishStatus : std::uint8_t {
+  kAccepted,     // the broker took it; subscribers anywhere will get it
+  kUnavailable,  // the broker cannot take it now (Redis down)
+};
+
+struct PublishResult {
+  PublishStatus status;
+  std::uint64_t offset;  // the publication's number when known, else 0
+};
+
+using PublishDone = std::function<void(PublishResult)>;
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+  // Where publications go; set once before the first call.
+  virtual void set_sink(BrokerSink& sink) = 0;
+  // The node has local subscribers for channel (first one) / no more (last
+  // one left). A broker delivers publications only while subscribed.
+  virtual void subscribe(unsigned owner_worker, std::string_view channel) = 0;
+  virtual void unsubscribe(unsigned owner_worker, std::string_view channel) = 0;
+  // Publishes to every subscribed node, this one included; done runs once.
+  virtual void publish(unsigned owner_worker, const Publication& publication, PublishDone done) = 0;
+};
+
+}  // namespace switchboard::broker

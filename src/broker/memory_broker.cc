@@ -1,0 +1,31 @@
+#include "broker/memory_broker.h"
+
+namespace switchboard::broker {
+
+MemoryBroker::MemoryBroker(unsigned workers) : offsets_(workers) {}
+
+void MemoryBroker::subscribe(unsigned owner_worker, std::string_view channel) {
+  offsets_[owner_worker].try_emplace(std::string(channel), 0);
+}
+
+void MemoryBroker::unsubscribe(unsigned owner_worker, std::string_view channel) {
+  auto& table = offsets_[owner_worker];
+  if (auto it = table.find(channel); it != table.end()) table.erase(it);
+}
+
+void MemoryBroker::publish(unsigned owner_worker, const Publication& publication, PublishDone done) {
+  auto& table = offsets_[owner_worker];
+  auto it = table.find(publication.channel);
+  if (it == table.end()) {
+    // Nobody on this node listens, and there is no other node: accepted,
+    // delivered to no one, not numbered.
+    done({PublishStatus::kAccepted, 0});
+    return;
+  }
+  Publication numbered = publication;
+  numbered.offset = ++it->second;
+  sink_->on_publication(owner_worker, numbered);
+  done({PublishStatus::kAccepted, numbered.offset});
+}
+
+}  // namespace switchboard::broker

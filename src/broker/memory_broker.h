@@ -1,0 +1,37 @@
+// The embedded broker of a single node: a publish comes straight back to
+// the sink on the same thread, numbered per channel. No Redis, no threads,
+// no locks: each worker's channels live in that worker's own table.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/string_hash.h"
+#include "broker/broker.h"
+
+namespace switchboard::broker {
+
+class MemoryBroker final : public Broker {
+ public:
+  explicit MemoryBroker(unsigned workers);
+
+  void set_sink(BrokerSink& sink) override { sink_ = &sink; }
+  void subscribe(unsigned owner_worker, std::string_view channel) override;
+  void unsubscribe(unsigned owner_worker, std::string_view channel) override;
+  void publish(unsigned owner_worker, const Publication& publication, PublishDone done) override;
+
+  // Channels subscribed on a worker (tests, stats); that worker's thread only.
+  std::size_t channel_count(unsigned worker) const { return offsets_[worker].size(); }
+
+ private:
+  BrokerSink* sink_ = nullptr;
+  // Per owner worker: subscribed channel -> last offset. A channel nobody
+  // subscribes to keeps no entry, so publishing to it costs no memory; its
+  // numbering starts again at 1 when it is subscribed again.
+  std::vector<std::unordered_map<std::string, std::uint64_t, base::StringHash, std::equal_to<>>> offsets_;
+};
+
+}  // namespace switchboard::broker

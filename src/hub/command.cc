@@ -1,0 +1,176 @@
+#include "hub/command.h"
+
+#include <array>
+#include <utility>
+
+#include "hub/names.h"
+
+namespace switchboard::hub {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+struct TypeName {
+  std::string_view name;
+  CommandType type;
+};
+constexpr std::array<TypeName, 8> kTypes{{
+    {"connect", CommandType::kConnect},
+    {"subscribe", CommandType::kSubscribe},
+    {"unsubscribe", CommandType::kUnsubscribe},
+    {"publish", CommandType::kPublish},
+    {"rpc", CommandType::kRpc},
+    {"send", CommandType::kSend},
+    {"presence", CommandType::kPresence},
+    {"ping", CommandType::kPing},
+}};
+
+// v1 commands that need parts this server does not have yet.
+constexpr std::array<std::string_view, 2> kNotYetAvailable{"refresh", "history"};
+
+class Failure {
+ public:
+  Failure(CommandError* error, std::uint64_t id) : error_(error), id_(id) {}
+  bool operator()(ErrorCode code, std::string message) const {
+    error_->code = code;
+    error_->id = id_;
+    error_->message = std::move(message);
+    return false;
+  }
+
+ private:
+  CommandError* error_;
+  std::uint64_t id_;
+};
+
+// Reads the string field `name`: absent (kMissingField) or not a string
+// (kWrongFieldType) fail.
+bool string_field(const object& command, std::string_view name, std::string_view* out, const Failure& fail) {
+  element value;
+  if (command[name].get(value) != simdjson::SUCCESS) {
+    return fail(ErrorCode::kMissingField, "missing field \"" + std::string(name) + "\"");
+  }
+  if (value.get_string().get(*out) != simdjson::SUCCESS) {
+    return fail(ErrorCode::kWrongFieldType, "\"" + std::string(name) + "\" must be a string");
+  }
+  return true;
+}
+
+bool channel_field(const object& command, Command* out, const Failure& fail) {
+  if (!string_field(command, "channel", &out->channel, fail)) return false;
+  if (!is_valid_channel(out->channel)) {
+    return fail(ErrorCode::kBadChannel, "channel must be 1 to 255 characters from A-Z a-z 0-9 and _ - : . @ / = +");
+  }
+  return true;
+}
+
+// The `data` value as minified JSON; `required` false turns an absent one
+// into null.
+bool data_field(const object& command, bool required, Command* out, const Failure& fail) {
+  element value;
+  if (command["data"].get(value) != simdjson::SUCCESS) {
+    if (required) return fail(ErrorCode::kMissingField, "missing field \"data\"");
+    out->data = "null";
+    return true;
+  }
+  out->data = simdjson::minify(value);
+  return true;
+}
+
+}  // namespace
+
+const char* command_name(CommandType type) {
+  for (const TypeName& entry : kTypes) {
+    if (entry.type == type) return entry.name.data();
+  }
+  return "?";
+}
+
+bool CommandParser::parse(std::string_view text, Command* out, CommandError* error) {
+  *out = Command{};
+  Failure fail(error, 0);
+  element root;
+  // realloc_if_needed: the text is a view into a receive buffer without
+  // simdjson's padding, so the parser copies it into its own.
+  if (parser_.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {
+    return fail(ErrorCode::kMalformed, "not valid JSON");
+  }
+  object command;
+  if (root.get_object().get(command) != simdjson::SUCCESS) {
+    return fail(ErrorCode::kMalformed, "a command must be a JSON object");
+  }
+
+  element id;
+  if (command["id"].get(id) != simdjson::SUCCESS) return fail(ErrorCode::kBadId, "missing field \"id\"");
+  std::uint64_t id_value = 0;
+  if (id.type() == element_type::INT64) {
+    const std::int64_t signed_id = id.get_int64().value_unsafe();
+    id_value = signed_id > 0 ? static_cast<std::uint64_t>(signed_id) : 0;
+  } else if (id.type() == element_type::UINT64) {
+    id_value = id.get_uint64().value_unsafe();
+  }
+  if (id_value == 0 || id_value > kMaxId) return fail(ErrorCode::kBadId, default_message(ErrorCode::kBadId));
+  out->id = id_value;
+  const Failure fail_with_id(error, id_value);
+
+  std::string_view type;
+  if (!string_field(command, "type", &type, fail_with_id)) return false;
+  bool known = false;
+  for (const TypeName& entry : kTypes) {
+    if (entry.name == type) {
+      out->type = entry.type;
+      known = true;
+      break;
+    }
+  }
+  if (!known) {
+    for (std::string_view later : kNotYetAvailable) {
+      if (later == type) {
+        return fail_with_id(ErrorCode::kUnavailable, "\"" + std::string(type) + "\" is not available on this server");
+      }
+    }
+    return fail_with_id(ErrorCode::kUnknownType, "unknown command type");
+  }
+
+  switch (out->type) {
+    case CommandType::kConnect: {
+      element token;
+      out->has_token = command["token"].get(token) == simdjson::SUCCESS;
+      return true;
+    }
+    case CommandType::kSubscribe:
+    case CommandType::kUnsubscribe:
+    case CommandType::kPresence:
+      return channel_field(command, out, fail_with_id);
+    case CommandType::kPublish: {
+      if (!channel_field(command, out, fail_with_id)) return false;
+      if (!data_field(command, true, out, fail_with_id)) return false;
+      element exclude;
+      if (command["exclude_self"].get(exclude) == simdjson::SUCCESS &&
+          exclude.get_bool().get(out->exclude_self) != simdjson::SUCCESS) {
+        return fail_with_id(ErrorCode::kWrongFieldType, "\"exclude_self\" must be true or false");
+      }
+      return true;
+    }
+    case CommandType::kRpc:
+      if (!string_field(command, "method", &out->method, fail_with_id)) return false;
+      if (!is_valid_method(out->method)) {
+        return fail_with_id(ErrorCode::kBadMethod, "method must be 1 to 128 characters from A-Z a-z 0-9 and _ - . /");
+      }
+      return data_field(command, false, out, fail_with_id);
+    case CommandType::kSend:
+      if (!string_field(command, "user", &out->user, fail_with_id)) return false;
+      if (!is_valid_user(out->user)) {
+        return fail_with_id(ErrorCode::kBadUser,
+                            "user must be 1 to 255 printable ASCII characters without space, quote or backslash");
+      }
+      return data_field(command, true, out, fail_with_id);
+    case CommandType::kPing:
+      return true;
+  }
+  return fail_with_id(ErrorCode::kInternal, "unhandled command type");
+}
+
+}  // namespace switchboard::hub

@@ -1,0 +1,53 @@
+// Protocol v1 client commands (docs/PROTOCOL.md): one JSON object per text
+// frame, parsed and checked with simdjson's DOM parser, which validates the
+// whole document, so nothing malformed is ever forwarded to other clients.
+//
+// One CommandParser per worker thread: it keeps its buffers between
+// commands, and the views in a Command point into them until the next parse.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "hub/error_code.h"
+
+namespace switchboard::hub {
+
+enum class CommandType : std::uint8_t { kConnect, kSubscribe, kUnsubscribe, kPublish, kRpc, kSend, kPresence, kPing };
+
+// The largest id a JavaScript client can hold exactly (2^53 - 1).
+inline constexpr std::uint64_t kMaxId = (std::uint64_t{1} << 53) - 1;
+
+struct Command {
+  CommandType type = CommandType::kPing;
+  std::uint64_t id = 0;
+  std::string_view channel;   // subscribe, unsubscribe, publish, presence
+  std::string_view user;      // send
+  std::string_view method;    // rpc
+  bool has_token = false;     // connect: a token was given
+  std::string data;           // publish, send, rpc: the `data` value, minified JSON ("null" when rpc has none)
+  bool exclude_self = false;  // publish: not to the publisher's own connection
+};
+
+struct CommandError {
+  ErrorCode code = ErrorCode::kMalformed;
+  std::uint64_t id = 0;  // 0 when the command's id could not be read
+  std::string message;
+};
+
+class CommandParser {
+ public:
+  // True with *command filled, or false with *error saying why; the views in
+  // *command stay valid until the next call.
+  bool parse(std::string_view text, Command* command, CommandError* error);
+
+ private:
+  simdjson::dom::parser parser_;
+};
+
+const char* command_name(CommandType type);
+
+}  // namespace switchboard::hub

@@ -1,0 +1,143 @@
+#include "hub/encode.h"
+
+#include <charconv>
+
+namespace switchboard::hub {
+namespace {
+
+void append_number(std::string& out, std::uint64_t value) {
+  char digits[24];
+  const auto result = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, static_cast<std::size_t>(result.ptr - digits));
+}
+
+void append_user(std::string& out, std::string_view user) {
+  if (user.empty()) {
+    out += "null";
+  } else {
+    append_json_string(out, user);
+  }
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t plain_from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xF]);
+    }
+  }
+  out.append(text.data() + plain_from, text.size() - plain_from);
+  out.push_back('"');
+}
+
+std::string encode_reply(std::uint64_t id, std::string_view data_json) {
+  std::string out;
+  out.reserve(32 + data_json.size());
+  out += R"({"type":"reply","id":)";
+  append_number(out, id);
+  out += R"(,"data":)";
+  out += data_json;
+  out += '}';
+  return out;
+}
+
+std::string encode_error(std::uint64_t id, ErrorCode code, std::string_view message) {
+  std::string out;
+  out.reserve(48 + message.size());
+  out += R"({"type":"error","id":)";
+  if (id == 0) {
+    out += "null";
+  } else {
+    append_number(out, id);
+  }
+  out += R"(,"code":)";
+  append_number(out, static_cast<std::uint64_t>(code));
+  out += R"(,"message":)";
+  append_json_string(out, message);
+  out += '}';
+  return out;
+}
+
+std::string encode_pong(std::uint64_t id) {
+  std::string out = R"({"type":"pong","id":)";
+  append_number(out, id);
+  out += '}';
+  return out;
+}
+
+std::string encode_message(std::string_view channel, std::uint64_t offset, std::string_view data_json) {
+  std::string out;
+  out.reserve(48 + channel.size() + data_json.size());
+  out += R"({"type":"message","channel":)";
+  append_json_string(out, channel);
+  out += R"(,"offset":)";
+  append_number(out, offset);
+  out += R"(,"data":)";
+  out += data_json;
+  out += '}';
+  return out;
+}
+
+std::string encode_join(std::string_view channel, std::string_view user, std::string_view client,
+                        std::string_view info_json) {
+  std::string out = R"({"type":"join","channel":)";
+  append_json_string(out, channel);
+  out += R"(,"user":)";
+  append_user(out, user);
+  out += R"(,"client":)";
+  append_json_string(out, client);
+  out += R"(,"info":)";
+  out += info_json.empty() ? std::string_view("null") : info_json;
+  out += '}';
+  return out;
+}
+
+std::string encode_leave(std::string_view channel, std::string_view user, std::string_view client) {
+  std::string out = R"({"type":"leave","channel":)";
+  append_json_string(out, channel);
+  out += R"(,"user":)";
+  append_user(out, user);
+  out += R"(,"client":)";
+  append_json_string(out, client);
+  out += '}';
+  return out;
+}
+
+std::string encode_direct(std::string_view from_user, std::string_view data_json) {
+  std::string out;
+  out.reserve(40 + from_user.size() + data_json.size());
+  out += R"({"type":"direct","from":)";
+  append_user(out, from_user);
+  out += R"(,"data":)";
+  out += data_json;
+  out += '}';
+  return out;
+}
+
+}  // namespace switchboard::hub

@@ -1,0 +1,31 @@
+// Protocol v1 server messages (docs/PROTOCOL.md), written as compact JSON.
+// Values named *_json are already JSON (a client's `data` as the command
+// parser minified it, or a handler's answer) and go in as they are; every
+// other string is escaped here. An empty user means an anonymous client and
+// is written as null.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "hub/error_code.h"
+
+namespace switchboard::hub {
+
+// Appends `text` as a JSON string (RFC 8259 §7): quotes, backslash and
+// control characters escaped; the text must already be valid UTF-8.
+void append_json_string(std::string& out, std::string_view text);
+
+std::string encode_reply(std::uint64_t id, std::string_view data_json);
+// id 0: the command's id could not be read; written as null.
+std::string encode_error(std::uint64_t id, ErrorCode code, std::string_view message);
+std::string encode_pong(std::uint64_t id);
+
+std::string encode_message(std::string_view channel, std::uint64_t offset, std::string_view data_json);
+std::string encode_join(std::string_view channel, std::string_view user, std::string_view client,
+                        std::string_view info_json);
+std::string encode_leave(std::string_view channel, std::string_view user, std::string_view client);
+std::string encode_direct(std::string_view from_user, std::string_view data_json);
+
+}  // namespace switchboard::hub

@@ -1,0 +1,47 @@
+#include "hub/error_code.h"
+
+namespace switchboard::hub {
+
+const char* default_message(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kInternal:
+      return "internal server error";
+    case ErrorCode::kMalformed:
+      return "a command is one JSON object in a text frame";
+    case ErrorCode::kBadId:
+      return "id must be an integer from 1 to 9007199254740991";
+    case ErrorCode::kUnknownType:
+      return "unknown command type";
+    case ErrorCode::kMissingField:
+      return "a required field is missing";
+    case ErrorCode::kWrongFieldType:
+      return "a field has the wrong type";
+    case ErrorCode::kBadChannel:
+      return "invalid channel name";
+    case ErrorCode::kBadUser:
+      return "invalid user id";
+    case ErrorCode::kBadMethod:
+      return "invalid method name";
+    case ErrorCode::kPermissionDenied:
+      return "permission denied";
+    case ErrorCode::kAlreadySubscribed:
+      return "already subscribed to this channel";
+    case ErrorCode::kNotSubscribed:
+      return "not subscribed to this channel";
+    case ErrorCode::kTooManySubscriptions:
+      return "too many subscriptions on this connection";
+    case ErrorCode::kUnknownMethod:
+      return "unknown rpc method";
+    case ErrorCode::kRpcTimeout:
+      return "the rpc handler did not answer in time";
+    case ErrorCode::kRpcFailed:
+      return "the rpc handler failed";
+    case ErrorCode::kPresenceDisabled:
+      return "presence is not enabled for this channel";
+    case ErrorCode::kUnavailable:
+      return "the server cannot take this command now";
+  }
+  return "error";
+}
+
+}  // namespace switchboard::hub

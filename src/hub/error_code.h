@@ -1,0 +1,34 @@
+// The numeric codes of protocol v1 `error` replies (docs/PROTOCOL.md). They
+// are part of the wire contract: a code never changes meaning, new failures
+// get new codes. The connection stays open after every one of them.
+#pragma once
+
+#include <cstdint>
+
+namespace switchboard::hub {
+
+enum class ErrorCode : std::uint16_t {
+  kInternal = 100,          // a server fault; the command may be retried
+  kMalformed = 101,         // not a JSON object in a text frame
+  kBadId = 102,             // id missing, not an integer, or outside 1..2^53-1
+  kUnknownType = 103,       // type is not a v1 command
+  kMissingField = 104,      // a required field is absent
+  kWrongFieldType = 105,    // a field has the wrong JSON type
+  kBadChannel = 106,        // channel name empty, too long or bad characters
+  kBadUser = 107,           // user id empty, too long or bad characters
+  kBadMethod = 108,         // rpc method name empty, too long or bad characters
+  kPermissionDenied = 109,  // the channel's namespace does not allow this
+  kAlreadySubscribed = 110,
+  kNotSubscribed = 111,
+  kTooManySubscriptions = 112,  // the per-connection cap
+  kUnknownMethod = 113,         // no rpc handler for this method
+  kRpcTimeout = 114,            // the handler did not answer in time
+  kRpcFailed = 115,             // the handler answered with an error
+  kPresenceDisabled = 116,      // the channel's namespace has no presence
+  kUnavailable = 117,           // the server is draining or the broker is down
+};
+
+// A short, stable English description, used when no better message exists.
+const char* default_message(ErrorCode code);
+
+}  // namespace switchboard::hub

@@ -1,0 +1,140 @@
+// Protocol v1 command parsing: every command type, and every error path
+// with its stable code and the id it can still answer.
+#include "hub/command.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace switchboard::hub {
+namespace {
+
+class CommandTest : public ::testing::Test {
+ protected:
+  Command parse_ok(std::string_view text) {
+    Command command;
+    CommandError error;
+    EXPECT_TRUE(parser_.parse(text, &command, &error)) << text << ": " << error.message;
+    return command;
+  }
+  CommandError parse_error(std::string_view text) {
+    Command command;
+    CommandError error;
+    EXPECT_FALSE(parser_.parse(text, &command, &error)) << text;
+    return error;
+  }
+  void expect_error(std::string_view text, ErrorCode code, std::uint64_t id) {
+    const CommandError error = parse_error(text);
+    EXPECT_EQ(error.code, code) << text << ": " << error.message;
+    EXPECT_EQ(error.id, id) << text;
+    EXPECT_FALSE(error.message.empty());
+  }
+
+  CommandParser parser_;
+};
+
+TEST_F(CommandTest, Subscribe) {
+  const Command c = parse_ok(R"({"id":1,"type":"subscribe","channel":"chat:lobby"})");
+  EXPECT_EQ(c.type, CommandType::kSubscribe);
+  EXPECT_EQ(c.id, 1u);
+  EXPECT_EQ(c.channel, "chat:lobby");
+}
+
+TEST_F(CommandTest, UnsubscribeAndPresence) {
+  EXPECT_EQ(parse_ok(R"({"type":"unsubscribe","id":2,"channel":"a"})").type, CommandType::kUnsubscribe);
+  const Command p = parse_ok(R"({"id":3,"type":"presence","channel":"b"})");
+  EXPECT_EQ(p.type, CommandType::kPresence);
+  EXPECT_EQ(p.channel, "b");
+}
+
+TEST_F(CommandTest, PublishKeepsDataAsMinifiedJson) {
+  const Command c =
+      parse_ok(R"({"id":4,"type":"publish","channel":"c","data":{ "text" : "hi \"you\"", "n": [1, 2.5] }})");
+  EXPECT_EQ(c.type, CommandType::kPublish);
+  EXPECT_EQ(c.data, R"({"text":"hi \"you\"","n":[1,2.5]})");
+  EXPECT_FALSE(c.exclude_self);
+  EXPECT_TRUE(parse_ok(R"({"id":5,"type":"publish","channel":"c","data":null,"exclude_self":true})").exclude_self);
+  EXPECT_EQ(parse_ok(R"({"id":6,"type":"publish","channel":"c","data":"\u00e9"})").data, "\"\xC3\xA9\"");
+}
+
+TEST_F(CommandTest, RpcDataIsOptional) {
+  const Command c = parse_ok(R"({"id":7,"type":"rpc","method":"getUser","data":{"id":42}})");
+  EXPECT_EQ(c.type, CommandType::kRpc);
+  EXPECT_EQ(c.method, "getUser");
+  EXPECT_EQ(c.data, R"({"id":42})");
+  EXPECT_EQ(parse_ok(R"({"id":8,"type":"rpc","method":"now"})").data, "null");
+}
+
+TEST_F(CommandTest, SendAndPing) {
+  const Command s = parse_ok(R"({"id":9,"type":"send","user":"alice","data":"hello"})");
+  EXPECT_EQ(s.type, CommandType::kSend);
+  EXPECT_EQ(s.user, "alice");
+  EXPECT_EQ(s.data, "\"hello\"");
+  EXPECT_EQ(parse_ok(R"({"id":10,"type":"ping"})").type, CommandType::kPing);
+}
+
+TEST_F(CommandTest, Connect) {
+  const Command c = parse_ok(R"({"id":12,"type":"connect"})");
+  EXPECT_EQ(c.type, CommandType::kConnect);
+  EXPECT_FALSE(c.has_token);
+  EXPECT_TRUE(parse_ok(R"({"id":13,"type":"connect","token":"abc"})").has_token);
+}
+
+TEST_F(CommandTest, UnknownFieldsAreIgnored) {
+  EXPECT_EQ(parse_ok(R"({"id":11,"type":"ping","future":{"x":1}})").id, 11u);
+}
+
+TEST_F(CommandTest, IdRange) {
+  EXPECT_EQ(parse_ok(R"({"id":9007199254740991,"type":"ping"})").id, kMaxId);
+  expect_error(R"({"id":9007199254740992,"type":"ping"})", ErrorCode::kBadId, 0);
+  expect_error(R"({"id":18446744073709551615,"type":"ping"})", ErrorCode::kBadId, 0);
+  expect_error(R"({"id":0,"type":"ping"})", ErrorCode::kBadId, 0);
+  expect_error(R"({"id":-1,"type":"ping"})", ErrorCode::kBadId, 0);
+  expect_error(R"({"id":1.5,"type":"ping"})", ErrorCode::kBadId, 0);
+  expect_error(R"({"id":"1","type":"ping"})", ErrorCode::kBadId, 0);
+  expect_error(R"({"type":"ping"})", ErrorCode::kBadId, 0);
+}
+
+TEST_F(CommandTest, MalformedDocuments) {
+  for (const char* text : {"", "not json", "{", R"({"id":1,"type":"ping")", "[1,2]", "42", "\"ping\"", "null",
+                           R"({"id":1,"type":"ping"} trailing)", R"({"id":1,"type":"ping","x":"\ud800"})"}) {
+    expect_error(text, ErrorCode::kMalformed, 0);
+  }
+}
+
+TEST_F(CommandTest, TypeErrorsKeepTheId) {
+  expect_error(R"({"id":5})", ErrorCode::kMissingField, 5);
+  expect_error(R"({"id":5,"type":7})", ErrorCode::kWrongFieldType, 5);
+  expect_error(R"({"id":5,"type":"subscribe!"})", ErrorCode::kUnknownType, 5);
+  expect_error(R"({"id":5,"type":"history","channel":"c"})", ErrorCode::kUnavailable, 5);
+}
+
+TEST_F(CommandTest, FieldErrors) {
+  expect_error(R"({"id":1,"type":"subscribe"})", ErrorCode::kMissingField, 1);
+  expect_error(R"({"id":1,"type":"subscribe","channel":5})", ErrorCode::kWrongFieldType, 1);
+  expect_error(R"({"id":1,"type":"subscribe","channel":""})", ErrorCode::kBadChannel, 1);
+  expect_error(R"({"id":1,"type":"subscribe","channel":"has space"})", ErrorCode::kBadChannel, 1);
+  expect_error(R"({"id":1,"type":"subscribe","channel":")" + std::string(256, 'c') + "\"}", ErrorCode::kBadChannel, 1);
+  expect_error(R"({"id":2,"type":"publish","channel":"c"})", ErrorCode::kMissingField, 2);
+  expect_error(R"({"id":2,"type":"publish","channel":"c","data":1,"exclude_self":"yes"})", ErrorCode::kWrongFieldType,
+               2);
+  expect_error(R"({"id":3,"type":"rpc"})", ErrorCode::kMissingField, 3);
+  expect_error(R"({"id":3,"type":"rpc","method":"a b"})", ErrorCode::kBadMethod, 3);
+  expect_error(R"({"id":4,"type":"send","data":1})", ErrorCode::kMissingField, 4);
+  expect_error(R"({"id":4,"type":"send","user":"a b","data":1})", ErrorCode::kBadUser, 4);
+  expect_error(R"({"id":4,"type":"send","user":"a"})", ErrorCode::kMissingField, 4);
+  expect_error(R"({"id":4,"type":"send","user":[],"data":1})", ErrorCode::kWrongFieldType, 4);
+}
+
+TEST_F(CommandTest, ParserIsReusable) {
+  for (int i = 1; i <= 100; ++i) {
+    const std::string text =
+        R"({"id":)" + std::to_string(i) + R"(,"type":"publish","channel":"c","data":)" + std::to_string(i) + "}";
+    const Command c = parse_ok(text);
+    EXPECT_EQ(c.id, static_cast<std::uint64_t>(i));
+    EXPECT_EQ(c.data, std::to_string(i));
+  }
+}
+
+}  // namespace
+}  // namespace switchboard::hub

@@ -1,0 +1,67 @@
+// Server messages of protocol v1: exact bytes, and valid JSON whatever the
+// strings hold.
+#include "hub/encode.h"
+
+#include <simdjson.h>
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace switchboard::hub {
+namespace {
+
+std::string as_json_string(std::string_view text) {
+  std::string out;
+  append_json_string(out, text);
+  return out;
+}
+
+TEST(Encode, JsonStringEscapes) {
+  EXPECT_EQ(as_json_string("plain"), "\"plain\"");
+  EXPECT_EQ(as_json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(as_json_string("\n\r\t"), "\"\\n\\r\\t\"");
+  EXPECT_EQ(as_json_string(std::string("\x01\x1f\x00", 3)), "\"\\u0001\\u001f\\u0000\"");
+  EXPECT_EQ(as_json_string("caf\xC3\xA9 \xF0\x9F\x98\x80"), "\"caf\xC3\xA9 \xF0\x9F\x98\x80\"");  // UTF-8 as is
+  EXPECT_EQ(as_json_string(""), "\"\"");
+}
+
+TEST(Encode, EveryControlCharacterRoundTrips) {
+  std::string all;
+  for (int c = 0; c < 0x80; ++c) all.push_back(static_cast<char>(c));
+  const std::string json = as_json_string(all);
+  simdjson::dom::parser parser;
+  std::string_view back;
+  ASSERT_EQ(parser.parse(json).get_string().get(back), simdjson::SUCCESS) << json;
+  EXPECT_EQ(back, all);
+}
+
+TEST(Encode, Messages) {
+  EXPECT_EQ(encode_reply(7, "{\"offset\":3}"), R"({"type":"reply","id":7,"data":{"offset":3}})");
+  EXPECT_EQ(encode_error(7, ErrorCode::kBadChannel, "bad \"name\""),
+            R"({"type":"error","id":7,"code":106,"message":"bad \"name\""})");
+  EXPECT_EQ(encode_error(0, ErrorCode::kMalformed, "x"), R"({"type":"error","id":null,"code":101,"message":"x"})");
+  EXPECT_EQ(encode_pong(9007199254740991u), R"({"type":"pong","id":9007199254740991})");
+  EXPECT_EQ(encode_message("chat:a", 12, "[1,2]"), R"({"type":"message","channel":"chat:a","offset":12,"data":[1,2]})");
+  EXPECT_EQ(encode_join("c", "alice", "258", ""),
+            R"({"type":"join","channel":"c","user":"alice","client":"258","info":null})");
+  EXPECT_EQ(encode_join("c", "", "258", "{\"x\":1}"),
+            R"({"type":"join","channel":"c","user":null,"client":"258","info":{"x":1}})");
+  EXPECT_EQ(encode_leave("c", "bob", "514"), R"({"type":"leave","channel":"c","user":"bob","client":"514"})");
+  EXPECT_EQ(encode_direct("bob", "\"hi\""), R"({"type":"direct","from":"bob","data":"hi"})");
+  EXPECT_EQ(encode_direct("", "1"), R"({"type":"direct","from":null,"data":1})");
+}
+
+TEST(Encode, OutputIsValidJson) {
+  simdjson::dom::parser parser;
+  for (const std::string& json :
+       {encode_reply(1, "null"), encode_error(2, ErrorCode::kInternal, std::string("\x00\"\\", 3)),
+        encode_message("c", 1, "{\"a\":[true,false,null]}"), encode_join("c", "u\"", "1", ""),
+        encode_leave("c", "", "1"), encode_direct("u", "\"\\u00e9\"")}) {
+    simdjson::dom::element element;
+    EXPECT_EQ(parser.parse(json).get(element), simdjson::SUCCESS) << json;
+  }
+}
+
+}  // namespace
+}  // namespace switchboard::hub

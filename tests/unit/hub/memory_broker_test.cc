@@ -1,0 +1,75 @@
+// MemoryBroker: numbering per channel, delivery only while subscribed, and
+// no memory kept for channels nobody subscribes to.
+#include "broker/memory_broker.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace switchboard::broker {
+namespace {
+
+struct RecordingSink : BrokerSink {
+  struct Seen {
+    unsigned owner;
+    std::string channel;
+    std::uint64_t offset;
+    std::string data;
+    std::uint64_t exclude;
+  };
+  std::vector<Seen> seen;
+  void on_publication(unsigned owner, const Publication& p) override {
+    seen.push_back({owner, std::string(p.channel), p.offset, std::string(p.data_json), p.exclude_client});
+  }
+};
+
+PublishResult publish(MemoryBroker& broker, unsigned owner, std::string_view channel, std::string_view data,
+                      std::uint64_t exclude = 0) {
+  PublishResult result{PublishStatus::kUnavailable, 99};
+  int calls = 0;
+  broker.publish(owner, Publication{channel, 0, data, exclude}, [&](PublishResult r) {
+    result = r;
+    ++calls;
+  });
+  EXPECT_EQ(calls, 1);
+  return result;
+}
+
+TEST(MemoryBroker, NumbersPublicationsPerChannel) {
+  MemoryBroker broker(2);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  broker.subscribe(0, "a");
+  broker.subscribe(1, "b");
+  EXPECT_EQ(publish(broker, 0, "a", "1").offset, 1u);
+  EXPECT_EQ(publish(broker, 0, "a", "2", 77).offset, 2u);
+  EXPECT_EQ(publish(broker, 1, "b", "3").offset, 1u);
+  ASSERT_EQ(sink.seen.size(), 3u);
+  EXPECT_EQ(sink.seen[1].channel, "a");
+  EXPECT_EQ(sink.seen[1].offset, 2u);
+  EXPECT_EQ(sink.seen[1].data, "2");
+  EXPECT_EQ(sink.seen[1].exclude, 77u);
+  EXPECT_EQ(sink.seen[2].owner, 1u);
+}
+
+TEST(MemoryBroker, UnsubscribedChannelsCostNothing) {
+  MemoryBroker broker(1);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  const PublishResult result = publish(broker, 0, "nobody", "1");
+  EXPECT_EQ(result.status, PublishStatus::kAccepted);
+  EXPECT_EQ(result.offset, 0u);
+  EXPECT_TRUE(sink.seen.empty());
+  EXPECT_EQ(broker.channel_count(0), 0u);
+
+  broker.subscribe(0, "c");
+  publish(broker, 0, "c", "1");
+  broker.unsubscribe(0, "c");
+  EXPECT_EQ(broker.channel_count(0), 0u);
+  broker.subscribe(0, "c");
+  EXPECT_EQ(publish(broker, 0, "c", "2").offset, 1u);  // numbering starts again
+}
+
+}  // namespace
+}  // namespace switchboard::broker
