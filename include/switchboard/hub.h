@@ -1,0 +1,123 @@
+// The messaging service on top of the WebSocket server: protocol v1
+// (docs/PROTOCOL.md) over the subprotocol `switchboard.v1.json`, with a
+// connection registry (users -> their connections), pub/sub channels,
+// request/response (rpc) answered by C++ handlers, direct messages to a
+// user, presence with join/leave events, and an application-level ping.
+//
+//   switchboard::Hub hub(hub_config);
+//   hub.on_rpc("getUser", [](const switchboard::RpcCall& call, switchboard::RpcReply reply) {
+//     reply.ok(R"({"name":"Ada"})");
+//   });
+//   switchboard::Server server(server_config, hub);
+//   server.run();
+//
+// Threading: configure (on_rpc, set_authenticator) before Server::start();
+// publish, send_to_user and stats may be called from any thread after it.
+// A Hub serves one Server, and must outlive it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchboard/server.h"
+
+namespace switchboard {
+
+// Options for the channels whose name matches `pattern`: "chat:*" matches
+// every channel in namespace "chat" ("chat:lobby"); "news" matches exactly
+// "news". The first matching entry of HubConfig::namespaces applies;
+// channels that match none get HubConfig::default_namespace.
+struct NamespaceOptions {
+  std::string pattern;
+  bool presence = false;       // members can be listed with `presence`
+  bool join_leave = false;     // subscribers get join/leave events (needs presence)
+  bool client_publish = true;  // clients may publish (the C++ API always may)
+};
+
+struct HubConfig {
+  std::vector<NamespaceOptions> namespaces;
+  NamespaceOptions default_namespace;
+  std::size_t max_subscriptions_per_connection = 128;
+  std::uint64_t rpc_timeout_ms = 10'000;  // then the client gets error 114
+  // Refuse (HTTP 400) a WebSocket that does not ask for switchboard.v1.json.
+  bool require_subprotocol = true;
+};
+
+// Who a connection is. An empty user is an anonymous connection.
+struct Principal {
+  std::string user;
+  std::string info_json;  // shown to others in presence and join events; "" = null
+};
+
+// Decides who a handshake is: a Principal (user may be empty), or nullopt
+// to refuse it with HTTP 401. Runs on the worker thread, before the 101.
+using Authenticator = std::function<std::optional<Principal>(const HttpRequest& request)>;
+
+struct RpcCall {
+  std::string_view user;  // empty: anonymous
+  std::string_view client;
+  std::string_view method;
+  std::string_view data_json;  // "null" when the client sent no data
+};
+
+// The answer to one rpc. Copyable; call ok() or fail() once, from any
+// thread, now or later. An answer that comes after the timeout, or after the
+// client left, is dropped.
+class RpcReply {
+ public:
+  void ok(std::string data_json) const;
+  void fail(std::string message) const;
+
+  struct Target;
+  explicit RpcReply(std::shared_ptr<Target> target) : target_(std::move(target)) {}
+
+ private:
+  std::shared_ptr<Target> target_;
+};
+
+using RpcHandler = std::function<void(const RpcCall& call, RpcReply reply)>;
+
+struct HubStats {
+  std::size_t connections = 0;  // open protocol connections
+  std::size_t users = 0;        // distinct users with at least one connection
+  std::size_t channels = 0;     // channels with at least one subscriber
+};
+
+class Hub final : public WebSocketHandler {
+ public:
+  explicit Hub(HubConfig config = {});
+  ~Hub() override;
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  void on_rpc(std::string method, RpcHandler handler);
+  void set_authenticator(Authenticator authenticator);
+
+  // Any thread, after start. data_json must be valid JSON.
+  void publish(std::string channel, std::string data_json);
+  void send_to_user(std::string user, std::string data_json);
+  HubStats stats() const;
+
+  // WebSocketHandler.
+  void on_start(Server& server) override;
+  UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) override;
+  void on_open(Connection& connection, const HttpRequest& request) override;
+  void on_message(Connection& connection, std::string_view payload, Opcode opcode) override;
+  void on_close(Connection& connection, CloseCode code, std::string_view reason) override;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// The subprotocol of protocol v1.
+inline constexpr std::string_view kProtocolV1 = "switchboard.v1.json";
+
+}  // namespace switchboard

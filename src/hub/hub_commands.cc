@@ -1,0 +1,317 @@
+// The local role: sessions, the commands a session sends, and delivery to
+// this worker's sessions. Everything here runs on the session's worker.
+#include <utility>
+
+#include "base/log.h"
+#include "hub/encode.h"
+#include "hub/hub_impl.h"
+
+namespace switchboard {
+namespace {
+
+using hub::ErrorCode;
+using hub::Session;
+
+// Removes session from a list where it sits at `slot`, moving the last
+// entry into the hole; returns the session that moved (or nullptr).
+Session* remove_at(std::vector<Session*>& list, std::size_t slot) {
+  Session* moved = nullptr;
+  if (slot + 1 != list.size()) {
+    moved = list.back();
+    list[slot] = moved;
+  }
+  list.pop_back();
+  return moved;
+}
+
+}  // namespace
+
+Session::Subscription* Session::find_subscription(std::string_view channel) {
+  for (Subscription& subscription : subscriptions) {
+    if (subscription.channel == channel) return &subscription;
+  }
+  return nullptr;
+}
+
+void Hub::Impl::reply(Session& session, std::uint64_t id, std::string_view data_json) {
+  session.connection->send_text(hub::encode_reply(id, data_json));
+}
+
+void Hub::Impl::fail(Session& session, std::uint64_t id, ErrorCode code, std::string_view message) {
+  session.connection->send_text(hub::encode_error(id, code, message));
+}
+
+void Hub::Impl::post_reply(unsigned worker, std::uint64_t client, std::uint64_t id, std::string data_json) {
+  if (client == 0) return;  // the C++ API asked: nobody to answer
+  server->post(worker, [hub = shared_from_this(), worker, client, id, data = std::move(data_json)] {
+    hub::WorkerState& state = *hub->workers[worker];
+    auto it = state.sessions.find(client);
+    if (it != state.sessions.end()) hub->reply(*it->second, id, data);
+  });
+}
+
+void Hub::Impl::post_error(unsigned worker, std::uint64_t client, std::uint64_t id, ErrorCode code,
+                           std::string message) {
+  if (client == 0) return;
+  server->post(worker, [hub = shared_from_this(), worker, client, id, code, text = std::move(message)] {
+    hub::WorkerState& state = *hub->workers[worker];
+    auto it = state.sessions.find(client);
+    if (it != state.sessions.end()) hub->fail(*it->second, id, code, text);
+  });
+}
+
+void Hub::Impl::open_session(Connection& connection, Principal principal) {
+  const unsigned worker = connection.worker();
+  hub::WorkerState& state = *workers[worker];
+  auto* session = new Session;
+  session->connection = &connection;
+  session->client = connection.id();
+  session->client_text = std::to_string(connection.id());
+  session->user = std::move(principal.user);
+  session->info_json = std::move(principal.info_json);
+  connection.set_user_data(session);
+  state.sessions.emplace(session->client, session);
+  state.connection_count.fetch_add(1, std::memory_order_relaxed);
+  if (!session->user.empty()) {
+    std::vector<Session*>& list = state.user_sessions[session->user];
+    session->user_slot = list.size();
+    list.push_back(session);
+    if (list.size() == 1) {
+      // First connection of this user on this worker: tell the user's owner.
+      const unsigned owner = owner_of(session->user);
+      server->post(owner, [hub = shared_from_this(), owner, user = session->user, worker] {
+        hub->owner_user_online(owner, user, worker);
+      });
+    }
+  }
+}
+
+void Hub::Impl::close_session(Session& session) {
+  const unsigned worker = session.connection->worker();
+  hub::WorkerState& state = *workers[worker];
+  for (Session::Subscription& subscription : session.subscriptions) {
+    auto it = state.channel_subscribers.find(subscription.channel);
+    if (it != state.channel_subscribers.end()) {
+      if (Session* moved = remove_at(it->second, subscription.slot)) {
+        moved->find_subscription(subscription.channel)->slot = subscription.slot;
+      }
+      if (it->second.empty()) state.channel_subscribers.erase(it);
+    }
+    const unsigned owner = owner_of(subscription.channel);
+    server->post(owner, [hub = shared_from_this(), owner, channel = std::move(subscription.channel), worker,
+                         client = session.client] { hub->owner_unsubscribe(owner, channel, worker, client); });
+  }
+  if (!session.user.empty()) {
+    auto it = state.user_sessions.find(session.user);
+    if (it != state.user_sessions.end()) {
+      if (Session* moved = remove_at(it->second, session.user_slot)) moved->user_slot = session.user_slot;
+      if (it->second.empty()) {
+        state.user_sessions.erase(it);
+        const unsigned owner = owner_of(session.user);
+        server->post(owner, [hub = shared_from_this(), owner, user = session.user, worker] {
+          hub->owner_user_offline(owner, user, worker);
+        });
+      }
+    }
+  }
+  // Pending rpcs of this session are answered into the void: finish_rpc
+  // finds no session and drops the answer.
+  state.sessions.erase(session.client);
+  state.connection_count.fetch_sub(1, std::memory_order_relaxed);
+  delete &session;
+}
+
+void Hub::Impl::handle(Session& session, std::string_view text) {
+  const unsigned worker = session.connection->worker();
+  hub::WorkerState& state = *workers[worker];
+  hub::Command command;
+  hub::CommandError error;
+  if (!state.parser.parse(text, &command, &error)) {
+    fail(session, error.id, error.code, error.message);
+    return;
+  }
+  const std::uint64_t id = command.id;
+  switch (command.type) {
+    case hub::CommandType::kConnect: {
+      if (command.has_token) {
+        fail(session, id, ErrorCode::kUnavailable, "this server does not check tokens yet");
+        return;
+      }
+      std::string data = "{\"client\":";
+      hub::append_json_string(data, session.client_text);
+      data += ",\"user\":";
+      if (session.user.empty()) {
+        data += "null";
+      } else {
+        hub::append_json_string(data, session.user);
+      }
+      data += '}';
+      reply(session, id, data);
+      return;
+    }
+    case hub::CommandType::kPing:
+      session.connection->send_text(hub::encode_pong(id));
+      return;
+
+    case hub::CommandType::kSubscribe: {
+      if (session.find_subscription(command.channel) != nullptr) {
+        fail(session, id, ErrorCode::kAlreadySubscribed, hub::default_message(ErrorCode::kAlreadySubscribed));
+        return;
+      }
+      if (session.subscriptions.size() >= config.max_subscriptions_per_connection) {
+        fail(session, id, ErrorCode::kTooManySubscriptions,
+             "at most " + std::to_string(config.max_subscriptions_per_connection) + " subscriptions per connection");
+        return;
+      }
+      // Subscribed locally at once: whatever the owner sends this worker
+      // for the channel from now on reaches this session too.
+      std::vector<Session*>& list = state.channel_subscribers[std::string(command.channel)];
+      session.subscriptions.push_back({std::string(command.channel), list.size()});
+      list.push_back(&session);
+      const NamespaceOptions& options = options_for(command.channel);
+      std::unique_ptr<hub::Member> member;
+      if (options.presence) {
+        member = std::make_unique<hub::Member>(hub::Member{session.user, session.client_text, session.info_json});
+      }
+      const unsigned owner = owner_of(command.channel);
+      // The reply comes from the owner once it counts this subscriber, so a
+      // publish that follows the reply reaches it.
+      server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel), worker,
+                           client = session.client, member = std::shared_ptr<hub::Member>(std::move(member)),
+                           id] { hub->owner_subscribe(owner, channel, worker, client, member.get(), id); });
+      return;
+    }
+
+    case hub::CommandType::kUnsubscribe: {
+      Session::Subscription* subscription = session.find_subscription(command.channel);
+      if (subscription == nullptr) {
+        fail(session, id, ErrorCode::kNotSubscribed, hub::default_message(ErrorCode::kNotSubscribed));
+        return;
+      }
+      auto it = state.channel_subscribers.find(command.channel);
+      if (it != state.channel_subscribers.end()) {
+        if (Session* moved = remove_at(it->second, subscription->slot)) {
+          moved->find_subscription(command.channel)->slot = subscription->slot;
+        }
+        if (it->second.empty()) state.channel_subscribers.erase(it);
+      }
+      std::string channel = std::move(subscription->channel);
+      if (subscription != &session.subscriptions.back()) *subscription = std::move(session.subscriptions.back());
+      session.subscriptions.pop_back();
+      const unsigned owner = owner_of(channel);
+      server->post(owner, [hub = shared_from_this(), owner, channel, worker, client = session.client] {
+        hub->owner_unsubscribe(owner, channel, worker, client);
+      });
+      reply(session, id, "{}");
+      return;
+    }
+
+    case hub::CommandType::kPublish: {
+      if (!options_for(command.channel).client_publish) {
+        fail(session, id, ErrorCode::kPermissionDenied, "clients may not publish to this channel");
+        return;
+      }
+      const unsigned owner = owner_of(command.channel);
+      server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel),
+                           data = std::move(command.data), exclude = command.exclude_self ? session.client : 0, worker,
+                           client = session.client,
+                           id] { hub->owner_publish(owner, channel, data, exclude, worker, client, id); });
+      return;
+    }
+
+    case hub::CommandType::kPresence: {
+      if (!options_for(command.channel).presence) {
+        fail(session, id, ErrorCode::kPresenceDisabled, hub::default_message(ErrorCode::kPresenceDisabled));
+        return;
+      }
+      const unsigned owner = owner_of(command.channel);
+      server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel), worker,
+                           client = session.client, id] { hub->owner_presence(owner, channel, worker, client, id); });
+      return;
+    }
+
+    case hub::CommandType::kSend: {
+      const unsigned owner = owner_of(command.user);
+      server->post(owner, [hub = shared_from_this(), owner, user = std::string(command.user), from = session.user,
+                           data = std::move(command.data), worker, client = session.client,
+                           id] { hub->owner_send(owner, user, from, data, worker, client, id); });
+      return;
+    }
+
+    case hub::CommandType::kRpc: {
+      auto handler = rpc_handlers.find(std::string(command.method));
+      if (handler == rpc_handlers.end()) {
+        fail(session, id, ErrorCode::kUnknownMethod, "unknown rpc method");
+        return;
+      }
+      const std::uint64_t rpc = ++state.next_rpc;
+      state.rpcs.emplace(rpc, hub::WorkerState::PendingRpc{session.client, id});
+      server->post_after(worker, config.rpc_timeout_ms, [hub = shared_from_this(), worker, rpc] {
+        hub->finish_rpc(worker, rpc, RpcOutcome::kTimedOut, "");
+      });
+      auto target = std::make_shared<RpcReply::Target>();
+      target->hub = weak_from_this();
+      target->worker = worker;
+      target->rpc = rpc;
+      const RpcCall call{session.user, session.client_text, command.method, command.data};
+      try {
+        handler->second(call, RpcReply(std::move(target)));
+      } catch (const std::exception& exception) {
+        // Answered now; a reply the handler still makes later is dropped.
+        base::log(base::LogLevel::kError, "rpc handler %s threw: %s", handler->first.c_str(), exception.what());
+        state.rpcs.erase(rpc);
+        fail(session, id, ErrorCode::kInternal, "the rpc handler failed");
+      }
+      return;
+    }
+  }
+}
+
+void Hub::Impl::finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcome, const std::string& result) {
+  hub::WorkerState& state = *workers[worker];
+  auto pending = state.rpcs.find(rpc);
+  if (pending == state.rpcs.end()) return;  // answered already, or timed out
+  const hub::WorkerState::PendingRpc call = pending->second;
+  state.rpcs.erase(pending);
+  auto session = state.sessions.find(call.client);
+  if (session == state.sessions.end()) return;  // the client left
+  switch (outcome) {
+    case RpcOutcome::kAnswered: {
+      // The handler's JSON goes to the client as it is, so it must be JSON.
+      simdjson::dom::element ignored;
+      thread_local simdjson::dom::parser checker;
+      if (checker.parse(result.data(), result.size(), true).get(ignored) != simdjson::SUCCESS) {
+        fail(*session->second, call.id, ErrorCode::kInternal, "the rpc handler answered with invalid JSON");
+        return;
+      }
+      reply(*session->second, call.id, result);
+      return;
+    }
+    case RpcOutcome::kFailed:
+      fail(*session->second, call.id, ErrorCode::kRpcFailed, result);
+      return;
+    case RpcOutcome::kTimedOut:
+      fail(*session->second, call.id, ErrorCode::kRpcTimeout,
+           "no answer within " + std::to_string(config.rpc_timeout_ms) + " ms");
+      return;
+  }
+}
+
+void Hub::Impl::deliver_to_channel(unsigned worker, const std::string& channel, const SharedMessage& frame,
+                                   std::uint64_t exclude_client) {
+  hub::WorkerState& state = *workers[worker];
+  auto it = state.channel_subscribers.find(channel);
+  if (it == state.channel_subscribers.end()) return;
+  for (Session* session : it->second) {
+    if (session->client != exclude_client) session->connection->send(frame);
+  }
+}
+
+void Hub::Impl::deliver_to_user(unsigned worker, const std::string& user, const SharedMessage& frame) {
+  hub::WorkerState& state = *workers[worker];
+  auto it = state.user_sessions.find(user);
+  if (it == state.user_sessions.end()) return;
+  for (Session* session : it->second) session->connection->send(frame);
+}
+
+}  // namespace switchboard

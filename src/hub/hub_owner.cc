@@ -1,0 +1,157 @@
+// The owner role: per channel and per user, which workers to deliver to,
+// presence, and the one serialisation of every message. Each function runs
+// on owner_of(channel or user), the only thread that touches that entry.
+#include <utility>
+
+#include "hub/encode.h"
+#include "hub/hub_impl.h"
+
+namespace switchboard {
+
+void Hub::Impl::fan_out(const hub::OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
+                        std::uint64_t exclude_client) {
+  for (unsigned worker = 0; worker < owned.subscribers_per_worker.size(); ++worker) {
+    if (owned.subscribers_per_worker[worker] == 0) continue;
+    server->post(worker, [hub = shared_from_this(), worker, channel, frame, exclude_client] {
+      hub->deliver_to_channel(worker, channel, frame, exclude_client);
+    });
+  }
+}
+
+void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client,
+                                const hub::Member* member, std::uint64_t reply_id) {
+  hub::WorkerState& state = *workers[owner];
+  auto [it, created] = state.owned_channels.try_emplace(channel);
+  hub::OwnedChannel& owned = it->second;
+  if (created) {
+    owned.subscribers_per_worker.assign(workers.size(), 0);
+    state.owned_channel_count.fetch_add(1, std::memory_order_relaxed);
+    broker->subscribe(owner, channel);
+  }
+  ++owned.subscribers_per_worker[worker];
+  ++owned.subscribers;
+  if (member != nullptr) {
+    owned.members.emplace(client, *member);
+    if (options_for(channel).join_leave) {
+      // The joiner learns it is in from the subscribe reply, not an event.
+      fan_out(owned, channel,
+              SharedMessage::make(hub::encode_join(channel, member->user, member->client, member->info_json),
+                                  Opcode::kText),
+              client);
+    }
+  }
+  post_reply(worker, client, reply_id, "{}");
+}
+
+void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client) {
+  hub::WorkerState& state = *workers[owner];
+  auto it = state.owned_channels.find(channel);
+  if (it == state.owned_channels.end()) return;
+  hub::OwnedChannel& owned = it->second;
+  --owned.subscribers_per_worker[worker];
+  --owned.subscribers;
+  if (auto member = owned.members.find(client); member != owned.members.end()) {
+    const hub::Member left = std::move(member->second);
+    owned.members.erase(member);
+    if (owned.subscribers > 0 && options_for(channel).join_leave) {
+      fan_out(owned, channel, SharedMessage::make(hub::encode_leave(channel, left.user, left.client), Opcode::kText),
+              0);
+    }
+  }
+  if (owned.subscribers == 0) {
+    state.owned_channels.erase(it);
+    state.owned_channel_count.fetch_sub(1, std::memory_order_relaxed);
+    broker->unsubscribe(owner, channel);
+  }
+}
+
+void Hub::Impl::owner_publish(unsigned owner, const std::string& channel, const std::string& data_json,
+                              std::uint64_t exclude_client, unsigned reply_worker, std::uint64_t reply_client,
+                              std::uint64_t reply_id) {
+  const broker::Publication publication{channel, 0, data_json, exclude_client};
+  broker->publish(owner, publication, [this, reply_worker, reply_client, reply_id](broker::PublishResult result) {
+    if (result.status != broker::PublishStatus::kAccepted) {
+      post_error(reply_worker, reply_client, reply_id, hub::ErrorCode::kUnavailable,
+                 "the broker cannot take publishes now");
+      return;
+    }
+    post_reply(reply_worker, reply_client, reply_id, "{\"offset\":" + std::to_string(result.offset) + "}");
+  });
+}
+
+void Hub::Impl::on_publication(unsigned owner_worker, const broker::Publication& publication) {
+  hub::WorkerState& state = *workers[owner_worker];
+  auto it = state.owned_channels.find(publication.channel);
+  if (it == state.owned_channels.end()) return;  // the last subscriber left meanwhile
+  // The one serialisation of this message, shared by every recipient.
+  const SharedMessage frame = SharedMessage::make(
+      hub::encode_message(publication.channel, publication.offset, publication.data_json), Opcode::kText);
+  fan_out(it->second, it->first, frame, publication.exclude_client);
+}
+
+void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, unsigned reply_worker,
+                               std::uint64_t reply_client, std::uint64_t reply_id) {
+  hub::WorkerState& state = *workers[owner];
+  std::string members = "{\"members\":[";
+  if (auto it = state.owned_channels.find(channel); it != state.owned_channels.end()) {
+    bool first = true;
+    for (const auto& [client, member] : it->second.members) {
+      members += first ? "{\"user\":" : ",{\"user\":";
+      first = false;
+      if (member.user.empty()) {
+        members += "null";
+      } else {
+        hub::append_json_string(members, member.user);
+      }
+      members += ",\"client\":";
+      hub::append_json_string(members, member.client);
+      members += ",\"info\":";
+      members += member.info_json.empty() ? std::string_view("null") : std::string_view(member.info_json);
+      members += '}';
+    }
+  }
+  members += "]}";
+  post_reply(reply_worker, reply_client, reply_id, std::move(members));
+}
+
+void Hub::Impl::owner_user_online(unsigned owner, const std::string& user, unsigned worker) {
+  hub::WorkerState& state = *workers[owner];
+  auto [it, created] = state.owned_users.try_emplace(user);
+  if (created) {
+    it->second.assign(workers.size(), 0);
+    state.owned_user_count.fetch_add(1, std::memory_order_relaxed);
+  }
+  ++it->second[worker];
+}
+
+void Hub::Impl::owner_user_offline(unsigned owner, const std::string& user, unsigned worker) {
+  hub::WorkerState& state = *workers[owner];
+  auto it = state.owned_users.find(user);
+  if (it == state.owned_users.end()) return;
+  --it->second[worker];
+  for (std::uint32_t count : it->second) {
+    if (count != 0) return;
+  }
+  state.owned_users.erase(it);
+  state.owned_user_count.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Hub::Impl::owner_send(unsigned owner, const std::string& user, const std::string& from_user,
+                           const std::string& data_json, unsigned reply_worker, std::uint64_t reply_client,
+                           std::uint64_t reply_id) {
+  hub::WorkerState& state = *workers[owner];
+  auto it = state.owned_users.find(user);
+  if (it == state.owned_users.end()) {
+    post_reply(reply_worker, reply_client, reply_id, "{\"online\":false}");
+    return;
+  }
+  const SharedMessage frame = SharedMessage::make(hub::encode_direct(from_user, data_json), Opcode::kText);
+  for (unsigned worker = 0; worker < it->second.size(); ++worker) {
+    if (it->second[worker] == 0) continue;
+    server->post(worker,
+                 [hub = shared_from_this(), worker, user, frame] { hub->deliver_to_user(worker, user, frame); });
+  }
+  post_reply(reply_worker, reply_client, reply_id, "{\"online\":true}");
+}
+
+}  // namespace switchboard
