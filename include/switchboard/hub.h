@@ -31,13 +31,18 @@ namespace switchboard {
 
 // Options for the channels whose name matches `pattern`: "chat:*" matches
 // every channel in namespace "chat" ("chat:lobby"); "news" matches exactly
-// "news". The first matching entry of HubConfig::namespaces applies;
-// channels that match none get HubConfig::default_namespace.
+// "news"; "*" matches every channel. The first matching entry of
+// HubConfig::namespaces applies; channels that match none get
+// HubConfig::default_namespace.
 struct NamespaceOptions {
   std::string pattern;
   bool presence = false;       // members can be listed with `presence`
   bool join_leave = false;     // subscribers get join/leave events (needs presence)
   bool client_publish = true;  // clients may publish (the C++ API always may)
+  // Messages kept for recovery and `history`, and for how long. Accepted and
+  // shown by --print-config, but not used yet: history is a later issue.
+  std::uint64_t history_size = 0;
+  std::uint64_t history_ttl_s = 0;
 };
 
 struct HubConfig {

@@ -15,11 +15,10 @@ namespace switchboard::cli {
 
 class BroadcastHandler final : public WebSocketHandler {
  public:
-  // Call before server.start(): workers accept as soon as they run, and the
-  // worker count sizes the registry.
-  void attach(Server& server, unsigned workers) {
+  // In Server::start(), before any worker accepts: one registry per worker.
+  void on_start(Server& server) override {
     server_ = &server;
-    local_.resize(workers);
+    local_.assign(server.worker_count(), {});
   }
 
   void on_open(Connection& connection, const HttpRequest&) override {

@@ -1,6 +1,7 @@
 // The `switchboard` binary: one program, a subcommand per job.
-#include <CLI/CLI.hpp>
 #include <cstdio>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/bench_command.h"
 #include "cli/serve_command.h"

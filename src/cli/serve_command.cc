@@ -1,17 +1,20 @@
 #include "cli/serve_command.h"
 
-#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/log.h"
 #include "cli/broadcast_handler.h"
 #include "cli/echo_handler.h"
+#include "cli/serve_settings.h"
 #include "http/query.h"
 #include "switchboard/hub.h"
 #include "switchboard/server.h"
@@ -19,62 +22,86 @@
 namespace switchboard::cli {
 namespace {
 
-struct ServeOptions {
-  ServerConfig config;
-  HubConfig hub;
-  std::vector<std::string> namespaces;
+// What the command line said, applied after the file and the environment.
+struct ServeFlags {
+  std::string config_path;
   bool echo = false;
   bool broadcast = false;
-  bool insecure_user_query = false;
+  bool print_config = false;
+  std::vector<std::string> namespaces;
+  struct Given {
+    CLI::Option* option;
+    std::string text;  // scalar and list keys; lists joined with ','
+    std::vector<std::string> items;
+    bool flag = false;
+  };
+  std::map<std::string, Given> keys;  // by key, "server.port"
 };
 
-// "chat:*=presence,join_leave,no_client_publish" -> NamespaceOptions.
-NamespaceOptions parse_namespace(const std::string& text) {
-  NamespaceOptions options;
-  const std::size_t equals = text.find('=');
-  options.pattern = text.substr(0, equals);
-  if (options.pattern.empty()) throw CLI::ValidationError("--namespace", "empty pattern in '" + text + "'");
-  std::string_view flags = equals == std::string::npos ? std::string_view() : std::string_view(text).substr(equals + 1);
-  while (!flags.empty()) {
-    const std::size_t comma = flags.find(',');
-    const std::string_view flag = flags.substr(0, comma);
-    flags = comma == std::string_view::npos ? std::string_view() : flags.substr(comma + 1);
-    if (flag == "presence") {
-      options.presence = true;
-    } else if (flag == "join_leave") {
-      options.presence = true;
-      options.join_leave = true;
-    } else if (flag == "no_client_publish") {
-      options.client_publish = false;
-    } else if (!flag.empty()) {
-      throw CLI::ValidationError(
-          "--namespace", "unknown option '" + std::string(flag) + "' (presence, join_leave, no_client_publish)");
-    }
+// Defaults, then the file, then SWITCHBOARD_*, then flags. "" or the error.
+std::string load_settings(ServeFlags& flags, ServeSettings* settings) {
+  std::string path = flags.config_path;
+  if (path.empty()) {
+    if (const char* from_environment = std::getenv("SWITCHBOARD_CONFIG")) path = from_environment;
   }
-  return options;
+  if (!path.empty()) {
+    std::ifstream file(path);
+    if (!file) return path + ": cannot read the config file";
+    std::ostringstream text;
+    text << file.rdbuf();
+    if (std::string error = apply_toml(*settings, text.str(), path); !error.empty()) return error;
+  }
+  if (std::string error = apply_environment(*settings, [](const char* name) { return std::getenv(name); });
+      !error.empty()) {
+    return error;
+  }
+  for (auto& [key, given] : flags.keys) {
+    if (given.option->count() == 0) continue;
+    std::string text = given.text;
+    if (given.option->get_expected_max() != 1 && !given.items.empty()) {
+      text.clear();
+      for (const std::string& item : given.items) text += (text.empty() ? "" : ",") + item;
+    }
+    if (given.option->get_expected_max() == 0) text = given.flag ? "true" : "false";
+    if (std::string error = apply_text(*settings, key, text, given.option->get_name()); !error.empty()) return error;
+  }
+  // --namespace entries come first: the first matching pattern wins.
+  std::vector<NamespaceOptions> from_flags;
+  for (const std::string& text : flags.namespaces) {
+    NamespaceOptions options;
+    if (std::string error = parse_namespace_flag(text, &options); !error.empty()) return error;
+    from_flags.push_back(std::move(options));
+  }
+  settings->hub.namespaces.insert(settings->hub.namespaces.begin(), from_flags.begin(), from_flags.end());
+  return validate(*settings);
 }
 
-int run_serve(ServeOptions& options) {
+int run_serve(ServeFlags& flags) {
+  ServeSettings settings;
+  if (std::string error = load_settings(flags, &settings); !error.empty()) {
+    std::fprintf(stderr, "switchboard serve: %s\n", error.c_str());
+    return 2;
+  }
+  if (flags.print_config) {
+    std::fputs(to_toml(settings).c_str(), stdout);
+    return 0;
+  }
   EchoHandler echo;
   BroadcastHandler broadcast;
-  for (const std::string& text : options.namespaces) options.hub.namespaces.push_back(parse_namespace(text));
-  Hub hub(options.hub);
-  if (options.insecure_user_query) {
+  Hub hub(settings.hub);
+  if (settings.insecure_user_query) {
     // Development only: whoever connects says who they are.
     hub.set_authenticator([](const HttpRequest& request) -> std::optional<Principal> {
       Principal principal;
       if (std::optional<std::string> user = http::query_parameter(request.target, "user")) principal.user = *user;
       return principal;
     });
-    base::log(base::LogLevel::kWarn, "--insecure-user-query: clients choose their own user id with ?user=");
+    base::log(base::LogLevel::kWarn, "dev.insecure_user_query: clients choose their own user id with ?user=");
   }
-  WebSocketHandler& handler = options.echo        ? static_cast<WebSocketHandler&>(echo)
-                              : options.broadcast ? static_cast<WebSocketHandler&>(broadcast)
-                                                  : hub;
-  Server server(options.config, handler);
-  // Workers accept as soon as they start: size the registry before that.
-  broadcast.attach(
-      server, options.config.workers != 0 ? options.config.workers : std::max(1u, std::thread::hardware_concurrency()));
+  WebSocketHandler& handler = flags.echo        ? static_cast<WebSocketHandler&>(echo)
+                              : flags.broadcast ? static_cast<WebSocketHandler&>(broadcast)
+                                                : hub;
+  Server server(settings.server, handler);
   try {
     server.start();
   } catch (const std::exception& error) {
@@ -82,11 +109,11 @@ int run_serve(ServeOptions& options) {
     return 1;
   }
   // Scripts and tests wait for this line; with --port 0 it tells the port.
-  std::printf("listening on %s:%u\n", options.config.host.c_str(), static_cast<unsigned>(server.port()));
+  std::printf("listening on %s:%u\n", settings.server.host.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   base::log(base::LogLevel::kInfo, "%s server on %s:%u, %u workers",
-            options.echo ? "echo" : (options.broadcast ? "broadcast" : "hub (protocol v1)"),
-            options.config.host.c_str(), static_cast<unsigned>(server.port()), server.worker_count());
+            flags.echo ? "echo" : (flags.broadcast ? "broadcast" : "hub (protocol v1, memory broker)"),
+            settings.server.host.c_str(), static_cast<unsigned>(server.port()), server.worker_count());
   server.wait();
   base::log(base::LogLevel::kInfo, "stopped");
   return 0;
@@ -95,48 +122,42 @@ int run_serve(ServeOptions& options) {
 }  // namespace
 
 void add_serve_command(CLI::App& app) {
-  auto options = std::make_shared<ServeOptions>();
-  ServerConfig& config = options->config;
+  auto flags = std::make_shared<ServeFlags>();
   CLI::App* serve = app.add_subcommand(
       "serve",
       "Run the server: the messaging hub (protocol v1, subprotocol switchboard.v1.json) unless --echo or "
-      "--broadcast");
-  auto* echo = serve->add_flag("--echo", options->echo, "Echo every message back to its sender (RFC 6455 echo server)");
-  serve->add_flag("--broadcast", options->broadcast, "Send every message to every open connection (fan-out benchmark)")
+      "--broadcast. Settings: defaults < --config FILE (TOML) < SWITCHBOARD_* environment < flags "
+      "(docs/CONFIG.md)");
+  serve->add_option("--config", flags->config_path, "TOML config file (also SWITCHBOARD_CONFIG)");
+  serve->add_flag("--print-config", flags->print_config, "Print the effective settings as TOML and exit");
+  auto* echo = serve->add_flag("--echo", flags->echo, "Echo every message back to its sender (RFC 6455 echo server)");
+  serve->add_flag("--broadcast", flags->broadcast, "Send every message to every open connection (fan-out benchmark)")
       ->excludes(echo);
-  serve->add_option("--host", config.host, "Address to listen on (IPv4 or IPv6 literal)")->capture_default_str();
-  serve->add_option("--port", config.port, "TCP port (0: pick a free one)")->capture_default_str();
-  serve->add_option("--workers", config.workers, "Worker threads, one epoll loop each (0: one per core)")
-      ->capture_default_str();
-  serve->add_option("--max-message-size", config.max_message_size, "Largest message in bytes (larger: close 1009)")
-      ->capture_default_str()
-      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  const ServeSettings defaults;
+  for (const KeyInfo& key : setting_keys()) {
+    if (key.flag[0] == '\0') continue;
+    ServeFlags::Given& given = flags->keys[key.key];
+    const std::string help =
+        std::string(key.help) + " [" + key.key + ", default " + value_as_toml(defaults, key.key) + "]";
+    switch (key.type) {
+      case KeyType::kBool:
+        given.option = serve->add_flag(key.flag, given.flag, help);
+        break;
+      case KeyType::kStringList:
+        given.option = serve->add_option(key.flag, given.items, help);
+        break;
+      case KeyType::kString:
+      case KeyType::kUnsigned:
+        given.option = serve->add_option(key.flag, given.text, help);
+        break;
+    }
+  }
   serve
-      ->add_option("--max-buffered-bytes", config.max_buffered_bytes,
-                   "Outgoing bytes queued per connection before reading pauses and sends drop")
-      ->capture_default_str();
-  serve->add_option("--handshake-timeout-ms", config.handshake_timeout_ms, "Time allowed for the HTTP upgrade")
-      ->capture_default_str();
-  serve->add_option("--ping-interval-ms", config.ping_interval_ms, "Server ping interval (0: no pings)")
-      ->capture_default_str();
-  serve->add_option("--missed-pongs", config.missed_pongs_allowed, "Unanswered pings before a peer is dropped")
-      ->capture_default_str();
-  serve->add_option("--close-timeout-ms", config.close_timeout_ms, "Wait for the peer's close frame")
-      ->capture_default_str();
-  serve->add_option("--drain-timeout-ms", config.drain_timeout_ms, "SIGTERM: time to close connections gracefully")
-      ->capture_default_str();
-  HubConfig& hub = options->hub;
-  serve
-      ->add_option("--namespace", options->namespaces,
-                   "Channel namespace options, repeatable: 'chat:*=presence,join_leave' or "
+      ->add_option("--namespace", flags->namespaces,
+                   "Channel namespace options, repeatable, before the file's: 'chat:*=presence,join_leave', "
                    "'news=no_client_publish'")
       ->type_name("PATTERN=OPTIONS");
-  serve->add_option("--rpc-timeout-ms", hub.rpc_timeout_ms, "Time an rpc handler has to answer")->capture_default_str();
-  serve->add_option("--max-subscriptions", hub.max_subscriptions_per_connection, "Channels per connection")
-      ->capture_default_str();
-  serve->add_flag("--insecure-user-query", options->insecure_user_query,
-                  "Development only: take the user id from ?user= in the WebSocket URL, unchecked");
-  serve->callback([options] { throw CLI::RuntimeError(run_serve(*options)); });
+  serve->callback([flags] { throw CLI::RuntimeError(run_serve(*flags)); });
 }
 
 }  // namespace switchboard::cli

@@ -20,6 +20,7 @@ namespace {
 thread_local std::optional<Principal> upgraded_principal;
 
 bool matches(const std::string& pattern, std::string_view channel) {
+  if (pattern == "*") return true;
   if (pattern.size() >= 2 && pattern.ends_with(":*")) {
     return channel.size() > pattern.size() - 1 &&
            channel.starts_with(std::string_view(pattern).substr(0, pattern.size() - 1));

@@ -25,7 +25,6 @@ ServerConfig test_config(unsigned workers) {
 TEST(FanOut, EveryConnectionOnEveryWorkerGetsEveryMessageInPublishOrder) {
   cli::BroadcastHandler handler;
   Server server(test_config(2), handler);
-  handler.attach(server, 2);
   server.start();
   std::vector<std::unique_ptr<RawClient>> clients;
   for (int i = 0; i < 16; ++i) {
@@ -88,7 +87,6 @@ TEST(FanOut, DirectSendsAndTheCloseFrameKeepTheirPlaceBehindBatchedFrames) {
 TEST(FanOut, AClosedRecipientIsSkipped) {
   cli::BroadcastHandler handler;
   Server server(test_config(1), handler);
-  handler.attach(server, 1);
   server.start();
   auto leaver = std::make_unique<RawClient>(server.port());
   leaver->upgrade();

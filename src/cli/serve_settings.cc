@@ -1,0 +1,398 @@
+#include "cli/serve_settings.h"
+
+#include <charconv>
+#include <limits>
+#include <sstream>
+#include <variant>
+
+#include <toml++/toml.h>
+
+#include "hub/names.h"
+
+namespace switchboard::cli {
+namespace {
+
+constexpr std::uint64_t kNoMax = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kOneTerabyte = std::uint64_t{1} << 40;
+
+// Where each key lives in ServeSettings. (std::size_t is std::uint64_t here.)
+using Ref = std::variant<std::string*, std::uint64_t*, std::uint16_t*, unsigned*, bool*, std::vector<std::string>*>;
+
+struct Field {
+  KeyInfo info;
+  Ref (*ref)(ServeSettings&);
+};
+
+const std::vector<Field>& fields() {
+  static const std::vector<Field> table{
+      {{"server.host", "--host", "Address to listen on (IPv4 or IPv6 literal)", KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.server.host; }},
+      {{"server.port", "--port", "TCP port (0: pick a free one)", KeyType::kUnsigned, 0, 65535},
+       [](ServeSettings& s) -> Ref { return &s.server.port; }},
+      {{"server.workers", "--workers", "Worker threads, one epoll loop each (0: one per core)", KeyType::kUnsigned, 0,
+        1024},
+       [](ServeSettings& s) -> Ref { return &s.server.workers; }},
+      {{"server.max_message_size", "--max-message-size", "Largest message in bytes (larger: close 1009)",
+        KeyType::kUnsigned, 1, kOneTerabyte},
+       [](ServeSettings& s) -> Ref { return &s.server.max_message_size; }},
+      {{"server.max_buffered_bytes", "--max-buffered-bytes",
+        "Outgoing bytes queued per connection before reading pauses and sends drop", KeyType::kUnsigned, 1,
+        kOneTerabyte},
+       [](ServeSettings& s) -> Ref { return &s.server.max_buffered_bytes; }},
+      {{"server.max_header_size", "--max-header-size", "Largest HTTP request head in bytes (larger: 431)",
+        KeyType::kUnsigned, 256, 1 << 20},
+       [](ServeSettings& s) -> Ref { return &s.server.max_head_size; }},
+      {{"server.handshake_timeout_ms", "--handshake-timeout-ms", "Time allowed for the HTTP upgrade",
+        KeyType::kUnsigned, 1, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.server.handshake_timeout_ms; }},
+      {{"server.ping_interval_ms", "--ping-interval-ms", "Server ping interval (0: no pings)", KeyType::kUnsigned, 0,
+        kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.server.ping_interval_ms; }},
+      {{"server.missed_pongs", "--missed-pongs", "Unanswered pings before a peer is dropped", KeyType::kUnsigned, 1,
+        1000},
+       [](ServeSettings& s) -> Ref { return &s.server.missed_pongs_allowed; }},
+      {{"server.close_timeout_ms", "--close-timeout-ms", "Wait for the peer's close frame", KeyType::kUnsigned, 1,
+        kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.server.close_timeout_ms; }},
+      {{"server.drain_timeout_ms", "--drain-timeout-ms", "SIGTERM: time to close connections gracefully",
+        KeyType::kUnsigned, 0, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.server.drain_timeout_ms; }},
+      {{"server.allowed_origins", "--allowed-origin", "Origins allowed to open a WebSocket (repeatable; none: any)",
+        KeyType::kStringList, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.server.allowed_origins; }},
+      {{"hub.rpc_timeout_ms", "--rpc-timeout-ms", "Time an rpc handler has to answer", KeyType::kUnsigned, 1, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.rpc_timeout_ms; }},
+      {{"hub.max_subscriptions", "--max-subscriptions", "Channels per connection", KeyType::kUnsigned, 1, 1'000'000},
+       [](ServeSettings& s) -> Ref { return &s.hub.max_subscriptions_per_connection; }},
+      {{"hub.require_subprotocol", "", "Refuse WebSockets that do not ask for switchboard.v1.json", KeyType::kBool, 0,
+        0},
+       [](ServeSettings& s) -> Ref { return &s.hub.require_subprotocol; }},
+      {{"broker.url", "--broker", "memory:// (one node; redis:// arrives with issue #6)", KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.broker_url; }},
+      {{"dev.insecure_user_query", "--insecure-user-query",
+        "Development only: take the user id from ?user= in the WebSocket URL, unchecked", KeyType::kBool, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.insecure_user_query; }},
+  };
+  return table;
+}
+
+const Field* find_field(std::string_view key) {
+  for (const Field& field : fields()) {
+    if (key == field.info.key) return &field;
+  }
+  return nullptr;
+}
+
+std::string problem(std::string_view source, std::string_view key, std::string_view what) {
+  return std::string(source) + ": " + std::string(key) + ": " + std::string(what);
+}
+
+bool parse_unsigned(std::string_view text, std::uint64_t* value) {
+  const auto result = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return result.ec == std::errc() && result.ptr == text.data() + text.size() && !text.empty();
+}
+
+bool parse_bool(std::string_view text, bool* value) {
+  if (text == "true" || text == "1" || text == "yes") {
+    *value = true;
+  } else if (text == "false" || text == "0" || text == "no") {
+    *value = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Stores an unsigned value into whichever integer the field is, in range.
+std::string store_unsigned(ServeSettings& settings, const Field& field, std::uint64_t value, std::string_view source) {
+  if (value < field.info.min || value > field.info.max) {
+    std::string range = "must be at least " + std::to_string(field.info.min);
+    if (field.info.max != kNoMax) range += " and at most " + std::to_string(field.info.max);
+    return problem(source, field.info.key, range + " (got " + std::to_string(value) + ")");
+  }
+  return std::visit(
+      [&](auto* target) -> std::string {
+        using Target = std::remove_pointer_t<decltype(target)>;
+        if constexpr (std::is_same_v<Target, std::uint64_t> || std::is_same_v<Target, std::uint16_t> ||
+                      std::is_same_v<Target, unsigned>) {
+          *target = static_cast<Target>(value);
+          return "";
+        } else {
+          return problem(source, field.info.key, "is not a number");
+        }
+      },
+      field.ref(settings));
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return items;
+}
+
+std::string apply_node(ServeSettings& settings, const Field& field, const toml::node& node, std::string_view source) {
+  switch (field.info.type) {
+    case KeyType::kString:
+      if (!node.is_string()) return problem(source, field.info.key, "must be a string");
+      *std::get<std::string*>(field.ref(settings)) = node.value<std::string>().value();
+      return "";
+    case KeyType::kBool:
+      if (!node.is_boolean()) return problem(source, field.info.key, "must be true or false");
+      *std::get<bool*>(field.ref(settings)) = node.value<bool>().value();
+      return "";
+    case KeyType::kUnsigned: {
+      if (!node.is_integer()) return problem(source, field.info.key, "must be an integer");
+      const std::int64_t value = node.value<std::int64_t>().value();
+      if (value < 0) return problem(source, field.info.key, "must not be negative");
+      return store_unsigned(settings, field, static_cast<std::uint64_t>(value), source);
+    }
+    case KeyType::kStringList: {
+      const toml::array* array = node.as_array();
+      if (array == nullptr) return problem(source, field.info.key, "must be an array of strings");
+      std::vector<std::string> items;
+      for (const toml::node& item : *array) {
+        if (!item.is_string()) return problem(source, field.info.key, "must be an array of strings");
+        items.push_back(item.value<std::string>().value());
+      }
+      *std::get<std::vector<std::string>*>(field.ref(settings)) = std::move(items);
+      return "";
+    }
+  }
+  return problem(source, field.info.key, "unsupported type");
+}
+
+std::string apply_namespace_table(const toml::table& table, std::size_t index, std::string_view source,
+                                  NamespaceOptions* options) {
+  const std::string where = "namespaces[" + std::to_string(index) + "]";
+  for (const auto& [name, node] : table) {
+    const std::string key = where + "." + std::string(name.str());
+    if (name == "pattern") {
+      if (!node.is_string()) return problem(source, key, "must be a string");
+      options->pattern = node.value<std::string>().value();
+    } else if (name == "presence" || name == "join_leave" || name == "client_publish") {
+      if (!node.is_boolean()) return problem(source, key, "must be true or false");
+      const bool value = node.value<bool>().value();
+      if (name == "presence") options->presence = value;
+      if (name == "join_leave") options->join_leave = value;
+      if (name == "client_publish") options->client_publish = value;
+    } else if (name == "history_size" || name == "history_ttl") {
+      if (!node.is_integer() || node.value<std::int64_t>().value() < 0) {
+        return problem(source, key, "must be a non-negative integer");
+      }
+      const auto value = static_cast<std::uint64_t>(node.value<std::int64_t>().value());
+      if (name == "history_size") options->history_size = value;
+      if (name == "history_ttl") options->history_ttl_s = value;
+    } else {
+      return problem(source, key,
+                     "unknown key (pattern, presence, join_leave, client_publish, history_size, history_ttl)");
+    }
+  }
+  if (options->pattern.empty()) return problem(source, where + ".pattern", "is required");
+  // join/leave events come from the presence table.
+  if (options->join_leave) options->presence = true;
+  return "";
+}
+
+std::string check_pattern(std::string_view pattern) {
+  if (pattern == "*") return "";
+  std::string_view name = pattern;
+  if (name.size() >= 2 && name.substr(name.size() - 2) == ":*") name.remove_suffix(2);
+  if (!hub::is_valid_channel(name)) {
+    return "pattern '" + std::string(pattern) + "' must be a channel name, a namespace followed by :*, or *";
+  }
+  return "";
+}
+
+void append_toml_string(std::string& out, std::string_view text) {
+  std::ostringstream quoted;
+  quoted << toml::value<std::string>(std::string(text));
+  out += quoted.str();
+}
+
+void append_value(std::string& out, const Ref& ref) {
+  std::visit(
+      [&](auto* value) {
+        using Value = std::remove_pointer_t<decltype(value)>;
+        if constexpr (std::is_same_v<Value, std::string>) {
+          append_toml_string(out, *value);
+        } else if constexpr (std::is_same_v<Value, bool>) {
+          out += *value ? "true" : "false";
+        } else if constexpr (std::is_same_v<Value, std::vector<std::string>>) {
+          out += "[";
+          for (std::size_t i = 0; i < value->size(); ++i) {
+            if (i > 0) out += ", ";
+            append_toml_string(out, (*value)[i]);
+          }
+          out += "]";
+        } else {
+          out += std::to_string(*value);
+        }
+      },
+      ref);
+}
+
+}  // namespace
+
+std::string value_as_toml(const ServeSettings& settings, std::string_view key) {
+  const Field* field = find_field(key);
+  if (field == nullptr) return "";
+  ServeSettings copy = settings;
+  std::string out;
+  append_value(out, field->ref(copy));
+  return out;
+}
+
+const std::vector<KeyInfo>& setting_keys() {
+  static const std::vector<KeyInfo> keys = [] {
+    std::vector<KeyInfo> out;
+    for (const Field& field : fields()) out.push_back(field.info);
+    return out;
+  }();
+  return keys;
+}
+
+std::string environment_name(std::string_view key) {
+  std::string name = "SWITCHBOARD_";
+  for (char c : key) name.push_back(c == '.' ? '_' : static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c));
+  return name;
+}
+
+std::string apply_text(ServeSettings& settings, std::string_view key, std::string_view text, std::string_view source) {
+  const Field* field = find_field(key);
+  if (field == nullptr) return problem(source, key, "unknown key");
+  switch (field->info.type) {
+    case KeyType::kString:
+      *std::get<std::string*>(field->ref(settings)) = std::string(text);
+      return "";
+    case KeyType::kBool: {
+      bool value = false;
+      if (!parse_bool(text, &value)) return problem(source, key, "must be true or false");
+      *std::get<bool*>(field->ref(settings)) = value;
+      return "";
+    }
+    case KeyType::kUnsigned: {
+      std::uint64_t value = 0;
+      if (!parse_unsigned(text, &value)) return problem(source, key, "must be a non-negative integer");
+      return store_unsigned(settings, *field, value, source);
+    }
+    case KeyType::kStringList:
+      *std::get<std::vector<std::string>*>(field->ref(settings)) = split_list(text);
+      return "";
+  }
+  return problem(source, key, "unsupported type");
+}
+
+std::string apply_toml(ServeSettings& settings, std::string_view toml_text, std::string_view source_name) {
+  toml::table document;
+  try {
+    document = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& error) {
+    return std::string(source_name) + ":" + std::to_string(error.source().begin.line) + ": " +
+           std::string(error.description());
+  }
+  for (const auto& [section_name, section] : document) {
+    const std::string section_key(section_name.str());
+    if (section_key == "namespaces") {
+      const toml::array* tables = section.as_array();
+      if (tables == nullptr) return problem(source_name, "namespaces", "must be [[namespaces]] tables");
+      std::vector<NamespaceOptions> namespaces;
+      for (std::size_t i = 0; i < tables->size(); ++i) {
+        const toml::table* table = (*tables)[i].as_table();
+        if (table == nullptr) return problem(source_name, "namespaces", "must be [[namespaces]] tables");
+        NamespaceOptions options;
+        if (std::string error = apply_namespace_table(*table, i, source_name, &options); !error.empty()) return error;
+        namespaces.push_back(std::move(options));
+      }
+      settings.hub.namespaces = std::move(namespaces);
+      continue;
+    }
+    const toml::table* table = section.as_table();
+    if (table == nullptr) return problem(source_name, section_key, "must be a [" + section_key + "] table");
+    for (const auto& [name, node] : *table) {
+      const std::string key = section_key + "." + std::string(name.str());
+      const Field* field = find_field(key);
+      if (field == nullptr) return problem(source_name, key, "unknown key (see docs/CONFIG.md)");
+      if (std::string error = apply_node(settings, *field, node, source_name); !error.empty()) return error;
+    }
+  }
+  return "";
+}
+
+std::string apply_environment(ServeSettings& settings, const std::function<const char*(const char*)>& lookup) {
+  for (const Field& field : fields()) {
+    const std::string name = environment_name(field.info.key);
+    if (const char* value = lookup(name.c_str())) {
+      if (std::string error = apply_text(settings, field.info.key, value, name); !error.empty()) return error;
+    }
+  }
+  return "";
+}
+
+std::string validate(const ServeSettings& settings) {
+  if (settings.broker_url != "memory://" && settings.broker_url != "memory") {
+    if (settings.broker_url.starts_with("redis://") || settings.broker_url.starts_with("rediss://")) {
+      return "broker.url: Redis is not supported by this build yet (issue #6); use memory://";
+    }
+    return "broker.url: '" + settings.broker_url + "' is not a broker URL (memory://)";
+  }
+  for (const NamespaceOptions& options : settings.hub.namespaces) {
+    if (std::string error = check_pattern(options.pattern); !error.empty()) return "namespaces: " + error;
+  }
+  return "";
+}
+
+std::string parse_namespace_flag(std::string_view text, NamespaceOptions* options) {
+  const std::size_t equals = text.find('=');
+  options->pattern = std::string(text.substr(0, equals));
+  if (std::string error = check_pattern(options->pattern); !error.empty()) return "--namespace: " + error;
+  std::string_view flags = equals == std::string_view::npos ? std::string_view() : text.substr(equals + 1);
+  for (const std::string& flag : split_list(flags)) {
+    if (flag == "presence") {
+      options->presence = true;
+    } else if (flag == "join_leave") {
+      options->presence = true;
+      options->join_leave = true;
+    } else if (flag == "no_client_publish") {
+      options->client_publish = false;
+    } else {
+      return "--namespace: unknown option '" + flag + "' (presence, join_leave, no_client_publish)";
+    }
+  }
+  return "";
+}
+
+std::string to_toml(const ServeSettings& settings) {
+  ServeSettings copy = settings;  // fields() hands out mutable references
+  std::string out = "# effective configuration (switchboard serve --print-config)\n";
+  std::string section;
+  for (const Field& field : fields()) {
+    const std::string_view key = field.info.key;
+    const std::string_view this_section = key.substr(0, key.find('.'));
+    if (this_section != section) {
+      section = std::string(this_section);
+      out += "\n[" + section + "]\n";
+    }
+    out += std::string(key.substr(key.find('.') + 1)) + " = ";
+    append_value(out, field.ref(copy));
+    out += "\n";
+  }
+  for (const NamespaceOptions& options : settings.hub.namespaces) {
+    out += "\n[[namespaces]]\npattern = ";
+    append_toml_string(out, options.pattern);
+    out += std::string("\npresence = ") + (options.presence ? "true" : "false");
+    out += std::string("\njoin_leave = ") + (options.join_leave ? "true" : "false");
+    out += std::string("\nclient_publish = ") + (options.client_publish ? "true" : "false");
+    out += "\nhistory_size = " + std::to_string(options.history_size);
+    out += "\nhistory_ttl = " + std::to_string(options.history_ttl_s) + "\n";
+  }
+  return out;
+}
+
+}  // namespace switchboard::cli

@@ -1,0 +1,71 @@
+// What `switchboard serve` runs with, and where each value comes from:
+// built-in defaults, then the TOML file (--config), then SWITCHBOARD_*
+// environment variables, then flags; a later source wins (DESIGN "Command
+// line and config contract"). Every key is listed in docs/CONFIG.md.
+//
+// Each function returns "" on success or one line naming the source, the
+// key and the problem, which stops the server before it starts.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchboard/hub.h"
+#include "switchboard/server.h"
+
+namespace switchboard::cli {
+
+struct ServeSettings {
+  ServerConfig server;
+  HubConfig hub;
+  std::string broker_url = "memory://";
+  bool insecure_user_query = false;  // dev.insecure_user_query
+};
+
+enum class KeyType : std::uint8_t { kString, kUnsigned, kBool, kStringList };
+
+// One scalar key: its TOML name "section.key", its flag ("" if it has none),
+// and the range an unsigned value must lie in.
+struct KeyInfo {
+  const char* key;
+  const char* flag;
+  const char* help;
+  KeyType type;
+  std::uint64_t min;
+  std::uint64_t max;
+};
+
+const std::vector<KeyInfo>& setting_keys();
+
+// "server.max_message_size" -> "SWITCHBOARD_SERVER_MAX_MESSAGE_SIZE".
+std::string environment_name(std::string_view key);
+
+// Sets key from text (an environment variable's or a flag's value): numbers
+// in decimal, booleans true/false/1/0/yes/no, lists comma-separated.
+// `source` names where the text came from, for the message.
+std::string apply_text(ServeSettings& settings, std::string_view key, std::string_view text, std::string_view source);
+
+// Applies a TOML document: the scalar keys by section, and [[namespaces]]
+// tables. Unknown sections and keys are errors (a typo must not pass
+// silently). source_name is the file name in messages.
+std::string apply_toml(ServeSettings& settings, std::string_view toml_text, std::string_view source_name);
+
+// Applies every SWITCHBOARD_* variable that lookup finds (getenv in the
+// binary; a map in tests).
+std::string apply_environment(ServeSettings& settings, const std::function<const char*(const char* name)>& lookup);
+
+// Checks what no single key can: the broker URL's scheme, namespace patterns.
+std::string validate(const ServeSettings& settings);
+
+// "chat:*=presence,join_leave" (the --namespace flag) -> options.
+std::string parse_namespace_flag(std::string_view text, NamespaceOptions* options);
+
+// The effective settings as a TOML document (serve --print-config).
+std::string to_toml(const ServeSettings& settings);
+// One key's value as TOML ("8080", "\"0.0.0.0\"", "[]").
+std::string value_as_toml(const ServeSettings& settings, std::string_view key);
+
+}  // namespace switchboard::cli

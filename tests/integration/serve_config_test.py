@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""`switchboard serve` settings end to end: a TOML file, SWITCHBOARD_*
+variables and flags, in that order of precedence (--print-config shows the
+result); a bad setting stops startup with a message naming it; and a
+namespace from the file takes effect on a running server.
+"""
+import asyncio
+import json
+import os
+import re
+import subprocess
+import tempfile
+import tomllib
+import unittest
+
+import websockets
+
+BINARY = os.environ.get("SWITCHBOARD_BIN", "switchboard")
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_") or k == "SWITCHBOARD_BIN"}
+
+
+def serve(*arguments, env=None, timeout=15):
+    return subprocess.run([BINARY, "serve", *arguments], capture_output=True, text=True, timeout=timeout,
+                          env={**CLEAN_ENV, **(env or {})})
+
+
+class ServeConfigTest(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+
+    def write(self, text, name="switchboard.toml"):
+        path = os.path.join(self.directory.name, name)
+        with open(path, "w") as file:
+            file.write(text)
+        return path
+
+    def test_file_then_environment_then_flags(self):
+        path = self.write('[server]\nport = 1000\nworkers = 3\nhost = "127.0.0.1"\n'
+                          '[hub]\nrpc_timeout_ms = 1234\n'
+                          '[[namespaces]]\npattern = "chat:*"\njoin_leave = true\n')
+        result = serve("--config", path, "--port", "3000", "--print-config",
+                       env={"SWITCHBOARD_SERVER_PORT": "2000", "SWITCHBOARD_SERVER_WORKERS": "4"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        printed = tomllib.loads(result.stdout)
+        self.assertEqual(printed["server"]["port"], 3000)      # flag over environment over file
+        self.assertEqual(printed["server"]["workers"], 4)      # environment over file
+        self.assertEqual(printed["server"]["host"], "127.0.0.1")  # file over default
+        self.assertEqual(printed["hub"]["rpc_timeout_ms"], 1234)
+        self.assertEqual(printed["namespaces"][0]["pattern"], "chat:*")
+        self.assertTrue(printed["namespaces"][0]["presence"])
+
+    def test_config_path_from_the_environment(self):
+        path = self.write("[server]\nport = 4321\n")
+        result = serve("--print-config", env={"SWITCHBOARD_CONFIG": path})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(tomllib.loads(result.stdout)["server"]["port"], 4321)
+
+    def test_no_config_at_all_is_a_useful_single_node(self):
+        printed = tomllib.loads(serve("--print-config").stdout)
+        self.assertEqual(printed["server"]["port"], 8080)
+        self.assertEqual(printed["broker"]["url"], "memory://")
+
+    def test_bad_settings_stop_startup_naming_the_key(self):
+        cases = [
+            (["--config", self.write("[server]\nprot = 1\n", "a.toml")], {}, "server.prot: unknown key"),
+            (["--config", self.write("[server]\nport = 99999\n", "b.toml")], {}, "server.port: must be at least 0"),
+            (["--config", self.write("[server\n", "c.toml")], {}, "c.toml:1"),
+            (["--config", os.path.join(self.directory.name, "missing.toml")], {}, "cannot read the config file"),
+            ([], {"SWITCHBOARD_SERVER_WORKERS": "many"}, "SWITCHBOARD_SERVER_WORKERS: server.workers"),
+            (["--port", "http"], {}, "--port: server.port"),
+            (["--broker", "redis://127.0.0.1:6379"], {}, "broker.url: Redis is not supported"),
+            (["--namespace", "bad name=presence"], {}, "--namespace: pattern 'bad name'"),
+        ]
+        for arguments, env, expected in cases:
+            result = serve(*arguments, env=env)
+            self.assertEqual(result.returncode, 2, (arguments, env, result.stderr))
+            self.assertIn(expected, result.stderr, (arguments, env))
+            self.assertEqual(result.stdout, "", "started although the settings were bad")
+
+    def test_namespace_from_the_file_applies(self):
+        path = self.write('[server]\nhost = "127.0.0.1"\nport = 0\nworkers = 1\n'
+                          '[[namespaces]]\npattern = "news"\nclient_publish = false\n')
+        server = subprocess.Popen([BINARY, "serve", "--config", path], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True, env=CLEAN_ENV)
+        try:
+            match = re.match(r"listening on 127\.0\.0\.1:(\d+)", server.stdout.readline())
+            self.assertIsNotNone(match)
+
+            async def body():
+                async with websockets.connect("ws://127.0.0.1:%s/" % match.group(1),
+                                              subprotocols=["switchboard.v1.json"]) as ws:
+                    await ws.send(json.dumps({"id": 1, "type": "publish", "channel": "news", "data": 1}))
+                    return json.loads(await asyncio.wait_for(ws.recv(), 5))
+
+            self.assertEqual(asyncio.run(body())["code"], 109)
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+            server.stdout.close()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,163 @@
+// serve's settings: TOML file, environment and flag text, in that order of
+// precedence, with an error that names the source and the key.
+#include "cli/serve_settings.h"
+
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace switchboard::cli {
+namespace {
+
+TEST(ServeSettings, DefaultsMakeAUsefulSingleNode) {
+  const ServeSettings settings;
+  EXPECT_EQ(settings.server.port, 8080);
+  EXPECT_EQ(settings.broker_url, "memory://");
+  EXPECT_FALSE(settings.insecure_user_query);
+  EXPECT_EQ(validate(settings), "");
+}
+
+TEST(ServeSettings, TomlFile) {
+  ServeSettings settings;
+  const char* text = R"(
+[server]
+port = 9000
+workers = 2
+allowed_origins = ["https://app.example"]
+
+[hub]
+rpc_timeout_ms = 2500
+
+[broker]
+url = "memory://"
+
+[[namespaces]]
+pattern = "chat:*"
+join_leave = true
+
+[[namespaces]]
+pattern = "news"
+client_publish = false
+history_size = 100
+)";
+  ASSERT_EQ(apply_toml(settings, text, "test.toml"), "");
+  EXPECT_EQ(settings.server.port, 9000);
+  EXPECT_EQ(settings.server.workers, 2u);
+  ASSERT_EQ(settings.server.allowed_origins.size(), 1u);
+  EXPECT_EQ(settings.server.allowed_origins[0], "https://app.example");
+  EXPECT_EQ(settings.hub.rpc_timeout_ms, 2500u);
+  ASSERT_EQ(settings.hub.namespaces.size(), 2u);
+  EXPECT_EQ(settings.hub.namespaces[0].pattern, "chat:*");
+  EXPECT_TRUE(settings.hub.namespaces[0].join_leave);
+  EXPECT_TRUE(settings.hub.namespaces[0].presence);  // implied by join_leave
+  EXPECT_FALSE(settings.hub.namespaces[1].client_publish);
+  EXPECT_EQ(settings.hub.namespaces[1].history_size, 100u);
+  EXPECT_EQ(validate(settings), "");
+}
+
+TEST(ServeSettings, FileErrorsNameTheKey) {
+  const std::map<std::string, std::string> cases{
+      {"[server]\nport = 70000\n", "test.toml: server.port: must be at least 0 and at most 65535 (got 70000)"},
+      {"[server]\nport = -1\n", "test.toml: server.port: must not be negative"},
+      {"[server]\nport = \"80\"\n", "test.toml: server.port: must be an integer"},
+      {"[server]\nprot = 80\n", "test.toml: server.prot: unknown key (see docs/CONFIG.md)"},
+      {"[sever]\nport = 80\n", "test.toml: sever.port: unknown key (see docs/CONFIG.md)"},
+      {"[hub]\nrequire_subprotocol = \"yes\"\n", "test.toml: hub.require_subprotocol: must be true or false"},
+      {"[server]\nallowed_origins = \"x\"\n", "test.toml: server.allowed_origins: must be an array of strings"},
+      {"[[namespaces]]\npresence = true\n", "test.toml: namespaces[0].pattern: is required"},
+      {"[[namespaces]]\npattern = \"a\"\nhistroy = 1\n", "test.toml: namespaces[0].histroy: unknown key"},
+      {"port = 80\n", "test.toml: port: must be a [port] table"},
+  };
+  for (const auto& [text, expected] : cases) {
+    ServeSettings settings;
+    const std::string error = apply_toml(settings, text, "test.toml");
+    EXPECT_EQ(error.substr(0, expected.size()), expected) << text;
+  }
+  ServeSettings settings;
+  const std::string syntax = apply_toml(settings, "[server\nport = 1\n", "test.toml");
+  EXPECT_EQ(syntax.substr(0, 11), "test.toml:1") << syntax;
+}
+
+TEST(ServeSettings, EnvironmentNamesAndValues) {
+  EXPECT_EQ(environment_name("server.max_message_size"), "SWITCHBOARD_SERVER_MAX_MESSAGE_SIZE");
+  const std::map<std::string, std::string> environment{
+      {"SWITCHBOARD_SERVER_PORT", "7000"},
+      {"SWITCHBOARD_SERVER_ALLOWED_ORIGINS", "https://a, https://b"},
+      {"SWITCHBOARD_DEV_INSECURE_USER_QUERY", "yes"},
+  };
+  ServeSettings settings;
+  ASSERT_EQ(apply_environment(settings,
+                              [&](const char* name) -> const char* {
+                                auto it = environment.find(name);
+                                return it == environment.end() ? nullptr : it->second.c_str();
+                              }),
+            "");
+  EXPECT_EQ(settings.server.port, 7000);
+  EXPECT_EQ(settings.server.allowed_origins, (std::vector<std::string>{"https://a", "https://b"}));
+  EXPECT_TRUE(settings.insecure_user_query);
+}
+
+TEST(ServeSettings, LaterSourcesWin) {
+  ServeSettings settings;
+  ASSERT_EQ(apply_toml(settings, "[server]\nport = 1000\nworkers = 3\n", "f.toml"), "");
+  ASSERT_EQ(apply_text(settings, "server.port", "2000", "SWITCHBOARD_SERVER_PORT"), "");
+  ASSERT_EQ(apply_text(settings, "server.port", "3000", "--port"), "");
+  EXPECT_EQ(settings.server.port, 3000);
+  EXPECT_EQ(settings.server.workers, 3u);  // only the file set it
+}
+
+TEST(ServeSettings, TextErrors) {
+  ServeSettings settings;
+  EXPECT_EQ(apply_text(settings, "server.port", "80x", "--port"),
+            "--port: server.port: must be a non-negative integer");
+  EXPECT_EQ(apply_text(settings, "server.workers", "5000", "--workers"),
+            "--workers: server.workers: must be at least 0 and at most 1024 (got 5000)");
+  EXPECT_EQ(apply_text(settings, "hub.require_subprotocol", "maybe", "X"),
+            "X: hub.require_subprotocol: must be true or false");
+  EXPECT_EQ(apply_text(settings, "nope.key", "1", "X"), "X: nope.key: unknown key");
+}
+
+TEST(ServeSettings, Validate) {
+  ServeSettings settings;
+  settings.broker_url = "redis://127.0.0.1:6379";
+  EXPECT_NE(validate(settings).find("issue #6"), std::string::npos);
+  settings.broker_url = "kafka://x";
+  EXPECT_NE(validate(settings).find("not a broker URL"), std::string::npos);
+  settings.broker_url = "memory://";
+  settings.hub.namespaces.push_back({});
+  settings.hub.namespaces.back().pattern = "bad pattern";
+  EXPECT_NE(validate(settings).find("bad pattern"), std::string::npos);
+}
+
+TEST(ServeSettings, NamespaceFlag) {
+  NamespaceOptions options;
+  ASSERT_EQ(parse_namespace_flag("chat:*=join_leave,no_client_publish", &options), "");
+  EXPECT_EQ(options.pattern, "chat:*");
+  EXPECT_TRUE(options.presence);
+  EXPECT_TRUE(options.join_leave);
+  EXPECT_FALSE(options.client_publish);
+  NamespaceOptions plain;
+  ASSERT_EQ(parse_namespace_flag("*", &plain), "");
+  EXPECT_FALSE(plain.presence);
+  EXPECT_NE(parse_namespace_flag("x=fly", &plain), "");
+  EXPECT_NE(parse_namespace_flag("a b=presence", &plain), "");
+}
+
+TEST(ServeSettings, PrintedConfigReadsBackTheSame) {
+  ServeSettings settings;
+  ASSERT_EQ(apply_toml(settings,
+                       "[server]\nhost = \"127.0.0.1\"\nallowed_origins = [\"it's \\\"quoted\\\"\"]\n"
+                       "[[namespaces]]\npattern = \"room:*\"\npresence = true\n",
+                       "a.toml"),
+            "");
+  const std::string printed = to_toml(settings);
+  ServeSettings again;
+  ASSERT_EQ(apply_toml(again, printed, "printed"), "") << printed;
+  EXPECT_EQ(to_toml(again), printed);
+  EXPECT_EQ(again.server.allowed_origins[0], "it's \"quoted\"");
+  EXPECT_EQ(value_as_toml(settings, "server.host"), "'127.0.0.1'");
+}
+
+}  // namespace
+}  // namespace switchboard::cli
