@@ -39,6 +39,12 @@ class Connection {
   // write per connection at the end of the iteration (kSent means queued
   // for that write). Order with send() is kept.
   SendStatus send(const SharedMessage& message);
+  // An answer to this connection's own input that is sent later than its
+  // on_message (a reply computed on another worker or thread): like an
+  // answer sent inside on_message it is never dropped for the buffer cap;
+  // past the cap, the server stops reading from this connection instead, so
+  // a client that sends without reading is slowed down, not answered short.
+  SendStatus send_answer(std::string_view payload, Opcode opcode);
   SendStatus send_text(std::string_view text) { return send(text, Opcode::kText); }
   SendStatus send_binary(std::string_view bytes) { return send(bytes, Opcode::kBinary); }
 

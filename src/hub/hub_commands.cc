@@ -33,12 +33,15 @@ Session::Subscription* Session::find_subscription(std::string_view channel) {
   return nullptr;
 }
 
+// Every command gets its answer: send_answer is never dropped for the
+// output-buffer cap (the cap pauses the client's reads instead), also when
+// the answer comes back from another worker after on_message returned.
 void Hub::Impl::reply(Session& session, std::uint64_t id, std::string_view data_json) {
-  session.connection->send_text(hub::encode_reply(id, data_json));
+  session.connection->send_answer(hub::encode_reply(id, data_json), Opcode::kText);
 }
 
 void Hub::Impl::fail(Session& session, std::uint64_t id, ErrorCode code, std::string_view message) {
-  session.connection->send_text(hub::encode_error(id, code, message));
+  session.connection->send_answer(hub::encode_error(id, code, message), Opcode::kText);
 }
 
 void Hub::Impl::post_reply(unsigned worker, std::uint64_t client, std::uint64_t id, std::string data_json) {
@@ -150,7 +153,7 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       return;
     }
     case hub::CommandType::kPing:
-      session.connection->send_text(hub::encode_pong(id));
+      session.connection->send_answer(hub::encode_pong(id), Opcode::kText);
       return;
 
     case hub::CommandType::kSubscribe: {

@@ -18,6 +18,10 @@ SendStatus Connection::send(std::string_view payload, Opcode opcode) {
 
 SendStatus Connection::send(const SharedMessage& message) { return impl(*this).send_shared(message); }
 
+SendStatus Connection::send_answer(std::string_view payload, Opcode opcode) {
+  return impl(*this).send_late_answer(payload, opcode);
+}
+
 void Connection::close(CloseCode code, std::string_view reason) { impl(*this).start_close(code, reason); }
 
 void Connection::terminate() { impl(*this).abort(); }

@@ -222,6 +222,18 @@ SendStatus ServerConnection::send_message(std::string_view payload, Opcode opcod
   return SendStatus::kDropped;
 }
 
+SendStatus ServerConnection::send_late_answer(std::string_view payload, Opcode opcode) {
+  // The same rule as for answers made inside on_message: not dropped for
+  // the cap; the cap pauses this connection's reads instead, which bounds
+  // how many more answers it can be owed.
+  const bool handling = handling_input_;
+  handling_input_ = true;
+  const SendStatus status = send_message(payload, opcode);
+  handling_input_ = handling;
+  if (!handling) maybe_pause_reading();
+  return status;
+}
+
 void ServerConnection::start_close(CloseCode code, std::string_view reason) {
   switch (state_) {
     case State::kOpen:

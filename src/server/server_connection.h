@@ -44,6 +44,8 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   // Connection's API (see include/switchboard/connection.h).
   SendStatus send_message(std::string_view payload, Opcode opcode);
   SendStatus send_shared(const SharedMessage& message);
+  // An answer to this connection's input made later (Connection::send_answer).
+  SendStatus send_late_answer(std::string_view payload, Opcode opcode);
   void start_close(CloseCode code, std::string_view reason);
   void abort();
 

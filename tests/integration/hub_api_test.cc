@@ -41,6 +41,7 @@ class HubApiTest : public ::testing::Test {
     server_config.port = 0;
     server_config.workers = 2;
     server_config.handle_signals = HandleSignals::kNo;
+    server_config.max_buffered_bytes = max_buffered_bytes_;
     server_ = std::make_unique<Server>(server_config, *hub_);
     server_->start();
   }
@@ -84,6 +85,7 @@ class HubApiTest : public ::testing::Test {
     return false;
   }
 
+  std::size_t max_buffered_bytes_ = 4u << 20;
   std::vector<std::pair<std::string, RpcHandler>> handlers_;
   std::unique_ptr<Hub> hub_;
   std::unique_ptr<Server> server_;
@@ -217,6 +219,29 @@ TEST_F(HubApiTest, ManyRpcsInFlightAnsweredOutOfOrder) {
     EXPECT_EQ(reply["data"]["got"].get_int64().value(), id * 100) << text;
     ASSERT_TRUE(id >= 1 && id <= kCalls && !seen[id]) << text;
     seen[id] = true;
+  }
+}
+
+// A client that pipelines commands without reading: the replies come back
+// to its worker after on_message returned, and must all arrive although
+// they overflow the kernel's socket buffers and the output-buffer cap many
+// times over (the server stops reading from the client instead).
+TEST_F(HubApiTest, EveryCommandIsAnsweredWhenTheClientDoesNotRead) {
+  const std::string big = "\"" + std::string(64 * 1024, 'b') + "\"";
+  handlers_.emplace_back("big", [&big](const RpcCall&, RpcReply reply) { reply.ok(big); });
+  max_buffered_bytes_ = 64 * 1024;
+  start();
+  auto client = open();
+  constexpr int kCommands = 400;  // 26 MB of replies
+  for (int i = 1; i <= kCommands; ++i) {
+    client->send_frame(Opcode::kText, R"({"id":)" + std::to_string(i) + R"(,"type":"rpc","method":"big"})");
+  }
+  std::this_thread::sleep_for(300ms);  // let the replies pile up unread
+  for (int i = 1; i <= kCommands; ++i) {
+    const std::string expected = R"({"type":"reply","id":)" + std::to_string(i) + R"(,"data":)" + big + "}";
+    const std::string got = next_text(*client);
+    ASSERT_EQ(got.size(), expected.size()) << "reply " << i << " of " << kCommands << ": " << got.substr(0, 60);
+    ASSERT_EQ(got, expected) << "reply " << i;
   }
 }
 
