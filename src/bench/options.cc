@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "bench/payload.h"
+#include "bench/pubsub_scenario.h"
 #include "bench/url.h"
 #include "http/request_parser.h"
 
@@ -42,9 +43,6 @@ const char* scenario_name(Scenario scenario) {
 }
 
 std::string validate_options(const BenchOptions& options) {
-  if (options.scenario == Scenario::kPubsub) {
-    return "the pubsub scenario needs the messaging protocol (issue #4) and is not available yet";
-  }
   if (options.url.empty()) return "--url is required (e.g. --url ws://127.0.0.1:8080/)";
   WsUrl url;
   if (std::string error = parse_ws_url(options.url, &url); !error.empty()) return "--url: " + error;
@@ -75,11 +73,19 @@ std::string validate_options(const BenchOptions& options) {
     return "";
   }
   if (!positive_seconds(options.duration_s)) return "--duration must be > 0 seconds (at most a day)";
-  const std::size_t minimum = options.scenario == Scenario::kBroadcast ? kSequencedPayloadMin : kTimestampSize;
+  const std::size_t minimum = options.scenario == Scenario::kPubsub      ? kPubsubPayloadMin
+                              : options.scenario == Scenario::kBroadcast ? kSequencedPayloadMin
+                                                                         : kTimestampSize;
   if (options.payload_size < minimum) {
     return "-s/--size must be at least " + std::to_string(minimum) + " bytes for " + scenario_name(options.scenario) +
            " (the payload carries the send timestamp" +
-           (options.scenario == Scenario::kBroadcast ? " and a sequence number)" : ")");
+           (options.scenario == Scenario::kEcho ? ")" : " and a sequence number)");
+  }
+  if (options.scenario == Scenario::kPubsub && (options.channels == 0 || options.channels > kMaxChannels)) {
+    return "--channels must be from 1 to " + std::to_string(kMaxChannels);
+  }
+  if (options.scenario == Scenario::kPubsub && options.channels > options.connections) {
+    return "--channels must not exceed the number of subscribers (-c)";
   }
   if (options.payload_size > kMaxPayloadSize) return "-s/--size must be at most 16 MiB";
   if (options.inflight == 0 || options.inflight > kMaxInflight) {

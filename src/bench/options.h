@@ -27,6 +27,7 @@ struct BenchOptions {
   std::uint32_t connections = 100;  // -c: echo connections, broadcast subscribers, connect target
   std::uint32_t inflight = 1;       // -p / --inflight: messages in flight per echo connection / publisher
   std::uint32_t payload_size = 32;  // -s: bytes per message (>= 8: the timestamp)
+  std::uint32_t channels = 1;       // pubsub: subscribers spread over this many channels
   PayloadKind payload_kind = PayloadKind::kText;
   double duration_s = 10;              // echo/broadcast measurement window
   double hold_s = 10;                  // connect: idle time once all are open
@@ -42,6 +43,7 @@ struct BenchOptions {
 
 // Limits enforced by validate_options().
 inline constexpr std::uint32_t kMaxInflight = 4096;
+inline constexpr std::uint32_t kMaxChannels = 100'000;
 inline constexpr std::uint32_t kMaxPayloadSize = 16u << 20;
 inline constexpr std::uint32_t kMaxThreads = 64;
 inline constexpr std::uint32_t kMaxSourceAddresses = 250;

@@ -111,7 +111,7 @@ std::string format_human(const RunResult& r) {
   text += ")\n";
   text += format("  %-12s %" PRIu64 " open, %" PRIu64 " failed of %" PRIu64, "connections", r.connections_open,
                  r.connections_failed, r.connections);
-  if (o.scenario == Scenario::kBroadcast) text += " (subscribers + 1 publisher)";
+  if (o.scenario == Scenario::kBroadcast || o.scenario == Scenario::kPubsub) text += " (subscribers + 1 publisher)";
   if (r.connections_open > 0) {
     text += format("; %.0f handshakes/s (all open in %s)", r.handshakes_per_second,
                    format_duration_ns(r.connect_seconds * 1e9).c_str());
@@ -119,8 +119,10 @@ std::string format_human(const RunResult& r) {
   text += "\n";
   text += human_latency("handshake", r.handshake);
   if (!r.aborted.empty()) text += format("  %-12s not run: %s\n", "measurement", r.aborted.c_str());
-  switch (r.aborted.empty() ? o.scenario : Scenario::kPubsub) {
+  const bool measured = r.aborted.empty();
+  switch (o.scenario) {
     case Scenario::kEcho:
+      if (!measured) break;
       text += format("  %-12s %u connections x %u in flight, %u-byte %s payloads, %.2f s\n", "load", o.connections,
                      o.inflight, o.payload_size, o.payload_kind == PayloadKind::kBinary ? "binary" : "text",
                      r.window_seconds);
@@ -130,9 +132,17 @@ std::string format_human(const RunResult& r) {
       text += human_latency("round trip", r.latency);
       break;
     case Scenario::kBroadcast:
-      text += format("  %-12s %u subscribers, publisher window %u, %u-byte %s payloads, %.2f s\n", "load",
-                     o.connections, o.inflight, o.payload_size,
-                     o.payload_kind == PayloadKind::kBinary ? "binary" : "text", r.window_seconds);
+    case Scenario::kPubsub:
+      if (!measured) break;
+      if (o.scenario == Scenario::kPubsub) {
+        text +=
+            format("  %-12s %u subscribers on %u channel%s, publisher window %u, %u-byte data, %.2f s\n", "load",
+                   o.connections, o.channels, o.channels == 1 ? "" : "s", o.inflight, o.payload_size, r.window_seconds);
+      } else {
+        text += format("  %-12s %u subscribers, publisher window %u, %u-byte %s payloads, %.2f s\n", "load",
+                       o.connections, o.inflight, o.payload_size,
+                       o.payload_kind == PayloadKind::kBinary ? "binary" : "text", r.window_seconds);
+      }
       text +=
           format("  %-12s %" PRIu64 " (%.0f/s)\n", "publishes", r.publishes, per_second(r.publishes, r.window_seconds));
       text += format("  %-12s %" PRIu64 " (%.0f/s), %.2f MB/s delivered; %" PRIu64 " missing\n", "deliveries",
@@ -141,9 +151,8 @@ std::string format_human(const RunResult& r) {
       text += human_server_cpu(r, "deliveries");
       text += human_latency("delivery", r.latency);
       break;
-    case Scenario::kPubsub:
-      break;  // aborted: nothing was measured
     case Scenario::kConnect:
+      if (!measured) break;
       text += format("  %-12s %.2f s idle\n", "held", r.window_seconds);
       if (r.rss_before >= 0 && r.rss_after >= 0 && r.connections_open > 0) {
         text += format("  %-12s %.1f MiB before, %.1f MiB with %" PRIu64 " open: %.0f bytes per idle connection\n",
@@ -210,7 +219,8 @@ std::string format_json(const RunResult& r) {
     json += ",\"latency_ns\":" + json_latency(r.latency);
     json += ",\"server_cpu_seconds\":" + json_number(optional_seconds(r.server_cpu_window_s));
     json += ",\"server_cpu_seconds_per_million_messages\":" + json_number(server_cpu_per_million_messages(r));
-    if (o.scenario == Scenario::kBroadcast) {
+    if (o.scenario == Scenario::kPubsub) json += format(",\"channels\":%u", o.channels);
+    if (o.scenario == Scenario::kBroadcast || o.scenario == Scenario::kPubsub) {
       json += format(",\"publishes\":%" PRIu64, r.publishes);
       json += ",\"publishes_per_second\":" + json_number(per_second(r.publishes, r.window_seconds));
       json += format(",\"deliveries\":%" PRIu64, r.messages);

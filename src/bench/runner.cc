@@ -19,10 +19,11 @@
 #include "bench/address.h"
 #include "bench/broadcast_scenario.h"
 #include "bench/connect_scenario.h"
-#include "bench/server_process.h"
 #include "bench/echo_scenario.h"
 #include "bench/load_connection.h"
 #include "bench/payload.h"
+#include "bench/pubsub_scenario.h"
+#include "bench/server_process.h"
 #include "bench/thread_driver.h"
 #include "bench/url.h"
 
@@ -44,9 +45,7 @@ double seconds_between(std::uint64_t from_ns, std::uint64_t to_ns) {
   return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0.0;
 }
 // CPU seconds used between two readings; -1 if either could not be read.
-double cpu_difference(double before, double after) {
-  return before >= 0 && after >= before ? after - before : -1.0;
-}
+double cpu_difference(double before, double after) { return before >= 0 && after >= before ? after - before : -1.0; }
 
 // Raises the soft RLIMIT_NOFILE to the hard limit; false (with a message)
 // when even that is too low for `needed` descriptors.
@@ -157,7 +156,9 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
     return false;
   }
   result.target = settings->target.to_string();
-  const bool broadcast = options.scenario == Scenario::kBroadcast;
+  const bool pubsub = options.scenario == Scenario::kPubsub;
+  // Both fan-out scenarios have one publisher besides the subscribers.
+  const bool broadcast = options.scenario == Scenario::kBroadcast || pubsub;
   const std::uint64_t total = std::uint64_t{options.connections} + (broadcast ? 1 : 0);
   result.connections = total;
   if (options.source_addresses > 0 && !settings->target.is_ipv4_loopback()) {
@@ -170,6 +171,7 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
 
   settings->headers = options.headers;
   settings->subprotocol = options.subprotocol;
+  if (pubsub && settings->subprotocol.empty()) settings->subprotocol = "switchboard.v1.json";
   settings->handshake_timeout_ms = static_cast<std::uint64_t>(std::ceil(options.handshake_timeout_s * 1000));
   settings->close_timeout_ms = kCloseTimeoutMs;
   settings->max_message_size = std::max<std::uint64_t>(std::uint64_t{options.payload_size} * 2, 1u << 20);
@@ -201,8 +203,12 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
             plan, BroadcastSettings{opcode, options.payload_size, options.inflight},
             t == 0 ? BroadcastDriver::Publisher::kHere : BroadcastDriver::Publisher::kElsewhere));
         break;
-      case Scenario::kConnect:
       case Scenario::kPubsub:
+        drivers.push_back(std::make_unique<PubsubDriver>(
+            plan, PubsubSettings{options.payload_size, options.inflight, options.channels},
+            t == 0 ? PubsubDriver::Publisher::kHere : PubsubDriver::Publisher::kElsewhere));
+        break;
+      case Scenario::kConnect:
         drivers.push_back(std::make_unique<ConnectDriver>(plan));
         break;
     }
@@ -252,6 +258,15 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
     result.aborted = "no connection opened";
   } else if (broadcast && !drivers[0]->live().first_open.load(std::memory_order_relaxed)) {
     result.aborted = "the publisher connection did not open";
+  }
+  if (pubsub && result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
+    // Publishing starts once every subscriber's subscribe is answered, so
+    // that each one is due every message of its channel.
+    auto subscribed = [&] { return clock.sum(&LiveCounters::ready) + 1 >= opened; };
+    const std::uint64_t deadline = base::monotonic_ns() + ms_to_ns(settings->handshake_timeout_ms + 5'000);
+    wait = clock.wait_until(deadline, subscribed, "subscribe");
+    if (wait == PhaseClock::Wait::kDeadline) result.aborted = "not every subscribe was answered in time";
+    if (wait == PhaseClock::Wait::kInterrupted) result.interrupted = true;
   }
   if (result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
     const double seconds = options.scenario == Scenario::kConnect ? options.hold_s : options.duration_s;
@@ -313,6 +328,8 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   std::uint64_t subscribers = 0;
   std::uint64_t gaps = 0;
   std::uint64_t expected_sum = 0;
+  std::vector<std::uint64_t> channel_subscribers(options.channels, 0);
+  std::vector<std::uint64_t> channel_received(options.channels, 0);
   for (auto& driver : drivers) {
     const ThreadResult& thread = driver->result();
     result.handshake.merge(thread.handshake);
@@ -324,11 +341,24 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
     subscribers += thread.subscribers;
     gaps += thread.gaps;
     expected_sum += thread.expected_sum;
+    for (std::size_t k = 0; k < thread.channel_subscribers.size() && k < options.channels; ++k) {
+      channel_subscribers[k] += thread.channel_subscribers[k];
+      channel_received[k] += thread.channel_received[k];
+    }
   }
   // Failed: every connection that never opened, including any never
   // started because the run was cut short.
   result.connections_failed = total - result.connections_open;
-  if (broadcast) {
+  if (pubsub) {
+    std::uint64_t due = 0;
+    std::uint64_t received = 0;
+    for (std::uint32_t k = 0; k < options.channels; ++k) {
+      due += channel_subscribers[k] * published_to_channel(published_total, k, options.channels);
+      received += channel_received[k];
+    }
+    result.missing_deliveries = due > received ? due - received : 0;
+    result.bytes = result.messages * options.payload_size;
+  } else if (broadcast) {
     const std::uint64_t due = subscribers * published_total;
     result.missing_deliveries = gaps + (due > expected_sum ? due - expected_sum : 0);
     result.bytes = result.messages * options.payload_size;

@@ -36,7 +36,8 @@ struct alignas(64) LiveCounters {
   std::atomic<std::uint64_t> messages{0};   // echo: echoes received; broadcast: deliveries
   std::atomic<std::uint64_t> published{0};  // broadcast: publishes completed
   std::atomic<std::uint64_t> errors{0};
-  std::atomic<std::uint64_t> outstanding{0};   // broadcast: publishes in flight
+  std::atomic<std::uint64_t> outstanding{0};   // broadcast, pubsub: publishes in flight
+  std::atomic<std::uint64_t> ready{0};         // pubsub: subscribe replies received
   std::atomic<std::uint64_t> last_open_ns{0};  // monotonic time of the last handshake completed
   std::atomic<bool> first_open{false};         // connection 0 (broadcast: the publisher) opened
   std::atomic<bool> finished{false};           // every connection is done after close_all()
@@ -59,6 +60,9 @@ struct ThreadResult {
   std::uint64_t subscribers = 0;  // subscribers that opened
   std::uint64_t gaps = 0;
   std::uint64_t expected_sum = 0;
+  // Pubsub: subscribers and messages received, per channel.
+  std::vector<std::uint64_t> channel_subscribers;
+  std::vector<std::uint64_t> channel_received;
 };
 
 struct ThreadPlan {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "bench/options.h"
+#include "bench/pubsub_scenario.h"
 #include "bench/report.h"
 #include "bench/runner.h"
 
@@ -82,12 +83,7 @@ void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench
   auto flags = std::make_shared<BenchFlags>();
   flags->options.scenario = scenario;
   CLI::App* command = bench_app->add_subcommand(name, help);
-  if (scenario == bench::Scenario::kPubsub) {
-    // Accept whatever a future invocation passes; say why it cannot run.
-    command->allow_extras();
-  } else {
-    add_common(command, *flags);
-  }
+  add_common(command, *flags);
   switch (scenario) {
     case bench::Scenario::kEcho:
       add_messaging(command, *flags, "Messages in flight per connection");
@@ -99,8 +95,19 @@ void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench
       command->add_option("--hold", flags->options.hold_s, "Seconds to hold the connections idle once open")
           ->capture_default_str();
       break;
-    case bench::Scenario::kPubsub:
+    case bench::Scenario::kPubsub: {
+      bench::BenchOptions& o = flags->options;
+      o.payload_size = bench::kPubsubPayloadMin;
+      command->add_option("-p,--inflight", o.inflight, "Publishes in flight (done when the reply comes)")
+          ->capture_default_str();
+      command->add_option("-s,--size", o.payload_size, "Bytes of data per message (at least 32)")
+          ->capture_default_str();
+      command->add_option("--channels", o.channels, "Channels the subscribers are spread over, round-robin")
+          ->capture_default_str();
+      command->add_option("--duration", o.duration_s, "Seconds of measurement once all have subscribed")
+          ->capture_default_str();
       break;
+    }
   }
   command->callback([flags] {
     flags->options.payload_kind = flags->binary ? bench::PayloadKind::kBinary : bench::PayloadKind::kText;
@@ -111,7 +118,8 @@ void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-  CLI::App* bench_app = app.add_subcommand("bench", "Load-test a WebSocket server (echo, broadcast, connect)");
+  CLI::App* bench_app =
+      app.add_subcommand("bench", "Load-test a WebSocket server (echo, broadcast, connect; pubsub for the hub)");
   bench_app->require_subcommand(1);
   add_scenario(bench_app, "echo", "C connections, P messages in flight each: round-trip latency and rate",
                bench::Scenario::kEcho);
@@ -119,7 +127,9 @@ void add_bench_command(CLI::App& app) {
                bench::Scenario::kBroadcast);
   add_scenario(bench_app, "connect", "Open C connections, hold them idle: handshake rate, server memory",
                bench::Scenario::kConnect);
-  add_scenario(bench_app, "pubsub", "Not available yet: needs the messaging protocol (issue #4)",
+  add_scenario(bench_app, "pubsub",
+               "Protocol v1 against a Switchboard hub: C subscribers on N channels, one publisher: delivery "
+               "latency and rate",
                bench::Scenario::kPubsub);
 }
 

@@ -50,7 +50,8 @@ TEST(SourceAddresses, AutomaticOnlyForBigLoopbackRuns) {
   EXPECT_EQ(text(two[0]), "127.0.0.2");
   EXPECT_EQ(text(two[1]), "127.0.0.3");
   EXPECT_EQ(two[0].sin_port, 0);
-  EXPECT_EQ(choose_source_addresses(loopback, 100'000, 0).size(), (100'000 + kConnectionsPerSource - 1) / kConnectionsPerSource);
+  EXPECT_EQ(choose_source_addresses(loopback, 100'000, 0).size(),
+            (100'000 + kConnectionsPerSource - 1) / kConnectionsPerSource);
   EXPECT_TRUE(choose_source_addresses(endpoint_of("ws://10.1.2.3/"), 100'000, 0).empty());
 }
 

@@ -52,10 +52,17 @@ TEST(ValidateOptions, PayloadSizeDoesNotMatterForConnect) {
   EXPECT_EQ(validate_options(options), "");
 }
 
-TEST(ValidateOptions, PubsubIsNotAvailableYet) {
+TEST(ValidateOptions, Pubsub) {
   BenchOptions options = echo();
   options.scenario = Scenario::kPubsub;
-  expect_refused(options, "not available yet");
+  EXPECT_EQ(validate_options(options), "");  // 32 bytes of data, one channel
+  options.payload_size = 31;
+  expect_refused(options, "--size");
+  options.payload_size = 64;
+  options.channels = 0;
+  expect_refused(options, "--channels");
+  options.channels = options.connections + 1;
+  expect_refused(options, "--channels");
 }
 
 TEST(ValidateOptions, CountsAndDurations) {

@@ -38,10 +38,10 @@ TEST(CpuTicks, CommandNameWithSpacesAndParentheses) {
 
 TEST(CpuTicks, Malformed) {
   EXPECT_EQ(parse_cpu_ticks(""), -1);
-  EXPECT_EQ(parse_cpu_ticks("1 (x R 1 1 1 0 -1 0 0 0 0 0 1 1"), -1);  // no ')'
-  EXPECT_EQ(parse_cpu_ticks("1 (x) R 1 1 1 0 -1 0 0 0 0"), -1);      // too short
+  EXPECT_EQ(parse_cpu_ticks("1 (x R 1 1 1 0 -1 0 0 0 0 0 1 1"), -1);   // no ')'
+  EXPECT_EQ(parse_cpu_ticks("1 (x) R 1 1 1 0 -1 0 0 0 0"), -1);        // too short
   EXPECT_EQ(parse_cpu_ticks("1 (x) R 1 1 1 0 -1 0 0 0 0 0 a 1"), -1);  // not a number
-  EXPECT_EQ(parse_cpu_ticks("1 (x) R 1 1 1 0 -1 0 0 0 0 0 5"), -1);   // no stime
+  EXPECT_EQ(parse_cpu_ticks("1 (x) R 1 1 1 0 -1 0 0 0 0 0 5"), -1);    // no stime
 }
 
 TEST(CpuTicks, ReadsThisProcess) {

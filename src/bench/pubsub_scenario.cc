@@ -1,0 +1,170 @@
+#include "bench/pubsub_scenario.h"
+
+#include <cstring>
+
+#include "codec/frame_writer.h"
+#include "codec/mask.h"
+
+namespace switchboard::bench {
+namespace {
+
+constexpr std::string_view kMessagePrefix = R"({"type":"message",)";
+constexpr std::string_view kReplyPrefix = R"({"type":"reply",)";
+constexpr std::string_view kDataField = R"("data":")";
+constexpr std::size_t kHexDigits = 16;
+
+void append_hex(std::string& out, std::uint64_t value) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kDigits[(value >> shift) & 0xF]);
+}
+
+bool read_hex(std::string_view text, std::uint64_t* value) {
+  if (text.size() < kHexDigits) return false;
+  std::uint64_t result = 0;
+  for (std::size_t i = 0; i < kHexDigits; ++i) {
+    const char c = text[i];
+    const int digit = c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+    if (digit < 0) return false;
+    result = (result << 4) | static_cast<std::uint64_t>(digit);
+  }
+  *value = result;
+  return true;
+}
+
+std::string channel_name(std::uint32_t channel) { return "bench." + std::to_string(channel); }
+
+}  // namespace
+
+std::uint64_t published_to_channel(std::uint64_t published, std::uint32_t k, std::uint32_t n) {
+  return published / n + (k < published % n ? 1 : 0);
+}
+
+bool parse_delivery(std::string_view text, std::uint64_t* timestamp, std::uint64_t* sequence) {
+  if (!text.starts_with(kMessagePrefix)) return false;
+  const std::size_t data = text.find(kDataField);
+  if (data == std::string_view::npos) return false;
+  const std::string_view digits = text.substr(data + kDataField.size());
+  return read_hex(digits, timestamp) && read_hex(digits.substr(kHexDigits), sequence);
+}
+
+void write_publish(std::string& out, std::uint64_t id, std::uint32_t channel, std::uint64_t timestamp,
+                   std::uint64_t sequence, std::uint32_t payload_size) {
+  out.clear();
+  out += R"({"id":)";
+  out += std::to_string(id);
+  out += R"(,"type":"publish","channel":"bench.)";
+  out += std::to_string(channel);
+  out += R"(","data":")";
+  append_hex(out, timestamp);
+  append_hex(out, sequence);
+  out.append(payload_size - 2 * kHexDigits, 'x');
+  out += "\"}";
+}
+
+PubsubDriver::PubsubDriver(const ThreadPlan& plan, const PubsubSettings& settings, Publisher publisher)
+    : ThreadDriver(plan), settings_(settings), publisher_(publisher) {
+  subscribers_.resize(connections_.size());
+  result_.channel_subscribers.assign(settings_.channels, 0);
+  result_.channel_received.assign(settings_.channels, 0);
+}
+
+bool PubsubDriver::is_publisher(const LoadConnection& connection) const {
+  return publisher_ == Publisher::kHere && connection.index() == 0;
+}
+
+void PubsubDriver::send_masked(LoadConnection& connection, std::string_view payload) {
+  char header[codec::kMaxFrameHeaderSize];
+  const codec::MaskKey key = connection.mask_key();
+  const std::size_t header_size = codec::write_frame_header(header, Opcode::kText, Fin::kYes, payload.size(), &key);
+  frame_.assign(header, header_size);
+  frame_.append(payload);
+  codec::apply_mask(frame_.data() + header_size, payload.size(), key);
+  connection.send(frame_);
+}
+
+void PubsubDriver::scenario_open(LoadConnection& connection) {
+  if (is_publisher(connection)) return;
+  // Connection i of thread t is connection i * threads + t of the run.
+  const std::uint64_t global = std::uint64_t{connection.index()} * plan_.thread_count + plan_.thread_index;
+  Subscriber& subscriber = subscribers_[connection.index()];
+  subscriber.channel = static_cast<std::uint32_t>(global % settings_.channels);
+  subscriber.next_sequence = subscriber.channel;
+  ++result_.subscribers;
+  ++result_.channel_subscribers[subscriber.channel];
+  const std::string command = R"({"id":1,"type":"subscribe","channel":")" + channel_name(subscriber.channel) + "\"}";
+  send_masked(connection, command);
+}
+
+void PubsubDriver::start_measuring() {
+  ThreadDriver::start_measuring();
+  if (publisher_ != Publisher::kHere || !connections_[0]->is_open()) return;
+  publishing_ = true;
+  LoadConnection& publisher = *connections_[0];
+  publisher.begin_batch();
+  for (std::uint32_t i = 0; i < settings_.inflight && publisher.is_open(); ++i) publish(publisher);
+  publisher.end_batch();
+}
+
+void PubsubDriver::stop_measuring() {
+  ThreadDriver::stop_measuring();
+  publishing_ = false;
+}
+
+void PubsubDriver::publish(LoadConnection& connection) {
+  const std::uint64_t sequence = next_sequence_++;
+  write_publish(json_, sequence + 1, static_cast<std::uint32_t>(sequence % settings_.channels), now(), sequence,
+                settings_.payload_size);
+  result_.published_total = next_sequence_;
+  ++in_flight_;
+  live().outstanding.store(in_flight_, std::memory_order_relaxed);
+  send_masked(connection, json_);
+}
+
+void PubsubDriver::on_message(LoadConnection& connection, Opcode opcode, std::string_view payload) {
+  if (opcode != Opcode::kText) {
+    count_error(ErrorKind::kMismatch, "a binary frame");
+    return;
+  }
+  if (is_publisher(connection)) {
+    on_publisher_frame(connection, payload);
+  } else {
+    on_subscriber_frame(connection, payload);
+  }
+}
+
+void PubsubDriver::on_publisher_frame(LoadConnection& connection, std::string_view text) {
+  if (!text.starts_with(kReplyPrefix) || in_flight_ == 0) {
+    count_error(ErrorKind::kMismatch, text.substr(0, 120));
+    return;
+  }
+  --in_flight_;
+  live().outstanding.store(in_flight_, std::memory_order_relaxed);
+  if (measuring_) bump(live().published);
+  if (publishing_) publish(connection);
+}
+
+void PubsubDriver::on_subscriber_frame(LoadConnection& connection, std::string_view text) {
+  Subscriber& subscriber = subscribers_[connection.index()];
+  std::uint64_t timestamp = 0;
+  std::uint64_t sequence = 0;
+  if (!parse_delivery(text, &timestamp, &sequence)) {
+    if (text.starts_with(kReplyPrefix)) {
+      bump(live().ready);  // the subscribe reply
+    } else {
+      count_error(ErrorKind::kMismatch, text.substr(0, 120));
+    }
+    return;
+  }
+  if (sequence != subscriber.next_sequence) {
+    count_error(ErrorKind::kMismatch, "a message out of order, duplicated or missing");
+    if (sequence < subscriber.next_sequence) return;
+  }
+  subscriber.next_sequence = sequence + settings_.channels;
+  ++result_.channel_received[subscriber.channel];
+  result_.latency.record(now() - timestamp);
+  bump(live().messages);
+}
+
+void PubsubDriver::scenario_done(LoadConnection&) {}
+
+}  // namespace switchboard::bench
