@@ -102,6 +102,8 @@ class Hub final : public WebSocketHandler {
   Hub& operator=(const Hub&) = delete;
 
   void on_rpc(std::string method, RpcHandler handler);
+  // For every method without a handler of its own (the HTTP rpc proxy).
+  void on_any_rpc(RpcHandler handler);
   void set_authenticator(Authenticator authenticator);
 
   // Any thread, after start. data_json must be valid JSON.

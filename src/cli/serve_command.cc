@@ -16,6 +16,7 @@
 #include "cli/echo_handler.h"
 #include "cli/serve_settings.h"
 #include "http/query.h"
+#include "hub/rpc_proxy.h"
 #include "switchboard/hub.h"
 #include "switchboard/server.h"
 
@@ -102,6 +103,13 @@ int run_serve(ServeFlags& flags) {
                               : flags.broadcast ? static_cast<WebSocketHandler&>(broadcast)
                                                 : hub;
   Server server(settings.server, handler);
+  // Declared after the server so that it goes first: its last answers are
+  // posted to workers that still exist (stopped, they drop them).
+  std::unique_ptr<hub::RpcProxy> rpc_proxy;
+  if (!settings.rpc_proxy_url.empty()) {
+    rpc_proxy = std::make_unique<hub::RpcProxy>(settings.rpc_proxy_url, settings.hub.rpc_timeout_ms);
+    hub.on_any_rpc([proxy = rpc_proxy.get()](const RpcCall& call, RpcReply reply) { proxy->forward(call, reply); });
+  }
   try {
     server.start();
   } catch (const std::exception& error) {

@@ -64,6 +64,10 @@ const std::vector<Field>& fields() {
        [](ServeSettings& s) -> Ref { return &s.hub.rpc_timeout_ms; }},
       {{"hub.max_subscriptions", "--max-subscriptions", "Channels per connection", KeyType::kUnsigned, 1, 1'000'000},
        [](ServeSettings& s) -> Ref { return &s.hub.max_subscriptions_per_connection; }},
+      {{"hub.rpc_proxy_url", "--rpc-proxy-url",
+        "Forward rpc methods without a C++ handler to this HTTP(S) URL as JSON POSTs (empty: none)", KeyType::kString,
+        0, 0},
+       [](ServeSettings& s) -> Ref { return &s.rpc_proxy_url; }},
       {{"hub.require_subprotocol", "", "Refuse WebSockets that do not ask for switchboard.v1.json", KeyType::kBool, 0,
         0},
        [](ServeSettings& s) -> Ref { return &s.hub.require_subprotocol; }},
@@ -344,6 +348,10 @@ std::string validate(const ServeSettings& settings) {
   }
   for (const NamespaceOptions& options : settings.hub.namespaces) {
     if (std::string error = check_pattern(options.pattern); !error.empty()) return "namespaces: " + error;
+  }
+  const std::string& proxy = settings.rpc_proxy_url;
+  if (!proxy.empty() && !proxy.starts_with("http://") && !proxy.starts_with("https://")) {
+    return "hub.rpc_proxy_url: '" + proxy + "' is not an http:// or https:// URL";
   }
   return "";
 }

@@ -22,6 +22,7 @@ struct ServeSettings {
   ServerConfig server;
   HubConfig hub;
   std::string broker_url = "memory://";
+  std::string rpc_proxy_url;         // hub.rpc_proxy_url: "" forwards nothing
   bool insecure_user_query = false;  // dev.insecure_user_query
 };
 

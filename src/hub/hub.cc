@@ -69,6 +69,8 @@ void Hub::on_rpc(std::string method, RpcHandler handler) {
   impl_->rpc_handlers[std::move(method)] = std::move(handler);
 }
 
+void Hub::on_any_rpc(RpcHandler handler) { impl_->any_rpc_handler = std::move(handler); }
+
 void Hub::set_authenticator(Authenticator authenticator) { impl_->authenticator = std::move(authenticator); }
 
 void Hub::publish(std::string channel, std::string data_json) {

@@ -242,8 +242,11 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
     }
 
     case hub::CommandType::kRpc: {
-      auto handler = rpc_handlers.find(std::string(command.method));
-      if (handler == rpc_handlers.end()) {
+      auto found = rpc_handlers.find(std::string(command.method));
+      const RpcHandler* handler = found != rpc_handlers.end() ? &found->second
+                                  : any_rpc_handler           ? &any_rpc_handler
+                                                              : nullptr;
+      if (handler == nullptr) {
         fail(session, id, ErrorCode::kUnknownMethod, "unknown rpc method");
         return;
       }
@@ -258,10 +261,11 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       target->rpc = rpc;
       const RpcCall call{session.user, session.client_text, command.method, command.data};
       try {
-        handler->second(call, RpcReply(std::move(target)));
+        (*handler)(call, RpcReply(std::move(target)));
       } catch (const std::exception& exception) {
         // Answered now; a reply the handler still makes later is dropped.
-        base::log(base::LogLevel::kError, "rpc handler %s threw: %s", handler->first.c_str(), exception.what());
+        base::log(base::LogLevel::kError, "rpc handler for %.*s threw: %s", static_cast<int>(command.method.size()),
+                  command.method.data(), exception.what());
         state.rpcs.erase(rpc);
         fail(session, id, ErrorCode::kInternal, "the rpc handler failed");
       }

@@ -109,6 +109,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   Server* server = nullptr;
   std::unique_ptr<broker::Broker> broker;
   std::unordered_map<std::string, RpcHandler> rpc_handlers;
+  RpcHandler any_rpc_handler;  // for methods without their own
   Authenticator authenticator;
   std::vector<std::unique_ptr<hub::WorkerState>> workers;
 

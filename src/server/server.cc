@@ -112,7 +112,9 @@ void Server::wait() {
     if (thread.joinable()) thread.join();
   }
   impl.threads.clear();
-  impl.workers.clear();
+  // The workers (their loops, now stopped) live until ~Server: a thread that
+  // still posts to one after wait() (an rpc answer arriving late) enqueues
+  // a task that is simply never run.
   impl.started = false;
 }
 

@@ -1,0 +1,42 @@
+// Forwards rpc calls to an HTTP backend (hub.rpc_proxy_url): each call is
+// a POST of {"user": ..., "client": ..., "method": ..., "data": ...} as
+// JSON; a 2xx answer's body (which must be JSON) becomes the reply; another
+// status or a transport error becomes error 115 with a message saying which.
+// The hub's rpc timeout applies as usual, and the HTTP request is given up
+// at the same time.
+//
+// libcurl's multi interface runs on an EventLoop of ours, on one thread of
+// its own: the workers only post requests to it, so a slow backend never
+// stalls message traffic.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "switchboard/hub.h"
+
+namespace switchboard::hub {
+
+class SocketWatch;
+
+class RpcProxy {
+ public:
+  // Starts the proxy's thread.
+  RpcProxy(std::string url, std::uint64_t timeout_ms);
+  // Fails what is still in flight ("server stopping") and joins the thread.
+  ~RpcProxy();
+  RpcProxy(const RpcProxy&) = delete;
+  RpcProxy& operator=(const RpcProxy&) = delete;
+
+  // Any thread. The body of the POST that forward() sends for call.
+  void forward(const RpcCall& call, RpcReply reply);
+  static std::string request_body(const RpcCall& call);
+
+ private:
+  friend class SocketWatch;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchboard::hub
