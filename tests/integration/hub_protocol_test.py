@@ -15,6 +15,7 @@ import subprocess
 import unittest
 
 import websockets
+import websockets.exceptions
 
 BINARY = os.environ.get("SWITCHBOARD_BIN", "switchboard")
 PROTOCOL = "switchboard.v1.json"
