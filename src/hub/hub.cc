@@ -8,7 +8,6 @@
 
 #include "base/log.h"
 #include "broker/memory_broker.h"
-#include "hub/encode.h"
 #include "hub/hub_impl.h"
 #include "hub/names.h"
 
