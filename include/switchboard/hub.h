@@ -109,6 +109,8 @@ class Hub final : public WebSocketHandler {
   // Any thread, after start. data_json must be valid JSON.
   void publish(std::string channel, std::string data_json);
   void send_to_user(std::string user, std::string data_json);
+  // To every open protocol connection, as a `direct` message from null.
+  void broadcast(std::string data_json);
   HubStats stats() const;
 
   // WebSocketHandler.

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "broker/memory_broker.h"
+#include "hub/encode.h"
 #include "hub/hub_impl.h"
 #include "hub/names.h"
 
@@ -92,6 +93,16 @@ void Hub::send_to_user(std::string user, std::string data_json) {
   impl.server->post(owner, [hub = impl_, owner, user = std::move(user), data = std::move(data_json)] {
     hub->owner_send(owner, user, "", data, 0, 0, 0);
   });
+}
+
+void Hub::broadcast(std::string data_json) {
+  if (impl_->server == nullptr) throw std::logic_error("Hub::broadcast before the server started");
+  if (!is_json(data_json)) throw std::invalid_argument("broadcast: data is not valid JSON");
+  // Serialised once, here; every worker sends the same frame.
+  const SharedMessage frame = SharedMessage::make(hub::encode_direct("", data_json), Opcode::kText);
+  for (unsigned worker = 0; worker < impl_->workers.size(); ++worker) {
+    impl_->server->post(worker, [hub = impl_, worker, frame] { hub->deliver_to_everyone(worker, frame); });
+  }
 }
 
 HubStats Hub::stats() const {

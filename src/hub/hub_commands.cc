@@ -321,4 +321,8 @@ void Hub::Impl::deliver_to_user(unsigned worker, const std::string& user, const 
   for (Session* session : it->second) session->connection->send(frame);
 }
 
+void Hub::Impl::deliver_to_everyone(unsigned worker, const SharedMessage& frame) {
+  for (const auto& [client, session] : workers[worker]->sessions) session->connection->send(frame);
+}
+
 }  // namespace switchboard

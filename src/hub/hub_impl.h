@@ -128,6 +128,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void deliver_to_channel(unsigned worker, const std::string& channel, const SharedMessage& frame,
                           std::uint64_t exclude_client);
   void deliver_to_user(unsigned worker, const std::string& user, const SharedMessage& frame);
+  void deliver_to_everyone(unsigned worker, const SharedMessage& frame);
   // Posts a reply or error to client on worker (from an owner).
   void post_reply(unsigned worker, std::uint64_t client, std::uint64_t id, std::string data_json);
   void post_error(unsigned worker, std::uint64_t client, std::uint64_t id, hub::ErrorCode code, std::string message);

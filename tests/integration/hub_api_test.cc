@@ -267,7 +267,7 @@ TEST_F(HubApiTest, StatsCountConnectionsUsersChannelsAndReturnToZero) {
   EXPECT_TRUE(stats_become(0, 0, 0));
 }
 
-TEST_F(HubApiTest, PublishAndSendToUserFromOutside) {
+TEST_F(HubApiTest, PublishSendToUserAndBroadcastFromOutside) {
   start();
   auto reader = open();
   reader->send_frame(Opcode::kText, R"({"id":1,"type":"subscribe","channel":"news"})");
@@ -286,7 +286,13 @@ TEST_F(HubApiTest, PublishAndSendToUserFromOutside) {
   EXPECT_EQ(next_text(*alice1), R"({"type":"direct","from":null,"data":"hi"})");
   EXPECT_EQ(next_text(*alice2), R"({"type":"direct","from":null,"data":"hi"})");
 
+  hub_->broadcast("[1,2]");
+  for (RawClient* client : {reader.get(), alice1.get(), alice2.get()}) {
+    EXPECT_EQ(next_text(*client), R"({"type":"direct","from":null,"data":[1,2]})");
+  }
+
   EXPECT_THROW(hub_->publish("bad name", "1"), std::invalid_argument);
+  EXPECT_THROW(hub_->broadcast("nope"), std::invalid_argument);
   EXPECT_THROW(hub_->publish("news", "{oops"), std::invalid_argument);
   EXPECT_THROW(hub_->send_to_user("", "1"), std::invalid_argument);
 }
