@@ -115,6 +115,7 @@ class Hub final : public WebSocketHandler {
 
   // WebSocketHandler.
   void on_start(Server& server) override;
+  void on_stop(Server& server) override;
   UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) override;
   void on_open(Connection& connection, const HttpRequest& request) override;
   void on_message(Connection& connection, std::string_view payload, Opcode opcode) override;

@@ -70,6 +70,10 @@ class WebSocketHandler {
   // Once, in Server::start(), after the workers exist (worker_count() is
   // valid, post() may be called) and before any of them runs.
   virtual void on_start(Server& server);
+  // Once, first thing in ~Server: from then on nothing may call the
+  // server's post() from outside its workers (a handler that answers from
+  // other threads stops doing so here).
+  virtual void on_stop(Server& server);
 };
 
 enum class HandleSignals : std::uint8_t { kNo, kYes };

@@ -56,7 +56,11 @@ Hub::~Hub() = default;
 
 void Hub::on_start(Server& server) {
   Impl& impl = *impl_;
-  impl.server = &server;
+  {
+    std::lock_guard lock(impl.outside_mutex);
+    impl.server = &server;
+    impl.server_gone = false;
+  }
   const unsigned count = server.worker_count();
   impl.workers.clear();
   for (unsigned i = 0; i < count; ++i) impl.workers.push_back(std::make_unique<hub::WorkerState>());
@@ -69,6 +73,18 @@ void Hub::on_rpc(std::string method, RpcHandler handler) {
   impl_->rpc_handlers[std::move(method)] = std::move(handler);
 }
 
+bool Hub::Impl::post_from_outside(unsigned worker, std::function<void()> task) {
+  std::lock_guard lock(outside_mutex);
+  if (server == nullptr || server_gone) return false;
+  server->post(worker, std::move(task));
+  return true;
+}
+
+void Hub::on_stop(Server&) {
+  std::lock_guard lock(impl_->outside_mutex);
+  impl_->server_gone = true;
+}
+
 void Hub::on_any_rpc(RpcHandler handler) { impl_->any_rpc_handler = std::move(handler); }
 
 void Hub::set_authenticator(Authenticator authenticator) { impl_->authenticator = std::move(authenticator); }
@@ -79,7 +95,7 @@ void Hub::publish(std::string channel, std::string data_json) {
   if (!is_json(data_json)) throw std::invalid_argument("publish: data is not valid JSON");
   Impl& impl = *impl_;
   const unsigned owner = impl.owner_of(channel);
-  impl.server->post(owner, [hub = impl_, owner, channel = std::move(channel), data = std::move(data_json)] {
+  impl.post_from_outside(owner, [hub = impl_, owner, channel = std::move(channel), data = std::move(data_json)] {
     hub->owner_publish(owner, channel, data, 0, 0, 0, 0);
   });
 }
@@ -90,7 +106,7 @@ void Hub::send_to_user(std::string user, std::string data_json) {
   if (!is_json(data_json)) throw std::invalid_argument("send_to_user: data is not valid JSON");
   Impl& impl = *impl_;
   const unsigned owner = impl.owner_of(user);
-  impl.server->post(owner, [hub = impl_, owner, user = std::move(user), data = std::move(data_json)] {
+  impl.post_from_outside(owner, [hub = impl_, owner, user = std::move(user), data = std::move(data_json)] {
     hub->owner_send(owner, user, "", data, 0, 0, 0);
   });
 }
@@ -101,7 +117,7 @@ void Hub::broadcast(std::string data_json) {
   // Serialised once, here; every worker sends the same frame.
   const SharedMessage frame = SharedMessage::make(hub::encode_direct("", data_json), Opcode::kText);
   for (unsigned worker = 0; worker < impl_->workers.size(); ++worker) {
-    impl_->server->post(worker, [hub = impl_, worker, frame] { hub->deliver_to_everyone(worker, frame); });
+    impl_->post_from_outside(worker, [hub = impl_, worker, frame] { hub->deliver_to_everyone(worker, frame); });
   }
 }
 
@@ -180,18 +196,20 @@ void RpcReply::ok(std::string data_json) const {
   if (target_->answered.exchange(true)) return;
   std::shared_ptr<Hub::Impl> hub = target_->hub.lock();
   if (!hub) return;
-  hub->server->post(target_->worker, [hub, worker = target_->worker, rpc = target_->rpc, data = std::move(data_json)] {
-    hub->finish_rpc(worker, rpc, Hub::Impl::RpcOutcome::kAnswered, data);
-  });
+  hub->post_from_outside(target_->worker,
+                         [hub, worker = target_->worker, rpc = target_->rpc, data = std::move(data_json)] {
+                           hub->finish_rpc(worker, rpc, Hub::Impl::RpcOutcome::kAnswered, data);
+                         });
 }
 
 void RpcReply::fail(std::string message) const {
   if (target_->answered.exchange(true)) return;
   std::shared_ptr<Hub::Impl> hub = target_->hub.lock();
   if (!hub) return;
-  hub->server->post(target_->worker, [hub, worker = target_->worker, rpc = target_->rpc, text = std::move(message)] {
-    hub->finish_rpc(worker, rpc, Hub::Impl::RpcOutcome::kFailed, text);
-  });
+  hub->post_from_outside(target_->worker,
+                         [hub, worker = target_->worker, rpc = target_->rpc, text = std::move(message)] {
+                           hub->finish_rpc(worker, rpc, Hub::Impl::RpcOutcome::kFailed, text);
+                         });
 }
 
 }  // namespace switchboard

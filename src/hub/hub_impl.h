@@ -18,8 +18,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -106,7 +108,14 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   explicit Impl(HubConfig hub_config);
 
   HubConfig config;
+  // Posts from worker threads (the workers run only while the server
+  // exists) use `server` directly; posts from any other thread (rpc answers,
+  // the public API) go through post_from_outside, which drops them once the
+  // server is being destroyed.
   Server* server = nullptr;
+  std::mutex outside_mutex;
+  bool server_gone = false;  // guarded by outside_mutex
+  bool post_from_outside(unsigned worker, std::function<void()> task);
   std::unique_ptr<broker::Broker> broker;
   std::unordered_map<std::string, RpcHandler> rpc_handlers;
   RpcHandler any_rpc_handler;  // for methods without their own

@@ -18,4 +18,6 @@ void WebSocketHandler::on_drain(Connection&) {}
 
 void WebSocketHandler::on_start(Server&) {}
 
+void WebSocketHandler::on_stop(Server&) {}
+
 }  // namespace switchboard

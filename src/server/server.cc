@@ -40,6 +40,7 @@ Server::Server(ServerConfig config, WebSocketHandler& handler)
     : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
 
 Server::~Server() {
+  impl_->handler.on_stop(*this);
   if (impl_->started) {
     stop();
     for (auto& thread : impl_->threads) {

@@ -1,14 +1,20 @@
 // The Hub's C++ API end to end over loopback: rpc handlers (answered at
 // once, later from another thread, failing, throwing, never, with bad JSON,
-// many in flight), the authenticator, the subprotocol requirement, stats that
-// return to zero, and publish / send_to_user from outside the workers.
+// many in flight, after the Server is gone), the authenticator, the
+// subprotocol requirement, stats that return to zero, and publish /
+// send_to_user / broadcast from outside the workers.
 #include <simdjson.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -30,10 +36,26 @@ class HubApiTest : public ::testing::Test {
   void start(HubConfig config = {}) {
     hub_ = std::make_unique<Hub>(std::move(config));
     for (auto& [method, handler] : handlers_) hub_->on_rpc(method, handler);
+    // The user comes from the header X-User, else from `user=` in the query
+    // of the target; X-Deny: yes (or `deny` in the query) refuses.
     hub_->set_authenticator([](const HttpRequest& request) -> std::optional<Principal> {
-      if (request.header("X-Deny") == "yes") return std::nullopt;
+      const std::string_view target = request.target;
+      if (request.header("X-Deny") == "yes" || target.find("deny") != std::string_view::npos) return std::nullopt;
       Principal principal;
       principal.user = std::string(request.header("X-User"));
+      if (principal.user.empty()) {
+        const std::size_t query = target.find('?');
+        if (query != std::string_view::npos) {
+          std::string_view rest = target.substr(query + 1);
+          while (!rest.empty()) {
+            const std::size_t amp = rest.find('&');
+            const std::string_view pair = rest.substr(0, amp);
+            if (pair.starts_with("user=")) principal.user = std::string(pair.substr(5));
+            if (amp == std::string_view::npos) break;
+            rest.remove_prefix(amp + 1);
+          }
+        }
+      }
       return principal;
     });
     ServerConfig server_config;
@@ -46,24 +68,35 @@ class HubApiTest : public ::testing::Test {
     server_->start();
   }
 
+  // The Hub outlives the Server. Threads that answer rpcs are joined while
+  // the Server object still exists (stopped: their answers go nowhere).
   void TearDown() override {
     if (server_) {
       server_->stop();
       server_->wait();
-      server_.reset();
     }
     for (std::thread& thread : threads_) thread.join();
+    server_.reset();
+    hub_.reset();
   }
 
-  // A protocol connection (101 checked), optionally as `user`.
-  std::unique_ptr<RawClient> open(const std::string& user = "") {
-    auto client = std::make_unique<RawClient>(server_->port());
+  // A protocol connection (101 and the subprotocol checked), optionally as
+  // `user` (sent in the header X-User), on `target`.
+  std::unique_ptr<RawClient> open(const std::string& user = "", const std::string& target = "/",
+                                  int timeout_ms = 5000) {
+    auto client = std::make_unique<RawClient>(server_->port(), timeout_ms);
     std::vector<std::string> headers = kProtocolHeader;
     if (!user.empty()) headers.push_back("X-User: " + user);
-    const std::string head = client->upgrade("/", headers);
-    EXPECT_NE(head.find(" 101 "), std::string::npos) << head;
-    EXPECT_NE(head.find("switchboard.v1.json"), std::string::npos) << head;
+    const std::string head = client->upgrade(target, headers);
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 101 ")) << head;
+    EXPECT_NE(head.find("\r\nSec-WebSocket-Protocol: switchboard.v1.json\r\n"), std::string::npos) << head;
     return client;
+  }
+
+  // Sends one command and returns the next text frame.
+  static std::string command(RawClient& client, const std::string& text) {
+    client.send_frame(Opcode::kText, text);
+    return next_text(client);
   }
 
   static std::string next_text(RawClient& client) {
@@ -89,18 +122,61 @@ class HubApiTest : public ::testing::Test {
   std::vector<std::pair<std::string, RpcHandler>> handlers_;
   std::unique_ptr<Hub> hub_;
   std::unique_ptr<Server> server_;
-  std::vector<std::thread> threads_;
+  std::mutex threads_mutex_;
+  std::vector<std::thread> threads_;  // started by handlers; joined in TearDown
 };
 
 TEST_F(HubApiTest, SubprotocolIsRequiredUnlessConfiguredOtherwise) {
   start();
-  RawClient plain(server_->port());
-  EXPECT_NE(plain.upgrade("/").find(" 400 "), std::string::npos);
-  open();  // with the subprotocol: 101
-  RawClient denied(server_->port());
-  std::vector<std::string> headers = kProtocolHeader;
-  headers.push_back("X-Deny: yes");
-  EXPECT_NE(denied.upgrade("/", headers).find(" 401 "), std::string::npos);
+  {
+    RawClient plain(server_->port());
+    const std::string head = plain.upgrade("/");
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 400 ")) << head;
+    EXPECT_EQ(head.find("Sec-WebSocket-Protocol"), std::string::npos) << head;
+  }
+  {
+    RawClient other(server_->port());
+    const std::string head = other.upgrade("/", {"Sec-WebSocket-Protocol: chat.v2"});
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 400 ")) << head;
+  }
+  {
+    // Offered among others: the server picks v1.
+    RawClient among(server_->port());
+    const std::string head = among.upgrade("/", {"Sec-WebSocket-Protocol: chat.v2, switchboard.v1.json"});
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 101 ")) << head;
+    EXPECT_NE(head.find("\r\nSec-WebSocket-Protocol: switchboard.v1.json\r\n"), std::string::npos) << head;
+  }
+  auto client = open();  // with the subprotocol: 101 naming it (checked in open)
+  EXPECT_EQ(command(*client, R"({"id":1,"type":"ping"})"), R"({"type":"pong","id":1})");
+}
+
+TEST_F(HubApiTest, AuthenticatorRefusalIs401) {
+  start();
+  {
+    RawClient denied(server_->port());
+    std::vector<std::string> headers = kProtocolHeader;
+    headers.push_back("X-Deny: yes");
+    const std::string head = denied.upgrade("/", headers);
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 401 ")) << head;
+  }
+  {
+    RawClient denied(server_->port());
+    EXPECT_TRUE(denied.upgrade("/?deny=1", kProtocolHeader).starts_with("HTTP/1.1 401 "));
+  }
+  {
+    // A user id the hub cannot take is refused too.
+    RawClient bad(server_->port());
+    std::vector<std::string> headers = kProtocolHeader;
+    headers.push_back("X-User: bad\"quote");
+    EXPECT_TRUE(bad.upgrade("/", headers).starts_with("HTTP/1.1 401 "));
+  }
+  EXPECT_TRUE(stats_become(0, 0, 0));
+  // Accepted: the user from the query of the target.
+  auto client = open("", "/?x=1&user=carol");
+  const std::string connected = command(*client, R"({"id":1,"type":"connect"})");
+  EXPECT_TRUE(connected.starts_with(R"({"type":"reply","id":1,"data":{"client":")")) << connected;
+  EXPECT_TRUE(connected.ends_with(R"(","user":"carol"}})")) << connected;
+  EXPECT_TRUE(stats_become(1, 1, 0));
 }
 
 TEST_F(HubApiTest, PlainHandshakeAcceptedWhenNotRequired) {
@@ -109,27 +185,54 @@ TEST_F(HubApiTest, PlainHandshakeAcceptedWhenNotRequired) {
   start(config);
   RawClient plain(server_->port());
   const std::string head = plain.upgrade("/");
-  EXPECT_NE(head.find(" 101 "), std::string::npos) << head;
-  plain.send_frame(Opcode::kText, R"({"id":1,"type":"ping"})");
-  EXPECT_EQ(next_text(plain), R"({"type":"pong","id":1})");
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 101 ")) << head;
+  EXPECT_EQ(head.find("Sec-WebSocket-Protocol"), std::string::npos) << head;  // none asked, none named
+  EXPECT_EQ(command(plain, R"({"id":1,"type":"ping"})"), R"({"type":"pong","id":1})");
+  auto asking = open();  // a client that asks still gets it named
+  EXPECT_EQ(command(*asking, R"({"id":2,"type":"ping"})"), R"({"type":"pong","id":2})");
 }
 
 TEST_F(HubApiTest, RpcAnsweredInsideTheHandler) {
-  std::string seen;
-  handlers_.emplace_back("getUser", [&seen](const RpcCall& call, RpcReply reply) {
-    seen = std::string(call.method) + " " + std::string(call.data_json) + " " + std::string(call.user) + " " +
-           std::string(call.client.empty() ? "no client" : "client");
+  std::mutex mutex;
+  std::vector<std::string> seen;  // method|data_json|user|client, per call
+  handlers_.emplace_back("getUser", [&](const RpcCall& call, RpcReply reply) {
+    {
+      std::lock_guard lock(mutex);
+      seen.push_back(std::string(call.method) + "|" + std::string(call.data_json) + "|" + std::string(call.user) + "|" +
+                     std::string(call.client));
+    }
     reply.ok(R"({"name":"Ada"})");
   });
   start();
   auto client = open("alice");
-  client->send_frame(Opcode::kText, R"({"id":1,"type":"rpc","method":"getUser","data":{"id":42}})");
-  EXPECT_EQ(next_text(*client), R"({"type":"reply","id":1,"data":{"name":"Ada"}})");
-  EXPECT_EQ(seen, R"(getUser {"id":42} alice client)");
+  // The client id the handler should see is the one `connect` reports.
+  const std::string connected = command(*client, R"({"id":5,"type":"connect"})");
+  const std::string prefix = R"({"type":"reply","id":5,"data":{"client":")";
+  ASSERT_TRUE(connected.starts_with(prefix)) << connected;
+  const std::string client_id = connected.substr(prefix.size(), connected.find('"', prefix.size()) - prefix.size());
+  ASSERT_FALSE(client_id.empty());
+
+  EXPECT_EQ(command(*client, R"({"id":1,"type":"rpc","method":"getUser","data":{"id":42}})"),
+            R"({"type":"reply","id":1,"data":{"name":"Ada"}})");
+  // Without data the handler sees null.
+  EXPECT_EQ(command(*client, R"({"id":2,"type":"rpc","method":"getUser"})"),
+            R"({"type":"reply","id":2,"data":{"name":"Ada"}})");
+  // An anonymous connection: empty user, another client id.
+  auto anonymous = open();
+  EXPECT_EQ(command(*anonymous, R"({"id":3,"type":"rpc","method":"getUser","data":[]})"),
+            R"({"type":"reply","id":3,"data":{"name":"Ada"}})");
+
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0], R"(getUser|{"id":42}|alice|)" + client_id);
+  EXPECT_EQ(seen[1], "getUser|null|alice|" + client_id);
+  EXPECT_TRUE(seen[2].starts_with("getUser|[]||")) << seen[2];
+  EXPECT_NE(seen[2], "getUser|[]||" + client_id);
 }
 
 TEST_F(HubApiTest, RpcAnsweredLaterFromAnotherThread) {
   handlers_.emplace_back("slow", [this](const RpcCall&, RpcReply reply) {
+    std::lock_guard lock(threads_mutex_);
     threads_.emplace_back([reply] {
       std::this_thread::sleep_for(50ms);
       reply.ok("[1,2,3]");
@@ -137,8 +240,12 @@ TEST_F(HubApiTest, RpcAnsweredLaterFromAnotherThread) {
   });
   start();
   auto client = open();
+  const auto sent = std::chrono::steady_clock::now();
   client->send_frame(Opcode::kText, R"({"id":7,"type":"rpc","method":"slow"})");
+  // A ping sent meanwhile is answered first: the worker is not blocked.
+  EXPECT_EQ(command(*client, R"({"id":8,"type":"ping"})"), R"({"type":"pong","id":8})");
   EXPECT_EQ(next_text(*client), R"({"type":"reply","id":7,"data":[1,2,3]})");
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 50ms);
 }
 
 TEST_F(HubApiTest, RpcFailureThrowAndBadJson) {
@@ -168,19 +275,38 @@ TEST_F(HubApiTest, RpcTimeoutThenTheLateAnswerIsDropped) {
   HubConfig config;
   config.rpc_timeout_ms = 200;
   start(config);
-  auto client = open();
+  auto client = open("", "/", 1500);
   const auto sent = std::chrono::steady_clock::now();
   client->send_frame(Opcode::kText, R"({"id":9,"type":"rpc","method":"never"})");
   EXPECT_EQ(next_text(*client), R"({"type":"error","id":9,"code":114,"message":"no answer within 200 ms"})");
-  EXPECT_GE(std::chrono::steady_clock::now() - sent, 150ms);
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  EXPECT_GE(waited, 150ms);
+  EXPECT_LT(waited, 1s);
+
+  // A second rpc, kept too. Both answers are posted from this thread to the
+  // connection's worker, so they run in that order: had the late answer to
+  // id 9 been sent, it would come before the reply to id 11.
+  client->send_frame(Opcode::kText, R"({"id":11,"type":"rpc","method":"never"})");
+  for (auto deadline = std::chrono::steady_clock::now() + 1s; std::chrono::steady_clock::now() < deadline;) {
+    {
+      std::lock_guard lock(mutex);
+      if (kept.size() == 2) break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
   {
     std::lock_guard lock(mutex);
-    ASSERT_EQ(kept.size(), 1u);
+    ASSERT_EQ(kept.size(), 2u);
     kept[0].ok("\"too late\"");
-    kept[0].ok("\"twice\"");
+    kept[0].fail("too late as well");
+    kept[1].ok("\"on time\"");
+    kept[1].ok("\"twice\"");  // a second answer is ignored
   }
-  client->send_frame(Opcode::kText, R"({"id":10,"type":"ping"})");
-  EXPECT_EQ(next_text(*client), R"({"type":"pong","id":10})");  // and nothing for id 9 before it
+  EXPECT_EQ(next_text(*client), R"({"type":"reply","id":11,"data":"on time"})");
+  EXPECT_EQ(command(*client, R"({"id":12,"type":"ping"})"), R"({"type":"pong","id":12})");
+  // And no 114 for id 11 once its timer fires: the next frame is the pong.
+  std::this_thread::sleep_for(250ms);
+  EXPECT_EQ(command(*client, R"({"id":13,"type":"ping"})"), R"({"type":"pong","id":13})");
 }
 
 TEST_F(HubApiTest, ManyRpcsInFlightAnsweredOutOfOrder) {
@@ -207,18 +333,32 @@ TEST_F(HubApiTest, ManyRpcsInFlightAnsweredOutOfOrder) {
   {
     std::lock_guard lock(mutex);
     ASSERT_EQ(pending.size(), static_cast<std::size_t>(kCalls));
-    for (auto it = pending.rbegin(); it != pending.rend(); ++it) it->second.ok("{\"got\":" + it->first + "}");
+    // Answered in reverse; the one for id 10 fails.
+    for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
+      if (it->first == "1000") {
+        it->second.fail("ten");
+      } else {
+        it->second.ok("{\"got\":" + it->first + "}");
+      }
+    }
   }
+  // Each answer carries its own id and data. The answers were posted from
+  // one thread to one worker, so they also arrive in the order given.
   simdjson::dom::parser parser;
   std::vector<bool> seen(kCalls + 1, false);
-  for (int i = 0; i < kCalls; ++i) {
+  for (int i = kCalls; i >= 1; --i) {
     const std::string text = next_text(*client);
-    simdjson::dom::element reply;
-    ASSERT_EQ(parser.parse(text).get(reply), simdjson::SUCCESS) << text;
-    const std::int64_t id = reply["id"].get_int64().value();
-    EXPECT_EQ(reply["data"]["got"].get_int64().value(), id * 100) << text;
+    simdjson::dom::element answer;
+    ASSERT_EQ(parser.parse(text).get(answer), simdjson::SUCCESS) << text;
+    const std::int64_t id = answer["id"].get_int64().value();
     ASSERT_TRUE(id >= 1 && id <= kCalls && !seen[id]) << text;
     seen[id] = true;
+    if (id == 10) {
+      EXPECT_EQ(text, R"({"type":"error","id":10,"code":115,"message":"ten"})");
+    } else {
+      EXPECT_EQ(answer["data"]["got"].get_int64().value(), id * 100) << text;
+    }
+    EXPECT_EQ(id, i) << "answers out of the order they were given";
   }
 }
 
@@ -245,26 +385,84 @@ TEST_F(HubApiTest, EveryCommandIsAnsweredWhenTheClientDoesNotRead) {
   }
 }
 
+static std::string subscribe(int id, const std::string& channel) {
+  return R"({"id":)" + std::to_string(id) + R"(,"type":"subscribe","channel":")" + channel + "\"}";
+}
+static std::string empty_reply(int id) { return R"({"type":"reply","id":)" + std::to_string(id) + R"(,"data":{}})"; }
+static std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
 TEST_F(HubApiTest, StatsCountConnectionsUsersChannelsAndReturnToZero) {
-  start();
-  {
-    std::vector<std::unique_ptr<RawClient>> clients;
-    for (const char* user : {"alice", "alice", "alice", "bob", ""}) clients.push_back(open(user));
-    int id = 0;
-    for (auto& client : clients) {
-      for (const char* channel : {"a", "b"}) {
-        client->send_frame(Opcode::kText,
-                           R"({"id":)" + std::to_string(++id) + R"(,"type":"subscribe","channel":")" + channel + "\"}");
-        EXPECT_EQ(next_text(*client), R"({"type":"reply","id":)" + std::to_string(id) + R"(,"data":{}})");
-      }
-    }
-    clients[0]->send_frame(Opcode::kText, R"({"id":99,"type":"subscribe","channel":"c"})");
-    EXPECT_EQ(next_text(*clients[0]), R"({"type":"reply","id":99,"data":{}})");
-    EXPECT_TRUE(stats_become(5, 2, 3));
-    clients[0].reset();  // TCP gone without a close handshake
-    EXPECT_TRUE(stats_become(4, 2, 2));
-  }
+  HubConfig config;
+  config.namespaces.push_back(NamespaceOptions{.pattern = "room:*", .presence = true});
+  start(config);
   EXPECT_TRUE(stats_become(0, 0, 0));
+  std::string presence;
+  {
+    // alice three times (twice by the query of the target, once by header),
+    // bob once.
+    auto alice1 = open("", "/?user=alice");
+    auto alice2 = open("", "/chat?user=alice");
+    auto alice3 = open("alice");
+    auto bob = open("bob");
+    EXPECT_TRUE(stats_become(4, 2, 0));
+    EXPECT_EQ(command(*alice1, subscribe(1, "a")), empty_reply(1));
+    EXPECT_EQ(command(*alice1, subscribe(2, "room:1")), empty_reply(2));
+    EXPECT_EQ(command(*alice1, subscribe(3, "solo")), empty_reply(3));
+    EXPECT_EQ(command(*alice2, subscribe(1, "a")), empty_reply(1));
+    EXPECT_EQ(command(*alice3, subscribe(1, "b")), empty_reply(1));
+    EXPECT_EQ(command(*bob, subscribe(1, "room:1")), empty_reply(1));
+    EXPECT_EQ(command(*bob, subscribe(2, "c")), empty_reply(2));
+    EXPECT_TRUE(stats_become(4, 2, 5));  // a, room:1, solo, b, c
+
+    // An anonymous connection counts as a connection, not as a user.
+    auto anonymous = open();
+    EXPECT_EQ(command(*anonymous, subscribe(1, "room:1")), empty_reply(1));
+    EXPECT_TRUE(stats_become(5, 2, 5));
+    presence = command(*anonymous, R"({"id":2,"type":"presence","channel":"room:1"})");
+    EXPECT_TRUE(presence.starts_with(R"({"type":"reply","id":2,"data":{"members":[)")) << presence;
+    EXPECT_EQ(count_of(presence, R"("user":"alice")"), 1u) << presence;
+    EXPECT_EQ(count_of(presence, R"("user":"bob")"), 1u) << presence;
+    EXPECT_EQ(count_of(presence, R"("user":null)"), 1u) << presence;
+
+    EXPECT_EQ(command(*alice3, R"({"id":2,"type":"unsubscribe","channel":"b"})"), empty_reply(2));
+    EXPECT_TRUE(stats_become(5, 2, 4));
+
+    alice1.reset();  // TCP gone without a close handshake: a, room:1 stay, solo goes
+    EXPECT_TRUE(stats_become(4, 2, 3));
+    presence = command(*anonymous, R"({"id":3,"type":"presence","channel":"room:1"})");
+    EXPECT_EQ(count_of(presence, R"("user":)"), 2u) << presence;
+    EXPECT_EQ(count_of(presence, R"("user":"alice")"), 0u) << presence;
+
+    // bob leaves with a close handshake: c goes, and so does the user bob.
+    bob->send_close(1000, "bye");
+    std::optional<testing::Frame> close = bob->read_frame();
+    ASSERT_TRUE(close);
+    EXPECT_EQ(close->opcode, Opcode::kClose);
+    EXPECT_TRUE(bob->wait_for_eof());
+    EXPECT_TRUE(stats_become(3, 1, 2));
+    EXPECT_EQ(command(*anonymous, R"({"id":4,"type":"send","user":"bob","data":1})"),
+              R"({"type":"reply","id":4,"data":{"online":false}})");
+    EXPECT_EQ(command(*anonymous, R"({"id":5,"type":"send","user":"alice","data":1})"),
+              R"({"type":"reply","id":5,"data":{"online":true}})");
+    EXPECT_EQ(next_text(*alice2), R"({"type":"direct","from":null,"data":1})");
+    EXPECT_EQ(next_text(*alice3), R"({"type":"direct","from":null,"data":1})");
+  }
+  // Everyone gone: no connection, user, channel or presence entry is left.
+  EXPECT_TRUE(stats_become(0, 0, 0));
+  auto late = open();
+  EXPECT_TRUE(stats_become(1, 0, 0));
+  EXPECT_EQ(command(*late, R"({"id":1,"type":"presence","channel":"room:1"})"),
+            R"({"type":"reply","id":1,"data":{"members":[]}})");
+  EXPECT_EQ(command(*late, R"({"id":2,"type":"send","user":"alice","data":1})"),
+            R"({"type":"reply","id":2,"data":{"online":false}})");
+  EXPECT_EQ(command(*late, subscribe(3, "room:1")), empty_reply(3));
+  presence = command(*late, R"({"id":4,"type":"presence","channel":"room:1"})");
+  EXPECT_EQ(count_of(presence, R"("user":)"), 1u) << presence;
+  EXPECT_TRUE(stats_become(1, 0, 1));
 }
 
 TEST_F(HubApiTest, PublishSendToUserAndBroadcastFromOutside) {
@@ -282,6 +480,10 @@ TEST_F(HubApiTest, PublishSendToUserAndBroadcastFromOutside) {
   alice2->send_frame(Opcode::kText, R"({"id":1,"type":"ping"})");
   EXPECT_EQ(next_text(*alice2), R"({"type":"pong","id":1})");
   ASSERT_TRUE(stats_become(3, 1, 1));
+  hub_->publish("news", "2");        // to the subscriber only: alice's next frame is the direct one
+  hub_->publish("nobody", "3");      // no subscriber: nothing happens
+  hub_->send_to_user("carol", "4");  // offline: dropped
+  EXPECT_EQ(next_text(*reader), R"({"type":"message","channel":"news","offset":2,"data":2})");
   hub_->send_to_user("alice", "\"hi\"");
   EXPECT_EQ(next_text(*alice1), R"({"type":"direct","from":null,"data":"hi"})");
   EXPECT_EQ(next_text(*alice2), R"({"type":"direct","from":null,"data":"hi"})");
@@ -297,5 +499,40 @@ TEST_F(HubApiTest, PublishSendToUserAndBroadcastFromOutside) {
   EXPECT_THROW(hub_->send_to_user("", "1"), std::invalid_argument);
 }
 
+// RpcReply promises that an answer may come "now or later, from any thread"
+// and that one the client can no longer receive is dropped. Here the Hub is
+// alive (as required, it outlives the Server) but the Server is already
+// destroyed when the answer comes: it must be dropped, not touch the Server.
+TEST_F(HubApiTest, RpcAnswerAfterTheServerIsDestroyedIsDropped) {
+  std::mutex mutex;
+  std::vector<RpcReply> kept;
+  handlers_.emplace_back("never", [&](const RpcCall&, RpcReply reply) {
+    std::lock_guard lock(mutex);
+    kept.push_back(reply);
+  });
+  start();
+  auto client = open();
+  client->send_frame(Opcode::kText, R"({"id":1,"type":"rpc","method":"never"})");
+  for (auto deadline = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < deadline;) {
+    {
+      std::lock_guard lock(mutex);
+      if (kept.size() == 1) break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  server_->stop();
+  std::optional<testing::Frame> close = client->read_frame();  // the drain's 1001
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->close_code, 1001);
+  client->send_close(1001, "");
+  EXPECT_TRUE(client->wait_for_eof());
+  client.reset();  // our FIN: the server stops lingering at once
+  server_->wait();
+  server_.reset();
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(kept.size(), 1u);
+  kept[0].ok("1");  // under ASan: heap-use-after-free in Server::post if not dropped
+  kept[0].fail("x");
+}
 }  // namespace
 }  // namespace switchboard
