@@ -88,6 +88,12 @@ const char* command_name(CommandType type) {
   return "?";
 }
 
+bool is_json(std::string_view text) {
+  thread_local simdjson::dom::parser parser;
+  element ignored;
+  return parser.parse(text.data(), text.size(), true).get(ignored) == simdjson::SUCCESS;
+}
+
 bool CommandParser::parse(std::string_view text, Command* out, CommandError* error) {
   *out = Command{};
   Failure fail(error, 0);

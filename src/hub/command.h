@@ -50,4 +50,8 @@ class CommandParser {
 
 const char* command_name(CommandType type);
 
+// Is text one whole, valid JSON value? For JSON that reaches clients from
+// elsewhere than a client (the C++ API, rpc answers). Any thread.
+bool is_json(std::string_view text);
+
 }  // namespace switchboard::hub

@@ -11,15 +11,15 @@ void append_number(std::string& out, std::uint64_t value) {
   out.append(digits, static_cast<std::size_t>(result.ptr - digits));
 }
 
-void append_user(std::string& out, std::string_view user) {
+}  // namespace
+
+void append_json_user(std::string& out, std::string_view user) {
   if (user.empty()) {
     out += "null";
   } else {
     append_json_string(out, user);
   }
 }
-
-}  // namespace
 
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -109,7 +109,7 @@ std::string encode_join(std::string_view channel, std::string_view user, std::st
   std::string out = R"({"type":"join","channel":)";
   append_json_string(out, channel);
   out += R"(,"user":)";
-  append_user(out, user);
+  append_json_user(out, user);
   out += R"(,"client":)";
   append_json_string(out, client);
   out += R"(,"info":)";
@@ -122,7 +122,7 @@ std::string encode_leave(std::string_view channel, std::string_view user, std::s
   std::string out = R"({"type":"leave","channel":)";
   append_json_string(out, channel);
   out += R"(,"user":)";
-  append_user(out, user);
+  append_json_user(out, user);
   out += R"(,"client":)";
   append_json_string(out, client);
   out += '}';
@@ -133,7 +133,7 @@ std::string encode_direct(std::string_view from_user, std::string_view data_json
   std::string out;
   out.reserve(40 + from_user.size() + data_json.size());
   out += R"({"type":"direct","from":)";
-  append_user(out, from_user);
+  append_json_user(out, from_user);
   out += R"(,"data":)";
   out += data_json;
   out += '}';

@@ -16,6 +16,8 @@ namespace switchboard::hub {
 // Appends `text` as a JSON string (RFC 8259 §7): quotes, backslash and
 // control characters escaped; the text must already be valid UTF-8.
 void append_json_string(std::string& out, std::string_view text);
+// A user id as a JSON string, or null for an anonymous one ("").
+void append_json_user(std::string& out, std::string_view user);
 
 std::string encode_reply(std::uint64_t id, std::string_view data_json);
 // id 0: the command's id could not be read; written as null.

@@ -28,13 +28,6 @@ bool matches(const std::string& pattern, std::string_view channel) {
   return pattern == channel;
 }
 
-// Fully validates JSON handed to the C++ API from any thread.
-bool is_json(std::string_view text) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element ignored;
-  return parser.parse(text.data(), text.size(), true).get(ignored) == simdjson::SUCCESS;
-}
-
 }  // namespace
 
 Hub::Impl::Impl(HubConfig hub_config) : config(std::move(hub_config)) {}
@@ -92,7 +85,7 @@ void Hub::set_authenticator(Authenticator authenticator) { impl_->authenticator 
 void Hub::publish(std::string channel, std::string data_json) {
   if (impl_->server == nullptr) throw std::logic_error("Hub::publish before the server started");
   if (!hub::is_valid_channel(channel)) throw std::invalid_argument("invalid channel name: " + channel);
-  if (!is_json(data_json)) throw std::invalid_argument("publish: data is not valid JSON");
+  if (!hub::is_json(data_json)) throw std::invalid_argument("publish: data is not valid JSON");
   Impl& impl = *impl_;
   const unsigned owner = impl.owner_of(channel);
   impl.post_from_outside(owner, [hub = impl_, owner, channel = std::move(channel), data = std::move(data_json)] {
@@ -103,7 +96,7 @@ void Hub::publish(std::string channel, std::string data_json) {
 void Hub::send_to_user(std::string user, std::string data_json) {
   if (impl_->server == nullptr) throw std::logic_error("Hub::send_to_user before the server started");
   if (!hub::is_valid_user(user)) throw std::invalid_argument("invalid user id: " + user);
-  if (!is_json(data_json)) throw std::invalid_argument("send_to_user: data is not valid JSON");
+  if (!hub::is_json(data_json)) throw std::invalid_argument("send_to_user: data is not valid JSON");
   Impl& impl = *impl_;
   const unsigned owner = impl.owner_of(user);
   impl.post_from_outside(owner, [hub = impl_, owner, user = std::move(user), data = std::move(data_json)] {
@@ -113,7 +106,7 @@ void Hub::send_to_user(std::string user, std::string data_json) {
 
 void Hub::broadcast(std::string data_json) {
   if (impl_->server == nullptr) throw std::logic_error("Hub::broadcast before the server started");
-  if (!is_json(data_json)) throw std::invalid_argument("broadcast: data is not valid JSON");
+  if (!hub::is_json(data_json)) throw std::invalid_argument("broadcast: data is not valid JSON");
   // Serialised once, here; every worker sends the same frame.
   const SharedMessage frame = SharedMessage::make(hub::encode_direct("", data_json), Opcode::kText);
   for (unsigned worker = 0; worker < impl_->workers.size(); ++worker) {

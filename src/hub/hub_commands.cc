@@ -89,21 +89,25 @@ void Hub::Impl::open_session(Connection& connection, Principal principal) {
   }
 }
 
+void Hub::Impl::leave_channel(Session& session, const Session::Subscription& subscription) {
+  const unsigned worker = session.connection->worker();
+  hub::WorkerState& state = *workers[worker];
+  auto it = state.channel_subscribers.find(subscription.channel);
+  if (it != state.channel_subscribers.end()) {
+    if (Session* moved = remove_at(it->second, subscription.slot)) {
+      moved->find_subscription(subscription.channel)->slot = subscription.slot;
+    }
+    if (it->second.empty()) state.channel_subscribers.erase(it);
+  }
+  const unsigned owner = owner_of(subscription.channel);
+  server->post(owner, [hub = shared_from_this(), owner, channel = subscription.channel, worker,
+                       client = session.client] { hub->owner_unsubscribe(owner, channel, worker, client); });
+}
+
 void Hub::Impl::close_session(Session& session) {
   const unsigned worker = session.connection->worker();
   hub::WorkerState& state = *workers[worker];
-  for (Session::Subscription& subscription : session.subscriptions) {
-    auto it = state.channel_subscribers.find(subscription.channel);
-    if (it != state.channel_subscribers.end()) {
-      if (Session* moved = remove_at(it->second, subscription.slot)) {
-        moved->find_subscription(subscription.channel)->slot = subscription.slot;
-      }
-      if (it->second.empty()) state.channel_subscribers.erase(it);
-    }
-    const unsigned owner = owner_of(subscription.channel);
-    server->post(owner, [hub = shared_from_this(), owner, channel = std::move(subscription.channel), worker,
-                         client = session.client] { hub->owner_unsubscribe(owner, channel, worker, client); });
-  }
+  for (const Session::Subscription& subscription : session.subscriptions) leave_channel(session, subscription);
   if (!session.user.empty()) {
     auto it = state.user_sessions.find(session.user);
     if (it != state.user_sessions.end()) {
@@ -143,11 +147,7 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       std::string data = "{\"client\":";
       hub::append_json_string(data, session.client_text);
       data += ",\"user\":";
-      if (session.user.empty()) {
-        data += "null";
-      } else {
-        hub::append_json_string(data, session.user);
-      }
+      hub::append_json_user(data, session.user);
       data += '}';
       reply(session, id, data);
       return;
@@ -191,20 +191,9 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
         fail(session, id, ErrorCode::kNotSubscribed, hub::default_message(ErrorCode::kNotSubscribed));
         return;
       }
-      auto it = state.channel_subscribers.find(command.channel);
-      if (it != state.channel_subscribers.end()) {
-        if (Session* moved = remove_at(it->second, subscription->slot)) {
-          moved->find_subscription(command.channel)->slot = subscription->slot;
-        }
-        if (it->second.empty()) state.channel_subscribers.erase(it);
-      }
-      std::string channel = std::move(subscription->channel);
+      leave_channel(session, *subscription);
       if (subscription != &session.subscriptions.back()) *subscription = std::move(session.subscriptions.back());
       session.subscriptions.pop_back();
-      const unsigned owner = owner_of(channel);
-      server->post(owner, [hub = shared_from_this(), owner, channel, worker, client = session.client] {
-        hub->owner_unsubscribe(owner, channel, worker, client);
-      });
       reply(session, id, "{}");
       return;
     }
@@ -285,9 +274,7 @@ void Hub::Impl::finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcom
   switch (outcome) {
     case RpcOutcome::kAnswered: {
       // The handler's JSON goes to the client as it is, so it must be JSON.
-      simdjson::dom::element ignored;
-      thread_local simdjson::dom::parser checker;
-      if (checker.parse(result.data(), result.size(), true).get(ignored) != simdjson::SUCCESS) {
+      if (!hub::is_json(result)) {
         fail(*session->second, call.id, ErrorCode::kInternal, "the rpc handler answered with invalid JSON");
         return;
       }

@@ -131,6 +131,9 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void fail(hub::Session& session, std::uint64_t id, hub::ErrorCode code, std::string_view message);
   void open_session(Connection& connection, Principal principal);
   void close_session(hub::Session& session);
+  // Takes session off this worker's list for the channel and tells the
+  // channel's owner; the caller updates session.subscriptions.
+  void leave_channel(hub::Session& session, const hub::Session::Subscription& subscription);
   enum class RpcOutcome : std::uint8_t { kAnswered, kFailed, kTimedOut };
   // result: the answer's JSON, or the failure's message.
   void finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcome, const std::string& result);

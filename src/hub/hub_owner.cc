@@ -98,11 +98,7 @@ void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, unsig
     for (const auto& [client, member] : it->second.members) {
       members += first ? "{\"user\":" : ",{\"user\":";
       first = false;
-      if (member.user.empty()) {
-        members += "null";
-      } else {
-        hub::append_json_string(members, member.user);
-      }
+      hub::append_json_user(members, member.user);
       members += ",\"client\":";
       hub::append_json_string(members, member.client);
       members += ",\"info\":";

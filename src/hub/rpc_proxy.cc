@@ -205,11 +205,7 @@ RpcProxy::~RpcProxy() = default;
 
 std::string RpcProxy::request_body(const RpcCall& call) {
   std::string body = "{\"user\":";
-  if (call.user.empty()) {
-    body += "null";
-  } else {
-    append_json_string(body, call.user);
-  }
+  append_json_user(body, call.user);
   body += ",\"client\":";
   append_json_string(body, call.client);
   body += ",\"method\":";
