@@ -1,10 +1,11 @@
-// libFuzzer target for the HTTP layer: the request-head parser fed in chunks,
-// then the upgrade checks and the accept key on whatever parsed.
+// libFuzzer target for the HTTP layer: the request parser fed in chunks (the
+// head, then, for a plain request, the body by Content-Length), then the
+// upgrade checks and the accept key on whatever parsed.
 //
 // Input layout: byte 0 picks the chunk size (0: the whole input at once),
 // byte 1 varies it per chunk and picks the limits (default, or tiny ones so
-// the 431 paths are reached); the rest is the bytes a client would send.
-// Seeds in fuzz/corpus/http_parser/ follow this layout.
+// the 431 and 413 paths are reached); the rest is the bytes a client would
+// send. Seeds in fuzz/corpus/http_parser/ follow this layout.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,16 +36,25 @@ void check_inside(std::string_view view, std::string_view head) {
 
 struct Outcome {
   ParseStatus status;
+  ParseStatus body_status;
   switchboard::http::ParseError error;
   std::size_t head_size;
+  std::size_t message_size;
 };
 
-// Whole input in one call: the reference the chunked run must agree with.
+// The server reads a body only for a plain request; bytes after an upgrade
+// head are frames.
+bool wants_body(const Request& request) { return !switchboard::http::wants_websocket(request); }
+
+// Whole input in one call per phase: the reference the chunked run must
+// agree with.
 Outcome parse_whole(std::string_view input, Limits limits) {
   RequestParser parser(limits);
   Request request;
   const ParseStatus status = parser.parse(input, request);
-  return {status, parser.error(), parser.head_size()};
+  ParseStatus body_status = ParseStatus::kIncomplete;
+  if (status == ParseStatus::kComplete && wants_body(request)) body_status = parser.parse_body(input, request);
+  return {status, body_status, parser.error(), parser.head_size(), parser.message_size()};
 }
 
 }  // namespace
@@ -55,9 +65,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t variation = data[1];
   const std::string_view input(reinterpret_cast<const char*>(data + 2), size - 2);
   const bool tiny_limits = (variation & 0x80) != 0;
-  const Limits limits = tiny_limits ? Limits{static_cast<std::size_t>(64 + (variation & 0x3f)),
-                                             static_cast<std::size_t>(variation & 0x07)}
-                                    : Limits{};
+  const Limits limits =
+      tiny_limits ? Limits{static_cast<std::size_t>(64 + (variation & 0x3f)),
+                           static_cast<std::size_t>(variation & 0x07), static_cast<std::uint64_t>(variation & 0x38)}
+                  : Limits{};
 
   // Feed the growing prefix through a buffer that moves as it grows, the
   // way the server accumulates socket reads.
@@ -65,6 +76,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Request request;
   std::string buffer;
   ParseStatus status = ParseStatus::kIncomplete;
+  ParseStatus body_status = ParseStatus::kIncomplete;
+  bool body_phase = false;
   std::size_t offset = 0;
   std::size_t round = 0;
   do {
@@ -76,24 +89,51 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Move the bytes between calls now and then (every time would make
     // byte-by-byte runs over 8 KiB quadratic); never after the last call.
     if (round % 16 == 1) buffer.shrink_to_fit();
-    status = parser.parse(buffer, request);
-  } while (status == ParseStatus::kIncomplete && offset < input.size());
+    if (!body_phase) {
+      status = parser.parse(buffer, request);
+      body_phase = status == ParseStatus::kComplete && wants_body(request);
+      if (status != ParseStatus::kIncomplete && !body_phase) break;
+    }
+    // In the same round as the head too: the body may come with it.
+    if (body_phase) body_status = parser.parse_body(buffer, request);
+  } while ((status == ParseStatus::kIncomplete || (body_phase && body_status == ParseStatus::kIncomplete)) &&
+           offset < input.size());
 
   // Any split parses like the whole input.
   const Outcome whole = parse_whole(input, limits);
   check(status == whole.status);
+  check(body_status == whole.body_status);
   check(parser.error() == whole.error);
   check(parser.head_size() == whole.head_size);
+  check(parser.message_size() == whole.message_size);
   check(parser.head_size() <= input.size());
   check(parser.head_size() <= limits.max_head_size);
-  if (status == ParseStatus::kFailed) {
+  if (status == ParseStatus::kFailed || body_status == ParseStatus::kFailed) {
     check(parser.error() != switchboard::http::ParseError::kNone);
     const int code = switchboard::http::status_for(parser.error());
-    check(code == 400 || code == 431 || code == 505);
+    if (status == ParseStatus::kFailed) {
+      check(code == 400 || code == 431 || code == 505);
+    } else {
+      // Refused from the head alone: a Transfer-Encoding, or too long a body.
+      check(code == 413 || code == 501);
+      check(code != 413 || request.content_length > limits.max_body_size);
+    }
     check(switchboard::http::describe(parser.error())[0] != '\0');
     return 0;
   }
   if (status != ParseStatus::kComplete) return 0;
+  if (body_status == ParseStatus::kComplete) {
+    // The body is exactly Content-Length bytes right after the head, within the limit.
+    check(request.content_length <= limits.max_body_size);
+    check(request.body.size() == request.content_length);
+    check(parser.message_size() == parser.head_size() + request.body.size());
+    check(parser.message_size() <= buffer.size());
+    check(request.body.empty() || request.body.data() == buffer.data() + parser.head_size());
+    check(!request.has_header("Transfer-Encoding"));
+  } else {
+    check(request.body.empty());
+    check(parser.message_size() == 0);
+  }
 
   const std::string_view head(buffer.data(), parser.head_size());
   check(head.size() >= 4 && head.substr(head.size() - 4) == "\r\n\r\n");

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "switchboard/connection.h"
@@ -29,6 +30,10 @@ struct HttpRequest {
   std::string_view path;    // without the query
   std::span<const HttpHeader> headers;
   std::string_view peer_address;
+  // A plain request's content: the Content-Length bytes after the head (at
+  // most ServerConfig::max_body_size); empty without Content-Length, and
+  // always for a WebSocket upgrade (which may not have a body).
+  std::string_view body;
 
   // First header with that name (case-insensitive); empty when absent.
   std::string_view header(std::string_view name) const;
@@ -36,8 +41,29 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
+  std::string content_type = "text/plain; charset=utf-8";  // empty: no Content-Type
   std::string body;
+  // Extra header fields, written in this order, e.g. {"Retry-After", "5"}.
+  // A name that is not a token, a value with CR, LF or another control
+  // character (response splitting), or a field the server writes itself
+  // (Content-Length, Content-Type, Connection, Transfer-Encoding) turns the
+  // answer into a 500, and a log line names the route.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The answer to one asynchronous HTTP request. Copyable; call respond() once,
+// from any thread, now or later (later calls are ignored). A response after
+// the connection closed, after the route timeout answered 504, or once the
+// Server is being destroyed is dropped.
+class HttpResponder {
+ public:
+  void respond(HttpResponse response) const;
+
+  struct State;
+  explicit HttpResponder(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+ private:
+  std::shared_ptr<State> state_;
 };
 
 // What on_upgrade decides about a handshake that passed the RFC 6455 checks.
@@ -84,18 +110,24 @@ struct ServerConfig {
   unsigned workers = 0;                                // 0: one per core
   std::uint64_t max_message_size = 1u << 20;           // larger: close 1009
   std::size_t max_buffered_bytes = 4u << 20;           // per connection; reading pauses and send() drops past it
-  std::uint64_t handshake_timeout_ms = 10'000;         // TCP accept to complete upgrade request
+  std::uint64_t handshake_timeout_ms = 10'000;         // TCP accept to complete request (head and body): 408
   std::uint64_t ping_interval_ms = 25'000;             // 0 disables server pings
   unsigned missed_pongs_allowed = 2;                   // then the peer is dead: TCP is dropped
   std::uint64_t close_timeout_ms = 5'000;              // our close frame to the peer's answer
   std::uint64_t drain_timeout_ms = 10'000;             // stop(): then the rest is dropped
   std::size_t max_head_size = 8 * 1024;                // HTTP request head; larger: 431
   std::size_t max_headers = 100;                       // more: 431
+  std::size_t max_body_size = 64 * 1024;               // plain request Content-Length; larger: 413
+  std::uint64_t route_timeout_ms = 30'000;             // async route's answer; then 504
   std::vector<std::string> allowed_origins;            // empty: any Origin (or none)
   HandleSignals handle_signals = HandleSignals::kYes;  // SIGTERM/SIGINT drain in wait()
 };
 
 using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Runs on the connection's worker; answers through the responder, from any
+// thread. The request's views (body included) are valid only during the
+// call: copy what the answer needs.
+using AsyncRouteHandler = std::function<void(const HttpRequest& request, HttpResponder responder)>;
 
 class Server {
  public:
@@ -105,8 +137,18 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Plain HTTP routes on the WebSocket port (exact path match). Unknown
-  // paths get 404, a known path with another method 405. Call before start().
+  // paths get 404, a known path with another method 405 (with Allow); HEAD
+  // is answered by the GET route without the body. Every answer closes the
+  // connection (no keep-alive). A request body is read by Content-Length
+  // (up to max_body_size, else 413); Transfer-Encoding (chunked) gets 501.
+  // Call before start(). A method and path can have one route, sync or
+  // async: a second throws std::logic_error (GET /healthz, built in, may be
+  // replaced).
   void route(std::string method, std::string path, RouteHandler handler);
+  // The same, answered later through the HttpResponder. While it waits the
+  // connection is not read from; without an answer within route_timeout_ms
+  // the client gets 504.
+  void route_async(std::string method, std::string path, AsyncRouteHandler handler);
 
   // Binds every worker's listener (throws std::runtime_error on failure) and
   // starts the worker threads.

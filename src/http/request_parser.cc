@@ -73,9 +73,14 @@ int status_for(ParseError error) {
       return 431;  // RFC 6585 §5
     case ParseError::kUnsupportedVersion:
       return 505;  // RFC 9110 §15.6.6
+    case ParseError::kBodyTooLarge:
+      return 413;  // RFC 9110 §15.5.14
+    case ParseError::kTransferEncodingUnsupported:
+      return 501;  // RFC 9112 §6.1: a transfer coding the server does not understand
     case ParseError::kBadRequestLine:
     case ParseError::kBadHeader:
     case ParseError::kBadContentLength:
+    case ParseError::kConflictingContentLength:
     case ParseError::kBareLineFeed:
       return 400;
   }
@@ -100,6 +105,12 @@ const char* describe(ParseError error) {
       return "malformed Content-Length";
     case ParseError::kBareLineFeed:
       return "line not terminated by CRLF";
+    case ParseError::kConflictingContentLength:
+      return "conflicting Content-Length values";
+    case ParseError::kBodyTooLarge:
+      return "request body too large";
+    case ParseError::kTransferEncodingUnsupported:
+      return "Transfer-Encoding is not supported (no chunked request bodies): send Content-Length";
   }
   return "unknown error";
 }
@@ -108,16 +119,24 @@ RequestParser::RequestParser(Limits limits) : limits_(limits) {}
 
 std::size_t RequestParser::head_size() const { return head_size_; }
 
+std::size_t RequestParser::message_size() const {
+  return body_status_ == ParseStatus::kComplete ? head_size_ + static_cast<std::size_t>(content_length_) : 0;
+}
+
 ParseError RequestParser::error() const { return error_; }
 
 void RequestParser::reset() {
   status_ = ParseStatus::kIncomplete;
+  body_status_ = ParseStatus::kIncomplete;
   error_ = ParseError::kNone;
   scan_pos_ = 0;
   line_start_ = 0;
   head_size_ = 0;
   have_request_line_ = false;
   have_host_ = false;
+  have_content_length_ = false;
+  have_transfer_encoding_ = false;
+  content_length_ = 0;
   method_ = {};
   target_ = {};
   minor_version_ = 1;
@@ -128,6 +147,34 @@ ParseStatus RequestParser::fail(ParseError error) {
   status_ = ParseStatus::kFailed;
   error_ = error;
   return status_;
+}
+
+ParseStatus RequestParser::fail_body(ParseError error) {
+  body_status_ = ParseStatus::kFailed;
+  error_ = error;
+  return body_status_;
+}
+
+ParseStatus RequestParser::parse_body(std::string_view buffer, Request& out) {
+  assert(status_ == ParseStatus::kComplete && "parse_body() follows a complete head");
+  if (status_ != ParseStatus::kComplete) return status_;
+  // Refilled on every call: the buffer may have moved since the head.
+  fill(buffer, out);
+  if (body_status_ == ParseStatus::kFailed) return body_status_;
+  if (body_status_ == ParseStatus::kIncomplete) {
+    // RFC 9112 §6.1: a server that does not understand a transfer coding
+    // answers 501. We read none (not even chunked), and a Transfer-Encoding
+    // next to a Content-Length is a smuggling attempt (§6.3 item 3): both
+    // are refused before a body byte is read.
+    if (have_transfer_encoding_) return fail_body(ParseError::kTransferEncodingUnsupported);
+    if (content_length_ > limits_.max_body_size) return fail_body(ParseError::kBodyTooLarge);
+    // §6.3 item 6: a request's content is exactly Content-Length bytes
+    // (none without the field); anything after is not ours to read.
+    if (buffer.size() - head_size_ < content_length_) return ParseStatus::kIncomplete;
+    body_status_ = ParseStatus::kComplete;
+  }
+  out.body = buffer.substr(head_size_, static_cast<std::size_t>(content_length_));
+  return body_status_;
 }
 
 ParseStatus RequestParser::parse(std::string_view buffer, Request& out) {
@@ -233,16 +280,23 @@ ParseError RequestParser::parse_header_line(std::string_view line, std::size_t o
     if (!is_field_value_char(line[i])) return ParseError::kBadHeader;
   }
 
-  // RFC 9112 §6.3: a Content-Length that is not a plain decimal number is
-  // unrecoverable framing: 400. (We read no request bodies, but a bad
-  // length is a sign of smuggling, so it is refused, not ignored.)
+  // RFC 9112 §6.3 item 5: a Content-Length that is not a plain decimal
+  // number is unrecoverable framing: 400. A list ("5, 5") is refused too;
+  // repeated field lines must agree (RFC 9110 §8.6), or the framing is
+  // ambiguous and a proxy in front of us may have used the other value.
   if (iequals(name, "content-length")) {
     const std::string_view value = line.substr(value_begin, value_end - value_begin);
     if (value.empty() || value.size() > 18) return ParseError::kBadContentLength;
+    std::uint64_t length = 0;
     for (char c : value) {
       if (c < '0' || c > '9') return ParseError::kBadContentLength;
+      length = length * 10 + static_cast<std::uint64_t>(c - '0');  // 18 digits cannot overflow
     }
+    if (have_content_length_ && length != content_length_) return ParseError::kConflictingContentLength;
+    have_content_length_ = true;
+    content_length_ = length;
   }
+  if (iequals(name, "transfer-encoding")) have_transfer_encoding_ = true;
   // §3.2: a request with more than one Host field line MUST get a 400.
   if (iequals(name, "host")) {
     if (have_host_) return ParseError::kBadHeader;
@@ -259,6 +313,8 @@ void RequestParser::fill(std::string_view buffer, Request& out) const {
   out.method = buffer.substr(method_.begin, method_.size);
   out.target = buffer.substr(target_.begin, target_.size);
   out.minor_version = minor_version_;
+  out.content_length = content_length_;
+  out.body = {};
   out.headers.clear();
   out.headers.reserve(headers_.size());
   for (const HeaderRange& h : headers_) {

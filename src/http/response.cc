@@ -90,10 +90,12 @@ std::string switching_protocols(std::string_view accept, std::string_view subpro
 }
 
 std::string make_response(int status, std::string_view content_type, std::string_view body,
-                          std::initializer_list<Header> extra_headers) {
+                          std::span<const Header> extra_headers) {
   const bool no_content = has_no_content(status);
   std::string out;
-  out.reserve(128 + content_type.size() + body.size());
+  std::size_t extra_size = 0;
+  for (const Header& h : extra_headers) extra_size += h.name.size() + h.value.size() + 4;
+  out.reserve(128 + content_type.size() + extra_size + body.size());
   append_status_line(out, status);
   if (!content_type.empty()) append_header(out, "Content-Type", content_type);
   if (!no_content) {
@@ -106,6 +108,20 @@ std::string make_response(int status, std::string_view content_type, std::string
   out += "\r\n";
   if (!no_content) out.append(body);
   return out;
+}
+
+std::string_view continue_response() { return "HTTP/1.1 100 Continue\r\n\r\n"; }
+
+bool is_safe_field(std::string_view name, std::string_view value) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!is_tchar(c)) return false;
+  }
+  for (char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte != '\t' && (byte < 0x20 || byte == 0x7f)) return false;
+  }
+  return true;
 }
 
 }  // namespace switchboard::http

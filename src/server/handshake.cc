@@ -1,12 +1,14 @@
 #include "server/handshake.h"
 
 #include <algorithm>
+#include <array>
 #include <string_view>
 
 #include "base/ascii.h"
+#include "base/log.h"
 #include "http/response.h"
 #include "http/upgrade.h"
-#include "server/router.h"
+#include "server/responder.h"
 
 namespace switchboard::server {
 namespace {
@@ -78,38 +80,140 @@ HandshakeOutcome decide_upgrade(Handshake& handshake, const HttpRequest& view, c
           decision.subprotocol};
 }
 
+// Fields make_response writes itself: a route may not add them (a second
+// Content-Length or Transfer-Encoding would change the framing).
+constexpr std::array<std::string_view, 4> kServerFields = {"Content-Length", "Content-Type", "Connection",
+                                                           "Transfer-Encoding"};
+
+bool is_server_field(std::string_view name) {
+  return std::any_of(kServerFields.begin(), kServerFields.end(),
+                     [&](std::string_view field) { return base::ascii_iequals(field, name); });
+}
+
+// RFC 9110 §9.3.2: HEAD gets the same head and no body. The head ends at the
+// first empty line: no field line may hold CR or LF (answer_route checks).
+std::string without_body_for_head(const HttpRequest& request, std::string response) {
+  if (request.method == "HEAD") response.resize(response.find("\r\n\r\n") + 4);
+  return response;
+}
+
+// Logs why a route's answer is refused and returns the 500 sent instead.
+std::string refuse_answer(const HttpRequest& request, const char* why) {
+  // The path is visible ASCII (the parser checked), cut to keep one short line.
+  constexpr std::size_t kMaxPath = 120;
+  base::log(base::LogLevel::kError, "route %.*s %.*s: %s; answering 500", static_cast<int>(request.method.size()),
+            request.method.data(), static_cast<int>(std::min(request.path.size(), kMaxPath)), request.path.data(), why);
+  return without_body_for_head(request, http::make_response(500, kTextPlain, "internal server error\n"));
+}
+
+// Hands a plain request whose body is complete to its route.
+HandshakeOutcome call_route(Handshake& handshake) {
+  if (handshake.route->async_handler) {
+    // The request may wait a while (route_timeout_ms): keep only its own
+    // bytes, not whatever else the last read brought, then view them anew.
+    handshake.bytes.resize(handshake.parser.message_size());
+    handshake.bytes.shrink_to_fit();
+    handshake.parser.parse_body(handshake.bytes, handshake.request);
+    return {HandshakeOutcome::Kind::kCallAsync, {}, {}};
+  }
+  HttpRequest view = view_of(handshake);
+  return respond(answer_route(view, handshake.route->handler(view)));
+}
+
+HandshakeOutcome decide_plain(Handshake& handshake, const Router& router) {
+  // Framing first: a body we will not read (chunked, too large) is refused
+  // from the head alone, so the client need not send it (RFC 9112 §6).
+  http::ParseStatus status = handshake.parser.parse_body(handshake.bytes, handshake.request);
+  if (status == http::ParseStatus::kFailed) return respond(answer_parse_error(handshake.parser.error()));
+
+  HttpRequest view = view_of(handshake);
+  Router::Match match = router.find(view.method, view.path);
+  if (match.route == nullptr) {
+    HttpResponse response =
+        match.allow.empty()
+            ? HttpResponse{404, std::string(kTextPlain), "not found\n", {}}
+            : HttpResponse{405, std::string(kTextPlain), "method not allowed\n", {{"Allow", match.allow}}};
+    return respond(answer_route(view, response));
+  }
+  handshake.route = match.route;
+  if (status == http::ParseStatus::kComplete) return call_route(handshake);
+
+  handshake.phase = Handshake::Phase::kBody;
+  // RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` may wait
+  // for this before it sends the body; a final status (413, 404 above)
+  // would have been sent instead.
+  std::string interim;
+  if (handshake.request.minor_version >= 1 && base::ascii_iequals(view.header("Expect"), "100-continue")) {
+    interim = http::continue_response();
+  }
+  return {HandshakeOutcome::Kind::kReadBody, std::move(interim), {}};
+}
+
 }  // namespace
+
+Handshake::~Handshake() {
+  if (responder) responder->connection = nullptr;
+}
+
+std::size_t Handshake::body_bytes_missing() const {
+  const std::uint64_t wanted = parser.head_size() + request.content_length;
+  return bytes.size() >= wanted ? 0 : static_cast<std::size_t>(wanted - bytes.size());
+}
 
 HttpRequest view_of(Handshake& handshake) {
   const http::Request& request = handshake.request;
-  if (handshake.headers.size() != request.headers.size()) {
-    handshake.headers.clear();
-    handshake.headers.reserve(request.headers.size());
-    for (const auto& header : request.headers) handshake.headers.push_back({header.name, header.value});
-  }
-  return HttpRequest{request.method, request.target, request.path(), handshake.headers, handshake.peer};
+  // Rebuilt every time: the views move when the buffer grows with the body.
+  handshake.headers.clear();
+  handshake.headers.reserve(request.headers.size());
+  for (const auto& header : request.headers) handshake.headers.push_back({header.name, header.value});
+  return HttpRequest{request.method, request.target, request.path(), handshake.headers, handshake.peer, request.body};
 }
 
 HandshakeOutcome decide(Handshake& handshake, const ServerConfig& config, WebSocketHandler& handler,
                         const Router& router) {
-  HttpRequest view = view_of(handshake);
-  if (http::wants_websocket(handshake.request)) return decide_upgrade(handshake, view, config, handler);
+  if (http::wants_websocket(handshake.request)) return decide_upgrade(handshake, view_of(handshake), config, handler);
+  return decide_plain(handshake, router);
+}
 
-  Router::Answer answer = router.dispatch(view);
-  std::string response =
-      answer.allow.empty()
-          ? http::make_response(answer.response.status, answer.response.content_type, answer.response.body)
-          : http::make_response(answer.response.status, answer.response.content_type, answer.response.body,
-                                {{"Allow", answer.allow}});
-  // RFC 9110 §9.3.2: HEAD gets the same head and no body.
-  if (view.method == "HEAD") response.resize(response.size() - answer.response.body.size());
-  return respond(std::move(response));
+HandshakeOutcome decide_after_body(Handshake& handshake) {
+  switch (handshake.parser.parse_body(handshake.bytes, handshake.request)) {
+    case http::ParseStatus::kIncomplete:
+      return {HandshakeOutcome::Kind::kReadBody, {}, {}};
+    case http::ParseStatus::kFailed:  // refused when the head completed; not reached
+      return respond(answer_parse_error(handshake.parser.error()));
+    case http::ParseStatus::kComplete:
+      break;
+  }
+  return call_route(handshake);
+}
+
+std::string answer_route(const HttpRequest& request, const HttpResponse& response) {
+  // A final answer: 1xx are interim, and three digits is all a status line holds.
+  if (response.status < 200 || response.status > 599) return refuse_answer(request, "status not in 200-599");
+  if (!response.content_type.empty() && !http::is_safe_field("Content-Type", response.content_type)) {
+    return refuse_answer(request, "content type holds a control character (CR/LF)");
+  }
+  std::vector<http::Header> extra;
+  extra.reserve(response.headers.size());
+  for (const auto& [name, value] : response.headers) {
+    if (!http::is_safe_field(name, value)) {
+      return refuse_answer(request, "response header name not a token, or value holds a control character (CR/LF)");
+    }
+    if (is_server_field(name)) return refuse_answer(request, "response header the server writes itself");
+    extra.push_back({name, value});
+  }
+  return without_body_for_head(request,
+                               http::make_response(response.status, response.content_type, response.body, extra));
 }
 
 std::string answer_parse_error(http::ParseError error) {
   return error_response(http::status_for(error), http::describe(error));
 }
 
-std::string answer_timeout() { return error_response(408, "request head not received in time"); }
+std::string answer_timeout() { return error_response(408, "request not received in time"); }
+
+std::string answer_route_timeout() { return error_response(504, "the route did not answer in time"); }
+
+std::string answer_shutting_down() { return error_response(503, "server shutting down"); }
 
 }  // namespace switchboard::server

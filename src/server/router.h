@@ -1,5 +1,6 @@
-// Plain HTTP routes served on the WebSocket port: exact path, per method.
-// Built before the server starts, read-only (so shared by all workers) after.
+// Plain HTTP routes served on the WebSocket port: exact path, per method,
+// each answered now (RouteHandler) or later (AsyncRouteHandler). Built before
+// the server starts, read-only (so shared by all workers) after.
 #pragma once
 
 #include <map>
@@ -12,19 +13,33 @@ namespace switchboard::server {
 
 class Router {
  public:
-  void add(std::string method, std::string path, RouteHandler handler);
-
-  // 404 for an unknown path, 405 (with Allow) for a known path and another
-  // method, else the route's answer.
-  struct Answer {
-    HttpResponse response;
-    std::string allow;  // the Allow header value, with 405
+  // Exactly one of the two handlers is set.
+  struct Route {
+    RouteHandler handler;             // answers at once
+    AsyncRouteHandler async_handler;  // answers through an HttpResponder
   };
-  Answer dispatch(const HttpRequest& request) const;
+
+  // Throw std::logic_error when the method already has a route on that path
+  // (of either kind), std::invalid_argument for an empty handler or a
+  // method that is not a token.
+  void add(std::string method, std::string path, RouteHandler handler);
+  void add_async(std::string method, std::string path, AsyncRouteHandler handler);
+  bool has(std::string_view method, std::string_view path) const;
+
+  // route: the route for the method and path; HEAD takes GET's when it has
+  // none of its own (RFC 9110 §9.3.2). Without one, allow lists the path's
+  // methods (answer 405 with it), or is empty for an unknown path (404).
+  struct Match {
+    const Route* route = nullptr;  // into the router: stable, it no longer changes
+    std::string allow;
+  };
+  Match find(std::string_view method, std::string_view path) const;
 
  private:
-  // path -> method -> handler
-  std::map<std::string, std::map<std::string, RouteHandler, std::less<>>, std::less<>> routes_;
+  void insert(std::string method, std::string path, Route route);
+
+  // path -> method -> route
+  std::map<std::string, std::map<std::string, Route, std::less<>>, std::less<>> routes_;
 };
 
 }  // namespace switchboard::server

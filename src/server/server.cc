@@ -8,10 +8,12 @@
 #include <atomic>
 #include <cerrno>
 #include <ctime>
+#include <stdexcept>
 #include <thread>
 
 #include "base/log.h"
 #include "http/upgrade.h"
+#include "server/responder.h"
 #include "server/router.h"
 #include "server/worker.h"
 
@@ -19,15 +21,19 @@ namespace switchboard {
 
 struct Server::Impl {
   Impl(ServerConfig server_config, WebSocketHandler& websocket_handler)
-      : config(std::move(server_config)), handler(websocket_handler) {
-    router.add("GET", "/healthz", [](const HttpRequest&) {
-      return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
-    });
+      : config(std::move(server_config)), handler(websocket_handler) {}
+
+  // Routes may be added only before the workers exist: they read the
+  // router without a lock.
+  void check_not_started(const char* call) const {
+    if (!workers.empty()) throw std::logic_error(std::string("Server::") + call + " after start()");
   }
 
   ServerConfig config;
   WebSocketHandler& handler;
   server::Router router;
+  // Shared with every HttpResponder; closed first thing in ~Server.
+  std::shared_ptr<server::PostGate> post_gate = std::make_shared<server::PostGate>();
   std::vector<std::unique_ptr<server::Worker>> workers;
   std::vector<std::thread> threads;
   std::atomic<unsigned> running{0};
@@ -41,6 +47,9 @@ Server::Server(ServerConfig config, WebSocketHandler& handler)
 
 Server::~Server() {
   impl_->handler.on_stop(*this);
+  // From here on an async route's answer is dropped: the workers are freed
+  // below, and with them their task queues.
+  impl_->post_gate->close();
   if (impl_->started) {
     stop();
     for (auto& thread : impl_->threads) {
@@ -50,11 +59,23 @@ Server::~Server() {
 }
 
 void Server::route(std::string method, std::string path, RouteHandler handler) {
+  impl_->check_not_started("route");
   impl_->router.add(std::move(method), std::move(path), std::move(handler));
+}
+
+void Server::route_async(std::string method, std::string path, AsyncRouteHandler handler) {
+  impl_->check_not_started("route_async");
+  impl_->router.add_async(std::move(method), std::move(path), std::move(handler));
 }
 
 void Server::start() {
   Impl& impl = *impl_;
+  // Built in, unless the embedder has its own.
+  if (!impl.router.has("GET", "/healthz")) {
+    impl.router.add("GET", "/healthz", [](const HttpRequest&) {
+      return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
+    });
+  }
   // OpenSSL's one-time setup (about 1.3 ms) here, not in the first handshake.
   http::prepare_accept_key();
   unsigned count = impl.config.workers != 0 ? impl.config.workers : std::max(1u, std::thread::hardware_concurrency());
@@ -71,7 +92,8 @@ void Server::start() {
   // The first listener resolves port 0; the others share the port it got.
   std::uint16_t port = impl.config.port;
   for (unsigned i = 0; i < count; ++i) {
-    impl.workers.push_back(std::make_unique<server::Worker>(i, impl.config, impl.handler, impl.router, port));
+    impl.workers.push_back(
+        std::make_unique<server::Worker>(i, impl.config, impl.handler, impl.router, impl.post_gate, port));
     port = impl.workers.back()->port();
   }
   impl.port = port;

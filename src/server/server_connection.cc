@@ -2,12 +2,14 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "base/log.h"
 #include "codec/frame_writer.h"
 #include "http/response.h"
 #include "server/handshake.h"
+#include "server/responder.h"
 #include "server/worker.h"
 
 namespace switchboard::server {
@@ -105,20 +107,49 @@ void ServerConnection::on_writable() {
 
 void ServerConnection::handle_handshake_bytes(std::size_t size) {
   Handshake& handshake = *handshake_;
-  handshake.head.append(worker_.loop().receive_buffer(), size);
-  switch (handshake.parser.parse(handshake.head, handshake.request)) {
-    case http::ParseStatus::kIncomplete:
+  const char* data = worker_.loop().receive_buffer();
+  switch (handshake.phase) {
+    case Handshake::Phase::kHead:
+      // All of it: after an upgrade head come the client's first frames.
+      handshake.bytes.append(data, size);
+      switch (handshake.parser.parse(handshake.bytes, handshake.request)) {
+        case http::ParseStatus::kIncomplete:
+          return;
+        case http::ParseStatus::kFailed:
+          reply_http_and_linger(answer_parse_error(handshake.parser.error()));
+          return;
+        case http::ParseStatus::kComplete:
+          break;
+      }
+      act_on(decide(handshake, worker_.config(), worker_.handler(), worker_.router()));
       return;
-    case http::ParseStatus::kFailed:
-      reply_http_and_linger(answer_parse_error(handshake.parser.error()));
+    case Handshake::Phase::kBody:
+      // Only the body: bytes after it would be a pipelined request, which
+      // the answer's `Connection: close` declines.
+      handshake.bytes.append(data, std::min(size, handshake.body_bytes_missing()));
+      act_on(decide_after_body(handshake));
       return;
-    case http::ParseStatus::kComplete:
-      break;
+    case Handshake::Phase::kAwaitingAnswer:
+      // Reading is paused; EOF and errors still wake us and close above.
+      // Anything else is past the request: dropped.
+      return;
   }
-  HandshakeOutcome outcome = decide(handshake, worker_.config(), worker_.handler(), worker_.router());
-  if (outcome.kind == HandshakeOutcome::Kind::kRespond) {
-    reply_http_and_linger(std::move(outcome.response));
-    return;
+}
+
+void ServerConnection::act_on(HandshakeOutcome outcome) {
+  switch (outcome.kind) {
+    case HandshakeOutcome::Kind::kRespond:
+      reply_http_and_linger(std::move(outcome.response));
+      return;
+    case HandshakeOutcome::Kind::kReadBody:
+      // A failed write shows up on the read side.
+      if (!outcome.response.empty()) socket_.write({outcome.response});
+      return;
+    case HandshakeOutcome::Kind::kCallAsync:
+      call_async_route();
+      return;
+    case HandshakeOutcome::Kind::kUpgrade:
+      break;
   }
   socket_.cork(worker_.cork());
   socket_.write({outcome.response});
@@ -127,6 +158,28 @@ void ServerConnection::handle_handshake_bytes(std::size_t size) {
     notify_closed(CloseCode::kAbnormal, "connection lost");
     close_now();
   }
+}
+
+void ServerConnection::call_async_route() {
+  Handshake& handshake = *handshake_;
+  handshake.phase = Handshake::Phase::kAwaitingAnswer;
+  handshake.responder = std::make_shared<HttpResponder::State>(worker_.post_gate(), worker_, *this);
+  // Not read while it waits (the next bytes could only be a pipelined
+  // request); the handshake timeout gives way to the route's own.
+  socket_.pause_reading();
+  arm_timer(worker_.config().route_timeout_ms);
+  // respond() only posts, even from inside the handler: nothing here can
+  // run before the handler returns.
+  handshake.route->async_handler(view_of(handshake), HttpResponder(handshake.responder));
+}
+
+bool ServerConnection::awaiting_answer() const {
+  return state_ == State::kHandshake && handshake_ && handshake_->phase == Handshake::Phase::kAwaitingAnswer;
+}
+
+void ServerConnection::answer_async_route(HttpResponse response) {
+  if (!awaiting_answer()) return;  // the handshake unlinks the responder first; belt and braces
+  reply_http_and_linger(answer_route(view_of(*handshake_), response));
 }
 
 void ServerConnection::open_websocket() {
@@ -144,8 +197,8 @@ void ServerConnection::open_websocket() {
   open_notified_ = true;
   worker_.handler().on_open(*this, view_of(*handshake));
   std::size_t head_size = handshake->parser.head_size();
-  if (state_ == State::kOpen && handshake->head.size() > head_size) {
-    handle_frames(handshake->head.data() + head_size, handshake->head.size() - head_size);
+  if (state_ == State::kOpen && handshake->bytes.size() > head_size) {
+    handle_frames(handshake->bytes.data() + head_size, handshake->bytes.size() - head_size);
   }
 }
 
@@ -242,7 +295,14 @@ void ServerConnection::start_close(CloseCode code, std::string_view reason) {
       arm_timer(worker_.config().close_timeout_ms);
       return;
     case State::kHandshake:
-      close_now();
+      if (!awaiting_answer()) {
+        close_now();
+      } else if (worker_.post_gate()->is_closed()) {
+        // ~Server: the answer can no longer arrive.
+        reply_http_and_linger(answer_shutting_down());
+      }
+      // Otherwise the drain lets the request wait for its answer (the
+      // drain deadline cuts it).
       return;
     case State::kClosing:
     case State::kLingering:
@@ -308,10 +368,10 @@ void ServerConnection::reply_http_and_linger(std::string response) {
 
 void ServerConnection::linger() {
   state_ = State::kLingering;
-  if (reading_paused_) {
-    reading_paused_ = false;
-    socket_.resume_reading();
-  }
+  // Paused by backpressure, or while an async route answered: read (and
+  // discard) until the peer's EOF now.
+  reading_paused_ = false;
+  socket_.resume_reading();
   if (batched == 0) socket_.shutdown_write();  // else write_batch sends the FIN
   arm_timer(kLingerMs);
 }
@@ -345,7 +405,7 @@ void ServerConnection::on_timer(void* self) {
   const ServerConfig& config = connection.worker_.config();
   switch (connection.state_) {
     case State::kHandshake:
-      connection.reply_http_and_linger(answer_timeout());
+      connection.reply_http_and_linger(connection.awaiting_answer() ? answer_route_timeout() : answer_timeout());
       return;
     case State::kOpen:
       // Heartbeat: RFC 6455 §5.5.2 ping; a peer that left `missed_pongs_allowed`

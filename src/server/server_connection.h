@@ -3,11 +3,16 @@
 //   kHandshake --101--> kOpen --our close frame--> kClosing
 //        |                |                           |
 //        | plain HTTP     | peer close / violation    | peer's close / timeout
+//        | answer         |                           |
 //        v                v                           v
 //   kLingering <----------+---------------------------+   (FIN sent after
 //        |                                                  the queued bytes;
 //        v  EOF from the peer, or linger timeout            input discarded)
 //   kClosed  (fd closed; deleted at the end of the loop iteration)
+//
+// kHandshake reads the head and, for a plain request, its body (Handshake's
+// phases); an async route's request then waits there, unread, for its
+// answer (or 504 after route_timeout_ms).
 //
 // The message path: on_io(EPOLLIN) -> read into the loop's receive buffer ->
 // FrameParser::consume -> on_message (the handler) -> send() -> the cork
@@ -26,11 +31,13 @@
 #include "loop/tcp_socket.h"
 #include "loop/timer_wheel.h"
 #include "switchboard/connection.h"
+#include "switchboard/server.h"
 
 namespace switchboard::server {
 
 class Worker;
 struct Handshake;
+struct HandshakeOutcome;
 
 class ServerConnection final : public Connection, public loop::IoHandler {
  public:
@@ -48,6 +55,11 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   SendStatus send_late_answer(std::string_view payload, Opcode opcode);
   void start_close(CloseCode code, std::string_view reason);
   void abort();
+
+  // An async route's answer, posted here by HttpResponder::respond. Only
+  // while the request waits for it (the handshake unlinks the responder
+  // when freed).
+  void answer_async_route(HttpResponse response);
 
   State state() const { return state_; }
   std::uint64_t id() const { return id_; }
@@ -78,6 +90,10 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   void on_readable();
   void on_writable();
   void handle_handshake_bytes(std::size_t size);
+  void act_on(HandshakeOutcome outcome);
+  // Hands the request to its async route; stops reading until the answer.
+  void call_async_route();
+  bool awaiting_answer() const;
   void handle_frames(char* data, std::size_t size);
   // Accepts the upgrade (101), then feeds the bytes that followed the head.
   void open_websocket();

@@ -6,8 +6,13 @@
 namespace switchboard::server {
 
 Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
-               std::uint16_t port)
-    : index_(index), config_(config), handler_(handler), router_(router), drain_deadline_(&on_drain_deadline, this) {
+               std::shared_ptr<PostGate> post_gate, std::uint16_t port)
+    : index_(index),
+      config_(config),
+      handler_(handler),
+      router_(router),
+      post_gate_(std::move(post_gate)),
+      drain_deadline_(&on_drain_deadline, this) {
   listener_ = std::make_unique<loop::Listener>(loop_, loop::ListenAddress{config.host, port},
                                                [this](int fd, const std::string& peer) { accept(fd, peer); });
   // Order matters: the batch is written before closed connections are freed.

@@ -21,12 +21,13 @@
 namespace switchboard::server {
 
 class ServerConnection;
+class PostGate;
 
 class Worker {
  public:
   // Binds the listener on the calling thread so a bind error reaches start().
   Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
-         std::uint16_t port);
+         std::shared_ptr<PostGate> post_gate, std::uint16_t port);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -42,6 +43,8 @@ class Worker {
   const ServerConfig& config() const { return config_; }
   WebSocketHandler& handler() { return handler_; }
   const Router& router() const { return router_; }
+  // The Server's gate for posts from outside (HttpResponder::respond).
+  const std::shared_ptr<PostGate>& post_gate() const { return post_gate_; }
   loop::CorkBuffer& cork() { return cork_; }
   // Approximate from other threads (relaxed read of a counter).
   std::size_t connection_count() const { return live_count_; }
@@ -73,6 +76,7 @@ class Worker {
   const ServerConfig& config_;
   WebSocketHandler& handler_;
   const Router& router_;
+  std::shared_ptr<PostGate> post_gate_;
   loop::EventLoop loop_;
   loop::CorkBuffer cork_;
   std::unique_ptr<loop::Listener> listener_;

@@ -1,10 +1,20 @@
 // The embedding API (include/switchboard/server.h) end to end: callbacks,
 // send statuses and backpressure, close and terminate, upgrade hooks,
-// routes, heartbeats, timeouts and the drain.
+// routes (request bodies, response headers, async answers), heartbeats,
+// timeouts and the drain.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -99,7 +109,8 @@ class RecordingHandler : public WebSocketHandler {
 
 class ServerApiTest : public ::testing::Test {
  protected:
-  void start(ServerConfig config = {}) {
+  // add_routes runs before start(), after the fixture's own /hello.
+  void start(ServerConfig config = {}, const std::function<void(Server&)>& add_routes = {}) {
     config.host = "127.0.0.1";
     config.port = 0;
     if (config.workers == 0) config.workers = 2;
@@ -108,6 +119,7 @@ class ServerApiTest : public ::testing::Test {
     server_->route("GET", "/hello", [](const HttpRequest& request) {
       return HttpResponse{200, "text/plain", "hello " + std::string(request.header("X-Name"))};
     });
+    if (add_routes) add_routes(*server_);
     server_->start();
   }
   void TearDown() override {
@@ -332,6 +344,486 @@ TEST_F(ServerApiTest, StopClosesEveryConnectionWith1001) {
   stopper.join();
   server_.reset();
   for (auto& client : clients) EXPECT_TRUE(client->wait_for_eof());
+}
+
+// ---- Plain HTTP: request bodies, response headers, async routes ----
+
+// The body of a whole HTTP answer (after the empty line).
+std::string body_of(const std::string& answer) {
+  std::size_t end = answer.find("\r\n\r\n");
+  return end == std::string::npos ? std::string() : answer.substr(end + 4);
+}
+
+// A bare blocking TCP client for what RawClient does not do: read an exact
+// number of bytes (an interim answer), or vanish with a reset.
+class PlainSocket {
+ public:
+  explicit PlainSocket(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    timeval timeout{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~PlainSocket() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  PlainSocket(const PlainSocket&) = delete;
+  PlainSocket& operator=(const PlainSocket&) = delete;
+
+  bool connected() const { return connected_; }
+  void send(std::string_view bytes) { ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Exactly size bytes, or fewer on EOF or timeout.
+  std::string receive(std::size_t size) {
+    std::string out(size, '\0');
+    std::size_t got = 0;
+    while (got < size) {
+      ssize_t n = ::recv(fd_, out.data() + got, size - got, 0);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    out.resize(got);
+    return out;
+  }
+  // Everything until the server closes.
+  std::string receive_all() {
+    std::string out;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::recv(fd_, buffer, sizeof buffer, 0)) > 0) out.append(buffer, static_cast<std::size_t>(n));
+    return out;
+  }
+  // Closes with RST (SO_LINGER 0): gone without a goodbye.
+  void reset() {
+    linger abort_on_close{1, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+    ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+std::string post(std::string_view path, std::string_view body, std::string_view extra_headers = "") {
+  return "POST " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
+         std::string(extra_headers) + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
+// Echoes the body back, with its size and the request's Content-Type.
+void add_echo(Server& server) {
+  server.route("POST", "/echo", [](const HttpRequest& request) {
+    return HttpResponse{200,
+                        std::string(request.header("Content-Type")),
+                        std::string(request.body),
+                        {{"X-Body-Size", std::to_string(request.body.size())}}};
+  });
+}
+
+TEST_F(ServerApiTest, PostBodyIsEchoedByARoute) {
+  start({}, add_echo);
+  RawClient client(port());
+  const std::string json = R"({"channel":"news","data":{"text":"h\u00e9llo"}})";
+  std::string answer = client.request(post("/echo", json));
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n"));
+  EXPECT_NE(answer.find("\r\nContent-Type: application/json\r\n"), std::string::npos);
+  EXPECT_NE(answer.find("\r\nX-Body-Size: " + std::to_string(json.size()) + "\r\n"), std::string::npos);
+  EXPECT_NE(answer.find("\r\nConnection: close\r\n"), std::string::npos);
+  EXPECT_EQ(body_of(answer), json);
+}
+
+TEST_F(ServerApiTest, BodyAtTheLimitAndEmptyBodies) {
+  ServerConfig config;
+  config.max_body_size = 100'000;
+  start(config, add_echo);
+  {
+    RawClient client(port());
+    const std::string big(100'000, 'b');
+    EXPECT_EQ(body_of(client.request(post("/echo", big))), big);
+  }
+  {
+    RawClient client(port());
+    std::string answer = client.request("POST /echo HTTP/1.1\r\nHost: x\r\n\r\n");  // no Content-Length: no body
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200"));
+    EXPECT_NE(answer.find("X-Body-Size: 0\r\n"), std::string::npos);
+  }
+}
+
+TEST_F(ServerApiTest, BodySplitAcrossWritesWithPauses) {
+  start({}, add_echo);
+  RawClient client(port());
+  const std::string body = R"({"pieces":["one","two","three","four"]})";
+  const std::string whole = post("/echo", body);
+  const std::size_t head = whole.size() - body.size();
+  // Head alone, then its last bytes with the body's start, then the body a
+  // few bytes at a time, pausing so each lands in a read of its own.
+  client.send_raw(whole.substr(0, head - 3));
+  std::this_thread::sleep_for(30ms);
+  client.send_raw(whole.substr(head - 3, 6));
+  for (std::size_t offset = head + 3; offset < whole.size(); offset += 7) {
+    std::this_thread::sleep_for(20ms);
+    client.send_raw(whole.substr(offset, 7));
+  }
+  std::string answer = client.request("");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(body_of(answer), body);
+}
+
+TEST_F(ServerApiTest, ExpectContinueGets100ThenTheAnswer) {
+  start({}, add_echo);
+  PlainSocket client(port());
+  client.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+  const std::string interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  EXPECT_EQ(client.receive(interim.size()), interim);  // before any body byte
+  client.send("ok");
+  std::string answer = client.receive_all();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(body_of(answer), "ok");
+}
+
+TEST_F(ServerApiTest, TooLargeContentLengthGets413WithoutSendingTheBody) {
+  ServerConfig config;
+  config.max_body_size = 1024;
+  start(config, add_echo);
+  RawClient client(port());
+  // Only the head: the answer must not wait for 1 MB that never comes.
+  const auto before = std::chrono::steady_clock::now();
+  std::string answer = client.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413 Content Too Large\r\n"));
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);  // no timeout involved
+}
+
+TEST_F(ServerApiTest, BadOrConflictingContentLengthGets400) {
+  start({}, add_echo);
+  for (const char* lengths : {"Content-Length: abc\r\n", "Content-Length: -1\r\n", "Content-Length: 1, 1\r\n",
+                              "Content-Length: 2\r\nContent-Length: 3\r\n"}) {
+    SCOPED_TRACE(lengths);
+    RawClient client(port());
+    std::string answer = client.request("POST /echo HTTP/1.1\r\nHost: x\r\n" + std::string(lengths) + "\r\nabc");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"));
+  }
+  // Repeated but agreeing is one length (RFC 9110 §8.6).
+  RawClient client(port());
+  std::string answer =
+      client.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(body_of(answer), "ok");
+}
+
+TEST_F(ServerApiTest, TransferEncodingGets501) {
+  start({}, add_echo);
+  RawClient client(port());
+  std::string answer =
+      client.request("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 501 Not Implemented\r\n"));
+  EXPECT_NE(body_of(answer).find("chunked"), std::string::npos);
+}
+
+TEST_F(ServerApiTest, UpgradeWithABodyGets400) {
+  start();
+  RawClient client(port());
+  std::string head = client.upgrade("/", {"Content-Length: 5"});
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 400"));
+}
+
+TEST_F(ServerApiTest, HandshakeTimeoutCoversTheBody) {
+  ServerConfig config;
+  config.handshake_timeout_ms = 200;
+  start(config, add_echo);
+  RawClient client(port());
+  std::string answer = client.request("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nonly5");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 408"));
+}
+
+TEST_F(ServerApiTest, ResponseHeadersAreSent) {
+  start({}, [](Server& server) {
+    server.route("GET", "/limited", [](const HttpRequest&) {
+      return HttpResponse{429,
+                          "text/plain",
+                          "slow down\n",
+                          {{"Retry-After", "30"},
+                           {"WWW-Authenticate", R"(Bearer realm="api", error="invalid_token")"},
+                           {"Cache-Control", "no-store"}}};
+    });
+  });
+  RawClient client(port());
+  std::string answer = client.request("GET /limited HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 429 Too Many Requests\r\n"));
+  EXPECT_NE(answer.find("\r\nRetry-After: 30\r\n"), std::string::npos);
+  EXPECT_NE(answer.find("\r\nWWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"\r\n"), std::string::npos);
+  EXPECT_NE(answer.find("\r\nCache-Control: no-store\r\n"), std::string::npos);
+  EXPECT_EQ(body_of(answer), "slow down\n");
+}
+
+TEST_F(ServerApiTest, CrLfInAResponseHeaderGives500) {
+  start({}, [](Server& server) {
+    server.route("GET", "/split", [](const HttpRequest& request) {
+      // A value taken from the request: the classic response-splitting bug.
+      return HttpResponse{200,
+                          "text/plain",
+                          "x",
+                          {{"Location", "/next\r\nSet-Cookie: session=" + std::string(request.header("X-Id"))}}};
+    });
+    server.route("GET", "/split-name", [](const HttpRequest&) {
+      return HttpResponse{200, "text/plain", "x", {{"X-A\r\nX-B", "1"}}};
+    });
+  });
+  for (const char* path : {"/split", "/split-name"}) {
+    SCOPED_TRACE(path);
+    RawClient client(port());
+    std::string answer = client.request("GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nX-Id: evil\r\n\r\n");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 500"));
+    EXPECT_EQ(answer.find("Set-Cookie"), std::string::npos);
+    EXPECT_EQ(answer.find("X-B"), std::string::npos);
+  }
+}
+
+TEST_F(ServerApiTest, RoutesCannotBeRegisteredTwiceOrAfterStart) {
+  start({}, [](Server& server) {
+    server.route_async("POST", "/api", [](const HttpRequest&, HttpResponder) {});
+    EXPECT_THROW(server.route("POST", "/api", [](const HttpRequest&) { return HttpResponse{}; }), std::logic_error);
+    EXPECT_THROW(server.route_async("POST", "/api", [](const HttpRequest&, HttpResponder) {}), std::logic_error);
+    EXPECT_THROW(server.route("GET", "/hello", [](const HttpRequest&) { return HttpResponse{}; }), std::logic_error);
+    // The built-in health check gives way to the embedder's.
+    server.route("GET", "/healthz", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "mine"}; });
+  });
+  EXPECT_THROW(server_->route("GET", "/late", [](const HttpRequest&) { return HttpResponse{}; }), std::logic_error);
+  EXPECT_THROW(server_->route_async("GET", "/late", [](const HttpRequest&, HttpResponder) {}), std::logic_error);
+  RawClient client(port());
+  EXPECT_EQ(body_of(client.request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), "mine");
+}
+
+// Hands the responders of an async route to the test thread.
+class ResponderQueue {
+ public:
+  AsyncRouteHandler handler() {
+    return [this](const HttpRequest& request, HttpResponder responder) {
+      std::lock_guard lock(mutex_);
+      // The request's views die with the call: keep copies.
+      waiting_.push_back({std::string(request.method), std::string(request.body), std::move(responder)});
+      changed_.notify_all();
+    };
+  }
+  struct Waiting {
+    std::string method;
+    std::string body;
+    HttpResponder responder;
+  };
+  std::optional<Waiting> next(std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mutex_);
+    if (!changed_.wait_for(lock, timeout, [&] { return !waiting_.empty(); })) return std::nullopt;
+    Waiting waiting = std::move(waiting_.front());
+    waiting_.pop_front();
+    return waiting;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Waiting> waiting_;
+};
+
+TEST_F(ServerApiTest, AsyncRouteAnsweredFromAnotherThreadLater) {
+  ResponderQueue queue;
+  start({}, [&](Server& server) { server.route_async("POST", "/jobs", queue.handler()); });
+  std::chrono::steady_clock::duration waited{};
+  std::thread answerer([&] {
+    std::optional<ResponderQueue::Waiting> job = queue.next();
+    ASSERT_TRUE(job);
+    EXPECT_EQ(job->body, R"({"job":1})");
+    const auto before = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(50ms);
+    job->responder.respond(
+        HttpResponse{202, "application/json", R"({"accepted":)" + job->body + "}", {{"Location", "/jobs/1"}}});
+    job->responder.respond(HttpResponse{500, "text/plain", "ignored", {}});  // once only
+    waited = std::chrono::steady_clock::now() - before;
+  });
+  RawClient client(port());
+  const auto before = std::chrono::steady_clock::now();
+  std::string answer = client.request(post("/jobs", R"({"job":1})"));
+  const auto elapsed = std::chrono::steady_clock::now() - before;
+  answerer.join();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 202 Accepted\r\n"));
+  EXPECT_NE(answer.find("\r\nLocation: /jobs/1\r\n"), std::string::npos);
+  EXPECT_EQ(body_of(answer), R"({"accepted":{"job":1}})");
+  EXPECT_GE(elapsed, 50ms);
+  EXPECT_GE(waited, 50ms);
+}
+
+TEST_F(ServerApiTest, AsyncRouteAnsweredInsideTheHandler) {
+  start({}, [](Server& server) {
+    server.route_async("GET", "/now", [](const HttpRequest& request, HttpResponder responder) {
+      responder.respond(HttpResponse{200, "text/plain", "now " + std::string(request.header("X-Name")), {}});
+    });
+  });
+  RawClient client(port());
+  std::string answer = client.request("GET /now HTTP/1.1\r\nHost: x\r\nX-Name: ada\r\n\r\n");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(body_of(answer), "now ada");
+}
+
+TEST_F(ServerApiTest, AsyncRoutesGetHead404And405LikeSyncOnes) {
+  start({}, [](Server& server) {
+    server.route_async("GET", "/doc", [](const HttpRequest&, HttpResponder responder) {
+      std::thread([responder] {
+        responder.respond(HttpResponse{200, "text/plain", "document", {{"ETag", "\"1\""}}});
+      }).join();
+    });
+    server.route_async("PUT", "/doc", [](const HttpRequest&, HttpResponder responder) { responder.respond({}); });
+  });
+  {
+    RawClient client(port());
+    std::string answer = client.request("HEAD /doc HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200"));
+    EXPECT_NE(answer.find("\r\nContent-Length: 8\r\n"), std::string::npos);
+    EXPECT_NE(answer.find("\r\nETag: \"1\"\r\n"), std::string::npos);
+    EXPECT_TRUE(answer.ends_with("\r\n\r\n"));
+  }
+  {
+    RawClient client(port());
+    std::string answer = client.request(post("/doc", "{}"));
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 405"));
+    EXPECT_NE(answer.find("\r\nAllow: GET, PUT\r\n"), std::string::npos);
+  }
+  {
+    RawClient client(port());
+    EXPECT_TRUE(client.request("GET /doc/ HTTP/1.1\r\nHost: x\r\n\r\n").starts_with("HTTP/1.1 404"));
+  }
+}
+
+TEST_F(ServerApiTest, AsyncRouteThatNeverAnswersGets504) {
+  ServerConfig config;
+  config.route_timeout_ms = 300;
+  config.handshake_timeout_ms = 100;  // the route's deadline replaces it
+  ResponderQueue queue;
+  start(config, [&](Server& server) { server.route_async("POST", "/slow", queue.handler()); });
+  RawClient client(port());
+  const auto before = std::chrono::steady_clock::now();
+  std::string answer = client.request(post("/slow", "{}"));
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 504"));
+  EXPECT_GE(std::chrono::steady_clock::now() - before, 250ms);
+  std::optional<ResponderQueue::Waiting> job = queue.next();
+  ASSERT_TRUE(job);
+  job->responder.respond(HttpResponse{200, "text/plain", "too late", {}});  // dropped
+  RawClient again(port());
+  EXPECT_TRUE(again.request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").starts_with("HTTP/1.1 200"));
+}
+
+// Waits until the server counts `count` connections (they close a little
+// after their answer: linger).
+bool wait_for_connections(const Server& server, std::size_t count, std::chrono::milliseconds timeout = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (server.connection_count() != count) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+TEST_F(ServerApiTest, AsyncRouteWhoseClientResetsBeforeTheAnswer) {
+  ResponderQueue queue;
+  start({}, [&](Server& server) { server.route_async("POST", "/jobs", queue.handler()); });
+  PlainSocket client(port());
+  ASSERT_TRUE(client.connected());
+  client.send(post("/jobs", "1"));
+  std::optional<ResponderQueue::Waiting> job = queue.next();
+  ASSERT_TRUE(job);
+  client.reset();
+  // Not read while waiting, but a reset still wakes the connection: it is
+  // freed before the answer, which then finds nobody.
+  EXPECT_TRUE(wait_for_connections(*server_, 0));
+  std::thread([&] { job->responder.respond(HttpResponse{200, "text/plain", "for nobody", {}}); }).join();
+  PlainSocket next(port());
+  next.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(next.receive_all().starts_with("HTTP/1.1 200"));
+}
+
+TEST_F(ServerApiTest, AsyncRouteWhoseClientClosesBeforeTheAnswer) {
+  ResponderQueue queue;
+  start({}, [&](Server& server) { server.route_async("POST", "/jobs", queue.handler()); });
+  std::optional<ResponderQueue::Waiting> job;
+  {
+    PlainSocket client(port());
+    client.send(post("/jobs", "2"));
+    job = queue.next();
+    ASSERT_TRUE(job);
+  }  // FIN: a half-closed client may still read, so the request still waits
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(server_->connection_count(), 1u);
+  std::thread([&] { job->responder.respond(HttpResponse{200, "text/plain", "for nobody", {}}); }).join();
+  EXPECT_TRUE(wait_for_connections(*server_, 0));  // written, refused by the peer (RST), closed
+}
+
+TEST_F(ServerApiTest, StopLetsAWaitingAsyncRequestFinish) {
+  ResponderQueue queue;
+  start({}, [&](Server& server) { server.route_async("POST", "/jobs", queue.handler()); });
+  std::string answer;
+  std::thread client_thread([&] {
+    RawClient client(port());
+    answer = client.request(post("/jobs", "3"));
+  });
+  std::optional<ResponderQueue::Waiting> job = queue.next();
+  ASSERT_TRUE(job);
+  server_->stop();  // the drain waits for the answer (up to drain_timeout_ms)
+  std::this_thread::sleep_for(50ms);
+  std::thread([&] { job->responder.respond(HttpResponse{200, "text/plain", "finished", {}}); }).join();
+  client_thread.join();
+  server_->wait();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(body_of(answer), "finished");
+}
+
+TEST_F(ServerApiTest, AsyncAnswerAfterTheServerIsDestroyed) {
+  ResponderQueue queue;
+  start({}, [&](Server& server) { server.route_async("POST", "/jobs", queue.handler()); });
+  std::string answer;
+  std::thread client_thread([&] {
+    RawClient client(port());
+    answer = client.request(post("/jobs", "4"));
+  });
+  std::optional<ResponderQueue::Waiting> job = queue.next();
+  ASSERT_TRUE(job);
+  const auto before = std::chrono::steady_clock::now();
+  server_.reset();  // no stop() first: the waiting request can get no answer now
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);  // no drain deadline wait (10 s)
+  client_thread.join();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 503"));
+  // The responder outlives the server: answering is a no-op, from any thread.
+  HttpResponder copy = job->responder;
+  std::thread([copy] { copy.respond(HttpResponse{200, "text/plain", "too late", {}}); }).join();
+  job->responder.respond(HttpResponse{200, "text/plain", "too late", {}});
+}
+
+TEST_F(ServerApiTest, ManyAsyncRequestsAnsweredFromManyThreads) {
+  ResponderQueue queue;
+  start({}, [&](Server& server) { server.route_async("POST", "/jobs", queue.handler()); });
+  constexpr int kClients = 16;
+  std::vector<std::string> answers(kClients);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      RawClient client(port());
+      answers[i] = client.request(post("/jobs", std::to_string(i)));
+    });
+  }
+  std::vector<std::thread> answerers;
+  for (int i = 0; i < kClients; ++i) {
+    std::optional<ResponderQueue::Waiting> job = queue.next();
+    if (!job) {
+      ADD_FAILURE() << "only " << i << " requests reached the route";
+      break;  // the clients time out; join them all the same
+    }
+    answerers.emplace_back([job = std::move(*job)] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(job.body) % 5));
+      job.responder.respond(HttpResponse{200, "text/plain", "job " + job.body, {}});
+    });
+  }
+  for (auto& thread : answerers) thread.join();
+  for (auto& thread : clients) thread.join();
+  for (int i = 0; i < kClients; ++i) EXPECT_EQ(body_of(answers[i]), "job " + std::to_string(i));
 }
 
 }  // namespace

@@ -210,6 +210,17 @@ std::vector<BadCase> bad_cases() {
       {"HugeContentLength", "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
        ParseError::kBadContentLength, 400},
       {"ListContentLength", "GET / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\n", ParseError::kBadContentLength, 400},
+      {"EmptyContentLength", "POST / HTTP/1.1\r\nContent-Length: \r\n\r\n", ParseError::kBadContentLength, 400},
+      {"SignedContentLength", "POST / HTTP/1.1\r\nContent-Length: +5\r\n\r\n", ParseError::kBadContentLength, 400},
+      {"HexContentLength", "POST / HTTP/1.1\r\nContent-Length: 0x5\r\n\r\n", ParseError::kBadContentLength, 400},
+      {"SpaceInContentLength", "POST / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n", ParseError::kBadContentLength, 400},
+      {"ConflictingContentLength", "POST / HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 6\r\n\r\n",
+       ParseError::kConflictingContentLength, 400},
+      {"ConflictingAfterAgreeing",
+       "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5\r\nContent-Length: 0\r\n\r\n",
+       ParseError::kConflictingContentLength, 400},
+      {"BadSecondContentLength", "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: five\r\n\r\n",
+       ParseError::kBadContentLength, 400},
       {"TabBeforeColon", "GET / HTTP/1.1\r\nHost\t: a\r\n\r\n", ParseError::kBadHeader, 400},
       {"NoColon", "GET / HTTP/1.1\r\nHost a\r\n\r\n", ParseError::kBadHeader, 400},
       {"EmptyName", "GET / HTTP/1.1\r\n: a\r\n\r\n", ParseError::kBadHeader, 400},
@@ -411,15 +422,253 @@ TEST(RequestTest, PathWithoutQuery) {
 
 TEST(RequestParserTest, StatusAndDescriptionForEveryError) {
   const std::vector<std::pair<ParseError, int>> expected = {
-      {ParseError::kNone, 200},           {ParseError::kHeadTooLarge, 431},     {ParseError::kTooManyHeaders, 431},
-      {ParseError::kBadRequestLine, 400}, {ParseError::kBadHeader, 400},        {ParseError::kUnsupportedVersion, 505},
-      {ParseError::kBareLineFeed, 400},   {ParseError::kBadContentLength, 400},
+      {ParseError::kNone, 200},
+      {ParseError::kHeadTooLarge, 431},
+      {ParseError::kTooManyHeaders, 431},
+      {ParseError::kBadRequestLine, 400},
+      {ParseError::kBadHeader, 400},
+      {ParseError::kUnsupportedVersion, 505},
+      {ParseError::kBareLineFeed, 400},
+      {ParseError::kBadContentLength, 400},
+      {ParseError::kConflictingContentLength, 400},
+      {ParseError::kBodyTooLarge, 413},
+      {ParseError::kTransferEncodingUnsupported, 501},
   };
   for (const auto& [error, status] : expected) {
     EXPECT_EQ(status_for(error), status);
     EXPECT_STRNE(describe(error), "");
     EXPECT_STRNE(describe(error), "unknown error");
   }
+}
+
+// The body phase: parse() until the head is complete, then parse_body() on
+// the same growing buffer, as the server does. Copied out like Parsed.
+struct ParsedMessage {
+  ParseStatus head_status = ParseStatus::kIncomplete;
+  ParseStatus body_status = ParseStatus::kIncomplete;
+  ParseError error = ParseError::kNone;
+  std::uint64_t content_length = 0;
+  std::size_t message_size = 0;
+  std::string target;
+  std::string body;
+  std::string last_header_value;  // checks the head's views were refilled too
+
+  bool operator==(const ParsedMessage&) const = default;
+};
+
+ParsedMessage snapshot_message(ParseStatus head, ParseStatus body, const RequestParser& parser,
+                               const Request& request) {
+  ParsedMessage parsed;
+  parsed.head_status = head;
+  parsed.body_status = body;
+  parsed.error = parser.error();
+  if (head != ParseStatus::kComplete) return parsed;
+  parsed.content_length = request.content_length;
+  parsed.message_size = parser.message_size();
+  if (body != ParseStatus::kComplete) return parsed;
+  parsed.target = std::string(request.target);
+  parsed.body = std::string(request.body);
+  if (!request.headers.empty()) parsed.last_header_value = std::string(request.headers.back().value);
+  return parsed;
+}
+
+// Feeds input in the given chunk sizes (the last takes the rest) into a
+// buffer that moves as it grows.
+ParsedMessage parse_message_chunks(std::string_view input, const std::vector<std::size_t>& chunks, Limits limits = {}) {
+  RequestParser parser(limits);
+  Request request;
+  std::string buffer;
+  std::size_t offset = 0;
+  ParseStatus head = ParseStatus::kIncomplete;
+  ParseStatus body = ParseStatus::kIncomplete;
+  for (std::size_t i = 0; offset < input.size() || i == 0; ++i) {
+    const std::size_t size = i < chunks.size() ? chunks[i] : input.size() - offset;
+    buffer.append(input.substr(offset, size));
+    offset += std::min(size, input.size() - offset);
+    if (head != ParseStatus::kComplete) head = parser.parse(buffer, request);
+    if (head == ParseStatus::kFailed) break;
+    if (head == ParseStatus::kComplete) body = parser.parse_body(buffer, request);
+    if (body != ParseStatus::kIncomplete) break;
+    buffer.shrink_to_fit();  // force the next append to move the bytes
+  }
+  return snapshot_message(head, body, parser, request);
+}
+
+ParsedMessage parse_message_whole(std::string_view input, Limits limits = {}) {
+  return parse_message_chunks(input, {input.size()}, limits);
+}
+
+struct BodyCase {
+  const char* name;
+  std::string input;
+  std::string body;
+  std::uint64_t content_length;
+};
+
+std::vector<BodyCase> body_cases() {
+  return {
+      {"NoContentLength", "POST /a HTTP/1.1\r\nHost: h\r\n\r\n", "", 0},
+      {"ZeroLength", "POST /a HTTP/1.1\r\nContent-Length: 0\r\nHost: h\r\n\r\n", "", 0},
+      {"Json", "POST /a HTTP/1.1\r\nContent-Length: 13\r\nHost: h\r\n\r\n{\"x\":[1,2,3]}", "{\"x\":[1,2,3]}", 13},
+      {"LeadingZeros", "POST /a HTTP/1.1\r\nContent-Length: 0004\r\nHost: h\r\n\r\nabcd", "abcd", 4},
+      {"RepeatedAgreeing", "POST /a HTTP/1.1\r\nContent-Length: 3\r\ncontent-length: 003\r\nHost: h\r\n\r\nxyz", "xyz",
+       3},
+      {"BodyOfCrLfs", "POST /a HTTP/1.1\r\nContent-Length: 4\r\nHost: h\r\n\r\n\r\n\r\n", "\r\n\r\n", 4},
+      {"BytesAfterTheBody", "POST /a HTTP/1.1\r\nContent-Length: 2\r\nHost: h\r\n\r\nokGET / HTTP/1.1\r\n\r\n", "ok",
+       2},
+      {"GetWithABody", "GET /a HTTP/1.1\r\nContent-Length: 1\r\nHost: h\r\n\r\n!", "!", 1},
+  };
+}
+
+ParsedMessage expected_message(const BodyCase& c) {
+  ParsedMessage parsed;
+  parsed.head_status = ParseStatus::kComplete;
+  parsed.body_status = ParseStatus::kComplete;
+  parsed.content_length = c.content_length;
+  parsed.message_size = c.input.find("\r\n\r\n") + 4 + c.body.size();
+  parsed.target = "/a";
+  parsed.body = c.body;
+  parsed.last_header_value = "h";
+  return parsed;
+}
+
+TEST(RequestParserBodyTest, BodiesParseWhole) {
+  for (const BodyCase& c : body_cases()) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(parse_message_whole(c.input), expected_message(c));
+  }
+}
+
+TEST(RequestParserBodyTest, BodiesParseAtEverySplit) {
+  for (const BodyCase& c : body_cases()) {
+    for (std::size_t split = 0; split <= c.input.size(); ++split) {
+      SCOPED_TRACE(std::string(c.name) + " split at " + std::to_string(split));
+      EXPECT_EQ(parse_message_chunks(c.input, {split}), expected_message(c));
+    }
+  }
+}
+
+TEST(RequestParserBodyTest, BodiesParseAtEveryPairOfSplits) {
+  const BodyCase c = body_cases()[2];  // Json
+  for (std::size_t first = 0; first <= c.input.size(); ++first) {
+    for (std::size_t second = 0; first + second <= c.input.size(); ++second) {
+      SCOPED_TRACE(std::to_string(first) + " then " + std::to_string(second));
+      EXPECT_EQ(parse_message_chunks(c.input, {first, second}), expected_message(c));
+    }
+  }
+}
+
+TEST(RequestParserBodyTest, BodiesParseByteByByte) {
+  for (const BodyCase& c : body_cases()) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(parse_message_chunks(c.input, std::vector<std::size_t>(c.input.size(), 1)), expected_message(c));
+  }
+}
+
+TEST(RequestParserBodyTest, IncompleteUntilTheLastBodyByte) {
+  const std::string input = "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello";
+  const std::size_t head = input.size() - 5;
+  RequestParser parser;
+  Request request;
+  ASSERT_EQ(parser.parse(std::string_view(input).substr(0, head), request), ParseStatus::kComplete);
+  for (std::size_t size = head; size < input.size(); ++size) {
+    EXPECT_EQ(parser.parse_body(std::string_view(input).substr(0, size), request), ParseStatus::kIncomplete) << size;
+    EXPECT_EQ(request.body, "");
+    EXPECT_EQ(parser.message_size(), 0u);
+  }
+  EXPECT_EQ(parser.parse_body(input, request), ParseStatus::kComplete);
+  EXPECT_EQ(request.body, "hello");
+  EXPECT_EQ(parser.message_size(), input.size());
+  // Sticky, and the views follow the buffer it is given.
+  const std::string moved = input;
+  EXPECT_EQ(parser.parse_body(moved, request), ParseStatus::kComplete);
+  EXPECT_EQ(request.body.data(), moved.data() + head);
+  EXPECT_EQ(request.method.data(), moved.data());
+}
+
+struct BodyRefusal {
+  const char* name;
+  std::string head;
+  ParseError error;
+  int status;
+};
+
+std::vector<BodyRefusal> body_refusals() {
+  return {
+      {"Chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", ParseError::kTransferEncodingUnsupported,
+       501},
+      {"AnyCoding", "POST / HTTP/1.1\r\ntransfer-encoding: gzip, chunked\r\n\r\n",
+       ParseError::kTransferEncodingUnsupported, 501},
+      {"EmptyCoding", "POST / HTTP/1.1\r\nTransfer-Encoding:\r\n\r\n", ParseError::kTransferEncodingUnsupported, 501},
+      // RFC 9112 §6.3 item 3: both is a smuggling attempt; never read by length.
+      {"ChunkedAndLength", "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+       ParseError::kTransferEncodingUnsupported, 501},
+      {"OneOverTheLimit", "POST / HTTP/1.1\r\nContent-Length: 65537\r\n\r\n", ParseError::kBodyTooLarge, 413},
+      {"Huge", "POST / HTTP/1.1\r\nContent-Length: 999999999999999999\r\n\r\n", ParseError::kBodyTooLarge, 413},
+  };
+}
+
+TEST(RequestParserBodyTest, RefusedFromTheHeadAloneAtEverySplit) {
+  for (const BodyRefusal& c : body_refusals()) {
+    // Body bytes after the head change nothing: the answer does not wait.
+    const std::string input = c.head + "abc";
+    for (std::size_t split = 0; split <= input.size(); ++split) {
+      SCOPED_TRACE(std::string(c.name) + " split at " + std::to_string(split));
+      const ParsedMessage parsed = parse_message_chunks(input, {split});
+      EXPECT_EQ(parsed.head_status, ParseStatus::kComplete);
+      EXPECT_EQ(parsed.body_status, ParseStatus::kFailed);
+      EXPECT_EQ(parsed.error, c.error);
+      EXPECT_EQ(status_for(parsed.error), c.status);
+    }
+    RequestParser parser;
+    Request request;
+    ASSERT_EQ(parser.parse(c.head, request), ParseStatus::kComplete);
+    EXPECT_EQ(parser.parse_body(c.head, request), ParseStatus::kFailed);  // no body byte needed
+    EXPECT_EQ(parser.parse_body(input, request), ParseStatus::kFailed);   // sticky
+    EXPECT_EQ(parser.error(), c.error);
+  }
+}
+
+TEST(RequestParserBodyTest, BodyLimitIsInclusive) {
+  Limits limits;
+  limits.max_body_size = 4;
+  const ParsedMessage at = parse_message_whole("POST /a HTTP/1.1\r\nContent-Length: 4\r\nHost: h\r\n\r\nabcd", limits);
+  EXPECT_EQ(at.body_status, ParseStatus::kComplete);
+  EXPECT_EQ(at.body, "abcd");
+  const ParsedMessage over = parse_message_whole("POST /a HTTP/1.1\r\nContent-Length: 5\r\n\r\n", limits);
+  EXPECT_EQ(over.body_status, ParseStatus::kFailed);
+  EXPECT_EQ(over.error, ParseError::kBodyTooLarge);
+  limits.max_body_size = 0;
+  EXPECT_EQ(parse_message_whole("POST /a HTTP/1.1\r\n\r\n", limits).body_status, ParseStatus::kComplete);
+}
+
+TEST(RequestParserBodyTest, ContentLengthIsReportedWithTheHead) {
+  RequestParser parser;
+  Request request;
+  ASSERT_EQ(parser.parse("POST / HTTP/1.1\r\nContent-Length: 123456789012345678\r\n\r\n", request),
+            ParseStatus::kComplete);
+  EXPECT_EQ(request.content_length, 123456789012345678u);
+  EXPECT_EQ(request.body, "");
+}
+
+TEST(RequestParserBodyTest, ResetForgetsTheBody) {
+  RequestParser parser;
+  Request request;
+  const std::string first = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n";
+  ASSERT_EQ(parser.parse(first, request), ParseStatus::kComplete);
+  ASSERT_EQ(parser.parse_body(first, request), ParseStatus::kFailed);
+  parser.reset();
+  EXPECT_EQ(parser.error(), ParseError::kNone);
+  const std::string second = "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nok";
+  ASSERT_EQ(parser.parse(second, request), ParseStatus::kComplete);
+  ASSERT_EQ(parser.parse_body(second, request), ParseStatus::kComplete);
+  EXPECT_EQ(request.body, "ok");
+  parser.reset();
+  const std::string third = "GET / HTTP/1.1\r\n\r\n";
+  ASSERT_EQ(parser.parse(third, request), ParseStatus::kComplete);
+  EXPECT_EQ(request.content_length, 0u);
+  EXPECT_EQ(parser.parse_body(third, request), ParseStatus::kComplete);
+  EXPECT_EQ(request.body, "");
 }
 
 TEST(RequestParserTest, TokenAndCaseHelpers) {

@@ -1,6 +1,7 @@
 #include "http/response.h"
 
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -96,6 +97,36 @@ TEST(ResponseTest, ReasonPhrases) {
   for (const auto& [status, phrase] : expected) EXPECT_EQ(reason_phrase(status), phrase) << status;
   EXPECT_STREQ(reason_phrase(0), "");
   EXPECT_STREQ(reason_phrase(999), "");
+}
+
+TEST(ResponseTest, ExtraHeadersFromASpan) {
+  const std::vector<Header> headers = {{"Retry-After", "5"}, {"Cache-Control", "no-store"}};
+  EXPECT_EQ(make_response(503, "", "", headers),
+            "HTTP/1.1 503 Service Unavailable\r\n"
+            "Content-Length: 0\r\n"
+            "Connection: close\r\n"
+            "Retry-After: 5\r\n"
+            "Cache-Control: no-store\r\n"
+            "\r\n");
+}
+
+TEST(ResponseTest, Continue) { EXPECT_EQ(continue_response(), "HTTP/1.1 100 Continue\r\n\r\n"); }
+
+TEST(ResponseTest, SafeFields) {
+  EXPECT_TRUE(is_safe_field("Retry-After", "120"));
+  EXPECT_TRUE(is_safe_field("WWW-Authenticate", "Bearer realm=\"api\", error=\"invalid_token\""));
+  EXPECT_TRUE(is_safe_field("X-Empty", ""));
+  EXPECT_TRUE(is_safe_field("X-Tab", "a\tb"));
+  EXPECT_TRUE(is_safe_field("X-Utf8", "caf\xc3\xa9"));  // obs-text: opaque bytes, harmless
+  EXPECT_FALSE(is_safe_field("X", "a\r\nSet-Cookie: a=b"));
+  EXPECT_FALSE(is_safe_field("X", "a\rb"));
+  EXPECT_FALSE(is_safe_field("X", "a\nb"));
+  EXPECT_FALSE(is_safe_field("X", std::string_view("a\0b", 3)));
+  EXPECT_FALSE(is_safe_field("X", "a\x7f"));
+  EXPECT_FALSE(is_safe_field("", "v"));
+  EXPECT_FALSE(is_safe_field("X Y", "v"));
+  EXPECT_FALSE(is_safe_field("X:", "v"));
+  EXPECT_FALSE(is_safe_field("X\r\n", "v"));
 }
 
 }  // namespace
