@@ -1,0 +1,67 @@
+#include "auth/key_set.h"
+
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "auth/jwks.h"
+#include "auth/key_check.h"
+#include "auth/pem_key.h"
+#include "auth/verification_key.h"
+
+namespace switchboard::auth {
+namespace {
+
+std::string duplicate_kid(std::string_view kid) {
+  if (kid.empty()) return "a key for tokens without \"kid\" is already set";
+  return "duplicate kid \"" + std::string(kid) + "\"";
+}
+
+}  // namespace
+
+std::string KeySet::add_hmac_secret(std::string kid, Algorithm algorithm, std::string secret) {
+  if (signature_scheme(algorithm) != SignatureScheme::kHmac) {
+    return std::string(algorithm_name(algorithm)) + " needs a public key, not a secret";
+  }
+  if (secret.size() < digest_size(algorithm)) {
+    return std::string(algorithm_name(algorithm)) + " secret must be at least " +
+           std::to_string(digest_size(algorithm)) + " bytes";
+  }
+  return add(std::move(kid), std::make_shared<const VerificationKey>(algorithm, std::move(secret), nullptr));
+}
+
+std::string KeySet::add_public_key_pem(std::string kid, Algorithm algorithm, std::string_view pem) {
+  if (signature_scheme(algorithm) == SignatureScheme::kHmac) {
+    return std::string(algorithm_name(algorithm)) + " takes a secret, not a public key";
+  }
+  std::string error;
+  std::shared_ptr<EVP_PKEY> public_key = public_key_from_pem(pem, &error);
+  if (public_key == nullptr) return error;
+  if (error = check_key_for_algorithm(algorithm, public_key.get()); !error.empty()) return error;
+  return add(std::move(kid), std::make_shared<const VerificationKey>(algorithm, std::string(), std::move(public_key)));
+}
+
+std::string KeySet::add_jwks(std::string_view jwks_json) {
+  std::vector<JwksKey> loaded;
+  if (std::string error = parse_jwks(jwks_json, &loaded); !error.empty()) return error;
+  // All or nothing: check every kid before inserting any.
+  std::unordered_set<std::string_view> seen;
+  for (const JwksKey& entry : loaded) {
+    if (keys_.contains(entry.key_id) || !seen.insert(entry.key_id).second) return duplicate_kid(entry.key_id);
+  }
+  for (JwksKey& entry : loaded) keys_.emplace(std::move(entry.key_id), std::move(entry.key));
+  return "";
+}
+
+const VerificationKey* KeySet::find(std::string_view kid) const {
+  const auto found = keys_.find(kid);
+  return found == keys_.end() ? nullptr : found->second.get();
+}
+
+std::string KeySet::add(std::string kid, std::shared_ptr<const VerificationKey> key) {
+  if (keys_.contains(kid)) return duplicate_kid(kid);
+  keys_.emplace(std::move(kid), std::move(key));
+  return "";
+}
+
+}  // namespace switchboard::auth
