@@ -96,6 +96,15 @@ class WebSocketHandler {
   // Once, in Server::start(), after the workers exist (worker_count() is
   // valid, post() may be called) and before any of them runs.
   virtual void on_start(Server& server);
+  // Once, when the drain begins (Server::stop(), SIGTERM), on the thread
+  // that started it and before the listeners close: readiness goes false
+  // here. Then every open connection gets on_going_away and a close 1001,
+  // spread over ServerConfig::drain_spread_ms.
+  virtual void on_draining(Server& server);
+  // On the connection's worker, just before the drain closes it with 1001
+  // "server shutting down": the last chance to tell the client why (the
+  // Hub sends `disconnect` with reconnect: true).
+  virtual void on_going_away(Connection& connection);
   // Once, first thing in ~Server: from then on nothing may call the
   // server's post() from outside its workers (a handler that answers from
   // other threads stops doing so here).
@@ -115,12 +124,22 @@ struct ServerConfig {
   unsigned missed_pongs_allowed = 2;                   // then the peer is dead: TCP is dropped
   std::uint64_t close_timeout_ms = 5'000;              // our close frame to the peer's answer
   std::uint64_t drain_timeout_ms = 10'000;             // stop(): then the rest is dropped
+  std::uint64_t drain_spread_ms = 5'000;               // stop(): 1001 closes spread over this (< drain timeout)
+  std::uint64_t drain_notice_ms = 0;                   // stop(): on_draining this long before listeners close
   std::size_t max_head_size = 8 * 1024;                // HTTP request head; larger: 431
   std::size_t max_headers = 100;                       // more: 431
   std::size_t max_body_size = 64 * 1024;               // plain request Content-Length; larger: 413
   std::uint64_t route_timeout_ms = 30'000;             // async route's answer; then 504
+  std::uint64_t max_connections_per_address = 0;       // live, per client IP; more: 429 (0: no cap)
+  std::uint64_t max_new_connections_per_s = 0;         // node-wide; more: 503 + Retry-After (0: no cap)
   std::vector<std::string> allowed_origins;            // empty: any Origin (or none)
   HandleSignals handle_signals = HandleSignals::kYes;  // SIGTERM/SIGINT drain in wait()
+};
+
+// What the server refused before any handler saw it (for /metrics).
+struct ServerStats {
+  std::uint64_t refused_per_address = 0;      // 429: max_connections_per_address
+  std::uint64_t refused_new_connections = 0;  // 503: max_new_connections_per_s
 };
 
 using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -150,6 +169,10 @@ class Server {
   // the client gets 504.
   void route_async(std::string method, std::string path, AsyncRouteHandler handler);
 
+  // With HandleSignals::kYes, SIGHUP runs reload on the thread in wait()
+  // (without it, SIGHUP keeps its default action). Call before start().
+  void on_reload_signal(std::function<void()> reload);
+
   // Binds every worker's listener (throws std::runtime_error on failure) and
   // starts the worker threads.
   void start();
@@ -162,8 +185,10 @@ class Server {
     start();
     wait();
   }
-  // Any thread: stop accepting, close every connection with 1001, finish
-  // when all are closed or after drain_timeout_ms.
+  // Any thread: on_draining, then (after drain_notice_ms, during which the
+  // server still accepts) stop accepting, close every connection with 1001 (spread
+  // evenly over drain_spread_ms, so that clients do not all reconnect in
+  // the same second), finish when all are closed or after drain_timeout_ms.
   void stop();
 
   // Workers running (valid after start()); worker indexes are 0..count-1.
@@ -178,6 +203,8 @@ class Server {
 
   // Connections open or opening, across all workers (approximate while busy).
   std::size_t connection_count() const;
+  // Any thread, after start().
+  ServerStats stats() const;
 
  private:
   struct Impl;

@@ -18,6 +18,10 @@ void WebSocketHandler::on_drain(Connection&) {}
 
 void WebSocketHandler::on_start(Server&) {}
 
+void WebSocketHandler::on_draining(Server&) {}
+
+void WebSocketHandler::on_going_away(Connection&) {}
+
 void WebSocketHandler::on_stop(Server&) {}
 
 }  // namespace switchboard

@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "http/response.h"
 #include "http/upgrade.h"
+#include "server/admission.h"
 #include "server/responder.h"
 
 namespace switchboard::server {
@@ -171,6 +172,13 @@ HttpRequest view_of(Handshake& handshake) {
 
 HandshakeOutcome decide(Handshake& handshake, const ServerConfig& config, WebSocketHandler& handler,
                         const Router& router) {
+  if (handshake.refuse_status != 0) {
+    const std::string retry_after = std::to_string(jittered_retry_after_s());
+    return respond(error_response(handshake.refuse_status,
+                                  handshake.refuse_status == 429 ? "too many connections from this address"
+                                                                 : "too many new connections: retry later",
+                                  {{"Retry-After", retry_after}}));
+  }
   if (http::wants_websocket(handshake.request)) return decide_upgrade(handshake, view_of(handshake), config, handler);
   return decide_plain(handshake, router);
 }

@@ -43,6 +43,9 @@ struct Handshake {
   const Router::Route* route = nullptr;             // a plain request's route, once the head is complete
   std::shared_ptr<HttpResponder::State> responder;  // Phase::kAwaitingAnswer
   Phase phase = Phase::kHead;
+  // Set at accept by admission control: answer this status (429 or 503,
+  // with Retry-After) once the head is read, whatever was asked.
+  int refuse_status = 0;
 };
 
 // What to do after the head, or the body, is complete.

@@ -32,6 +32,8 @@ struct Server::Impl {
   ServerConfig config;
   WebSocketHandler& handler;
   server::Router router;
+  std::function<void()> reload;  // SIGHUP, on the thread in wait()
+  std::unique_ptr<server::Admission> admission;  // made in start(), when the worker count is known
   // Shared with every HttpResponder; closed first thing in ~Server.
   std::shared_ptr<server::PostGate> post_gate = std::make_shared<server::PostGate>();
   std::vector<std::unique_ptr<server::Worker>> workers;
@@ -86,14 +88,17 @@ void Server::start() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    if (impl.reload) sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
   }
   signal(SIGPIPE, SIG_IGN);  // belt and braces: every send uses MSG_NOSIGNAL
   // The first listener resolves port 0; the others share the port it got.
   std::uint16_t port = impl.config.port;
+  impl.admission = std::make_unique<server::Admission>(impl.config, count);
   for (unsigned i = 0; i < count; ++i) {
     impl.workers.push_back(
-        std::make_unique<server::Worker>(i, impl.config, impl.handler, impl.router, impl.post_gate, port));
+        std::make_unique<server::Worker>(i, impl.config, impl.handler, impl.router, impl.post_gate,
+                                         *impl.admission, port));
     port = impl.workers.back()->port();
   }
   impl.port = port;
@@ -122,10 +127,14 @@ void Server::wait() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    if (impl.reload) sigaddset(&set, SIGHUP);
     timespec tick{0, 100'000'000};
     while (impl.running.load() > 0) {
       int signal_number = sigtimedwait(&set, nullptr, &tick);
-      if (signal_number == SIGINT || signal_number == SIGTERM) {
+      if (signal_number == SIGHUP) {
+        base::log(base::LogLevel::kInfo, "signal %d: reloading", signal_number);
+        impl.reload();
+      } else if (signal_number == SIGINT || signal_number == SIGTERM) {
         base::log(base::LogLevel::kInfo, "signal %d: draining %zu connections", signal_number, connection_count());
         stop();
       }
@@ -143,7 +152,22 @@ void Server::wait() {
 
 void Server::stop() {
   if (impl_->stopping.exchange(true)) return;
+  impl_->handler.on_draining(*this);
   for (auto& worker : impl_->workers) worker->start_drain();
+}
+
+void Server::on_reload_signal(std::function<void()> reload) {
+  impl_->check_not_started("on_reload_signal");
+  impl_->reload = std::move(reload);
+}
+
+ServerStats Server::stats() const {
+  ServerStats stats;
+  if (impl_->admission) {
+    stats.refused_per_address = impl_->admission->refused_from_address();
+    stats.refused_new_connections = impl_->admission->refused_new();
+  }
+  return stats;
 }
 
 unsigned Server::worker_count() const { return static_cast<unsigned>(impl_->workers.size()); }

@@ -311,6 +311,8 @@ void ServerConnection::start_close(CloseCode code, std::string_view reason) {
   }
 }
 
+void ServerConnection::refuse(int status) { handshake_->refuse_status = status; }
+
 void ServerConnection::abort() {
   if (state_ == State::kClosed) return;
   notify_closed(CloseCode::kAbnormal, "terminated");

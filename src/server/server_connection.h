@@ -55,6 +55,9 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   SendStatus send_late_answer(std::string_view payload, Opcode opcode);
   void start_close(CloseCode code, std::string_view reason);
   void abort();
+  // Admission control said no: the request gets this status (429 or 503)
+  // as soon as its head is read.
+  void refuse(int status);
 
   // An async route's answer, posted here by HttpResponder::respond. Only
   // while the request waits for it (the handshake unlinks the responder

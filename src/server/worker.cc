@@ -1,18 +1,22 @@
 #include "server/worker.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "server/server_connection.h"
 
 namespace switchboard::server {
 
 Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
-               std::shared_ptr<PostGate> post_gate, std::uint16_t port)
+               std::shared_ptr<PostGate> post_gate, Admission& admission, std::uint16_t port)
     : index_(index),
       config_(config),
       handler_(handler),
       router_(router),
       post_gate_(std::move(post_gate)),
-      drain_deadline_(&on_drain_deadline, this) {
+      admission_(admission),
+      drain_deadline_(&on_drain_deadline, this),
+      drain_tick_(&on_drain_tick, this) {
   listener_ = std::make_unique<loop::Listener>(loop_, loop::ListenAddress{config.host, port},
                                                [this](int fd, const std::string& peer) { accept(fd, peer); });
   // Order matters: the batch is written before closed connections are freed.
@@ -74,7 +78,12 @@ void Worker::run() { loop_.run(); }
 void Worker::accept(int fd, const std::string& peer) {
   // Ids are unique per process: the worker index in the low byte.
   std::uint64_t id = (++next_id_ << 8) | index_;
+  bool counted = false;
+  const Admission::Verdict verdict = admission_.admit(index_, peer, loop_.now_ms(), &counted);
   auto* connection = new ServerConnection(*this, fd, peer, id);
+  if (verdict == Admission::Verdict::kTooManyFromAddress) connection->refuse(429);
+  if (verdict == Admission::Verdict::kTooManyNew) connection->refuse(503);
+  if (counted) counted_.emplace(connection, peer);
   connection->next = live_;
   if (live_ != nullptr) live_->prev = connection;
   live_ = connection;
@@ -90,6 +99,12 @@ void Worker::retire(ServerConnection& connection) {
   if (connection.next != nullptr) connection.next->prev = connection.prev;
   connection.prev = connection.next = nullptr;
   --live_count_;
+  if (!counted_.empty()) {
+    if (auto it = counted_.find(&connection); it != counted_.end()) {
+      admission_.release(it->second);
+      counted_.erase(it);
+    }
+  }
   retired_.push_back(&connection);
   finish_drain_if_done();
 }
@@ -142,21 +157,62 @@ void Worker::delete_retired() {
   retired_.clear();
 }
 
+namespace {
+constexpr std::uint64_t kDrainTickMs = 50;
+}  // namespace
+
 void Worker::start_drain() {
   loop_.post([this] {
-    if (draining_) return;
-    draining_ = true;
-    listener_->close();
-    // Collect first: closing a connection that is still in its handshake
-    // unlinks it from live_ at once.
-    std::vector<ServerConnection*> connections;
-    for (ServerConnection* c = live_; c != nullptr; c = c->next) connections.push_back(c);
-    for (ServerConnection* connection : connections)
-      connection->start_close(CloseCode::kGoingAway, "server shutting down");
-    loop_.arm(drain_deadline_, config_.drain_timeout_ms);
-    finish_drain_if_done();
+    if (config_.drain_notice_ms == 0) {
+      begin_drain();
+    } else {
+      run_after(config_.drain_notice_ms, [this] { begin_drain(); });
+    }
   });
 }
+
+void Worker::begin_drain() {
+  if (draining_) return;
+  draining_ = true;
+  listener_->close();
+  // Collect first: closing a connection that is still in its handshake
+  // unlinks it from live_ at once. Those go now; open WebSockets go in
+  // batches (close_drain_batch).
+  std::vector<ServerConnection*> connections;
+  std::size_t open = 0;
+  for (ServerConnection* c = live_; c != nullptr; c = c->next) {
+    if (c->state() == ServerConnection::State::kOpen) {
+      ++open;
+    } else {
+      connections.push_back(c);
+    }
+  }
+  for (ServerConnection* connection : connections)
+    connection->start_close(CloseCode::kGoingAway, "server shutting down");
+  // The spread leaves at least half the drain timeout for the closing
+  // handshakes themselves.
+  const std::uint64_t spread = std::min(config_.drain_spread_ms, config_.drain_timeout_ms / 2);
+  const std::uint64_t ticks = std::max<std::uint64_t>(1, spread / kDrainTickMs);
+  drain_per_tick_ = std::max<std::size_t>(1, (open + ticks - 1) / ticks);
+  loop_.arm(drain_deadline_, config_.drain_timeout_ms);
+  close_drain_batch();
+  finish_drain_if_done();
+}
+
+void Worker::close_drain_batch() {
+  std::vector<ServerConnection*> batch;
+  batch.reserve(drain_per_tick_);
+  for (ServerConnection* c = live_; c != nullptr && batch.size() < drain_per_tick_; c = c->next) {
+    if (c->state() == ServerConnection::State::kOpen) batch.push_back(c);
+  }
+  for (ServerConnection* connection : batch) {
+    handler_.on_going_away(*connection);
+    connection->start_close(CloseCode::kGoingAway, "server shutting down");
+  }
+  if (batch.size() == drain_per_tick_) loop_.arm(drain_tick_, kDrainTickMs);
+}
+
+void Worker::on_drain_tick(void* self) { static_cast<Worker*>(self)->close_drain_batch(); }
 
 void Worker::finish_drain_if_done() {
   if (draining_ && live_count_ == 0) loop_.quit();
@@ -169,6 +225,7 @@ void Worker::on_drain_deadline(void* self) {
   std::vector<ServerConnection*> connections;
   for (ServerConnection* c = worker->live_; c != nullptr; c = c->next) connections.push_back(c);
   for (ServerConnection* connection : connections) connection->abort();
+  worker->drain_tick_.cancel();
   worker->loop_.quit();
 }
 

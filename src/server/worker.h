@@ -9,11 +9,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "loop/event_loop.h"
 #include "loop/listener.h"
 #include "loop/tcp_socket.h"
+#include "server/admission.h"
 #include "server/router.h"
 #include "switchboard/server.h"
 #include "switchboard/shared_message.h"
@@ -27,7 +29,7 @@ class Worker {
  public:
   // Binds the listener on the calling thread so a bind error reaches start().
   Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
-         std::shared_ptr<PostGate> post_gate, std::uint16_t port);
+         std::shared_ptr<PostGate> post_gate, Admission& admission, std::uint16_t port);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -36,6 +38,7 @@ class Worker {
   void run();
   // Any thread.
   void start_drain();
+  void begin_drain();  // on the loop, after config().drain_notice_ms
 
   std::uint16_t port() const { return listener_->port(); }
   unsigned index() const { return index_; }
@@ -71,12 +74,20 @@ class Worker {
   void flush_batch();
   void finish_drain_if_done();
   static void on_drain_deadline(void* self);
+  // The drain closes open connections a batch at a time, every
+  // kDrainTickMs, so that they do not all reconnect in the same second.
+  static void on_drain_tick(void* self);
+  void close_drain_batch();
 
   unsigned index_;
   const ServerConfig& config_;
   WebSocketHandler& handler_;
   const Router& router_;
   std::shared_ptr<PostGate> post_gate_;
+  Admission& admission_;
+  // Connections admission counted by address (only with a per-address
+  // cap), and that address, for the release when they end.
+  std::unordered_map<const ServerConnection*, std::string> counted_;
   loop::EventLoop loop_;
   loop::CorkBuffer cork_;
   std::unique_ptr<loop::Listener> listener_;
@@ -97,6 +108,8 @@ class Worker {
   std::uint64_t next_id_ = 0;
   DelayedTask* delayed_ = nullptr;  // intrusive list of armed run_after tasks
   loop::Timer drain_deadline_;
+  loop::Timer drain_tick_;
+  std::size_t drain_per_tick_ = 0;
   bool draining_ = false;
 };
 
