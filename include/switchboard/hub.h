@@ -28,21 +28,64 @@
 #include "switchboard/server.h"
 
 namespace switchboard {
+namespace hub {
+class HttpApi;
+}
 
 // Options for the channels whose name matches `pattern`: "chat:*" matches
 // every channel in namespace "chat" ("chat:lobby"); "news" matches exactly
 // "news"; "*" matches every channel. The first matching entry of
 // HubConfig::namespaces applies; channels that match none get
 // HubConfig::default_namespace.
+// What happens to a subscriber whose outgoing buffer is full
+// (ServerConfig::max_buffered_bytes) when a message for it arrives.
+enum class SlowConsumerPolicy : std::uint8_t {
+  kDisconnect,  // close 1013 "slow consumer": it reconnects and starts afresh
+  kDrop,        // skip this message for that subscriber (counted in /metrics)
+};
+
 struct NamespaceOptions {
   std::string pattern;
   bool presence = false;       // members can be listed with `presence`
   bool join_leave = false;     // subscribers get join/leave events (needs presence)
   bool client_publish = true;  // clients may publish (the C++ API always may)
+  SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::kDisconnect;
   // Messages kept for recovery and `history`, and for how long. Accepted and
   // shown by --print-config, but not used yet: history is a later issue.
   std::uint64_t history_size = 0;
   std::uint64_t history_ttl_s = 0;
+};
+
+// Token (JWT) authentication (docs/PROTOCOL.md "Authentication"). Keys are
+// given as their contents; the program reads the files. With no key, tokens
+// are not checked (and a client that sends one gets error 117).
+struct AuthConfig {
+  bool required = false;    // without a valid token a connection may only `connect`
+  std::string hmac_secret;  // key for tokens without a kid (>= 32 bytes for HS256)
+  std::string hmac_algorithm = "HS256";
+  std::string public_key_pem;  // key for tokens without a kid (instead of the secret)
+  std::string public_key_algorithm = "RS256";
+  std::string jwks_json;  // keys by kid: {"keys":[...]}
+  std::string issuer;     // "" = not checked
+  std::string audience;   // "" = not checked
+  std::uint64_t leeway_s = 5;
+  // auth.required and no token at the upgrade: `connect` must come in time (else close 4003).
+  std::uint64_t connect_timeout_ms = 10'000;
+  // After the token's exp the client is asked to `refresh`; without a fresh token in time: close 4002.
+  std::uint64_t refresh_grace_ms = 30'000;
+  bool enabled() const { return !hmac_secret.empty() || !public_key_pem.empty() || !jwks_json.empty(); }
+};
+
+// Per-connection token buckets over everything a client sends. Past one, the
+// command gets error 121 and is not run; a client that keeps going past
+// `violations_per_s` (burst `violations_burst`) is closed with 1008.
+struct RateLimitConfig {
+  std::uint64_t messages_per_s = 1000;  // 0: no message limit
+  std::uint64_t messages_burst = 2000;
+  std::uint64_t bytes_per_s = 4u << 20;  // 0: no byte limit
+  std::uint64_t bytes_burst = 8u << 20;  // a larger message is counted as this many bytes
+  std::uint64_t violations_per_s = 1;
+  std::uint64_t violations_burst = 50;
 };
 
 struct HubConfig {
@@ -52,12 +95,19 @@ struct HubConfig {
   std::uint64_t rpc_timeout_ms = 10'000;  // then the client gets error 114
   // Refuse (HTTP 400) a WebSocket that does not ask for switchboard.v1.json.
   bool require_subprotocol = true;
+  AuthConfig auth;
+  RateLimitConfig limits;
 };
 
 // Who a connection is. An empty user is an anonymous connection.
 struct Principal {
   std::string user;
   std::string info_json;  // shown to others in presence and join events; "" = null
+  // Channel patterns ("chat:*", "news", "*") this connection may subscribe
+  // and publish to; nullopt: every channel its namespace allows. Personal
+  // ("x#user") and private ("$x") channels have their own rules on top.
+  std::optional<std::vector<std::string>> channels;
+  std::int64_t expires_at = 0;  // seconds since the epoch; 0: never
 };
 
 // Decides who a handshake is: a Principal (user may be empty), or nullopt
@@ -113,9 +163,24 @@ class Hub final : public WebSocketHandler {
   void broadcast(std::string data_json);
   HubStats stats() const;
 
+  // Any thread, after start: takes config's auth (keys, issuer, audience,
+  // leeway, required) and namespaces without dropping a connection (SIGHUP
+  // in `switchboard serve`). "" or why nothing changed (unusable keys).
+  // Namespace options apply to subscriptions made from then on.
+  std::string reload(const HubConfig& config);
+
+  // The hub's HTTP routes (call before Server::start()): GET /metrics
+  // (Prometheus), GET /readyz (503 while draining), and the API under /api/
+  // (docs/HTTP_API.md) for backends that hold api_key (empty: no API).
+  void add_routes(Server& server, std::string api_key);
+  // What GET /metrics shows (Prometheus text format 0.0.4).
+  std::string metrics_text() const;
+
   // WebSocketHandler.
   void on_start(Server& server) override;
   void on_stop(Server& server) override;
+  void on_draining(Server& server) override;
+  void on_going_away(Connection& connection) override;
   UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) override;
   void on_open(Connection& connection, const HttpRequest& request) override;
   void on_message(Connection& connection, std::string_view payload, Opcode opcode) override;
@@ -125,6 +190,7 @@ class Hub final : public WebSocketHandler {
 
  private:
   std::shared_ptr<Impl> impl_;
+  std::unique_ptr<hub::HttpApi> http_api_;
 };
 
 // The subprotocol of protocol v1.

@@ -1,5 +1,6 @@
 #include "cli/serve_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -87,9 +88,30 @@ int run_serve(ServeFlags& flags) {
     std::fputs(to_toml(settings).c_str(), stdout);
     return 0;
   }
+  const std::string& level = settings.log_level;
+  base::set_log_level(level == "debug"  ? base::LogLevel::kDebug
+                      : level == "warn"  ? base::LogLevel::kWarn
+                      : level == "error" ? base::LogLevel::kError
+                      : level == "off"   ? base::LogLevel::kOff
+                                         : base::LogLevel::kInfo);
+  // The largest message must be able to pass the byte bucket.
+  RateLimitConfig& limits = settings.hub.limits;
+  limits.bytes_burst = std::max<std::uint64_t>(limits.bytes_burst, settings.server.max_message_size);
+  if (std::string error = load_key_files(&settings); !error.empty()) {
+    std::fprintf(stderr, "switchboard serve: %s\n", error.c_str());
+    return 2;
+  }
   EchoHandler echo;
   BroadcastHandler broadcast;
-  Hub hub(settings.hub);
+  std::unique_ptr<Hub> hub_holder;
+  try {
+    hub_holder = std::make_unique<Hub>(settings.hub);
+  } catch (const std::invalid_argument& error) {
+    // Unusable keys: named by their key, like every other settings problem.
+    std::fprintf(stderr, "switchboard serve: %s\n", error.what());
+    return 2;
+  }
+  Hub& hub = *hub_holder;
   if (settings.insecure_user_query) {
     // Development only: whoever connects says who they are.
     hub.set_authenticator([](const HttpRequest& request) -> std::optional<Principal> {
@@ -103,6 +125,23 @@ int run_serve(ServeFlags& flags) {
                               : flags.broadcast ? static_cast<WebSocketHandler&>(broadcast)
                                                 : hub;
   Server server(settings.server, handler);
+  if (&handler == &hub) {
+    hub.add_routes(server, settings.api_key);
+    // SIGHUP: the file, the environment and the flags again; keys and
+    // namespaces change without dropping a connection, the rest needs a
+    // restart.
+    server.on_reload_signal([&flags, &hub] {
+      ServeSettings fresh;
+      std::string error = load_settings(flags, &fresh);
+      if (error.empty()) error = load_key_files(&fresh);
+      if (error.empty()) error = hub.reload(fresh.hub);
+      if (error.empty()) {
+        base::log(base::LogLevel::kInfo, "reloaded: auth keys and namespaces");
+      } else {
+        base::log(base::LogLevel::kError, "reload refused, nothing changed: %s", error.c_str());
+      }
+    });
+  }
   // Declared after the server so that it goes first: its last answers are
   // posted to workers that still exist (stopped, they drop them).
   std::unique_ptr<hub::RpcProxy> rpc_proxy;

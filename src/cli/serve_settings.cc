@@ -1,6 +1,8 @@
 #include "cli/serve_settings.h"
 
 #include <charconv>
+#include <fstream>
+#include <optional>
 #include <limits>
 #include <sstream>
 #include <variant>
@@ -57,6 +59,25 @@ const std::vector<Field>& fields() {
       {{"server.drain_timeout_ms", "--drain-timeout-ms", "SIGTERM: time to close connections gracefully",
         KeyType::kUnsigned, 0, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.server.drain_timeout_ms; }},
+      {{"server.drain_spread_ms", "--drain-spread-ms",
+        "SIGTERM: spread the 1001 closes over this long (at most half the drain timeout)", KeyType::kUnsigned, 0,
+        kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.server.drain_spread_ms; }},
+      {{"server.drain_notice_ms", "--drain-notice-ms",
+        "SIGTERM: /readyz answers 503 this long before the listeners close (for load balancers)", KeyType::kUnsigned, 0,
+        kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.server.drain_notice_ms; }},
+      {{"server.max_body_size", "--max-body-size", "Largest plain HTTP request body (HTTP API) in bytes (larger: 413)",
+        KeyType::kUnsigned, 0, 1u << 30},
+       [](ServeSettings& s) -> Ref { return &s.server.max_body_size; }},
+      {{"server.max_connections_per_address", "--max-connections-per-address",
+        "Live connections from one client IP (more: 429; 0: no cap; behind a proxy every client is the proxy)",
+        KeyType::kUnsigned, 0, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.server.max_connections_per_address; }},
+      {{"server.max_new_connections_per_s", "--max-new-connections-per-s",
+        "New connections per second for the whole node (more: 503 with Retry-After; 0: no cap)", KeyType::kUnsigned,
+        0, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.server.max_new_connections_per_s; }},
       {{"server.allowed_origins", "--allowed-origin", "Origins allowed to open a WebSocket (repeatable; none: any)",
         KeyType::kStringList, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.server.allowed_origins; }},
@@ -71,6 +92,58 @@ const std::vector<Field>& fields() {
       {{"hub.require_subprotocol", "", "Refuse WebSockets that do not ask for switchboard.v1.json", KeyType::kBool, 0,
         0},
        [](ServeSettings& s) -> Ref { return &s.hub.require_subprotocol; }},
+      {{"auth.required", "--auth-required", "Connections must present a valid token (at the upgrade or in connect)",
+        KeyType::kBool, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.required; }},
+      {{"auth.hmac_secret", "", "Secret for HS* tokens without a kid (at least 32 bytes for HS256)", KeyType::kString,
+        0, 0, true},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.hmac_secret; }},
+      {{"auth.hmac_algorithm", "", "HS256, HS384 or HS512: the algorithm auth.hmac_secret is pinned to",
+        KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.hmac_algorithm; }},
+      {{"auth.public_key_file", "--auth-public-key-file",
+        "PEM public key for tokens without a kid (instead of auth.hmac_secret)", KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.public_key_file; }},
+      {{"auth.public_key_algorithm", "", "RS256/384/512, PS256/384/512, ES256, ES384 or EdDSA, for auth.public_key_file",
+        KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.public_key_algorithm; }},
+      {{"auth.jwks_file", "--auth-jwks-file", "JWKS file: keys by kid, each with its algorithm", KeyType::kString, 0,
+        0},
+       [](ServeSettings& s) -> Ref { return &s.jwks_file; }},
+      {{"auth.issuer", "", "Required iss claim (empty: not checked)", KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.issuer; }},
+      {{"auth.audience", "", "Required aud claim (empty: not checked)", KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.audience; }},
+      {{"auth.leeway_s", "", "Clock skew allowed on exp, nbf and iat", KeyType::kUnsigned, 0, 3600},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.leeway_s; }},
+      {{"auth.connect_timeout_ms", "", "auth.required and no token at the upgrade: time to send connect",
+        KeyType::kUnsigned, 1, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.connect_timeout_ms; }},
+      {{"auth.refresh_grace_ms", "", "After a token expires: time to send refresh before close 4002",
+        KeyType::kUnsigned, 1, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.auth.refresh_grace_ms; }},
+      {{"limits.messages_per_s", "--limit-messages-per-s", "Messages a connection may send per second (0: unlimited)", KeyType::kUnsigned,
+        0, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.limits.messages_per_s; }},
+      {{"limits.messages_burst", "", "Messages a connection may send at once", KeyType::kUnsigned, 1, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.limits.messages_burst; }},
+      {{"limits.bytes_per_s", "--limit-bytes-per-s", "Bytes a connection may send per second (0: unlimited)", KeyType::kUnsigned, 0,
+        kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.limits.bytes_per_s; }},
+      {{"limits.bytes_burst", "", "Bytes a connection may send at once", KeyType::kUnsigned, 1, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.limits.bytes_burst; }},
+      {{"limits.violations_per_s", "", "Refused commands per second a client may cause before close 1008 (0: never)",
+        KeyType::kUnsigned, 0, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.limits.violations_per_s; }},
+      {{"limits.violations_burst", "", "Refused commands a client may cause at once before close 1008",
+        KeyType::kUnsigned, 1, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.limits.violations_burst; }},
+      {{"api.key", "", "Key for the HTTP API (Authorization: apikey KEY); empty: the API is off", KeyType::kString, 0,
+        0, true},
+       [](ServeSettings& s) -> Ref { return &s.api_key; }},
+      {{"log.level", "--log-level",
+        "debug, info (one line per connection opened and closed), warn, error or off", KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.log_level; }},
       {{"broker.url", "--broker", "memory:// (one node; redis:// arrives with issue #6)", KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.broker_url; }},
       {{"dev.insecure_user_query", "--insecure-user-query",
@@ -186,6 +259,15 @@ std::string apply_namespace_table(const toml::table& table, std::size_t index, s
       if (name == "presence") options->presence = value;
       if (name == "join_leave") options->join_leave = value;
       if (name == "client_publish") options->client_publish = value;
+    } else if (name == "slow_consumer") {
+      const std::optional<std::string> value = node.value<std::string>();
+      if (value == "disconnect") {
+        options->slow_consumer = SlowConsumerPolicy::kDisconnect;
+      } else if (value == "drop") {
+        options->slow_consumer = SlowConsumerPolicy::kDrop;
+      } else {
+        return problem(source, key, "must be \"disconnect\" or \"drop\"");
+      }
     } else if (name == "history_size" || name == "history_ttl") {
       if (!node.is_integer() || node.value<std::int64_t>().value() < 0) {
         return problem(source, key, "must be a non-negative integer");
@@ -195,7 +277,8 @@ std::string apply_namespace_table(const toml::table& table, std::size_t index, s
       if (name == "history_ttl") options->history_ttl_s = value;
     } else {
       return problem(source, key,
-                     "unknown key (pattern, presence, join_leave, client_publish, history_size, history_ttl)");
+                     "unknown key (pattern, presence, join_leave, client_publish, slow_consumer, history_size, "
+                     "history_ttl)");
     }
   }
   if (options->pattern.empty()) return problem(source, where + ".pattern", "is required");
@@ -349,11 +432,43 @@ std::string validate(const ServeSettings& settings) {
   for (const NamespaceOptions& options : settings.hub.namespaces) {
     if (std::string error = check_pattern(options.pattern); !error.empty()) return "namespaces: " + error;
   }
+  const std::string& level = settings.log_level;
+  if (level != "debug" && level != "info" && level != "warn" && level != "error" && level != "off") {
+    return "log.level: '" + level + "' is not debug, info, warn, error or off";
+  }
+  const AuthConfig& auth = settings.hub.auth;
+  if (auth.required && auth.hmac_secret.empty() && settings.public_key_file.empty() && settings.jwks_file.empty()) {
+    return "auth.required: needs a key: auth.hmac_secret, auth.public_key_file or auth.jwks_file";
+  }
+  if (!auth.hmac_secret.empty() && !settings.public_key_file.empty()) {
+    return "auth.public_key_file: give either auth.hmac_secret or a public key for tokens without a kid, not both";
+  }
   const std::string& proxy = settings.rpc_proxy_url;
   if (!proxy.empty() && !proxy.starts_with("http://") && !proxy.starts_with("https://")) {
     return "hub.rpc_proxy_url: '" + proxy + "' is not an http:// or https:// URL";
   }
   return "";
+}
+
+std::string load_key_files(ServeSettings* settings) {
+  const auto read = [](const std::string& path, std::string_view key, std::string* out) -> std::string {
+    if (path.empty()) {
+      out->clear();
+      return "";
+    }
+    std::ifstream file(path);
+    if (!file) return std::string(key) + ": cannot read '" + path + "'";
+    std::ostringstream text;
+    text << file.rdbuf();
+    *out = text.str();
+    if (out->empty()) return std::string(key) + ": '" + path + "' is empty";
+    return "";
+  };
+  if (std::string error = read(settings->public_key_file, "auth.public_key_file", &settings->hub.auth.public_key_pem);
+      !error.empty()) {
+    return error;
+  }
+  return read(settings->jwks_file, "auth.jwks_file", &settings->hub.auth.jwks_json);
 }
 
 std::string parse_namespace_flag(std::string_view text, NamespaceOptions* options) {
@@ -369,8 +484,10 @@ std::string parse_namespace_flag(std::string_view text, NamespaceOptions* option
       options->join_leave = true;
     } else if (flag == "no_client_publish") {
       options->client_publish = false;
+    } else if (flag == "drop_slow") {
+      options->slow_consumer = SlowConsumerPolicy::kDrop;
     } else {
-      return "--namespace: unknown option '" + flag + "' (presence, join_leave, no_client_publish)";
+      return "--namespace: unknown option '" + flag + "' (presence, join_leave, no_client_publish, drop_slow)";
     }
   }
   return "";
@@ -387,7 +504,12 @@ std::string to_toml(const ServeSettings& settings) {
       section = std::string(this_section);
       out += "\n[" + section + "]\n";
     }
-    out += std::string(key.substr(key.find('.') + 1)) + " = ";
+    const std::string name(key.substr(key.find('.') + 1));
+    if (field.info.secret && !std::get<std::string*>(field.ref(copy))->empty()) {
+      out += "# " + name + " is set (a secret: not printed)\n";
+      continue;
+    }
+    out += name + " = ";
     append_value(out, field.ref(copy));
     out += "\n";
   }
@@ -397,6 +519,8 @@ std::string to_toml(const ServeSettings& settings) {
     out += std::string("\npresence = ") + (options.presence ? "true" : "false");
     out += std::string("\njoin_leave = ") + (options.join_leave ? "true" : "false");
     out += std::string("\nclient_publish = ") + (options.client_publish ? "true" : "false");
+    out += std::string("\nslow_consumer = ") +
+           (options.slow_consumer == SlowConsumerPolicy::kDrop ? "\"drop\"" : "\"disconnect\"");
     out += "\nhistory_size = " + std::to_string(options.history_size);
     out += "\nhistory_ttl = " + std::to_string(options.history_ttl_s) + "\n";
   }

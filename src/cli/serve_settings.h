@@ -24,12 +24,19 @@ struct ServeSettings {
   std::string broker_url = "memory://";
   std::string rpc_proxy_url;         // hub.rpc_proxy_url: "" forwards nothing
   bool insecure_user_query = false;  // dev.insecure_user_query
+  // Key files, read by the program into hub.auth (public_key_pem, jwks_json)
+  // at start and on SIGHUP.
+  std::string public_key_file;  // auth.public_key_file
+  std::string jwks_file;        // auth.jwks_file
+  std::string api_key;          // api.key: "" disables the HTTP API
+  std::string log_level = "info";  // log.level: debug, info, warn, error, off
 };
 
 enum class KeyType : std::uint8_t { kString, kUnsigned, kBool, kStringList };
 
 // One scalar key: its TOML name "section.key", its flag ("" if it has none),
-// and the range an unsigned value must lie in.
+// and the range an unsigned value must lie in. A secret has no flag (the
+// process list would show it) and is never printed.
 struct KeyInfo {
   const char* key;
   const char* flag;
@@ -37,6 +44,7 @@ struct KeyInfo {
   KeyType type;
   std::uint64_t min;
   std::uint64_t max;
+  bool secret = false;
 };
 
 const std::vector<KeyInfo>& setting_keys();
@@ -64,7 +72,12 @@ std::string validate(const ServeSettings& settings);
 // "chat:*=presence,join_leave" (the --namespace flag) -> options.
 std::string parse_namespace_flag(std::string_view text, NamespaceOptions* options);
 
-// The effective settings as a TOML document (serve --print-config).
+// Reads the key files named in settings into settings->hub.auth. "" or the
+// problem (a file that cannot be read).
+std::string load_key_files(ServeSettings* settings);
+
+// The effective settings as a TOML document (serve --print-config); secrets
+// that are set appear as comments, not values.
 std::string to_toml(const ServeSettings& settings);
 // One key's value as TOML ("8080", "\"0.0.0.0\"", "[]").
 std::string value_as_toml(const ServeSettings& settings, std::string_view key);

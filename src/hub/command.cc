@@ -16,8 +16,9 @@ struct TypeName {
   std::string_view name;
   CommandType type;
 };
-constexpr std::array<TypeName, 8> kTypes{{
+constexpr std::array<TypeName, 9> kTypes{{
     {"connect", CommandType::kConnect},
+    {"refresh", CommandType::kRefresh},
     {"subscribe", CommandType::kSubscribe},
     {"unsubscribe", CommandType::kUnsubscribe},
     {"publish", CommandType::kPublish},
@@ -28,7 +29,7 @@ constexpr std::array<TypeName, 8> kTypes{{
 }};
 
 // v1 commands that need parts this server does not have yet.
-constexpr std::array<std::string_view, 2> kNotYetAvailable{"refresh", "history"};
+constexpr std::array<std::string_view, 1> kNotYetAvailable{"history"};
 
 class Failure {
  public:
@@ -61,7 +62,8 @@ bool string_field(const object& command, std::string_view name, std::string_view
 bool channel_field(const object& command, Command* out, const Failure& fail) {
   if (!string_field(command, "channel", &out->channel, fail)) return false;
   if (!is_valid_channel(out->channel)) {
-    return fail(ErrorCode::kBadChannel, "channel must be 1 to 255 characters from A-Z a-z 0-9 and _ - : . @ / = +");
+    return fail(ErrorCode::kBadChannel,
+                "channel must be 1 to 255 characters from A-Z a-z 0-9 and _ - : . @ / = + # (and $ first)");
   }
   return true;
 }
@@ -76,6 +78,17 @@ bool data_field(const object& command, bool required, Command* out, const Failur
     return true;
   }
   out->data = simdjson::minify(value);
+  return true;
+}
+
+// The optional string field `token`.
+bool token_field(const object& command, Command* out, const Failure& fail) {
+  element value;
+  if (command["token"].get(value) != simdjson::SUCCESS) return true;
+  if (value.get_string().get(out->token) != simdjson::SUCCESS) {
+    return fail(ErrorCode::kWrongFieldType, "\"token\" must be a string");
+  }
+  out->has_token = true;
   return true;
 }
 
@@ -141,12 +154,15 @@ bool CommandParser::parse(std::string_view text, Command* out, CommandError* err
   }
 
   switch (out->type) {
-    case CommandType::kConnect: {
-      element token;
-      out->has_token = command["token"].get(token) == simdjson::SUCCESS;
+    case CommandType::kConnect:
+      return token_field(command, out, fail_with_id);
+    case CommandType::kRefresh:
+      if (!token_field(command, out, fail_with_id)) return false;
+      if (!out->has_token) return fail_with_id(ErrorCode::kMissingField, "missing field \"token\"");
       return true;
-    }
     case CommandType::kSubscribe:
+      if (!channel_field(command, out, fail_with_id)) return false;
+      return token_field(command, out, fail_with_id);
     case CommandType::kUnsubscribe:
     case CommandType::kPresence:
       return channel_field(command, out, fail_with_id);

@@ -16,7 +16,17 @@
 
 namespace switchboard::hub {
 
-enum class CommandType : std::uint8_t { kConnect, kSubscribe, kUnsubscribe, kPublish, kRpc, kSend, kPresence, kPing };
+enum class CommandType : std::uint8_t {
+  kConnect,
+  kRefresh,
+  kSubscribe,
+  kUnsubscribe,
+  kPublish,
+  kRpc,
+  kSend,
+  kPresence,
+  kPing,
+};
 
 // The largest id a JavaScript client can hold exactly (2^53 - 1).
 inline constexpr std::uint64_t kMaxId = (std::uint64_t{1} << 53) - 1;
@@ -27,7 +37,8 @@ struct Command {
   std::string_view channel;   // subscribe, unsubscribe, publish, presence
   std::string_view user;      // send
   std::string_view method;    // rpc
-  bool has_token = false;     // connect: a token was given
+  bool has_token = false;     // connect, refresh (always), subscribe: a token was given
+  std::string_view token;     // connect, refresh: a connection token; subscribe: a subscription token
   std::string data;           // publish, send, rpc: the `data` value, minified JSON ("null" when rpc has none)
   bool exclude_self = false;  // publish: not to the publisher's own connection
 };

@@ -91,6 +91,22 @@ std::string encode_pong(std::uint64_t id) {
   return out;
 }
 
+std::string encode_refresh(std::uint64_t grace_ms) {
+  std::string out = R"({"type":"refresh","grace_ms":)";
+  append_number(out, grace_ms);
+  out += '}';
+  return out;
+}
+
+std::string encode_disconnect(std::uint16_t code, std::string_view reason, bool reconnect) {
+  std::string out = R"({"type":"disconnect","code":)";
+  append_number(out, code);
+  out += R"(,"reason":)";
+  append_json_string(out, reason);
+  out += reconnect ? R"(,"reconnect":true})" : R"(,"reconnect":false})";
+  return out;
+}
+
 std::string encode_message(std::string_view channel, std::uint64_t offset, std::string_view data_json) {
   std::string out;
   out.reserve(48 + channel.size() + data_json.size());

@@ -29,5 +29,10 @@ std::string encode_join(std::string_view channel, std::string_view user, std::st
                         std::string_view info_json);
 std::string encode_leave(std::string_view channel, std::string_view user, std::string_view client);
 std::string encode_direct(std::string_view from_user, std::string_view data_json);
+// The token expires: send `refresh` with a new one (docs/PROTOCOL.md).
+std::string encode_refresh(std::uint64_t grace_ms);
+// The server is about to close this connection (drain, kick): code and
+// reason as in the close frame that follows, and whether to come back.
+std::string encode_disconnect(std::uint16_t code, std::string_view reason, bool reconnect);
 
 }  // namespace switchboard::hub

@@ -40,6 +40,14 @@ const char* default_message(ErrorCode code) {
       return "presence is not enabled for this channel";
     case ErrorCode::kUnavailable:
       return "the server cannot take this command now";
+    case ErrorCode::kAlreadyAuthenticated:
+      return "this connection is authenticated already";
+    case ErrorCode::kUnauthenticated:
+      return "authenticate first: send connect with a token";
+    case ErrorCode::kInvalidToken:
+      return "invalid token";
+    case ErrorCode::kRateLimited:
+      return "rate limit exceeded";
   }
   return "error";
 }

@@ -1,6 +1,7 @@
 // The numeric codes of protocol v1 `error` replies (docs/PROTOCOL.md). They
 // are part of the wire contract: a code never changes meaning, new failures
-// get new codes. The connection stays open after every one of them.
+// get new codes. The connection stays open after every one of them, except
+// where a code says it closes (docs/PROTOCOL.md "Close codes").
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,20 @@ enum class ErrorCode : std::uint16_t {
   kRpcFailed = 115,             // the handler answered with an error
   kPresenceDisabled = 116,      // the channel's namespace has no presence
   kUnavailable = 117,           // the server is draining or the broker is down
+  kAlreadyAuthenticated = 118,  // connect with a token on an authenticated connection (use refresh)
+  kUnauthenticated = 119,       // auth is required: send connect with a token first
+  kInvalidToken = 120,          // the token failed verification; on connect the server then closes (4001)
+  kRateLimited = 121,           // over the connection's message or byte rate; the command was not run
+};
+
+// Close codes of the hub, from the application range (RFC 6455 §7.4.2);
+// also part of the wire contract. 1008 closes a client that keeps breaking
+// the rate limits, 1001 comes with a drain.
+enum class HubCloseCode : std::uint16_t {
+  kInvalidToken = 4001,   // connect with a bad token: do not retry with it
+  kTokenExpired = 4002,   // no refresh within the grace period: get a new token, then reconnect
+  kAuthTimeout = 4003,    // auth.required and no connect in time
+  kDisconnected = 4004,   // the application disconnected this user (HTTP API), unless it chose a code
 };
 
 // A short, stable English description, used when no better message exists.

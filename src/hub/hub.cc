@@ -9,38 +9,61 @@
 #include "base/log.h"
 #include "broker/memory_broker.h"
 #include "hub/encode.h"
+#include "hub/http_api.h"
 #include "hub/hub_impl.h"
 #include "hub/names.h"
 
 namespace switchboard {
 namespace {
 
-// The principal on_upgrade accepted, for the on_open that follows it on the
-// same thread (the server calls the two back to back for one connection).
-thread_local std::optional<Principal> upgraded_principal;
+// What on_upgrade decided about a connection, for the on_open that follows
+// it on the same thread (the server calls the two back to back).
+struct Upgraded {
+  Principal principal;
+  bool authenticated = false;     // a token or the authenticator vouched for it
+  bool awaiting_connect = false;  // auth.required and no token yet
+};
+thread_local std::optional<Upgraded> upgraded;
 
-bool matches(const std::string& pattern, std::string_view channel) {
-  if (pattern == "*") return true;
-  if (pattern.size() >= 2 && pattern.ends_with(":*")) {
-    return channel.size() > pattern.size() - 1 &&
-           channel.starts_with(std::string_view(pattern).substr(0, pattern.size() - 1));
-  }
-  return pattern == channel;
+base::RateLimit rate_limit(std::uint64_t per_second, std::uint64_t burst) {
+  return {static_cast<double>(per_second), static_cast<double>(std::max(burst, std::uint64_t{1}))};
 }
 
 }  // namespace
 
-Hub::Impl::Impl(HubConfig hub_config) : config(std::move(hub_config)) {}
+Hub::Impl::Impl(HubConfig hub_config) : config(std::move(hub_config)) {
+  std::string error;
+  current_policy = make_policy(config, &error);
+  if (!current_policy) throw std::invalid_argument(error);
+  message_limit = rate_limit(config.limits.messages_per_s, config.limits.messages_burst);
+  byte_limit = rate_limit(config.limits.bytes_per_s, config.limits.bytes_burst);
+  violation_limit = rate_limit(config.limits.violations_per_s, config.limits.violations_burst);
+}
 
 unsigned Hub::Impl::owner_of(std::string_view name) const {
   return static_cast<unsigned>(std::hash<std::string_view>{}(name) % workers.size());
 }
 
-const NamespaceOptions& Hub::Impl::options_for(std::string_view channel) const {
-  for (const NamespaceOptions& options : config.namespaces) {
-    if (matches(options.pattern, channel)) return options;
+const NamespaceOptions& hub::Policy::options_for(std::string_view channel) const {
+  for (const NamespaceOptions& options : namespaces) {
+    if (hub::channel_matches(options.pattern, channel)) return options;
   }
-  return config.default_namespace;
+  return default_namespace;
+}
+
+std::shared_ptr<const hub::Policy> Hub::Impl::make_policy(const HubConfig& config, std::string* error) {
+  auto policy = std::make_shared<hub::Policy>();
+  policy->verifier = hub::TokenVerifier::create(config.auth, error);
+  if (!error->empty()) return nullptr;
+  policy->auth_required = config.auth.required;
+  policy->namespaces = config.namespaces;
+  policy->default_namespace = config.default_namespace;
+  return policy;
+}
+
+std::shared_ptr<const hub::Policy> Hub::Impl::policy_now() {
+  std::lock_guard lock(policy_mutex);
+  return current_policy;
 }
 
 Hub::Hub(HubConfig config) : impl_(std::make_shared<Impl>(std::move(config))) {}
@@ -56,9 +79,18 @@ void Hub::on_start(Server& server) {
   }
   const unsigned count = server.worker_count();
   impl.workers.clear();
-  for (unsigned i = 0; i < count; ++i) impl.workers.push_back(std::make_unique<hub::WorkerState>());
+  for (unsigned i = 0; i < count; ++i) {
+    impl.workers.push_back(std::make_unique<hub::WorkerState>());
+    impl.workers.back()->policy = impl.policy_now();
+  }
   impl.broker = std::make_unique<broker::MemoryBroker>(count);
   impl.broker->set_sink(impl);
+  for (unsigned worker = 0; worker < count; ++worker) impl.schedule_deadline_tick(worker);
+  impl.accepting.store(true);
+  if (!impl.gauges_registered) {
+    impl.gauges_registered = true;
+    impl.register_gauges();
+  }
 }
 
 void Hub::on_rpc(std::string method, RpcHandler handler) {
@@ -73,7 +105,22 @@ bool Hub::Impl::post_from_outside(unsigned worker, std::function<void()> task) {
   return true;
 }
 
+void Hub::on_draining(Server&) {
+  // GET /readyz answers 503 from now on: a load balancer stops sending new
+  // clients here while the connections are being closed.
+  impl_->accepting.store(false);
+  base::log(base::LogLevel::kInfo, "draining: readiness is now 503");
+}
+
+void Hub::on_going_away(Connection& connection) {
+  if (connection.user_data() == nullptr) return;
+  connection.send_answer(hub::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kGoingAway),
+                                                "server shutting down", true),
+                         Opcode::kText);
+}
+
 void Hub::on_stop(Server&) {
+  impl_->accepting.store(false);
   std::lock_guard lock(impl_->outside_mutex);
   impl_->server_gone = true;
 }
@@ -89,7 +136,7 @@ void Hub::publish(std::string channel, std::string data_json) {
   Impl& impl = *impl_;
   const unsigned owner = impl.owner_of(channel);
   impl.post_from_outside(owner, [hub = impl_, owner, channel = std::move(channel), data = std::move(data_json)] {
-    hub->owner_publish(owner, channel, data, 0, 0, 0, 0);
+    hub->owner_publish(owner, channel, data, 0, hub::ReplyTo{});
   });
 }
 
@@ -100,7 +147,7 @@ void Hub::send_to_user(std::string user, std::string data_json) {
   Impl& impl = *impl_;
   const unsigned owner = impl.owner_of(user);
   impl.post_from_outside(owner, [hub = impl_, owner, user = std::move(user), data = std::move(data_json)] {
-    hub->owner_send(owner, user, "", data, 0, 0, 0);
+    hub->owner_send(owner, user, "", data, hub::ReplyTo{});
   });
 }
 
@@ -114,14 +161,102 @@ void Hub::broadcast(std::string data_json) {
   }
 }
 
-HubStats Hub::stats() const {
+HubStats Hub::Impl::stats() const {
   HubStats stats;
-  for (const auto& worker : impl_->workers) {
+  for (const auto& worker : workers) {
     stats.connections += worker->connection_count.load(std::memory_order_relaxed);
     stats.users += worker->owned_user_count.load(std::memory_order_relaxed);
     stats.channels += worker->owned_channel_count.load(std::memory_order_relaxed);
   }
   return stats;
+}
+
+HubStats Hub::stats() const { return impl_->stats(); }
+
+std::string Hub::reload(const HubConfig& config) {
+  std::string error;
+  std::shared_ptr<const hub::Policy> policy = Impl::make_policy(config, &error);
+  if (!policy) return error;
+  Impl& impl = *impl_;
+  {
+    std::lock_guard lock(impl.policy_mutex);
+    impl.current_policy = policy;
+  }
+  for (unsigned worker = 0; worker < impl.workers.size(); ++worker) {
+    impl.post_from_outside(worker, [hub = impl_, worker, policy] { hub->workers[worker]->policy = policy; });
+  }
+  return "";
+}
+
+void Hub::Impl::register_gauges() {
+  const auto total = [this](std::atomic<std::size_t> hub::WorkerState::*count) {
+    return [this, count] {
+      double sum = 0;
+      for (const auto& worker : workers) sum += static_cast<double>((worker.get()->*count).load());
+      return sum;
+    };
+  };
+  registry.gauge_callback("switchboard_users", "Distinct users with at least one connection", {},
+                          total(&hub::WorkerState::owned_user_count));
+  registry.gauge_callback("switchboard_channels", "Channels with at least one subscriber", {},
+                          total(&hub::WorkerState::owned_channel_count));
+  registry.gauge_callback("switchboard_subscriptions", "Subscriptions (connection, channel) open", {},
+                          total(&hub::WorkerState::subscription_count));
+  for (unsigned worker = 0; worker < workers.size(); ++worker) {
+    registry.gauge_callback("switchboard_connections", "Open protocol connections, per worker thread",
+                            {{"worker", std::to_string(worker)}}, [this, worker] {
+                              // A later server of this hub may have fewer workers.
+                              return worker < workers.size()
+                                         ? static_cast<double>(workers[worker]->connection_count.load())
+                                         : 0.0;
+                            });
+  }
+  // The server's own counts; nothing once it is gone (Hub::metrics_text may
+  // be called after that).
+  registry.gauge_callback("switchboard_tcp_connections", "Sockets open or opening, WebSocket or not", {}, [this] {
+    std::lock_guard lock(outside_mutex);
+    return server == nullptr || server_gone ? 0.0 : static_cast<double>(server->connection_count());
+  });
+  const auto refused = [this](std::uint64_t ServerStats::*field) {
+    return [this, field] {
+      std::lock_guard lock(outside_mutex);
+      return server == nullptr || server_gone ? 0.0 : static_cast<double>(server->stats().*field);
+    };
+  };
+  registry.counter_callback("switchboard_admission_refused_total",
+                            "Sockets refused before the handshake, by cap (429 per address, 503 new connections)",
+                            {{"reason", "per_address"}}, refused(&ServerStats::refused_per_address));
+  registry.counter_callback("switchboard_admission_refused_total",
+                            "Sockets refused before the handshake, by cap (429 per address, 503 new connections)",
+                            {{"reason", "new_connection_rate"}}, refused(&ServerStats::refused_new_connections));
+  registry.gauge_callback("switchboard_ready", "1 while the server accepts connections, 0 while it drains", {},
+                          [this] { return accepting.load() ? 1.0 : 0.0; });
+}
+
+std::string Hub::metrics_text() const { return impl_->registry.render(); }
+
+void Hub::add_routes(Server& server, std::string api_key) {
+  server.route("GET", "/metrics", [impl = impl_](const HttpRequest&) {
+    HttpResponse response;
+    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    response.body = impl->registry.render();
+    return response;
+  });
+  server.route("GET", "/readyz", [impl = impl_](const HttpRequest&) {
+    HttpResponse response;
+    if (impl->accepting.load()) {
+      response.body = "ready\n";
+    } else {
+      response.status = 503;
+      response.body = "draining\n";
+      response.headers.emplace_back("Retry-After", "1");
+    }
+    return response;
+  });
+  if (!api_key.empty()) {
+    http_api_ = std::make_unique<hub::HttpApi>(impl_, std::move(api_key));
+    http_api_->add_routes(server);
+  }
 }
 
 UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) {
@@ -135,11 +270,26 @@ UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std:
     return decision;
   }
   if (asked) decision.subprotocol = std::string(kProtocolV1);
-  Principal principal;
-  if (impl_->authenticator) {
+  Impl& impl = *impl_;
+  const std::shared_ptr<const hub::Policy> policy = impl.policy_now();
+  Upgraded accepted;
+  const std::string token = policy->verifier ? hub::token_from_request(request) : std::string();
+  if (!token.empty()) {
+    hub::GrantedToken granted;
+    const auth::VerifyError error = policy->verifier->verify(token, &granted);
+    if (error != auth::VerifyError::kNone) {
+      impl.metrics.tokens_rejected.add();
+      decision.reject_status = 401;
+      decision.reject_body = "invalid token: " + std::string(auth::describe(error));
+      return decision;
+    }
+    accepted.principal = {std::move(granted.user), std::move(granted.info_json), std::move(granted.channels),
+                          granted.expires_at};
+    accepted.authenticated = true;
+  } else if (impl.authenticator) {
     std::optional<Principal> known;
     try {
-      known = impl_->authenticator(request);
+      known = impl.authenticator(request);
     } catch (const std::exception& error) {
       base::log(base::LogLevel::kError, "authenticator threw: %s", error.what());
       decision.reject_status = 500;
@@ -156,21 +306,34 @@ UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std:
       decision.reject_body = "invalid user id";
       return decision;
     }
-    principal = std::move(*known);
+    accepted.principal = std::move(*known);
+    accepted.authenticated = !accepted.principal.user.empty();
+  } else if (policy->verifier && policy->auth_required) {
+    // Browsers cannot set headers: the token may come in `connect`.
+    accepted.awaiting_connect = true;
   }
-  upgraded_principal = std::move(principal);
+  upgraded = std::move(accepted);
   return decision;
 }
 
-void Hub::on_open(Connection& connection, const HttpRequest&) {
-  Principal principal = upgraded_principal ? std::move(*upgraded_principal) : Principal{};
-  upgraded_principal.reset();
-  impl_->open_session(connection, std::move(principal));
+void Hub::on_open(Connection& connection, const HttpRequest& request) {
+  Upgraded accepted = upgraded ? std::move(*upgraded) : Upgraded{};
+  upgraded.reset();
+  // One line per connection event, never per message; never the token.
+  if (base::log_level() <= base::LogLevel::kInfo) {
+    base::log(base::LogLevel::kInfo, "event=open client=%llu user=%s peer=%.*s",
+              static_cast<unsigned long long>(connection.id()),
+              accepted.principal.user.empty() ? "-" : accepted.principal.user.c_str(),
+              static_cast<int>(request.peer_address.size()), request.peer_address.data());
+  }
+  impl_->open_session(connection, std::move(accepted.principal), accepted.authenticated, accepted.awaiting_connect);
 }
 
 void Hub::on_message(Connection& connection, std::string_view payload, Opcode opcode) {
   auto* session = static_cast<hub::Session*>(connection.user_data());
   if (session == nullptr) return;
+  impl_->metrics.bytes_received.add(payload.size());
+  if (!impl_->admit(*session, payload)) return;
   if (opcode != Opcode::kText) {
     impl_->fail(*session, 0, hub::ErrorCode::kMalformed, "protocol v1 commands are JSON text frames, not binary");
     return;
@@ -178,9 +341,19 @@ void Hub::on_message(Connection& connection, std::string_view payload, Opcode op
   impl_->handle(*session, payload);
 }
 
-void Hub::on_close(Connection& connection, CloseCode, std::string_view) {
+void Hub::on_close(Connection& connection, CloseCode code, std::string_view reason) {
   auto* session = static_cast<hub::Session*>(connection.user_data());
   if (session == nullptr) return;
+  impl_->metrics.count_close(code);
+  if (base::log_level() <= base::LogLevel::kInfo) {
+    // The reason is the peer's text: printed as a quoted, escaped JSON
+    // string so that it cannot forge a log line.
+    std::string quoted;
+    hub::append_json_string(quoted, reason.substr(0, 123));
+    base::log(base::LogLevel::kInfo, "event=close client=%llu user=%s code=%u reason=%s",
+              static_cast<unsigned long long>(connection.id()), session->user.empty() ? "-" : session->user.c_str(),
+              static_cast<unsigned>(code), quoted.c_str());
+  }
   connection.set_user_data(nullptr);
   impl_->close_session(*session);
 }

@@ -2,6 +2,7 @@
 // this worker's sessions. Everything here runs on the session's worker.
 #include <utility>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "hub/encode.h"
 #include "hub/hub_impl.h"
@@ -44,28 +45,35 @@ void Hub::Impl::fail(Session& session, std::uint64_t id, ErrorCode code, std::st
   session.connection->send_answer(hub::encode_error(id, code, message), Opcode::kText);
 }
 
-void Hub::Impl::post_reply(unsigned worker, std::uint64_t client, std::uint64_t id, std::string data_json) {
-  if (client == 0) return;  // the C++ API asked: nobody to answer
-  server->post(worker, [hub = shared_from_this(), worker, client, id, data = std::move(data_json)] {
-    hub::WorkerState& state = *hub->workers[worker];
-    auto it = state.sessions.find(client);
-    if (it != state.sessions.end()) hub->reply(*it->second, id, data);
+void Hub::Impl::post_reply(const hub::ReplyTo& to, std::string data_json) {
+  if (to.callback) {
+    to.callback(true, ErrorCode::kInternal, std::move(data_json));
+    return;
+  }
+  if (to.client == 0) return;  // the C++ API asked: nobody to answer
+  server->post(to.worker, [hub = shared_from_this(), to, data = std::move(data_json)] {
+    hub::WorkerState& state = *hub->workers[to.worker];
+    auto it = state.sessions.find(to.client);
+    if (it != state.sessions.end()) hub->reply(*it->second, to.id, data);
   });
 }
 
-void Hub::Impl::post_error(unsigned worker, std::uint64_t client, std::uint64_t id, ErrorCode code,
-                           std::string message) {
-  if (client == 0) return;
-  server->post(worker, [hub = shared_from_this(), worker, client, id, code, text = std::move(message)] {
-    hub::WorkerState& state = *hub->workers[worker];
-    auto it = state.sessions.find(client);
-    if (it != state.sessions.end()) hub->fail(*it->second, id, code, text);
+void Hub::Impl::post_error(const hub::ReplyTo& to, ErrorCode code, std::string message) {
+  if (to.callback) {
+    to.callback(false, code, std::move(message));
+    return;
+  }
+  if (to.client == 0) return;
+  server->post(to.worker, [hub = shared_from_this(), to, code, text = std::move(message)] {
+    hub::WorkerState& state = *hub->workers[to.worker];
+    auto it = state.sessions.find(to.client);
+    if (it != state.sessions.end()) hub->fail(*it->second, to.id, code, text);
   });
 }
 
-void Hub::Impl::open_session(Connection& connection, Principal principal) {
-  const unsigned worker = connection.worker();
-  hub::WorkerState& state = *workers[worker];
+void Hub::Impl::open_session(Connection& connection, Principal principal, bool authenticated,
+                             bool awaiting_connect) {
+  hub::WorkerState& state = *workers[connection.worker()];
   auto* session = new Session;
   session->connection = &connection;
   session->client = connection.id();
@@ -75,23 +83,20 @@ void Hub::Impl::open_session(Connection& connection, Principal principal) {
   connection.set_user_data(session);
   state.sessions.emplace(session->client, session);
   state.connection_count.fetch_add(1, std::memory_order_relaxed);
-  if (!session->user.empty()) {
-    std::vector<Session*>& list = state.user_sessions[session->user];
-    session->user_slot = list.size();
-    list.push_back(session);
-    if (list.size() == 1) {
-      // First connection of this user on this worker: tell the user's owner.
-      const unsigned owner = owner_of(session->user);
-      server->post(owner, [hub = shared_from_this(), owner, user = session->user, worker] {
-        hub->owner_user_online(owner, user, worker);
-      });
-    }
+  metrics.connections_opened.add();
+  attach_user(*session);
+  if (awaiting_connect) {
+    session->awaiting_connect = true;
+    set_deadline(*session, base::monotonic_ms() + config.auth.connect_timeout_ms, hub::DeadlineKind::kConnect);
+  } else if (authenticated) {
+    grant(*session, hub::GrantedToken{"", "", std::move(principal.channels), principal.expires_at, ""});
   }
 }
 
 void Hub::Impl::leave_channel(Session& session, const Session::Subscription& subscription) {
   const unsigned worker = session.connection->worker();
   hub::WorkerState& state = *workers[worker];
+  state.subscription_count.fetch_sub(1, std::memory_order_relaxed);
   auto it = state.channel_subscribers.find(subscription.channel);
   if (it != state.channel_subscribers.end()) {
     if (Session* moved = remove_at(it->second, subscription.slot)) {
@@ -121,6 +126,7 @@ void Hub::Impl::close_session(Session& session) {
       }
     }
   }
+  clear_deadline(session);
   // Pending rpcs of this session are answered into the void: finish_rpc
   // finds no session and drops the answer.
   state.sessions.erase(session.client);
@@ -134,56 +140,32 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
   hub::Command command;
   hub::CommandError error;
   if (!state.parser.parse(text, &command, &error)) {
+    metrics.invalid_commands.add();
     fail(session, error.id, error.code, error.message);
     return;
   }
+  metrics.commands[static_cast<std::size_t>(command.type)]->add();
   const std::uint64_t id = command.id;
+  if (session.awaiting_connect && command.type != hub::CommandType::kConnect &&
+      command.type != hub::CommandType::kPing) {
+    fail(session, id, ErrorCode::kUnauthenticated, hub::default_message(ErrorCode::kUnauthenticated));
+    return;
+  }
+  std::string why;
   switch (command.type) {
-    case hub::CommandType::kConnect: {
-      if (command.has_token) {
-        fail(session, id, ErrorCode::kUnavailable, "this server does not check tokens yet");
-        return;
-      }
-      std::string data = "{\"client\":";
-      hub::append_json_string(data, session.client_text);
-      data += ",\"user\":";
-      hub::append_json_user(data, session.user);
-      data += '}';
-      reply(session, id, data);
+    case hub::CommandType::kConnect:
+      handle_connect(session, command);
       return;
-    }
+    case hub::CommandType::kRefresh:
+      handle_refresh(session, command);
+      return;
     case hub::CommandType::kPing:
       session.connection->send_answer(hub::encode_pong(id), Opcode::kText);
       return;
 
-    case hub::CommandType::kSubscribe: {
-      if (session.find_subscription(command.channel) != nullptr) {
-        fail(session, id, ErrorCode::kAlreadySubscribed, hub::default_message(ErrorCode::kAlreadySubscribed));
-        return;
-      }
-      if (session.subscriptions.size() >= config.max_subscriptions_per_connection) {
-        fail(session, id, ErrorCode::kTooManySubscriptions,
-             "at most " + std::to_string(config.max_subscriptions_per_connection) + " subscriptions per connection");
-        return;
-      }
-      // Subscribed locally at once: whatever the owner sends this worker
-      // for the channel from now on reaches this session too.
-      std::vector<Session*>& list = state.channel_subscribers[std::string(command.channel)];
-      session.subscriptions.push_back({std::string(command.channel), list.size()});
-      list.push_back(&session);
-      const NamespaceOptions& options = options_for(command.channel);
-      std::unique_ptr<hub::Member> member;
-      if (options.presence) {
-        member = std::make_unique<hub::Member>(hub::Member{session.user, session.client_text, session.info_json});
-      }
-      const unsigned owner = owner_of(command.channel);
-      // The reply comes from the owner once it counts this subscriber, so a
-      // publish that follows the reply reaches it.
-      server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel), worker,
-                           client = session.client, member = std::shared_ptr<hub::Member>(std::move(member)),
-                           id] { hub->owner_subscribe(owner, channel, worker, client, member.get(), id); });
+    case hub::CommandType::kSubscribe:
+      handle_subscribe(session, command);
       return;
-    }
 
     case hub::CommandType::kUnsubscribe: {
       Session::Subscription* subscription = session.find_subscription(command.channel);
@@ -199,26 +181,31 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
     }
 
     case hub::CommandType::kPublish: {
-      if (!options_for(command.channel).client_publish) {
-        fail(session, id, ErrorCode::kPermissionDenied, "clients may not publish to this channel");
+      if (!may(session, command.channel, Access::kPublish, &why)) {
+        fail(session, id, ErrorCode::kPermissionDenied, why);
         return;
       }
       const unsigned owner = owner_of(command.channel);
       server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel),
                            data = std::move(command.data), exclude = command.exclude_self ? session.client : 0, worker,
                            client = session.client,
-                           id] { hub->owner_publish(owner, channel, data, exclude, worker, client, id); });
+                           id] { hub->owner_publish(owner, channel, data, exclude, hub::ReplyTo{worker, client, id, {}}); });
       return;
     }
 
     case hub::CommandType::kPresence: {
-      if (!options_for(command.channel).presence) {
+      if (!options_for(worker, command.channel).presence) {
         fail(session, id, ErrorCode::kPresenceDisabled, hub::default_message(ErrorCode::kPresenceDisabled));
+        return;
+      }
+      if (!may(session, command.channel, Access::kPresence, &why)) {
+        fail(session, id, ErrorCode::kPermissionDenied, why);
         return;
       }
       const unsigned owner = owner_of(command.channel);
       server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel), worker,
-                           client = session.client, id] { hub->owner_presence(owner, channel, worker, client, id); });
+                           client = session.client,
+                           id] { hub->owner_presence(owner, channel, hub::ReplyTo{worker, client, id, {}}); });
       return;
     }
 
@@ -226,7 +213,7 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       const unsigned owner = owner_of(command.user);
       server->post(owner, [hub = shared_from_this(), owner, user = std::string(command.user), from = session.user,
                            data = std::move(command.data), worker, client = session.client,
-                           id] { hub->owner_send(owner, user, from, data, worker, client, id); });
+                           id] { hub->owner_send(owner, user, from, data, hub::ReplyTo{worker, client, id, {}}); });
       return;
     }
 
@@ -291,25 +278,82 @@ void Hub::Impl::finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcom
   }
 }
 
+bool Hub::Impl::deliver(Session& session, const SharedMessage& frame, SlowConsumerPolicy policy) {
+  if (session.connection->send(frame) != SendStatus::kDropped) return false;
+  if (!session.connection->is_open()) return false;  // closing already
+  if (policy == SlowConsumerPolicy::kDrop) {
+    metrics.slow_consumer_drops.add();
+    return false;
+  }
+  metrics.slow_consumer_closes.add();
+  return true;
+}
+
+void Hub::Impl::close_slow_consumers(const std::vector<Connection*>& connections) {
+  for (Connection* connection : connections) connection->close(CloseCode::kTryAgainLater, "slow consumer");
+}
+
 void Hub::Impl::deliver_to_channel(unsigned worker, const std::string& channel, const SharedMessage& frame,
-                                   std::uint64_t exclude_client) {
+                                   std::uint64_t exclude_client, std::uint64_t numbered_ns) {
   hub::WorkerState& state = *workers[worker];
   auto it = state.channel_subscribers.find(channel);
   if (it == state.channel_subscribers.end()) return;
+  const SlowConsumerPolicy policy = options_for(worker, channel).slow_consumer;
+  // Closed after the loop: a close could end a session, and so change the
+  // list being walked.
+  std::vector<Connection*> slow;
+  std::size_t sent = 0;
   for (Session* session : it->second) {
-    if (session->client != exclude_client) session->connection->send(frame);
+    if (session->client == exclude_client) continue;
+    ++sent;
+    if (deliver(*session, frame, policy)) slow.push_back(session->connection);
   }
+  metrics.messages_delivered.add(sent);
+  metrics.bytes_delivered.add(sent * frame.frame().size());
+  if (numbered_ns != 0) {
+    metrics.delivery_latency.observe(static_cast<double>(base::monotonic_ns() - numbered_ns) / 1e9);
+  }
+  if (!slow.empty()) close_slow_consumers(slow);
 }
 
 void Hub::Impl::deliver_to_user(unsigned worker, const std::string& user, const SharedMessage& frame) {
   hub::WorkerState& state = *workers[worker];
   auto it = state.user_sessions.find(user);
   if (it == state.user_sessions.end()) return;
-  for (Session* session : it->second) session->connection->send(frame);
+  std::vector<Connection*> slow;
+  for (Session* session : it->second) {
+    if (deliver(*session, frame, SlowConsumerPolicy::kDisconnect)) slow.push_back(session->connection);
+  }
+  metrics.messages_delivered.add(it->second.size());
+  metrics.bytes_delivered.add(it->second.size() * frame.frame().size());
+  if (!slow.empty()) close_slow_consumers(slow);
+}
+
+std::size_t Hub::Impl::disconnect_user_here(unsigned worker, const std::string& user, std::uint16_t code,
+                                           const std::string& reason, bool reconnect) {
+  hub::WorkerState& state = *workers[worker];
+  auto it = state.user_sessions.find(user);
+  if (it == state.user_sessions.end()) return 0;
+  // A copy: should a close end a session at once, the list would change.
+  std::vector<Connection*> connections;
+  for (Session* session : it->second) connections.push_back(session->connection);
+  const std::string notice = hub::encode_disconnect(code, reason, reconnect);
+  for (Connection* connection : connections) {
+    connection->send_answer(notice, Opcode::kText);
+    connection->close(static_cast<CloseCode>(code), reason);
+  }
+  return connections.size();
 }
 
 void Hub::Impl::deliver_to_everyone(unsigned worker, const SharedMessage& frame) {
-  for (const auto& [client, session] : workers[worker]->sessions) session->connection->send(frame);
+  const auto& sessions = workers[worker]->sessions;
+  std::vector<Connection*> slow;
+  for (const auto& [client, session] : sessions) {
+    if (deliver(*session, frame, SlowConsumerPolicy::kDisconnect)) slow.push_back(session->connection);
+  }
+  metrics.messages_delivered.add(sessions.size());
+  metrics.bytes_delivered.add(sessions.size() * frame.frame().size());
+  if (!slow.empty()) close_slow_consumers(slow);
 }
 
 }  // namespace switchboard

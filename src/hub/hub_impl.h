@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +31,9 @@
 #include "base/string_hash.h"
 #include "broker/broker.h"
 #include "hub/command.h"
+#include "hub/hub_metrics.h"
+#include "base/token_bucket.h"
+#include "hub/token_verifier.h"
 #include "switchboard/hub.h"
 #include "switchboard/shared_message.h"
 
@@ -38,6 +42,17 @@ namespace switchboard::hub {
 template <typename T>
 using StringMap = std::unordered_map<std::string, T, base::StringHash, std::equal_to<>>;
 
+// What a session must do by a deadline (auth): connect with a token, be
+// asked for a refresh when its token expires, or send that refresh.
+enum class DeadlineKind : std::uint8_t { kConnect, kTokenExpiry, kRefresh };
+struct Deadline {
+  std::uint64_t client;
+  DeadlineKind kind;
+};
+// Per worker, by monotonic ms; a session holds the iterator of its one
+// pending deadline, so closing or refreshing removes it at once.
+using Deadlines = std::multimap<std::uint64_t, Deadline>;
+
 // One protocol connection; Connection::user_data points to it.
 struct Session {
   Connection* connection = nullptr;
@@ -45,6 +60,16 @@ struct Session {
   std::string client_text;   // the same, as sent in presence and join/leave
   std::string user;          // empty: anonymous
   std::string info_json;
+  // Authentication (docs/PROTOCOL.md "Authentication").
+  bool authenticated = false;     // a token or the authenticator vouched for `user`
+  bool awaiting_connect = false;  // auth.required and no token yet: only connect and ping
+  std::optional<std::vector<std::string>> channel_patterns;  // the token's "channels"
+  std::int64_t token_expires_at = 0;                         // seconds; 0: never
+  std::optional<Deadlines::iterator> deadline;
+  // Rate limits: messages, bytes, and how often the client ran into them.
+  base::TokenBucket message_bucket;
+  base::TokenBucket byte_bucket;
+  base::TokenBucket violation_bucket;
   // Subscribed channels, each with this session's place in the worker's
   // subscriber list of that channel (for O(1) removal).
   struct Subscription {
@@ -55,6 +80,7 @@ struct Session {
   std::size_t user_slot = 0;  // place in the worker's list for `user`
 
   Subscription* find_subscription(std::string_view channel);
+  const Subscription* find_subscription(std::string_view channel) const;
 };
 
 struct Member {
@@ -70,7 +96,34 @@ struct OwnedChannel {
   std::map<std::uint64_t, Member> members;  // presence, by client id (stable order)
 };
 
+// Where an owner sends the answer to a command: a session's command (its
+// worker, client and id; client 0 is nobody, e.g. the C++ API), or a
+// callback, for the HTTP API, which runs on the owner's thread.
+struct ReplyTo {
+  unsigned worker = 0;
+  std::uint64_t client = 0;
+  std::uint64_t id = 0;
+  // ok: data is the reply's JSON; else code and data the error's message.
+  std::function<void(bool ok, ErrorCode code, std::string data)> callback;
+};
+
+// What SIGHUP can change without dropping a connection (Hub::reload): the
+// token keys and checks, and the namespace options. Immutable; each worker
+// holds its own reference, swapped by a task posted to it, so the message
+// paths read it without a lock or an atomic.
+struct Policy {
+  std::shared_ptr<const TokenVerifier> verifier;  // null: tokens are not checked
+  bool auth_required = false;
+  std::vector<NamespaceOptions> namespaces;
+  NamespaceOptions default_namespace;
+
+  // The first namespace whose pattern matches, else default_namespace.
+  const NamespaceOptions& options_for(std::string_view channel) const;
+};
+
 struct WorkerState {
+  std::shared_ptr<const Policy> policy;
+
   // Local role.
   CommandParser parser;
   StringMap<std::vector<Session*>> channel_subscribers;
@@ -82,6 +135,7 @@ struct WorkerState {
   };
   std::unordered_map<std::uint64_t, PendingRpc> rpcs;  // by rpc sequence number
   std::uint64_t next_rpc = 0;
+  Deadlines deadlines;
 
   // Owner role.
   StringMap<OwnedChannel> owned_channels;
@@ -91,6 +145,7 @@ struct WorkerState {
   std::atomic<std::size_t> connection_count{0};
   std::atomic<std::size_t> owned_channel_count{0};
   std::atomic<std::size_t> owned_user_count{0};
+  std::atomic<std::size_t> subscription_count{0};  // local sessions' subscriptions
 };
 
 }  // namespace switchboard::hub
@@ -120,16 +175,66 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   std::unordered_map<std::string, RpcHandler> rpc_handlers;
   RpcHandler any_rpc_handler;  // for methods without their own
   Authenticator authenticator;
+  // The policy for threads that are not a worker's (on_upgrade runs on a
+  // worker but is not told which), guarded by policy_mutex; workers use
+  // their own copy (WorkerState::policy).
+  std::mutex policy_mutex;
+  std::shared_ptr<const hub::Policy> current_policy;
+  std::shared_ptr<const hub::Policy> policy_now();
+  // Builds a policy from config: null with *error when the keys are unusable.
+  static std::shared_ptr<const hub::Policy> make_policy(const HubConfig& config, std::string* error);
+  const hub::Policy& policy(unsigned worker) const { return *workers[worker]->policy; }
+  metrics::Registry registry;
+  hub::HubMetrics metrics{registry};
+  bool gauges_registered = false;  // the server's gauges, once (on_start)
+  void register_gauges();
+  // True from on_start until a drain begins (GET /readyz, switchboard_ready).
+  std::atomic<bool> accepting{false};
+  base::RateLimit message_limit;
+  base::RateLimit byte_limit;
+  base::RateLimit violation_limit;
   std::vector<std::unique_ptr<hub::WorkerState>> workers;
 
   unsigned owner_of(std::string_view name) const;
-  const NamespaceOptions& options_for(std::string_view channel) const;
+  HubStats stats() const;
+  // Sends `disconnect` to, then closes, every connection of user on this
+  // worker; returns how many.
+  std::size_t disconnect_user_here(unsigned worker, const std::string& user, std::uint16_t code,
+                                   const std::string& reason, bool reconnect);
+  const NamespaceOptions& options_for(unsigned worker, std::string_view channel) const {
+    return policy(worker).options_for(channel);
+  }
 
   // Local role, on the session's worker (hub_commands.cc).
   void handle(hub::Session& session, std::string_view text);
   void reply(hub::Session& session, std::uint64_t id, std::string_view data_json);
   void fail(hub::Session& session, std::uint64_t id, hub::ErrorCode code, std::string_view message);
-  void open_session(Connection& connection, Principal principal);
+  void open_session(Connection& connection, Principal principal, bool authenticated, bool awaiting_connect);
+  // Registers session.user on this worker (and with the user's owner).
+  void attach_user(hub::Session& session);
+  // Takes a verified token's rights and expiry; sets the expiry deadline.
+  void grant(hub::Session& session, hub::GrantedToken granted);
+  void set_deadline(hub::Session& session, std::uint64_t at_ms, hub::DeadlineKind kind);
+  void clear_deadline(hub::Session& session);
+  // Runs the deadlines that are due on worker; every worker calls it on a
+  // short period (kDeadlineTickMs) from on_start on.
+  void run_deadlines(unsigned worker);
+  void schedule_deadline_tick(unsigned worker);
+  // Rate limits; false when the message must not run (answered or closed here).
+  bool admit(hub::Session& session, std::string_view text);
+  // Who may do what with a channel: true, or false with *why (may() also
+  // counts the refusal in /metrics).
+  enum class Access : std::uint8_t { kSubscribe, kPublish, kPresence };
+  bool may(const hub::Session& session, std::string_view channel, Access access, std::string* why) const;
+  bool allowed(const hub::Session& session, std::string_view channel, Access access, std::string* why) const;
+  // Verifies a token a session sent; answers error 117 (no keys) or 120 (a
+  // bad token) itself.
+  enum class TokenCheck : std::uint8_t { kValid, kNoKeys, kInvalid };
+  TokenCheck check_token(hub::Session& session, std::uint64_t id, std::string_view token,
+                         hub::GrantedToken* granted);
+  void handle_connect(hub::Session& session, const hub::Command& command);
+  void handle_refresh(hub::Session& session, const hub::Command& command);
+  void handle_subscribe(hub::Session& session, const hub::Command& command);
   void close_session(hub::Session& session);
   // Takes session off this worker's list for the channel and tells the
   // channel's owner; the caller updates session.subscriptions.
@@ -138,29 +243,33 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   // result: the answer's JSON, or the failure's message.
   void finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcome, const std::string& result);
   void deliver_to_channel(unsigned worker, const std::string& channel, const SharedMessage& frame,
-                          std::uint64_t exclude_client);
+                          std::uint64_t exclude_client, std::uint64_t numbered_ns);
+  // One fan-out send, with the slow-consumer policy when the buffer is
+  // full; true when the policy says to close the connection (the caller
+  // does, after its loop).
+  bool deliver(hub::Session& session, const SharedMessage& frame, SlowConsumerPolicy policy);
+  void close_slow_consumers(const std::vector<Connection*>& connections);
   void deliver_to_user(unsigned worker, const std::string& user, const SharedMessage& frame);
   void deliver_to_everyone(unsigned worker, const SharedMessage& frame);
-  // Posts a reply or error to client on worker (from an owner).
-  void post_reply(unsigned worker, std::uint64_t client, std::uint64_t id, std::string data_json);
-  void post_error(unsigned worker, std::uint64_t client, std::uint64_t id, hub::ErrorCode code, std::string message);
+  // Sends a reply or error where `to` says (from an owner).
+  void post_reply(const hub::ReplyTo& to, std::string data_json);
+  void post_error(const hub::ReplyTo& to, hub::ErrorCode code, std::string message);
 
   // Owner role, on owner_of(name) (hub_owner.cc).
   void owner_subscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client,
                        const hub::Member* member, std::uint64_t reply_id);
   void owner_unsubscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client);
   void owner_publish(unsigned owner, const std::string& channel, const std::string& data_json,
-                     std::uint64_t exclude_client, unsigned reply_worker, std::uint64_t reply_client,
-                     std::uint64_t reply_id);
-  void owner_presence(unsigned owner, const std::string& channel, unsigned reply_worker, std::uint64_t reply_client,
-                      std::uint64_t reply_id);
+                     std::uint64_t exclude_client, hub::ReplyTo reply_to);
+  void owner_presence(unsigned owner, const std::string& channel, const hub::ReplyTo& reply_to);
   void owner_user_online(unsigned owner, const std::string& user, unsigned worker);
   void owner_user_offline(unsigned owner, const std::string& user, unsigned worker);
   void owner_send(unsigned owner, const std::string& user, const std::string& from_user, const std::string& data_json,
-                  unsigned reply_worker, std::uint64_t reply_client, std::uint64_t reply_id);
+                  const hub::ReplyTo& reply_to);
   // Sends frame to every worker with subscribers of channel.
+  // numbered_ns: when the broker numbered it (monotonic), 0 for events.
   void fan_out(const hub::OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
-               std::uint64_t exclude_client);
+               std::uint64_t exclude_client, std::uint64_t numbered_ns = 0);
 
   // broker::BrokerSink: a numbered publication, on its channel's owner.
   void on_publication(unsigned owner_worker, const broker::Publication& publication) override;

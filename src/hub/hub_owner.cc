@@ -3,17 +3,18 @@
 // on owner_of(channel or user), the only thread that touches that entry.
 #include <utility>
 
+#include "base/clock.h"
 #include "hub/encode.h"
 #include "hub/hub_impl.h"
 
 namespace switchboard {
 
 void Hub::Impl::fan_out(const hub::OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
-                        std::uint64_t exclude_client) {
+                        std::uint64_t exclude_client, std::uint64_t numbered_ns) {
   for (unsigned worker = 0; worker < owned.subscribers_per_worker.size(); ++worker) {
     if (owned.subscribers_per_worker[worker] == 0) continue;
-    server->post(worker, [hub = shared_from_this(), worker, channel, frame, exclude_client] {
-      hub->deliver_to_channel(worker, channel, frame, exclude_client);
+    server->post(worker, [hub = shared_from_this(), worker, channel, frame, exclude_client, numbered_ns] {
+      hub->deliver_to_channel(worker, channel, frame, exclude_client, numbered_ns);
     });
   }
 }
@@ -32,7 +33,7 @@ void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsi
   ++owned.subscribers;
   if (member != nullptr) {
     owned.members.emplace(client, *member);
-    if (options_for(channel).join_leave) {
+    if (options_for(owner, channel).join_leave) {
       // The joiner learns it is in from the subscribe reply, not an event.
       fan_out(owned, channel,
               SharedMessage::make(hub::encode_join(channel, member->user, member->client, member->info_json),
@@ -40,7 +41,7 @@ void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsi
               client);
     }
   }
-  post_reply(worker, client, reply_id, "{}");
+  post_reply(hub::ReplyTo{worker, client, reply_id, {}}, "{}");
 }
 
 void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client) {
@@ -53,7 +54,7 @@ void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, un
   if (auto member = owned.members.find(client); member != owned.members.end()) {
     const hub::Member left = std::move(member->second);
     owned.members.erase(member);
-    if (owned.subscribers > 0 && options_for(channel).join_leave) {
+    if (owned.subscribers > 0 && options_for(owner, channel).join_leave) {
       fan_out(owned, channel, SharedMessage::make(hub::encode_leave(channel, left.user, left.client), Opcode::kText),
               0);
     }
@@ -66,16 +67,15 @@ void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, un
 }
 
 void Hub::Impl::owner_publish(unsigned owner, const std::string& channel, const std::string& data_json,
-                              std::uint64_t exclude_client, unsigned reply_worker, std::uint64_t reply_client,
-                              std::uint64_t reply_id) {
+                              std::uint64_t exclude_client, hub::ReplyTo reply_to) {
   const broker::Publication publication{channel, 0, data_json, exclude_client};
-  broker->publish(owner, publication, [this, reply_worker, reply_client, reply_id](broker::PublishResult result) {
+  broker->publish(owner, publication, [this, reply_to = std::move(reply_to)](broker::PublishResult result) {
     if (result.status != broker::PublishStatus::kAccepted) {
-      post_error(reply_worker, reply_client, reply_id, hub::ErrorCode::kUnavailable,
-                 "the broker cannot take publishes now");
+      metrics.broker_errors.add();
+      post_error(reply_to, hub::ErrorCode::kUnavailable, "the broker cannot take publishes now");
       return;
     }
-    post_reply(reply_worker, reply_client, reply_id, "{\"offset\":" + std::to_string(result.offset) + "}");
+    post_reply(reply_to, "{\"offset\":" + std::to_string(result.offset) + "}");
   });
 }
 
@@ -86,11 +86,10 @@ void Hub::Impl::on_publication(unsigned owner_worker, const broker::Publication&
   // The one serialisation of this message, shared by every recipient.
   const SharedMessage frame = SharedMessage::make(
       hub::encode_message(publication.channel, publication.offset, publication.data_json), Opcode::kText);
-  fan_out(it->second, it->first, frame, publication.exclude_client);
+  fan_out(it->second, it->first, frame, publication.exclude_client, base::monotonic_ns());
 }
 
-void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, unsigned reply_worker,
-                               std::uint64_t reply_client, std::uint64_t reply_id) {
+void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, const hub::ReplyTo& reply_to) {
   hub::WorkerState& state = *workers[owner];
   std::string members = "{\"members\":[";
   if (auto it = state.owned_channels.find(channel); it != state.owned_channels.end()) {
@@ -107,7 +106,7 @@ void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, unsig
     }
   }
   members += "]}";
-  post_reply(reply_worker, reply_client, reply_id, std::move(members));
+  post_reply(reply_to, std::move(members));
 }
 
 void Hub::Impl::owner_user_online(unsigned owner, const std::string& user, unsigned worker) {
@@ -133,12 +132,11 @@ void Hub::Impl::owner_user_offline(unsigned owner, const std::string& user, unsi
 }
 
 void Hub::Impl::owner_send(unsigned owner, const std::string& user, const std::string& from_user,
-                           const std::string& data_json, unsigned reply_worker, std::uint64_t reply_client,
-                           std::uint64_t reply_id) {
+                           const std::string& data_json, const hub::ReplyTo& reply_to) {
   hub::WorkerState& state = *workers[owner];
   auto it = state.owned_users.find(user);
   if (it == state.owned_users.end()) {
-    post_reply(reply_worker, reply_client, reply_id, "{\"online\":false}");
+    post_reply(reply_to, "{\"online\":false}");
     return;
   }
   const SharedMessage frame = SharedMessage::make(hub::encode_direct(from_user, data_json), Opcode::kText);
@@ -147,7 +145,7 @@ void Hub::Impl::owner_send(unsigned owner, const std::string& user, const std::s
     server->post(worker,
                  [hub = shared_from_this(), worker, user, frame] { hub->deliver_to_user(worker, user, frame); });
   }
-  post_reply(reply_worker, reply_client, reply_id, "{\"online\":true}");
+  post_reply(reply_to, "{\"online\":true}");
 }
 
 }  // namespace switchboard

@@ -109,7 +109,8 @@ class BenchSmoke(unittest.TestCase):
 
     def test_pubsub_against_the_hub(self):
         server = subprocess.Popen(
-            [BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2"],
+            [BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2", "--limit-messages-per-s", "0",
+             "--limit-bytes-per-s", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
             match = re.match(r"listening on 127\.0\.0\.1:(\d+)", server.stdout.readline())

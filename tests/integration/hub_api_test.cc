@@ -521,7 +521,11 @@ TEST_F(HubApiTest, RpcAnswerAfterTheServerIsDestroyedIsDropped) {
     std::this_thread::sleep_for(1ms);
   }
   server_->stop();
-  std::optional<testing::Frame> close = client->read_frame();  // the drain's 1001
+  // The drain tells the client first (Hub::on_going_away), then closes 1001.
+  std::optional<testing::Frame> notice = client->read_frame();
+  ASSERT_TRUE(notice);
+  EXPECT_EQ(notice->payload, R"({"type":"disconnect","code":1001,"reason":"server shutting down","reconnect":true})");
+  std::optional<testing::Frame> close = client->read_frame();
   ASSERT_TRUE(close);
   EXPECT_EQ(close->close_code, 1001);
   client->send_close(1001, "");

@@ -78,6 +78,35 @@ class ServeConfigTest(unittest.TestCase):
             self.assertIn(expected, result.stderr, (arguments, env))
             self.assertEqual(result.stdout, "", "started although the settings were bad")
 
+    def test_secrets_are_never_printed(self):
+        secret = "a-secret-that-is-long-enough-for-hs256!!"
+        path = self.write('[auth]\nhmac_secret = "%s"\n[api]\nkey = "api-key-1"\n' % secret)
+        result = serve("--config", path, "--print-config")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn(secret, result.stdout)
+        self.assertNotIn("api-key-1", result.stdout)
+        self.assertIn("# hmac_secret is set", result.stdout)
+        self.assertIn("# key is set", result.stdout)
+        # What is printed still reads back (without the secrets).
+        tomllib.loads(result.stdout)
+
+    def test_bad_auth_settings_stop_startup(self):
+        cases = [
+            (["--auth-required"], {}, "auth.required: needs a key"),
+            ([], {"SWITCHBOARD_AUTH_HMAC_SECRET": "short"}, "auth.hmac_secret:"),
+            ([], {"SWITCHBOARD_AUTH_HMAC_SECRET": "x" * 40, "SWITCHBOARD_AUTH_HMAC_ALGORITHM": "none"},
+             "auth.hmac_algorithm: unknown algorithm"),
+            (["--auth-jwks-file", os.path.join(self.directory.name, "missing.json")], {}, "auth.jwks_file: cannot read"),
+            (["--auth-jwks-file", self.write('{"keys":[{"kty":"oct"}]}', "bad.json")], {}, "auth.jwks_file:"),
+            (["--auth-public-key-file", self.write("not a pem", "key.pem")], {}, "auth.public_key_file:"),
+            ([], {"SWITCHBOARD_LOG_LEVEL": "loud"}, "log.level: 'loud' is not"),
+        ]
+        for arguments, env, expected in cases:
+            result = serve("--host", "127.0.0.1", "--port", "0", *arguments, env=env)
+            self.assertEqual(result.returncode, 2, (arguments, env, result.stderr))
+            self.assertIn(expected, result.stderr, (arguments, env))
+            self.assertEqual(result.stdout, "", "started although the settings were bad")
+
     def test_namespace_from_the_file_applies(self):
         path = self.write('[server]\nhost = "127.0.0.1"\nport = 0\nworkers = 1\n'
                           '[[namespaces]]\npattern = "news"\nclient_publish = false\n')

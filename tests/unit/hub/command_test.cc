@@ -77,7 +77,27 @@ TEST_F(CommandTest, Connect) {
   const Command c = parse_ok(R"({"id":12,"type":"connect"})");
   EXPECT_EQ(c.type, CommandType::kConnect);
   EXPECT_FALSE(c.has_token);
-  EXPECT_TRUE(parse_ok(R"({"id":13,"type":"connect","token":"abc"})").has_token);
+  const Command with_token = parse_ok(R"({"id":13,"type":"connect","token":"abc"})");
+  EXPECT_TRUE(with_token.has_token);
+  EXPECT_EQ(with_token.token, "abc");
+  expect_error(R"({"id":14,"type":"connect","token":7})", ErrorCode::kWrongFieldType, 14);
+}
+
+TEST_F(CommandTest, RefreshNeedsAToken) {
+  const Command r = parse_ok(R"({"id":15,"type":"refresh","token":"t2"})");
+  EXPECT_EQ(r.type, CommandType::kRefresh);
+  EXPECT_EQ(r.token, "t2");
+  expect_error(R"({"id":16,"type":"refresh"})", ErrorCode::kMissingField, 16);
+  expect_error(R"({"id":17,"type":"refresh","token":null})", ErrorCode::kWrongFieldType, 17);
+}
+
+TEST_F(CommandTest, SubscribeTakesASubscriptionToken) {
+  const Command plain = parse_ok(R"({"id":18,"type":"subscribe","channel":"$team:plans"})");
+  EXPECT_FALSE(plain.has_token);
+  const Command with_token = parse_ok(R"({"id":19,"type":"subscribe","channel":"$team:plans","token":"s"})");
+  EXPECT_TRUE(with_token.has_token);
+  EXPECT_EQ(with_token.token, "s");
+  expect_error(R"({"id":20,"type":"subscribe","channel":"c","token":{}})", ErrorCode::kWrongFieldType, 20);
 }
 
 TEST_F(CommandTest, UnknownFieldsAreIgnored) {

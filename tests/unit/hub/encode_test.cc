@@ -52,6 +52,13 @@ TEST(Encode, Messages) {
   EXPECT_EQ(encode_direct("", "1"), R"({"type":"direct","from":null,"data":1})");
 }
 
+TEST(Encode, RefreshAndDisconnect) {
+  EXPECT_EQ(encode_refresh(30000), R"({"type":"refresh","grace_ms":30000})");
+  EXPECT_EQ(encode_disconnect(1001, "server \"draining\"", true),
+            R"({"type":"disconnect","code":1001,"reason":"server \"draining\"","reconnect":true})");
+  EXPECT_EQ(encode_disconnect(4001, "", false), R"({"type":"disconnect","code":4001,"reason":"","reconnect":false})");
+}
+
 TEST(Encode, OutputIsValidJson) {
   simdjson::dom::parser parser;
   for (const std::string& json :

@@ -1,0 +1,364 @@
+// The server HTTP API (docs/HTTP_API.md): JSON in and out, under /api/, for
+// an application's backend. Every route checks `Authorization: apikey KEY`,
+// runs on the worker that accepted the request, and reaches channels and
+// users through their owners exactly like a client's command does; the
+// answer comes back through the HttpResponder from whichever thread has it.
+#include "hub/http_api.h"
+
+#include <openssl/crypto.h>
+#include <simdjson.h>
+
+#include <memory>
+#include <mutex>
+#include <utility>
+
+#include "http/query.h"
+#include "hub/encode.h"
+#include "hub/hub_impl.h"
+#include "hub/names.h"
+
+namespace switchboard::hub {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+constexpr std::string_view kJson = "application/json";
+
+HttpResponse json_response(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = std::string(kJson);
+  response.body = std::move(body);
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+HttpResponse error_response(int status, std::string_view message) {
+  std::string body = "{\"error\":";
+  append_json_string(body, message);
+  body += '}';
+  return json_response(status, std::move(body));
+}
+
+// The status an owner's protocol error becomes.
+int status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kInternal:
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+// A ReplyTo whose answer becomes the HTTP response.
+ReplyTo reply_with(HttpResponder responder) {
+  ReplyTo to;
+  to.callback = [responder = std::move(responder)](bool ok, ErrorCode code, std::string data) {
+    responder.respond(ok ? json_response(200, std::move(data)) : error_response(status_for(code), data));
+  };
+  return to;
+}
+
+// A request body parsed as one JSON object. The parser is per thread, and
+// the element is valid until the next parse on this thread.
+bool parse_object(const HttpRequest& request, object* out, HttpResponse* error) {
+  thread_local simdjson::dom::parser parser;
+  element root;
+  if (parser.parse(request.body.data(), request.body.size(), true).get(root) != simdjson::SUCCESS) {
+    *error = error_response(400, "the body is not valid JSON");
+    return false;
+  }
+  if (root.get_object().get(*out) != simdjson::SUCCESS) {
+    *error = error_response(400, "the body must be a JSON object");
+    return false;
+  }
+  return true;
+}
+
+bool string_field(const object& body, std::string_view name, std::string_view* out, HttpResponse* error) {
+  element value;
+  if (body[name].get(value) != simdjson::SUCCESS) {
+    *error = error_response(400, "missing field \"" + std::string(name) + "\"");
+    return false;
+  }
+  if (value.get_string().get(*out) != simdjson::SUCCESS) {
+    *error = error_response(400, "\"" + std::string(name) + "\" must be a string");
+    return false;
+  }
+  return true;
+}
+
+bool data_field(const object& body, std::string* out, HttpResponse* error) {
+  element value;
+  if (body["data"].get(value) != simdjson::SUCCESS) {
+    *error = error_response(400, "missing field \"data\"");
+    return false;
+  }
+  *out = simdjson::minify(value);
+  return true;
+}
+
+bool channel_field(const object& body, std::string_view* out, HttpResponse* error) {
+  if (!string_field(body, "channel", out, error)) return false;
+  if (!is_valid_channel(*out)) {
+    *error = error_response(400, "invalid channel name (docs/PROTOCOL.md \"Names\")");
+    return false;
+  }
+  return true;
+}
+
+bool user_field(const object& body, std::string_view* out, HttpResponse* error) {
+  if (!string_field(body, "user", out, error)) return false;
+  if (!is_valid_user(*out)) {
+    *error = error_response(400, "invalid user id (docs/PROTOCOL.md \"Names\")");
+    return false;
+  }
+  return true;
+}
+
+// Answers once every part has arrived: `parts` from several owners or
+// workers, joined by `finish` into the body.
+class Gather {
+ public:
+  Gather(std::size_t expected, HttpResponder responder,
+         std::function<std::string(std::vector<std::string>& parts)> finish)
+      : left_(expected), parts_(expected), responder_(std::move(responder)), finish_(std::move(finish)) {}
+
+  void add(std::size_t index, std::string part) {
+    std::unique_lock lock(mutex_);
+    parts_[index] = std::move(part);
+    if (--left_ != 0) return;
+    std::string body = finish_(parts_);
+    lock.unlock();
+    responder_.respond(json_response(200, std::move(body)));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::size_t left_;
+  std::vector<std::string> parts_;
+  HttpResponder responder_;
+  std::function<std::string(std::vector<std::string>& parts)> finish_;
+};
+
+}  // namespace
+
+HttpApi::HttpApi(std::shared_ptr<Hub::Impl> hub, std::string api_key)
+    : hub_(std::move(hub)), api_key_(std::move(api_key)) {}
+
+bool HttpApi::authorized(const HttpRequest& request) const {
+  std::string_view given = request.header("Authorization");
+  constexpr std::string_view kScheme = "apikey ";
+  if (given.size() <= kScheme.size()) return false;
+  std::string scheme(given.substr(0, kScheme.size()));
+  for (char& c : scheme) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  if (scheme != kScheme) return false;
+  given.remove_prefix(kScheme.size());
+  // Constant time in the key's content: the length is not a secret worth
+  // hiding, the bytes are.
+  return given.size() == api_key_.size() && CRYPTO_memcmp(given.data(), api_key_.data(), given.size()) == 0;
+}
+
+void HttpApi::add_routes(Server& server) {
+  const auto guarded = [this](void (HttpApi::*route)(const HttpRequest&, HttpResponder)) {
+    return [this, route](const HttpRequest& request, HttpResponder responder) {
+      if (!authorized(request)) {
+        HttpResponse refused = error_response(401, "missing or wrong API key (Authorization: apikey KEY)");
+        refused.headers.emplace_back("WWW-Authenticate", "apikey");
+        responder.respond(std::move(refused));
+        return;
+      }
+      (this->*route)(request, std::move(responder));
+    };
+  };
+  server.route_async("POST", "/api/publish", guarded(&HttpApi::publish));
+  server.route_async("POST", "/api/broadcast", guarded(&HttpApi::broadcast));
+  server.route_async("POST", "/api/send", guarded(&HttpApi::send));
+  server.route_async("POST", "/api/disconnect", guarded(&HttpApi::disconnect));
+  server.route_async("GET", "/api/presence", guarded(&HttpApi::presence));
+  server.route_async("GET", "/api/channels", guarded(&HttpApi::channels));
+  server.route_async("GET", "/api/stats", guarded(&HttpApi::stats));
+}
+
+void HttpApi::publish(const HttpRequest& request, HttpResponder responder) {
+  object body;
+  HttpResponse error;
+  std::string_view channel;
+  std::string data;
+  if (!parse_object(request, &body, &error) || !channel_field(body, &channel, &error) ||
+      !data_field(body, &data, &error)) {
+    responder.respond(std::move(error));
+    return;
+  }
+  const unsigned owner = hub_->owner_of(channel);
+  hub_->server->post(owner, [hub = hub_, owner, channel = std::string(channel), data = std::move(data),
+                             to = reply_with(std::move(responder))]() mutable {
+    hub->owner_publish(owner, channel, data, 0, std::move(to));
+  });
+}
+
+void HttpApi::broadcast(const HttpRequest& request, HttpResponder responder) {
+  object body;
+  HttpResponse error;
+  std::string data;
+  if (!parse_object(request, &body, &error) || !data_field(body, &data, &error)) {
+    responder.respond(std::move(error));
+    return;
+  }
+  simdjson::dom::array list;
+  if (body["channels"].get_array().get(list) != simdjson::SUCCESS || list.size() == 0) {
+    responder.respond(error_response(400, "\"channels\" must be a non-empty array of channel names"));
+    return;
+  }
+  std::vector<std::string> channels;
+  for (element item : list) {
+    std::string_view channel;
+    if (item.get_string().get(channel) != simdjson::SUCCESS || !is_valid_channel(channel)) {
+      responder.respond(error_response(400, "\"channels\" must be a non-empty array of channel names"));
+      return;
+    }
+    channels.emplace_back(channel);
+  }
+  // {"results":[{"channel":..., "offset":N} or {"channel":..., "error":...}]}
+  auto gather = std::make_shared<Gather>(channels.size(), std::move(responder), [](std::vector<std::string>& parts) {
+    std::string out = "{\"results\":[";
+    for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : ",") + parts[i];
+    return out + "]}";
+  });
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    ReplyTo to;
+    to.callback = [gather, i, channel = channels[i]](bool ok, ErrorCode, std::string answer) {
+      std::string part = "{\"channel\":";
+      append_json_string(part, channel);
+      if (ok) {
+        // answer is {"offset":N}: splice its members in.
+        part += "," + answer.substr(1);
+      } else {
+        part += ",\"error\":";
+        append_json_string(part, answer);
+        part += '}';
+      }
+      gather->add(i, std::move(part));
+    };
+    const unsigned owner = hub_->owner_of(channels[i]);
+    hub_->server->post(owner, [hub = hub_, owner, channel = channels[i], data, to = std::move(to)]() mutable {
+      hub->owner_publish(owner, channel, data, 0, std::move(to));
+    });
+  }
+}
+
+void HttpApi::send(const HttpRequest& request, HttpResponder responder) {
+  object body;
+  HttpResponse error;
+  std::string_view user;
+  std::string data;
+  if (!parse_object(request, &body, &error) || !user_field(body, &user, &error) || !data_field(body, &data, &error)) {
+    responder.respond(std::move(error));
+    return;
+  }
+  const unsigned owner = hub_->owner_of(user);
+  hub_->server->post(owner, [hub = hub_, owner, user = std::string(user), data = std::move(data),
+                             to = reply_with(std::move(responder))] {
+    hub->owner_send(owner, user, "", data, to);
+  });
+}
+
+void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
+  object body;
+  HttpResponse error;
+  std::string_view user;
+  if (!parse_object(request, &body, &error) || !user_field(body, &user, &error)) {
+    responder.respond(std::move(error));
+    return;
+  }
+  std::uint64_t code = static_cast<std::uint64_t>(HubCloseCode::kDisconnected);
+  element value;
+  if (body["code"].get(value) == simdjson::SUCCESS &&
+      (value.get_uint64().get(code) != simdjson::SUCCESS || code < 4000 || code > 4999)) {
+    responder.respond(error_response(400, "\"code\" must be a close code from 4000 to 4999"));
+    return;
+  }
+  std::string_view reason = "disconnected by the server";
+  if (body["reason"].get(value) == simdjson::SUCCESS &&
+      (value.get_string().get(reason) != simdjson::SUCCESS || reason.size() > 100)) {
+    responder.respond(error_response(400, "\"reason\" must be a string of at most 100 bytes"));
+    return;
+  }
+  bool reconnect = false;
+  if (body["reconnect"].get(value) == simdjson::SUCCESS && value.get_bool().get(reconnect) != simdjson::SUCCESS) {
+    responder.respond(error_response(400, "\"reconnect\" must be true or false"));
+    return;
+  }
+  // Every worker closes its own connections of the user; the answer counts them.
+  const std::size_t workers = hub_->workers.size();
+  auto gather = std::make_shared<Gather>(workers, std::move(responder), [](std::vector<std::string>& parts) {
+    std::uint64_t total = 0;
+    for (const std::string& part : parts) total += std::stoull(part);
+    return "{\"disconnected\":" + std::to_string(total) + "}";
+  });
+  for (unsigned worker = 0; worker < workers; ++worker) {
+    hub_->server->post(worker, [hub = hub_, worker, gather, user = std::string(user), code,
+                                reason = std::string(reason), reconnect] {
+      const std::size_t closed =
+          hub->disconnect_user_here(worker, user, static_cast<std::uint16_t>(code), reason, reconnect);
+      gather->add(worker, std::to_string(closed));
+    });
+  }
+}
+
+void HttpApi::presence(const HttpRequest& request, HttpResponder responder) {
+  const std::optional<std::string> channel = http::query_parameter(request.target, "channel");
+  if (!channel || !is_valid_channel(*channel)) {
+    responder.respond(error_response(400, "give ?channel= with a valid channel name"));
+    return;
+  }
+  if (!hub_->policy_now()->options_for(*channel).presence) {
+    responder.respond(error_response(400, "presence is not enabled for this channel's namespace"));
+    return;
+  }
+  const unsigned owner = hub_->owner_of(*channel);
+  hub_->server->post(owner, [hub = hub_, owner, channel = *channel, to = reply_with(std::move(responder))] {
+    hub->owner_presence(owner, channel, to);
+  });
+}
+
+void HttpApi::channels(const HttpRequest&, HttpResponder responder) {
+  // Each owner lists the channels it owns; the answer is their union.
+  const std::size_t workers = hub_->workers.size();
+  auto gather = std::make_shared<Gather>(workers, std::move(responder), [](std::vector<std::string>& parts) {
+    std::string out = "{\"channels\":[";
+    bool first = true;
+    for (const std::string& part : parts) {
+      if (part.empty()) continue;
+      out += (first ? "" : ",") + part;
+      first = false;
+    }
+    return out + "]}";
+  });
+  for (unsigned worker = 0; worker < workers; ++worker) {
+    hub_->server->post(worker, [hub = hub_, worker, gather] {
+      std::string part;
+      for (const auto& [name, owned] : hub->workers[worker]->owned_channels) {
+        if (!part.empty()) part += ',';
+        part += "{\"channel\":";
+        append_json_string(part, name);
+        part += ",\"subscribers\":" + std::to_string(owned.subscribers) + "}";
+      }
+      gather->add(worker, std::move(part));
+    });
+  }
+}
+
+void HttpApi::stats(const HttpRequest&, HttpResponder responder) {
+  const HubStats stats = hub_->stats();
+  responder.respond(json_response(200, "{\"connections\":" + std::to_string(stats.connections) +
+                                           ",\"users\":" + std::to_string(stats.users) +
+                                           ",\"channels\":" + std::to_string(stats.channels) + "}"));
+}
+
+}  // namespace switchboard::hub

@@ -1,0 +1,36 @@
+// The server HTTP API of the hub (docs/HTTP_API.md): publish, broadcast to
+// several channels, send to a user, disconnect a user, presence, the channel
+// list and stats, for an application's backend, behind an API key.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "switchboard/hub.h"
+#include "switchboard/server.h"
+
+namespace switchboard::hub {
+
+class HttpApi {
+ public:
+  HttpApi(std::shared_ptr<Hub::Impl> hub, std::string api_key);
+
+  // Registers the /api/ routes (before Server::start). The HttpApi must
+  // outlive the server: the routes call into it.
+  void add_routes(Server& server);
+
+ private:
+  bool authorized(const HttpRequest& request) const;
+  void publish(const HttpRequest& request, HttpResponder responder);
+  void broadcast(const HttpRequest& request, HttpResponder responder);
+  void send(const HttpRequest& request, HttpResponder responder);
+  void disconnect(const HttpRequest& request, HttpResponder responder);
+  void presence(const HttpRequest& request, HttpResponder responder);
+  void channels(const HttpRequest& request, HttpResponder responder);
+  void stats(const HttpRequest& request, HttpResponder responder);
+
+  std::shared_ptr<Hub::Impl> hub_;
+  std::string api_key_;
+};
+
+}  // namespace switchboard::hub

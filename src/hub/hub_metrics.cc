@@ -1,0 +1,75 @@
+#include "hub/hub_metrics.h"
+
+#include "metrics/buckets.h"
+
+namespace switchboard::hub {
+namespace {
+
+static_assert(static_cast<std::size_t>(CommandType::kPing) + 1 == kCommandTypeCount,
+              "a new command type needs its counter");
+
+metrics::Counter& closes(metrics::Registry& registry, const char* kind) {
+  return registry.counter("switchboard_connections_closed_total",
+                          "Protocol connections closed, by who or what ended them", {{"kind", kind}});
+}
+
+metrics::Counter& refused(metrics::Registry& registry, const char* reason) {
+  return registry.counter("switchboard_refused_total", "Commands, tokens and messages refused, by reason",
+                          {{"reason", reason}});
+}
+
+}  // namespace
+
+HubMetrics::HubMetrics(metrics::Registry& registry)
+    : invalid_commands(registry.counter("switchboard_invalid_commands_total",
+                                        "Client messages that were not a valid v1 command (answered with an error)")),
+      bytes_received(registry.counter("switchboard_received_bytes_total", "Bytes of client messages")),
+      messages_delivered(registry.counter("switchboard_delivered_messages_total",
+                                          "Frames handed to connections by the fan-out (message, join, leave, direct)")),
+      bytes_delivered(registry.counter("switchboard_delivered_bytes_total", "Bytes of those frames")),
+      // 50 us .. 1.6 s: a healthy hub is in the first buckets; a saturated
+      // one shows up in the last.
+      delivery_latency(registry.histogram("switchboard_delivery_latency_seconds",
+                                          "Time from a publication's numbering on its channel's owner to its frame "
+                                          "being handed to the subscribers' connections on one worker",
+                                          metrics::exponential_buckets(50e-6, 2, 16))),
+      tokens_rejected(refused(registry, "invalid_token")),
+      permission_denied(refused(registry, "permission_denied")),
+      rate_limited(refused(registry, "rate_limited")),
+      rate_limit_closes(registry.counter("switchboard_rate_limit_closes_total",
+                                         "Connections closed with 1008 for staying over the rate limits")),
+      slow_consumer_drops(registry.counter("switchboard_slow_consumer_drops_total",
+                                           "Frames not delivered because the connection's outgoing buffer was full "
+                                           "(namespace policy drop)")),
+      slow_consumer_closes(registry.counter("switchboard_slow_consumer_closes_total",
+                                            "Connections closed with 1013 because their outgoing buffer was full "
+                                            "(namespace policy disconnect)")),
+      broker_errors(registry.counter("switchboard_broker_errors_total", "Publishes the broker could not take")),
+      connections_opened(registry.counter("switchboard_connections_opened_total", "Protocol connections opened")),
+      closes_normal(closes(registry, "normal")),
+      closes_abnormal(closes(registry, "abnormal")),
+      closes_protocol(closes(registry, "protocol")),
+      closes_policy(closes(registry, "policy")),
+      closes_application(closes(registry, "application")) {
+  for (std::size_t type = 0; type < kCommandTypeCount; ++type) {
+    commands[type] = &registry.counter("switchboard_commands_total", "Valid v1 commands received, by type",
+                                       {{"type", command_name(static_cast<CommandType>(type))}});
+  }
+}
+
+void HubMetrics::count_close(CloseCode code) {
+  const auto value = static_cast<std::uint16_t>(code);
+  if (value == 1000 || value == 1001) {
+    closes_normal.add();
+  } else if (value == 1006) {
+    closes_abnormal.add();
+  } else if (value == 1008 || value == 1013) {
+    closes_policy.add();
+  } else if (value >= 3000) {
+    closes_application.add();
+  } else {
+    closes_protocol.add();
+  }
+}
+
+}  // namespace switchboard::hub

@@ -1,0 +1,49 @@
+// What the hub counts, for GET /metrics (docs/OPERATIONS.md lists every
+// series). Registered once, when the Hub is made; the members are plain
+// references that the message paths bump without touching the registry
+// (sharded relaxed atomics: no lock, no shared cache line between workers).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "hub/command.h"
+#include "metrics/registry.h"
+#include "switchboard/frame.h"
+
+namespace switchboard::hub {
+
+inline constexpr std::size_t kCommandTypeCount = 9;  // CommandType's enumerators
+
+struct HubMetrics {
+  explicit HubMetrics(metrics::Registry& registry);
+
+  // In: what clients send.
+  std::array<metrics::Counter*, kCommandTypeCount> commands{};  // by CommandType
+  metrics::Counter& invalid_commands;                           // answered with an error before they ran
+  metrics::Counter& bytes_received;
+  // Out: frames handed to connections by the fan-out (messages, join/leave,
+  // direct), and their bytes.
+  metrics::Counter& messages_delivered;
+  metrics::Counter& bytes_delivered;
+  metrics::Histogram& delivery_latency;  // owner numbered it -> handed to the subscribers' sockets
+  // Refusals and losses.
+  metrics::Counter& tokens_rejected;
+  metrics::Counter& permission_denied;
+  metrics::Counter& rate_limited;
+  metrics::Counter& rate_limit_closes;
+  metrics::Counter& slow_consumer_drops;
+  metrics::Counter& slow_consumer_closes;
+  metrics::Counter& broker_errors;
+  // Connections opened and closed, closes grouped by who ended them.
+  metrics::Counter& connections_opened;
+  metrics::Counter& closes_normal;    // 1000, 1001
+  metrics::Counter& closes_abnormal;  // 1006: TCP went away without a close frame
+  metrics::Counter& closes_protocol;  // 1002, 1003, 1007, 1009, 1010, 1011
+  metrics::Counter& closes_policy;    // 1008, 1013
+  metrics::Counter& closes_application;  // 3000-4999 (ours: 4001-4004)
+
+  void count_close(CloseCode code);
+};
+
+}  // namespace switchboard::hub

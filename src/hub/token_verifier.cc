@@ -1,0 +1,81 @@
+#include "hub/token_verifier.h"
+
+#include <ctime>
+
+#include "base/ascii.h"
+#include "http/query.h"
+#include "hub/names.h"
+
+namespace switchboard::hub {
+
+std::shared_ptr<const TokenVerifier> TokenVerifier::create(const AuthConfig& config, std::string* error) {
+  error->clear();
+  if (!config.enabled()) return nullptr;
+  auto verifier = std::make_shared<TokenVerifier>();
+  if (!config.hmac_secret.empty()) {
+    const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(config.hmac_algorithm);
+    if (!algorithm) {
+      *error = "auth.hmac_algorithm: unknown algorithm '" + config.hmac_algorithm + "'";
+      return nullptr;
+    }
+    if (std::string problem = verifier->keys_.add_hmac_secret("", *algorithm, config.hmac_secret); !problem.empty()) {
+      *error = "auth.hmac_secret: " + problem;
+      return nullptr;
+    }
+  }
+  if (!config.public_key_pem.empty()) {
+    if (!config.hmac_secret.empty()) {
+      *error = "auth.public_key_file: give either a secret or a public key for tokens without a kid, not both";
+      return nullptr;
+    }
+    const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(config.public_key_algorithm);
+    if (!algorithm) {
+      *error = "auth.public_key_algorithm: unknown algorithm '" + config.public_key_algorithm + "'";
+      return nullptr;
+    }
+    if (std::string problem = verifier->keys_.add_public_key_pem("", *algorithm, config.public_key_pem);
+        !problem.empty()) {
+      *error = "auth.public_key_file: " + problem;
+      return nullptr;
+    }
+  }
+  if (!config.jwks_json.empty()) {
+    if (std::string problem = verifier->keys_.add_jwks(config.jwks_json); !problem.empty()) {
+      *error = "auth.jwks_file: " + problem;
+      return nullptr;
+    }
+  }
+  verifier->options_.leeway_s = config.leeway_s;
+  verifier->options_.issuer = config.issuer;
+  verifier->options_.audience = config.audience;
+  return verifier;
+}
+
+auth::VerifyError TokenVerifier::verify(std::string_view token, GrantedToken* granted) const {
+  auth::VerifyOptions options = options_;
+  options.now = static_cast<std::int64_t>(std::time(nullptr));  // exp/nbf are wall-clock times
+  auth::Claims claims;
+  const auth::VerifyError error = auth::verify(token, keys_, options, &claims);
+  if (error != auth::VerifyError::kNone) return error;
+  if (!claims.subject.empty() && !is_valid_user(claims.subject)) return auth::VerifyError::kBadClaims;
+  granted->user = std::move(claims.subject);
+  granted->info_json = std::move(claims.info_json);
+  granted->channels = std::move(claims.channels);
+  granted->expires_at = claims.expires_at.value_or(0);
+  granted->channel = std::move(claims.channel);
+  return auth::VerifyError::kNone;
+}
+
+std::string token_from_request(const HttpRequest& request) {
+  if (std::optional<std::string> token = http::query_parameter(request.target, "token")) return *token;
+  std::string_view authorization = request.header("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() > kBearer.size() && base::ascii_iequals(authorization.substr(0, kBearer.size()), kBearer)) {
+    authorization.remove_prefix(kBearer.size());
+    while (!authorization.empty() && authorization.front() == ' ') authorization.remove_prefix(1);
+    return std::string(authorization);
+  }
+  return "";
+}
+
+}  // namespace switchboard::hub

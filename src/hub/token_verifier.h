@@ -1,0 +1,47 @@
+// The hub's view of token (JWT) authentication: the server's keys and
+// checks (AuthConfig), and what a verified token means for a connection.
+// Built once per configuration and shared read-only by every worker.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/jwt_verify.h"
+#include "auth/key_set.h"
+#include "switchboard/hub.h"
+
+namespace switchboard::hub {
+
+// What a connection or subscription token grants.
+struct GrantedToken {
+  std::string user;       // "sub"
+  std::string info_json;  // "info"
+  std::optional<std::vector<std::string>> channels;
+  std::int64_t expires_at = 0;  // 0: never
+  std::string channel;          // a subscription token's channel
+};
+
+class TokenVerifier {
+ public:
+  // nullptr with *error set when the keys are unusable; nullptr with error
+  // "" when the config has no key (tokens are not checked).
+  static std::shared_ptr<const TokenVerifier> create(const AuthConfig& config, std::string* error);
+
+  // kNone with *granted filled, or why the token is refused. A "sub" that is
+  // not a valid protocol user id is refused as kBadClaims.
+  auth::VerifyError verify(std::string_view token, GrantedToken* granted) const;
+
+ private:
+  auth::KeySet keys_;
+  auth::VerifyOptions options_;
+};
+
+// The token a handshake carries: `?token=` in the URL (browsers cannot set
+// headers) or `Authorization: Bearer`. Empty when there is none.
+std::string token_from_request(const HttpRequest& request);
+
+}  // namespace switchboard::hub

@@ -1,0 +1,98 @@
+"""What the hub's Python integration tests share: a protocol v1 client on
+Debian's python3-websockets, and starting and stopping `switchboard serve`.
+"""
+import asyncio
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+import websockets
+import websockets.exceptions
+
+BINARY = os.environ.get("SWITCHBOARD_BIN", "switchboard")
+PROTOCOL = "switchboard.v1.json"
+STEP = 5.0  # seconds any single expected frame may take
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_") or k == "SWITCHBOARD_BIN"}
+
+
+class Client:
+    """One protocol connection: numbered commands; frames that arrive while
+    waiting for an answer are kept, in order, for recv()."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.next_id = 0
+        self.backlog = []
+
+    @classmethod
+    async def open(cls, url, token=None, user=None, headers=None):
+        query = "?token=" + token if token else ("?user=" + user if user else "")
+        # max_queue=None: the library must not stop reading while a test is
+        # busy elsewhere (its default of 32 frames would stall TCP).
+        return cls(await websockets.connect(url + query, subprotocols=[PROTOCOL], compression=None,
+                                            max_queue=None, extra_headers=headers or {}))
+
+    async def recv(self):
+        if self.backlog:
+            return self.backlog.pop(0)
+        return json.loads(await asyncio.wait_for(self.ws.recv(), STEP))
+
+    async def command(self, kind, **fields):
+        self.next_id += 1
+        await self.ws.send(json.dumps({"id": self.next_id, "type": kind, **fields}))
+        while True:
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), STEP))
+            if frame.get("id") == self.next_id:
+                return frame
+            self.backlog.append(frame)
+
+    async def closed_with(self):
+        """(code, reason) of the close that ends the connection."""
+        try:
+            while True:
+                await asyncio.wait_for(self.ws.recv(), STEP)
+        except websockets.exceptions.ConnectionClosed as closed:
+            return closed.code, closed.reason
+
+
+def run(coroutine, seconds=90):
+    return asyncio.run(asyncio.wait_for(coroutine, seconds))
+
+
+def start_server(config_path, *flags):
+    """`switchboard serve --config config_path` on a free loopback port:
+    (process, port). Its log goes to a file (a pipe nobody reads would fill
+    and stop the server), which stop_server returns."""
+    log = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen([BINARY, "serve", "--config", config_path, "--host", "127.0.0.1", "--port", "0",
+                               *flags], stdout=subprocess.PIPE, stderr=log, text=True, env=CLEAN_ENV)
+    server.log = log
+    line = server.stdout.readline()
+    match = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
+    if not match:
+        server.kill()
+        server.wait()
+        log.seek(0)
+        raise RuntimeError("server did not start: %r %s" % (line, log.read()))
+    return server, int(match.group(1))
+
+
+def stop_server(server):
+    """Terminates (drains) the server if it still runs; returns its log
+    (the first call only; later ones return "")."""
+    if server.log.closed:
+        return ""
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    server.stdout.close()
+    server.log.seek(0)
+    stderr = server.log.read()
+    server.log.close()
+    return stderr
