@@ -265,22 +265,18 @@ void Hub::Impl::handle_subscribe(Session& session, const hub::Command& command) 
       return;
     }
   }
-  // Subscribed locally at once: whatever the owner sends this worker for
-  // the channel from now on reaches this session too.
-  std::vector<Session*>& list = state.channel_subscribers[std::string(command.channel)];
-  session.subscriptions.push_back({std::string(command.channel), list.size()});
+  // Pending until the owner counts it (see Session::Subscription).
+  const std::uint64_t serial = ++session.next_subscription_serial;
+  session.subscriptions.push_back({std::string(command.channel), Session::Subscription::kPending, serial});
   state.subscription_count.fetch_add(1, std::memory_order_relaxed);
-  list.push_back(&session);
   std::unique_ptr<hub::Member> member;
   if (options_for(worker, command.channel).presence) {
     member = std::make_unique<hub::Member>(hub::Member{session.user, session.client_text, session.info_json});
   }
   const unsigned owner = owner_of(command.channel);
-  // The reply comes from the owner once it counts this subscriber, so a
-  // publish that follows the reply reaches it.
   server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel), worker,
-                       client = session.client, member = std::shared_ptr<hub::Member>(std::move(member)),
-                       id] { hub->owner_subscribe(owner, channel, worker, client, member.get(), id); });
+                       client = session.client, serial, member = std::shared_ptr<hub::Member>(std::move(member)),
+                       id] { hub->owner_subscribe(owner, channel, worker, client, serial, member.get(), id); });
 }
 
 }  // namespace switchboard

@@ -97,7 +97,9 @@ void Hub::Impl::leave_channel(Session& session, const Session::Subscription& sub
   const unsigned worker = session.connection->worker();
   hub::WorkerState& state = *workers[worker];
   state.subscription_count.fetch_sub(1, std::memory_order_relaxed);
-  auto it = state.channel_subscribers.find(subscription.channel);
+  auto it = subscription.slot == Session::Subscription::kPending
+                ? state.channel_subscribers.end()
+                : state.channel_subscribers.find(subscription.channel);
   if (it != state.channel_subscribers.end()) {
     if (Session* moved = remove_at(it->second, subscription.slot)) {
       moved->find_subscription(subscription.channel)->slot = subscription.slot;
@@ -314,6 +316,22 @@ void Hub::Impl::deliver_to_channel(unsigned worker, const std::string& channel, 
     metrics.delivery_latency.observe(static_cast<double>(base::monotonic_ns() - numbered_ns) / 1e9);
   }
   if (!slow.empty()) close_slow_consumers(slow);
+}
+
+void Hub::Impl::activate_subscription(unsigned worker, std::uint64_t client, const std::string& channel,
+                                      std::uint64_t serial, std::uint64_t reply_id) {
+  hub::WorkerState& state = *workers[worker];
+  auto session = state.sessions.find(client);
+  if (session == state.sessions.end()) return;  // closed meanwhile; its unsubscribe is on the way
+  Session::Subscription* subscription = session->second->find_subscription(channel);
+  // Absent or another serial: unsubscribed meanwhile (and perhaps subscribed
+  // again, which has its own activation coming). The reply is still owed.
+  if (subscription != nullptr && subscription->serial == serial) {
+    std::vector<Session*>& list = state.channel_subscribers[channel];
+    subscription->slot = list.size();
+    list.push_back(session->second);
+  }
+  reply(*session->second, reply_id, "{}");
 }
 
 void Hub::Impl::deliver_to_user(unsigned worker, const std::string& user, const SharedMessage& frame) {

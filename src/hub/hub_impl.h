@@ -71,12 +71,18 @@ struct Session {
   base::TokenBucket byte_bucket;
   base::TokenBucket violation_bucket;
   // Subscribed channels, each with this session's place in the worker's
-  // subscriber list of that channel (for O(1) removal).
+  // subscriber list of that channel (for O(1) removal). A subscription is
+  // pending until its owner has counted it: only then does it join the list,
+  // so the session receives exactly what the owner sends after counting it
+  // (not a join or message from before its subscribe).
   struct Subscription {
+    static constexpr std::size_t kPending = static_cast<std::size_t>(-1);
     std::string channel;
-    std::size_t slot;
+    std::size_t slot = kPending;
+    std::uint64_t serial = 0;  // tells a later subscribe to the same channel from this one
   };
   std::vector<Subscription> subscriptions;
+  std::uint64_t next_subscription_serial = 0;
   std::size_t user_slot = 0;  // place in the worker's list for `user`
 
   Subscription* find_subscription(std::string_view channel);
@@ -250,6 +256,10 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   bool deliver(hub::Session& session, const SharedMessage& frame, SlowConsumerPolicy policy);
   void close_slow_consumers(const std::vector<Connection*>& connections);
   void deliver_to_user(unsigned worker, const std::string& user, const SharedMessage& frame);
+  // The owner has counted the subscription: it joins the worker's list and
+  // the session gets its reply (hub_commands.cc).
+  void activate_subscription(unsigned worker, std::uint64_t client, const std::string& channel, std::uint64_t serial,
+                             std::uint64_t reply_id);
   void deliver_to_everyone(unsigned worker, const SharedMessage& frame);
   // Sends a reply or error where `to` says (from an owner).
   void post_reply(const hub::ReplyTo& to, std::string data_json);
@@ -257,7 +267,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
 
   // Owner role, on owner_of(name) (hub_owner.cc).
   void owner_subscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client,
-                       const hub::Member* member, std::uint64_t reply_id);
+                       std::uint64_t serial, const hub::Member* member, std::uint64_t reply_id);
   void owner_unsubscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client);
   void owner_publish(unsigned owner, const std::string& channel, const std::string& data_json,
                      std::uint64_t exclude_client, hub::ReplyTo reply_to);

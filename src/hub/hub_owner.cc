@@ -20,7 +20,7 @@ void Hub::Impl::fan_out(const hub::OwnedChannel& owned, const std::string& chann
 }
 
 void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client,
-                                const hub::Member* member, std::uint64_t reply_id) {
+                                std::uint64_t serial, const hub::Member* member, std::uint64_t reply_id) {
   hub::WorkerState& state = *workers[owner];
   auto [it, created] = state.owned_channels.try_emplace(channel);
   hub::OwnedChannel& owned = it->second;
@@ -41,7 +41,12 @@ void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsi
               client);
     }
   }
-  post_reply(hub::ReplyTo{worker, client, reply_id, {}}, "{}");
+  // Posted after every fan-out made before this subscription was counted,
+  // and before any made after: the worker runs an owner's posts in order, so
+  // the subscriber gets exactly the frames from here on.
+  server->post(worker, [hub = shared_from_this(), worker, client, channel, serial, reply_id] {
+    hub->activate_subscription(worker, client, channel, serial, reply_id);
+  });
 }
 
 void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client) {

@@ -324,6 +324,41 @@ class HubProtocolTest(unittest.TestCase):
             await watcher.close()
         run(body())
 
+    def test_a_subscriber_gets_nothing_from_before_its_subscribe(self):
+        """While a channel is busy, each new subscriber's first frame is its
+        subscribe reply, then messages with consecutive offsets: the frames
+        already on their way when it subscribed are not its to receive."""
+        async def body():
+            watchers = await open_on_both_workers(self.url, 2)
+            for watcher in watchers:
+                await watcher.command("subscribe", channel="flood:1")
+            publisher = await Client.open(self.url)
+            joiners = []
+            for i in range(12):
+                joiner = await Client.open(self.url, "joiner%d" % i)
+                # A burst (within the rate limit) still on its way to the
+                # joiner's worker when the subscribe arrives there.
+                for n in range(40):
+                    await publisher.send_command("publish", channel="flood:1", data="x" * 500)
+                await joiner.command("subscribe", channel="flood:1")  # fails on any earlier frame
+                joiners.append(joiner)
+            # Published after every subscribe reply: each joiner gets it.
+            last = await publisher.send_command("publish", channel="flood:1", data="end")
+            while (await publisher.recv()).get("id") != last:
+                pass
+            for joiner in joiners:
+                offsets = []
+                while True:
+                    frame = await joiner.recv()
+                    offsets.append(frame["offset"])
+                    if frame["data"] == "end":
+                        break
+                self.assertEqual(offsets, list(range(offsets[0], offsets[0] + len(offsets))))
+                await joiner.close()
+            for client in watchers + [publisher]:
+                await client.close()
+        run(body())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
