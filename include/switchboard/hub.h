@@ -38,10 +38,18 @@ class HttpApi;
 // HubConfig::namespaces applies; channels that match none get
 // HubConfig::default_namespace.
 // What happens to a subscriber whose outgoing buffer is full
-// (ServerConfig::max_buffered_bytes) when a message for it arrives.
+// (ServerConfig::max_buffered_bytes) when a message for it arrives. Events
+// (join/leave) of the channel follow the same policy as its messages.
 enum class SlowConsumerPolicy : std::uint8_t {
   kDisconnect,  // close 1013 "slow consumer": it reconnects and starts afresh
-  kDrop,        // skip this message for that subscriber (counted in /metrics)
+  kDrop,        // skip this message for that subscriber (the newest is lost)
+  // Hold the channel's messages for that subscriber, at most
+  // slow_consumer_backlog of them, dropping the oldest to make room; what is
+  // held is sent, in order, once its buffer has drained.
+  kDropOldest,
+  // The same with room for one: the subscriber gets the channel's latest
+  // message once it catches up (a price ticker, a cursor position).
+  kKeepLatest,
 };
 
 struct NamespaceOptions {
@@ -50,6 +58,7 @@ struct NamespaceOptions {
   bool join_leave = false;     // subscribers get join/leave events (needs presence)
   bool client_publish = true;  // clients may publish (the C++ API always may)
   SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::kDisconnect;
+  std::uint32_t slow_consumer_backlog = 100;  // kDropOldest: messages held per subscriber and channel
   // Messages kept for recovery and `history`, and for how long. Accepted and
   // shown by --print-config, but not used yet: history is a later issue.
   std::uint64_t history_size = 0;
@@ -185,6 +194,7 @@ class Hub final : public WebSocketHandler {
   void on_open(Connection& connection, const HttpRequest& request) override;
   void on_message(Connection& connection, std::string_view payload, Opcode opcode) override;
   void on_close(Connection& connection, CloseCode code, std::string_view reason) override;
+  void on_drain(Connection& connection) override;
 
   struct Impl;
 

@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <fstream>
-#include <optional>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <variant>
 
@@ -16,6 +16,28 @@ namespace {
 
 constexpr std::uint64_t kNoMax = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t kOneTerabyte = std::uint64_t{1} << 40;
+
+// The namespace key slow_consumer, as written in TOML.
+constexpr std::pair<std::string_view, SlowConsumerPolicy> kSlowConsumerPolicies[] = {
+    {"disconnect", SlowConsumerPolicy::kDisconnect},
+    {"drop", SlowConsumerPolicy::kDrop},
+    {"drop-oldest", SlowConsumerPolicy::kDropOldest},
+    {"keep-latest", SlowConsumerPolicy::kKeepLatest},
+};
+
+std::optional<SlowConsumerPolicy> slow_consumer_policy(std::string_view name) {
+  for (const auto& [text, policy] : kSlowConsumerPolicies) {
+    if (text == name) return policy;
+  }
+  return std::nullopt;
+}
+
+std::string_view slow_consumer_policy_name(SlowConsumerPolicy policy) {
+  for (const auto& [text, value] : kSlowConsumerPolicies) {
+    if (value == policy) return text;
+  }
+  return "disconnect";
+}
 
 // Where each key lives in ServeSettings. (std::size_t is std::uint64_t here.)
 using Ref = std::variant<std::string*, std::uint64_t*, std::uint16_t*, unsigned*, bool*, std::vector<std::string>*>;
@@ -75,8 +97,8 @@ const std::vector<Field>& fields() {
         KeyType::kUnsigned, 0, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.server.max_connections_per_address; }},
       {{"server.max_new_connections_per_s", "--max-new-connections-per-s",
-        "New connections per second for the whole node (more: 503 with Retry-After; 0: no cap)", KeyType::kUnsigned,
-        0, kNoMax},
+        "New connections per second for the whole node (more: 503 with Retry-After; 0: no cap)", KeyType::kUnsigned, 0,
+        kNoMax},
        [](ServeSettings& s) -> Ref { return &s.server.max_new_connections_per_s; }},
       {{"server.allowed_origins", "--allowed-origin", "Origins allowed to open a WebSocket (repeatable; none: any)",
         KeyType::kStringList, 0, 0},
@@ -104,8 +126,8 @@ const std::vector<Field>& fields() {
       {{"auth.public_key_file", "--auth-public-key-file",
         "PEM public key for tokens without a kid (instead of auth.hmac_secret)", KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.public_key_file; }},
-      {{"auth.public_key_algorithm", "", "RS256/384/512, PS256/384/512, ES256, ES384 or EdDSA, for auth.public_key_file",
-        KeyType::kString, 0, 0},
+      {{"auth.public_key_algorithm", "",
+        "RS256/384/512, PS256/384/512, ES256, ES384 or EdDSA, for auth.public_key_file", KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.hub.auth.public_key_algorithm; }},
       {{"auth.jwks_file", "--auth-jwks-file", "JWKS file: keys by kid, each with its algorithm", KeyType::kString, 0,
         0},
@@ -122,13 +144,13 @@ const std::vector<Field>& fields() {
       {{"auth.refresh_grace_ms", "", "After a token expires: time to send refresh before close 4002",
         KeyType::kUnsigned, 1, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.hub.auth.refresh_grace_ms; }},
-      {{"limits.messages_per_s", "--limit-messages-per-s", "Messages a connection may send per second (0: unlimited)", KeyType::kUnsigned,
-        0, kNoMax},
+      {{"limits.messages_per_s", "--limit-messages-per-s", "Messages a connection may send per second (0: unlimited)",
+        KeyType::kUnsigned, 0, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.hub.limits.messages_per_s; }},
       {{"limits.messages_burst", "", "Messages a connection may send at once", KeyType::kUnsigned, 1, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.hub.limits.messages_burst; }},
-      {{"limits.bytes_per_s", "--limit-bytes-per-s", "Bytes a connection may send per second (0: unlimited)", KeyType::kUnsigned, 0,
-        kNoMax},
+      {{"limits.bytes_per_s", "--limit-bytes-per-s", "Bytes a connection may send per second (0: unlimited)",
+        KeyType::kUnsigned, 0, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.hub.limits.bytes_per_s; }},
       {{"limits.bytes_burst", "", "Bytes a connection may send at once", KeyType::kUnsigned, 1, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.hub.limits.bytes_burst; }},
@@ -141,8 +163,8 @@ const std::vector<Field>& fields() {
       {{"api.key", "", "Key for the HTTP API (Authorization: apikey KEY); empty: the API is off", KeyType::kString, 0,
         0, true},
        [](ServeSettings& s) -> Ref { return &s.api_key; }},
-      {{"log.level", "--log-level",
-        "debug, info (one line per connection opened and closed), warn, error or off", KeyType::kString, 0, 0},
+      {{"log.level", "--log-level", "debug, info (one line per connection opened and closed), warn, error or off",
+        KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.log_level; }},
       {{"broker.url", "--broker", "memory:// (one node; redis:// arrives with issue #6)", KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.broker_url; }},
@@ -260,14 +282,17 @@ std::string apply_namespace_table(const toml::table& table, std::size_t index, s
       if (name == "join_leave") options->join_leave = value;
       if (name == "client_publish") options->client_publish = value;
     } else if (name == "slow_consumer") {
-      const std::optional<std::string> value = node.value<std::string>();
-      if (value == "disconnect") {
-        options->slow_consumer = SlowConsumerPolicy::kDisconnect;
-      } else if (value == "drop") {
-        options->slow_consumer = SlowConsumerPolicy::kDrop;
-      } else {
-        return problem(source, key, "must be \"disconnect\" or \"drop\"");
+      const std::optional<SlowConsumerPolicy> policy = slow_consumer_policy(node.value<std::string>().value_or(""));
+      if (!policy) {
+        return problem(source, key, "must be \"disconnect\", \"drop\", \"drop-oldest\" or \"keep-latest\"");
       }
+      options->slow_consumer = *policy;
+    } else if (name == "slow_consumer_backlog") {
+      if (!node.is_integer() || node.value<std::int64_t>().value() < 1 ||
+          node.value<std::int64_t>().value() > 100'000) {
+        return problem(source, key, "must be an integer from 1 to 100000");
+      }
+      options->slow_consumer_backlog = static_cast<std::uint32_t>(node.value<std::int64_t>().value());
     } else if (name == "history_size" || name == "history_ttl") {
       if (!node.is_integer() || node.value<std::int64_t>().value() < 0) {
         return problem(source, key, "must be a non-negative integer");
@@ -277,7 +302,8 @@ std::string apply_namespace_table(const toml::table& table, std::size_t index, s
       if (name == "history_ttl") options->history_ttl_s = value;
     } else {
       return problem(source, key,
-                     "unknown key (pattern, presence, join_leave, client_publish, slow_consumer, history_size, "
+                     "unknown key (pattern, presence, join_leave, client_publish, slow_consumer, "
+                     "slow_consumer_backlog, history_size, "
                      "history_ttl)");
     }
   }
@@ -486,8 +512,13 @@ std::string parse_namespace_flag(std::string_view text, NamespaceOptions* option
       options->client_publish = false;
     } else if (flag == "drop_slow") {
       options->slow_consumer = SlowConsumerPolicy::kDrop;
+    } else if (flag == "drop_oldest") {
+      options->slow_consumer = SlowConsumerPolicy::kDropOldest;
+    } else if (flag == "keep_latest") {
+      options->slow_consumer = SlowConsumerPolicy::kKeepLatest;
     } else {
-      return "--namespace: unknown option '" + flag + "' (presence, join_leave, no_client_publish, drop_slow)";
+      return "--namespace: unknown option '" + flag +
+             "' (presence, join_leave, no_client_publish, drop_slow, drop_oldest, keep_latest)";
     }
   }
   return "";
@@ -519,8 +550,8 @@ std::string to_toml(const ServeSettings& settings) {
     out += std::string("\npresence = ") + (options.presence ? "true" : "false");
     out += std::string("\njoin_leave = ") + (options.join_leave ? "true" : "false");
     out += std::string("\nclient_publish = ") + (options.client_publish ? "true" : "false");
-    out += std::string("\nslow_consumer = ") +
-           (options.slow_consumer == SlowConsumerPolicy::kDrop ? "\"drop\"" : "\"disconnect\"");
+    out += "\nslow_consumer = \"" + std::string(slow_consumer_policy_name(options.slow_consumer)) + "\"";
+    out += "\nslow_consumer_backlog = " + std::to_string(options.slow_consumer_backlog);
     out += "\nhistory_size = " + std::to_string(options.history_size);
     out += "\nhistory_ttl = " + std::to_string(options.history_ttl_s) + "\n";
   }

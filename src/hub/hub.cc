@@ -114,9 +114,9 @@ void Hub::on_draining(Server&) {
 
 void Hub::on_going_away(Connection& connection) {
   if (connection.user_data() == nullptr) return;
-  connection.send_answer(hub::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kGoingAway),
-                                                "server shutting down", true),
-                         Opcode::kText);
+  connection.send_answer(
+      hub::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kGoingAway), "server shutting down", true),
+      Opcode::kText);
 }
 
 void Hub::on_stop(Server&) {
@@ -203,13 +203,12 @@ void Hub::Impl::register_gauges() {
   registry.gauge_callback("switchboard_subscriptions", "Subscriptions (connection, channel) open", {},
                           total(&hub::WorkerState::subscription_count));
   for (unsigned worker = 0; worker < workers.size(); ++worker) {
-    registry.gauge_callback("switchboard_connections", "Open protocol connections, per worker thread",
-                            {{"worker", std::to_string(worker)}}, [this, worker] {
-                              // A later server of this hub may have fewer workers.
-                              return worker < workers.size()
-                                         ? static_cast<double>(workers[worker]->connection_count.load())
-                                         : 0.0;
-                            });
+    registry.gauge_callback(
+        "switchboard_connections", "Open protocol connections, per worker thread", {{"worker", std::to_string(worker)}},
+        [this, worker] {
+          // A later server of this hub may have fewer workers.
+          return worker < workers.size() ? static_cast<double>(workers[worker]->connection_count.load()) : 0.0;
+        });
   }
   // The server's own counts; nothing once it is gone (Hub::metrics_text may
   // be called after that).
@@ -339,6 +338,11 @@ void Hub::on_message(Connection& connection, std::string_view payload, Opcode op
     return;
   }
   impl_->handle(*session, payload);
+}
+
+void Hub::on_drain(Connection& connection) {
+  auto* session = static_cast<hub::Session*>(connection.user_data());
+  if (session != nullptr) impl_->send_held(*session);
 }
 
 void Hub::on_close(Connection& connection, CloseCode code, std::string_view reason) {

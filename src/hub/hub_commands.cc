@@ -1,5 +1,6 @@
 // The local role: sessions, the commands a session sends, and delivery to
 // this worker's sessions. Everything here runs on the session's worker.
+#include <algorithm>
 #include <utility>
 
 #include "base/clock.h"
@@ -71,8 +72,7 @@ void Hub::Impl::post_error(const hub::ReplyTo& to, ErrorCode code, std::string m
   });
 }
 
-void Hub::Impl::open_session(Connection& connection, Principal principal, bool authenticated,
-                             bool awaiting_connect) {
+void Hub::Impl::open_session(Connection& connection, Principal principal, bool authenticated, bool awaiting_connect) {
   hub::WorkerState& state = *workers[connection.worker()];
   auto* session = new Session;
   session->connection = &connection;
@@ -97,9 +97,14 @@ void Hub::Impl::leave_channel(Session& session, const Session::Subscription& sub
   const unsigned worker = session.connection->worker();
   hub::WorkerState& state = *workers[worker];
   state.subscription_count.fetch_sub(1, std::memory_order_relaxed);
-  auto it = subscription.slot == Session::Subscription::kPending
-                ? state.channel_subscribers.end()
-                : state.channel_subscribers.find(subscription.channel);
+  if (session.held != nullptr) {
+    // Held frames of a channel left are not the session's any more.
+    std::erase_if(*session.held,
+                  [&](const Session::HeldChannel& entry) { return entry.channel == subscription.channel; });
+    if (session.held->empty()) session.held.reset();
+  }
+  auto it = subscription.slot == Session::Subscription::kPending ? state.channel_subscribers.end()
+                                                                 : state.channel_subscribers.find(subscription.channel);
   if (it != state.channel_subscribers.end()) {
     if (Session* moved = remove_at(it->second, subscription.slot)) {
       moved->find_subscription(subscription.channel)->slot = subscription.slot;
@@ -190,8 +195,9 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       const unsigned owner = owner_of(command.channel);
       server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel),
                            data = std::move(command.data), exclude = command.exclude_self ? session.client : 0, worker,
-                           client = session.client,
-                           id] { hub->owner_publish(owner, channel, data, exclude, hub::ReplyTo{worker, client, id, {}}); });
+                           client = session.client, id] {
+        hub->owner_publish(owner, channel, data, exclude, hub::ReplyTo{worker, client, id, {}});
+      });
       return;
     }
 
@@ -206,16 +212,18 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       }
       const unsigned owner = owner_of(command.channel);
       server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel), worker,
-                           client = session.client,
-                           id] { hub->owner_presence(owner, channel, hub::ReplyTo{worker, client, id, {}}); });
+                           client = session.client, id] {
+        hub->owner_presence(owner, channel, hub::ReplyTo{worker, client, id, {}});
+      });
       return;
     }
 
     case hub::CommandType::kSend: {
       const unsigned owner = owner_of(command.user);
       server->post(owner, [hub = shared_from_this(), owner, user = std::string(command.user), from = session.user,
-                           data = std::move(command.data), worker, client = session.client,
-                           id] { hub->owner_send(owner, user, from, data, hub::ReplyTo{worker, client, id, {}}); });
+                           data = std::move(command.data), worker, client = session.client, id] {
+        hub->owner_send(owner, user, from, data, hub::ReplyTo{worker, client, id, {}});
+      });
       return;
     }
 
@@ -280,15 +288,66 @@ void Hub::Impl::finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcom
   }
 }
 
-bool Hub::Impl::deliver(Session& session, const SharedMessage& frame, SlowConsumerPolicy policy) {
-  if (session.connection->send(frame) != SendStatus::kDropped) return false;
-  if (!session.connection->is_open()) return false;  // closing already
-  if (policy == SlowConsumerPolicy::kDrop) {
-    metrics.slow_consumer_drops.add();
+Session::HeldChannel* Session::find_held(std::string_view channel) {
+  if (held == nullptr) return nullptr;
+  for (HeldChannel& entry : *held) {
+    if (entry.channel == channel) return &entry;
+  }
+  return nullptr;
+}
+
+bool Hub::Impl::deliver(Session& session, const SharedMessage& frame, const std::string* channel,
+                        const NamespaceOptions* options) {
+  // Once a channel's frames are held, the ones after them wait too: they
+  // must not overtake what is held.
+  if (channel != nullptr && session.held != nullptr && session.find_held(*channel) != nullptr) {
+    hold(session, *channel, frame, *options);
     return false;
   }
-  metrics.slow_consumer_closes.add();
-  return true;
+  if (session.connection->send(frame) != SendStatus::kDropped) return false;
+  if (!session.connection->is_open()) return false;  // closing already
+  switch (channel == nullptr ? SlowConsumerPolicy::kDisconnect : options->slow_consumer) {
+    case SlowConsumerPolicy::kDisconnect:
+      metrics.slow_consumer_closes.add();
+      return true;
+    case SlowConsumerPolicy::kDrop:
+      metrics.slow_consumer_drops.add();
+      return false;
+    case SlowConsumerPolicy::kDropOldest:
+    case SlowConsumerPolicy::kKeepLatest:
+      hold(session, *channel, frame, *options);
+      return false;
+  }
+  return false;
+}
+
+void Hub::Impl::hold(Session& session, const std::string& channel, const SharedMessage& frame,
+                     const NamespaceOptions& options) {
+  if (session.held == nullptr) session.held = std::make_unique<std::vector<Session::HeldChannel>>();
+  Session::HeldChannel* entry = session.find_held(channel);
+  if (entry == nullptr) entry = &session.held->emplace_back(Session::HeldChannel{channel, {}});
+  const std::size_t room = options.slow_consumer == SlowConsumerPolicy::kKeepLatest
+                               ? 1
+                               : std::max<std::size_t>(1, options.slow_consumer_backlog);
+  while (entry->frames.size() >= room) {
+    entry->frames.pop_front();
+    metrics.slow_consumer_drops.add();
+  }
+  entry->frames.push_back(frame);
+  metrics.slow_consumer_held.add();
+}
+
+void Hub::Impl::send_held(Session& session) {
+  if (session.held == nullptr) return;
+  // Right after a drain the buffer is empty, so the cap refuses none of
+  // these: they all join this loop iteration's fan-out batch, in order,
+  // ahead of anything delivered after them.
+  const std::unique_ptr<std::vector<Session::HeldChannel>> held = std::move(session.held);
+  for (const Session::HeldChannel& entry : *held) {
+    for (const SharedMessage& frame : entry.frames) {
+      if (session.connection->send(frame) == SendStatus::kDropped) return;  // closing
+    }
+  }
 }
 
 void Hub::Impl::close_slow_consumers(const std::vector<Connection*>& connections) {
@@ -300,7 +359,7 @@ void Hub::Impl::deliver_to_channel(unsigned worker, const std::string& channel, 
   hub::WorkerState& state = *workers[worker];
   auto it = state.channel_subscribers.find(channel);
   if (it == state.channel_subscribers.end()) return;
-  const SlowConsumerPolicy policy = options_for(worker, channel).slow_consumer;
+  const NamespaceOptions& options = options_for(worker, channel);
   // Closed after the loop: a close could end a session, and so change the
   // list being walked.
   std::vector<Connection*> slow;
@@ -308,7 +367,7 @@ void Hub::Impl::deliver_to_channel(unsigned worker, const std::string& channel, 
   for (Session* session : it->second) {
     if (session->client == exclude_client) continue;
     ++sent;
-    if (deliver(*session, frame, policy)) slow.push_back(session->connection);
+    if (deliver(*session, frame, &channel, &options)) slow.push_back(session->connection);
   }
   metrics.messages_delivered.add(sent);
   metrics.bytes_delivered.add(sent * frame.frame().size());
@@ -340,7 +399,7 @@ void Hub::Impl::deliver_to_user(unsigned worker, const std::string& user, const 
   if (it == state.user_sessions.end()) return;
   std::vector<Connection*> slow;
   for (Session* session : it->second) {
-    if (deliver(*session, frame, SlowConsumerPolicy::kDisconnect)) slow.push_back(session->connection);
+    if (deliver(*session, frame, nullptr, nullptr)) slow.push_back(session->connection);
   }
   metrics.messages_delivered.add(it->second.size());
   metrics.bytes_delivered.add(it->second.size() * frame.frame().size());
@@ -348,7 +407,7 @@ void Hub::Impl::deliver_to_user(unsigned worker, const std::string& user, const 
 }
 
 std::size_t Hub::Impl::disconnect_user_here(unsigned worker, const std::string& user, std::uint16_t code,
-                                           const std::string& reason, bool reconnect) {
+                                            const std::string& reason, bool reconnect) {
   hub::WorkerState& state = *workers[worker];
   auto it = state.user_sessions.find(user);
   if (it == state.user_sessions.end()) return 0;
@@ -367,7 +426,7 @@ void Hub::Impl::deliver_to_everyone(unsigned worker, const SharedMessage& frame)
   const auto& sessions = workers[worker]->sessions;
   std::vector<Connection*> slow;
   for (const auto& [client, session] : sessions) {
-    if (deliver(*session, frame, SlowConsumerPolicy::kDisconnect)) slow.push_back(session->connection);
+    if (deliver(*session, frame, nullptr, nullptr)) slow.push_back(session->connection);
   }
   metrics.messages_delivered.add(sessions.size());
   metrics.bytes_delivered.add(sessions.size() * frame.frame().size());

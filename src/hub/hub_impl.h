@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,10 +30,10 @@
 #include <vector>
 
 #include "base/string_hash.h"
+#include "base/token_bucket.h"
 #include "broker/broker.h"
 #include "hub/command.h"
 #include "hub/hub_metrics.h"
-#include "base/token_bucket.h"
 #include "hub/token_verifier.h"
 #include "switchboard/hub.h"
 #include "switchboard/shared_message.h"
@@ -61,8 +62,8 @@ struct Session {
   std::string user;          // empty: anonymous
   std::string info_json;
   // Authentication (docs/PROTOCOL.md "Authentication").
-  bool authenticated = false;     // a token or the authenticator vouched for `user`
-  bool awaiting_connect = false;  // auth.required and no token yet: only connect and ping
+  bool authenticated = false;                                // a token or the authenticator vouched for `user`
+  bool awaiting_connect = false;                             // auth.required and no token yet: only connect and ping
   std::optional<std::vector<std::string>> channel_patterns;  // the token's "channels"
   std::int64_t token_expires_at = 0;                         // seconds; 0: never
   std::optional<Deadlines::iterator> deadline;
@@ -83,6 +84,15 @@ struct Session {
   };
   std::vector<Subscription> subscriptions;
   std::uint64_t next_subscription_serial = 0;
+  // Frames held for a full outgoing buffer under kDropOldest/kKeepLatest,
+  // per channel in the order they arrived; sent on drain. Null (and free)
+  // for a connection that keeps up.
+  struct HeldChannel {
+    std::string channel;
+    std::deque<SharedMessage> frames;
+  };
+  std::unique_ptr<std::vector<HeldChannel>> held;
+  HeldChannel* find_held(std::string_view channel);
   std::size_t user_slot = 0;  // place in the worker's list for `user`
 
   Subscription* find_subscription(std::string_view channel);
@@ -236,8 +246,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   // Verifies a token a session sent; answers error 117 (no keys) or 120 (a
   // bad token) itself.
   enum class TokenCheck : std::uint8_t { kValid, kNoKeys, kInvalid };
-  TokenCheck check_token(hub::Session& session, std::uint64_t id, std::string_view token,
-                         hub::GrantedToken* granted);
+  TokenCheck check_token(hub::Session& session, std::uint64_t id, std::string_view token, hub::GrantedToken* granted);
   void handle_connect(hub::Session& session, const hub::Command& command);
   void handle_refresh(hub::Session& session, const hub::Command& command);
   void handle_subscribe(hub::Session& session, const hub::Command& command);
@@ -250,10 +259,17 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcome, const std::string& result);
   void deliver_to_channel(unsigned worker, const std::string& channel, const SharedMessage& frame,
                           std::uint64_t exclude_client, std::uint64_t numbered_ns);
-  // One fan-out send, with the slow-consumer policy when the buffer is
-  // full; true when the policy says to close the connection (the caller
-  // does, after its loop).
-  bool deliver(hub::Session& session, const SharedMessage& frame, SlowConsumerPolicy policy);
+  // One fan-out send, with the namespace's slow-consumer policy when the
+  // buffer is full (channel and options: null for a send to a user, whose
+  // policy is always kDisconnect); true when the policy says to close the connection (the
+  // caller does, after its loop).
+  bool deliver(hub::Session& session, const SharedMessage& frame, const std::string* channel,
+               const NamespaceOptions* options);
+  // kDropOldest/kKeepLatest: keeps frame for session until its buffer drains.
+  void hold(hub::Session& session, const std::string& channel, const SharedMessage& frame,
+            const NamespaceOptions& options);
+  // The buffer drained: sends what was held, channel by channel, in order.
+  void send_held(hub::Session& session);
   void close_slow_consumers(const std::vector<Connection*>& connections);
   void deliver_to_user(unsigned worker, const std::string& user, const SharedMessage& frame);
   // The owner has counted the subscription: it joins the worker's list and

@@ -24,8 +24,9 @@ HubMetrics::HubMetrics(metrics::Registry& registry)
     : invalid_commands(registry.counter("switchboard_invalid_commands_total",
                                         "Client messages that were not a valid v1 command (answered with an error)")),
       bytes_received(registry.counter("switchboard_received_bytes_total", "Bytes of client messages")),
-      messages_delivered(registry.counter("switchboard_delivered_messages_total",
-                                          "Frames handed to connections by the fan-out (message, join, leave, direct)")),
+      messages_delivered(
+          registry.counter("switchboard_delivered_messages_total",
+                           "Frames handed to connections by the fan-out (message, join, leave, direct)")),
       bytes_delivered(registry.counter("switchboard_delivered_bytes_total", "Bytes of those frames")),
       // 50 us .. 1.6 s: a healthy hub is in the first buckets; a saturated
       // one shows up in the last.
@@ -40,7 +41,10 @@ HubMetrics::HubMetrics(metrics::Registry& registry)
                                          "Connections closed with 1008 for staying over the rate limits")),
       slow_consumer_drops(registry.counter("switchboard_slow_consumer_drops_total",
                                            "Frames not delivered because the connection's outgoing buffer was full "
-                                           "(namespace policy drop)")),
+                                           "(policy drop; drop-oldest and keep-latest: held frames pushed out)")),
+      slow_consumer_held(registry.counter("switchboard_slow_consumer_held_total",
+                                          "Frames held for a connection with a full outgoing buffer until it "
+                                          "drained (policies drop-oldest and keep-latest)")),
       slow_consumer_closes(registry.counter("switchboard_slow_consumer_closes_total",
                                             "Connections closed with 1013 because their outgoing buffer was full "
                                             "(namespace policy disconnect)")),

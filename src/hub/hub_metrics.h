@@ -33,14 +33,15 @@ struct HubMetrics {
   metrics::Counter& rate_limited;
   metrics::Counter& rate_limit_closes;
   metrics::Counter& slow_consumer_drops;
+  metrics::Counter& slow_consumer_held;
   metrics::Counter& slow_consumer_closes;
   metrics::Counter& broker_errors;
   // Connections opened and closed, closes grouped by who ended them.
   metrics::Counter& connections_opened;
-  metrics::Counter& closes_normal;    // 1000, 1001
-  metrics::Counter& closes_abnormal;  // 1006: TCP went away without a close frame
-  metrics::Counter& closes_protocol;  // 1002, 1003, 1007, 1009, 1010, 1011
-  metrics::Counter& closes_policy;    // 1008, 1013
+  metrics::Counter& closes_normal;       // 1000, 1001
+  metrics::Counter& closes_abnormal;     // 1006: TCP went away without a close frame
+  metrics::Counter& closes_protocol;     // 1002, 1003, 1007, 1009, 1010, 1011
+  metrics::Counter& closes_policy;       // 1008, 1013
   metrics::Counter& closes_application;  // 3000-4999 (ours: 4001-4004)
 
   void count_close(CloseCode code);

@@ -212,12 +212,13 @@ class SlowConsumerTest(unittest.TestCase):
     memory stays bounded: past max_buffered_bytes the namespace's policy
     applies."""
 
-    def scenario(self, policy):
+    def scenario(self, policy, backlog=None):
         directory = tempfile.TemporaryDirectory()
         self.addCleanup(directory.cleanup)
         server, port = start_server(directory.name, '[server]\nmax_buffered_bytes = 65536\n'
                                     '[limits]\nmessages_per_s = 0\nbytes_per_s = 0\n'
-                                    '[[namespaces]]\npattern = "feed:*"\nslow_consumer = "%s"\n' % policy,
+                                    '[[namespaces]]\npattern = "feed:*"\nslow_consumer = "%s"\n' % policy +
+                                    ("slow_consumer_backlog = %d\n" % backlog if backlog else ""),
                                     "--workers", "1")
         self.addCleanup(stop_server, server)
 
@@ -241,9 +242,9 @@ class SlowConsumerTest(unittest.TestCase):
             self.assertEqual((await reader.command("subscribe", channel="feed:x"))["type"], "reply")
             time.sleep(0.2)  # the stalled subscriber's subscribe is in too
             publisher = await Client.open(ws_url(port))
-            data = "x" * 4000
             count = 1000  # 4 MB: far past the stalled one's 64 KiB buffer and the kernel's socket buffers
             for i in range(count):
+                data = "%04d" % i + "x" * 3996
                 self.assertEqual((await publisher.command("publish", channel="feed:x", data=data))["type"], "reply")
             for i in range(count):
                 self.assertEqual(len((await reader.recv())["data"]), 4000, i)
@@ -274,6 +275,61 @@ class SlowConsumerTest(unittest.TestCase):
     def test_drop_policy_counts_and_keeps_the_connection(self):
         stalled, metrics = self.scenario("drop")
         self.assertGreater(metrics[("switchboard_slow_consumer_drops_total", frozenset())], 0)
+        self.assertEqual(metrics[("switchboard_slow_consumer_closes_total", frozenset())], 0)
+        stalled.close()
+
+    def read_messages_until_the_last(self, stalled):
+        """The stalled client catches up: the numbers of the messages it
+        gets, up to the last one published (999)."""
+        stalled.settimeout(STEP)
+        buffer = b""
+        numbers = []
+
+        def need(n):
+            nonlocal buffer
+            while len(buffer) < n:
+                chunk = stalled.recv(65536)
+                self.assertTrue(chunk, "connection closed after %r" % numbers[-3:])
+                buffer += chunk
+        while not numbers or numbers[-1] != 999:
+            need(2)
+            length, start = buffer[1] & 0x7F, 2
+            if length == 126:
+                need(4)
+                length, start = int.from_bytes(buffer[2:4], "big"), 4
+            elif length == 127:
+                need(10)
+                length, start = int.from_bytes(buffer[2:10], "big"), 10
+            need(start + length)
+            self.assertEqual(buffer[0], 0x81)  # whole text frames, never a close
+            frame = json.loads(buffer[start:start + length])
+            buffer = buffer[start + length:]
+            if frame["type"] == "message":
+                numbers.append(int(frame["data"][:4]))
+        return numbers
+
+    def test_drop_oldest_policy_delivers_the_newest_backlog_once_it_reads(self):
+        stalled, metrics = self.scenario("drop-oldest", backlog=50)
+        numbers = self.read_messages_until_the_last(stalled)
+        # What was in its buffers when it stalled, then the 50 newest: in
+        # order, each once, with the oldest of the held ones dropped between.
+        self.assertEqual(numbers, sorted(set(numbers)))
+        self.assertEqual(numbers[-50:], list(range(950, 1000)))
+        self.assertLess(len(numbers), 1000)
+        self.assertEqual(numbers[:numbers.index(950)], list(range(numbers.index(950))))
+        held = metrics[("switchboard_slow_consumer_held_total", frozenset())]
+        dropped = metrics[("switchboard_slow_consumer_drops_total", frozenset())]
+        self.assertEqual(held - dropped, 50)
+        self.assertEqual(metrics[("switchboard_slow_consumer_closes_total", frozenset())], 0)
+        stalled.close()
+
+    def test_keep_latest_policy_delivers_the_latest_once_it_reads(self):
+        stalled, metrics = self.scenario("keep-latest")
+        numbers = self.read_messages_until_the_last(stalled)
+        self.assertEqual(numbers[:-1], list(range(len(numbers) - 1)))  # its buffers, then a jump
+        self.assertLess(numbers[-2], 998)
+        held = metrics[("switchboard_slow_consumer_held_total", frozenset())]
+        self.assertEqual(held - metrics[("switchboard_slow_consumer_drops_total", frozenset())], 1)
         self.assertEqual(metrics[("switchboard_slow_consumer_closes_total", frozenset())], 0)
         stalled.close()
 

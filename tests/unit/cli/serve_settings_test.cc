@@ -40,6 +40,8 @@ join_leave = true
 pattern = "news"
 client_publish = false
 history_size = 100
+slow_consumer = "drop-oldest"
+slow_consumer_backlog = 20
 )";
   ASSERT_EQ(apply_toml(settings, text, "test.toml"), "");
   EXPECT_EQ(settings.server.port, 9000);
@@ -53,6 +55,9 @@ history_size = 100
   EXPECT_TRUE(settings.hub.namespaces[0].presence);  // implied by join_leave
   EXPECT_FALSE(settings.hub.namespaces[1].client_publish);
   EXPECT_EQ(settings.hub.namespaces[1].history_size, 100u);
+  EXPECT_EQ(settings.hub.namespaces[0].slow_consumer, SlowConsumerPolicy::kDisconnect);
+  EXPECT_EQ(settings.hub.namespaces[1].slow_consumer, SlowConsumerPolicy::kDropOldest);
+  EXPECT_EQ(settings.hub.namespaces[1].slow_consumer_backlog, 20u);
   EXPECT_EQ(validate(settings), "");
 }
 
@@ -68,6 +73,10 @@ TEST(ServeSettings, FileErrorsNameTheKey) {
       {"[[namespaces]]\npresence = true\n", "test.toml: namespaces[0].pattern: is required"},
       {"[[namespaces]]\npattern = \"a\"\nhistroy = 1\n", "test.toml: namespaces[0].histroy: unknown key"},
       {"port = 80\n", "test.toml: port: must be a [port] table"},
+      {"[[namespaces]]\npattern = \"a\"\nslow_consumer = \"drop_oldest\"\n",
+       "test.toml: namespaces[0].slow_consumer: must be \"disconnect\", \"drop\", \"drop-oldest\" or \"keep-latest\""},
+      {"[[namespaces]]\npattern = \"a\"\nslow_consumer_backlog = 0\n",
+       "test.toml: namespaces[0].slow_consumer_backlog: must be an integer from 1 to 100000"},
   };
   for (const auto& [text, expected] : cases) {
     ServeSettings settings;
@@ -137,6 +146,11 @@ TEST(ServeSettings, NamespaceFlag) {
   EXPECT_TRUE(options.presence);
   EXPECT_TRUE(options.join_leave);
   EXPECT_FALSE(options.client_publish);
+  NamespaceOptions ticker;
+  ASSERT_EQ(parse_namespace_flag("ticker:*=keep_latest", &ticker), "");
+  EXPECT_EQ(ticker.slow_consumer, SlowConsumerPolicy::kKeepLatest);
+  ASSERT_EQ(parse_namespace_flag("log:*=drop_oldest", &ticker), "");
+  EXPECT_EQ(ticker.slow_consumer, SlowConsumerPolicy::kDropOldest);
   NamespaceOptions plain;
   ASSERT_EQ(parse_namespace_flag("*", &plain), "");
   EXPECT_FALSE(plain.presence);
@@ -148,7 +162,8 @@ TEST(ServeSettings, PrintedConfigReadsBackTheSame) {
   ServeSettings settings;
   ASSERT_EQ(apply_toml(settings,
                        "[server]\nhost = \"127.0.0.1\"\nallowed_origins = [\"it's \\\"quoted\\\"\"]\n"
-                       "[[namespaces]]\npattern = \"room:*\"\npresence = true\n",
+                       "[[namespaces]]\npattern = \"room:*\"\npresence = true\n"
+                       "[[namespaces]]\npattern = \"tick:*\"\nslow_consumer = \"keep-latest\"\n",
                        "a.toml"),
             "");
   const std::string printed = to_toml(settings);
