@@ -59,6 +59,12 @@ struct NamespaceOptions {
   bool client_publish = true;  // clients may publish (the C++ API always may)
   SlowConsumerPolicy slow_consumer = SlowConsumerPolicy::kDisconnect;
   std::uint32_t slow_consumer_backlog = 100;  // kDropOldest: messages held per subscriber and channel
+  // Publishes a second each connection may make to this namespace's
+  // channels (0: only HubConfig::limits apply), and the burst allowed
+  // (0: one second's worth). Refused publishes get error 121 and count as
+  // rate-limit violations.
+  std::uint64_t publish_per_s = 0;
+  std::uint64_t publish_burst = 0;
   // Messages kept for recovery and `history`, and for how long. Accepted and
   // shown by --print-config, but not used yet: history is a later issue.
   std::uint64_t history_size = 0;

@@ -293,6 +293,13 @@ std::string apply_namespace_table(const toml::table& table, std::size_t index, s
         return problem(source, key, "must be an integer from 1 to 100000");
       }
       options->slow_consumer_backlog = static_cast<std::uint32_t>(node.value<std::int64_t>().value());
+    } else if (name == "publish_per_s" || name == "publish_burst") {
+      if (!node.is_integer() || node.value<std::int64_t>().value() < 0) {
+        return problem(source, key, "must be a non-negative integer");
+      }
+      const auto value = static_cast<std::uint64_t>(node.value<std::int64_t>().value());
+      if (name == "publish_per_s") options->publish_per_s = value;
+      if (name == "publish_burst") options->publish_burst = value;
     } else if (name == "history_size" || name == "history_ttl") {
       if (!node.is_integer() || node.value<std::int64_t>().value() < 0) {
         return problem(source, key, "must be a non-negative integer");
@@ -303,8 +310,7 @@ std::string apply_namespace_table(const toml::table& table, std::size_t index, s
     } else {
       return problem(source, key,
                      "unknown key (pattern, presence, join_leave, client_publish, slow_consumer, "
-                     "slow_consumer_backlog, history_size, "
-                     "history_ttl)");
+                     "slow_consumer_backlog, publish_per_s, publish_burst, history_size, history_ttl)");
     }
   }
   if (options->pattern.empty()) return problem(source, where + ".pattern", "is required");
@@ -552,6 +558,8 @@ std::string to_toml(const ServeSettings& settings) {
     out += std::string("\nclient_publish = ") + (options.client_publish ? "true" : "false");
     out += "\nslow_consumer = \"" + std::string(slow_consumer_policy_name(options.slow_consumer)) + "\"";
     out += "\nslow_consumer_backlog = " + std::to_string(options.slow_consumer_backlog);
+    out += "\npublish_per_s = " + std::to_string(options.publish_per_s);
+    out += "\npublish_burst = " + std::to_string(options.publish_burst);
     out += "\nhistory_size = " + std::to_string(options.history_size);
     out += "\nhistory_ttl = " + std::to_string(options.history_ttl_s) + "\n";
   }

@@ -112,20 +112,42 @@ bool Hub::Impl::admit(Session& session, std::string_view text) {
   if (session.message_bucket.try_take(message_limit, now, 1) && session.byte_bucket.try_take(byte_limit, now, bytes)) {
     return true;
   }
-  hub::WorkerState& state = *workers[session.connection->worker()];
-  metrics.rate_limited.add();
-  if (!session.violation_bucket.try_take(violation_limit, now, 1)) {
-    metrics.rate_limit_closes.add();
-    session.connection->close(CloseCode::kPolicyViolation, "rate limit exceeded");
-    return false;
-  }
   // Answered with the command's id when it has one, so that the client can
   // tell which request was refused.
+  hub::WorkerState& state = *workers[session.connection->worker()];
   hub::Command command;
   hub::CommandError error;
   const std::uint64_t id = state.parser.parse(text, &command, &error) ? command.id : error.id;
-  fail(session, id, ErrorCode::kRateLimited, "rate limit exceeded: the command was not run");
+  refuse_over_limit(session, id, "rate limit exceeded: the command was not run");
   return false;
+}
+
+bool Hub::Impl::admit_publish(Session& session, std::string_view channel, std::uint64_t id) {
+  const NamespaceOptions& options = options_for(session.connection->worker(), channel);
+  if (options.publish_per_s == 0) return true;
+  const base::RateLimit limit{
+      static_cast<double>(options.publish_per_s),
+      static_cast<double>(options.publish_burst != 0 ? options.publish_burst : options.publish_per_s)};
+  auto bucket = std::find_if(session.publish_buckets.begin(), session.publish_buckets.end(),
+                             [&](const auto& entry) { return entry.first == options.pattern; });
+  if (bucket == session.publish_buckets.end()) {
+    bucket = session.publish_buckets.insert(session.publish_buckets.end(), {options.pattern, {}});
+  }
+  if (bucket->second.try_take(limit, base::monotonic_ms(), 1)) return true;
+  refuse_over_limit(session, id,
+                    "rate limit exceeded: at most " + std::to_string(options.publish_per_s) +
+                        " publishes a second to '" + options.pattern + "'");
+  return false;
+}
+
+void Hub::Impl::refuse_over_limit(Session& session, std::uint64_t id, std::string_view message) {
+  metrics.rate_limited.add();
+  if (!session.violation_bucket.try_take(violation_limit, base::monotonic_ms(), 1)) {
+    metrics.rate_limit_closes.add();
+    session.connection->close(CloseCode::kPolicyViolation, "rate limit exceeded");
+    return;
+  }
+  fail(session, id, ErrorCode::kRateLimited, message);
 }
 
 bool Hub::Impl::may(const Session& session, std::string_view channel, Access access, std::string* why) const {

@@ -192,6 +192,7 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
         fail(session, id, ErrorCode::kPermissionDenied, why);
         return;
       }
+      if (!admit_publish(session, command.channel, id)) return;
       const unsigned owner = owner_of(command.channel);
       server->post(owner, [hub = shared_from_this(), owner, channel = std::string(command.channel),
                            data = std::move(command.data), exclude = command.exclude_self ? session.client : 0, worker,

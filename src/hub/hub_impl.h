@@ -71,6 +71,8 @@ struct Session {
   base::TokenBucket message_bucket;
   base::TokenBucket byte_bucket;
   base::TokenBucket violation_bucket;
+  // Per namespace (by pattern) with a publish_per_s, once it is used.
+  std::vector<std::pair<std::string, base::TokenBucket>> publish_buckets;
   // Subscribed channels, each with this session's place in the worker's
   // subscriber list of that channel (for O(1) removal). A subscription is
   // pending until its owner has counted it: only then does it join the list,
@@ -238,6 +240,11 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void schedule_deadline_tick(unsigned worker);
   // Rate limits; false when the message must not run (answered or closed here).
   bool admit(hub::Session& session, std::string_view text);
+  // The namespace's publish_per_s; false (and the error sent) when over it.
+  bool admit_publish(hub::Session& session, std::string_view channel, std::uint64_t id);
+  // A command over a limit: error 121, or close 1008 when the client keeps
+  // running into limits (limits.violations_per_s).
+  void refuse_over_limit(hub::Session& session, std::uint64_t id, std::string_view message);
   // Who may do what with a channel: true, or false with *why (may() also
   // counts the refusal in /metrics).
   enum class Access : std::uint8_t { kSubscribe, kPublish, kPresence };

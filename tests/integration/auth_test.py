@@ -415,6 +415,37 @@ class RateLimitTest(unittest.TestCase):
             await calm.ws.close()
         run(scenario())
 
+    def test_a_namespace_publish_limit_applies_to_its_channels_only(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        server, url = start_server(directory.name, "[limits]\nviolations_per_s = 1\nviolations_burst = 10\n"
+                                   '[[namespaces]]\npattern = "slow:*"\npublish_per_s = 1\npublish_burst = 3\n',
+                                   auth=False)
+        self.addCleanup(stop_server, server)
+
+        async def scenario():
+            client = await Client.open(url)
+            other = await Client.open(url)
+            answers = [await client.command("publish", channel="slow:a", data=i) for i in range(4)]
+            self.assertEqual([a["type"] for a in answers[:3]], ["reply"] * 3)
+            self.assertEqual((answers[3]["type"], answers[3]["code"]), ("error", 121))
+            self.assertIn("'slow:*'", answers[3]["message"])
+            # The same namespace's other channels share the connection's bucket...
+            self.assertEqual((await client.command("publish", channel="slow:b", data=0))["code"], 121)
+            # ...other namespaces and other connections are not limited by it.
+            for i in range(20):
+                self.assertEqual((await client.command("publish", channel="fast:a", data=i))["type"], "reply")
+            self.assertEqual((await other.command("publish", channel="slow:a", data=0))["type"], "reply")
+            # Running into the limit again and again is a violation like any other: 1008.
+            for _ in range(20):
+                try:
+                    await client.ws.send(json.dumps({"id": 99, "type": "publish", "channel": "slow:a", "data": 0}))
+                except websockets.exceptions.ConnectionClosed:
+                    break
+            self.assertEqual(await client.closed_with(), (1008, "rate limit exceeded"))
+            await other.ws.close()
+        run(scenario())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

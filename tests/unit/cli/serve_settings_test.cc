@@ -42,6 +42,7 @@ client_publish = false
 history_size = 100
 slow_consumer = "drop-oldest"
 slow_consumer_backlog = 20
+publish_per_s = 5
 )";
   ASSERT_EQ(apply_toml(settings, text, "test.toml"), "");
   EXPECT_EQ(settings.server.port, 9000);
@@ -58,6 +59,8 @@ slow_consumer_backlog = 20
   EXPECT_EQ(settings.hub.namespaces[0].slow_consumer, SlowConsumerPolicy::kDisconnect);
   EXPECT_EQ(settings.hub.namespaces[1].slow_consumer, SlowConsumerPolicy::kDropOldest);
   EXPECT_EQ(settings.hub.namespaces[1].slow_consumer_backlog, 20u);
+  EXPECT_EQ(settings.hub.namespaces[1].publish_per_s, 5u);
+  EXPECT_EQ(settings.hub.namespaces[1].publish_burst, 0u);
   EXPECT_EQ(validate(settings), "");
 }
 
