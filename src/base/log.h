@@ -1,7 +1,8 @@
 // The log facade. Everything logs through here so the backend can change
-// (spdlog arrives with the production-guards issue, #5) without touching
-// callers. Rule: one line per connection event at most, never one per frame
-// or per bad input from a peer (a flood of bad frames must not flood the log).
+// without touching callers (it is spdlog's stderr sink, in log.cc; no spdlog
+// header is seen outside src/base). Rule: one line per connection event at
+// most, never one per frame or per bad input from a peer (a flood of bad
+// frames must not flood the log).
 #pragma once
 
 #include <cstdarg>
@@ -10,13 +11,26 @@ namespace switchboard::base {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError, kOff };
 
-// Messages below this level are discarded. Thread-safe; set it before the
-// workers start.
+// kText: `2026-11-29T03:40:18.123Z info message`.
+// kJson: one object per line, `{"time":"…","level":"info","message":"…"}`;
+// a message made of key=value tokens becomes fields instead of "message".
+// The exact rules are in base/log_format.h.
+enum class LogFormat { kText, kJson };
+
+// Messages below this level are discarded before they are formatted.
+// Thread-safe; set it before the workers start.
 void set_log_level(LogLevel level);
 LogLevel log_level();
 
-// printf-style; one line (a newline is added). Safe from any thread: each
-// line is written with a single write(2).
+// Thread-safe; set it before the workers start (a line being written while
+// it changes comes out in either format, whole).
+void set_log_format(LogFormat format);
+LogFormat log_format();
+
+// printf-style; one line (a newline is added) on stderr. Safe from any
+// thread: the sink writes each line whole under its mutex, so lines from
+// different threads never interleave. The formatted message is cut at 1023
+// bytes (base::kMaxMessageBytes).
 void log(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));
 
 }  // namespace switchboard::base

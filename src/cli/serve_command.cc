@@ -89,11 +89,12 @@ int run_serve(ServeFlags& flags) {
     return 0;
   }
   const std::string& level = settings.log_level;
-  base::set_log_level(level == "debug"  ? base::LogLevel::kDebug
+  base::set_log_level(level == "debug"   ? base::LogLevel::kDebug
                       : level == "warn"  ? base::LogLevel::kWarn
                       : level == "error" ? base::LogLevel::kError
                       : level == "off"   ? base::LogLevel::kOff
                                          : base::LogLevel::kInfo);
+  base::set_log_format(settings.log_format == "json" ? base::LogFormat::kJson : base::LogFormat::kText);
   // The largest message must be able to pass the byte bucket.
   RateLimitConfig& limits = settings.hub.limits;
   limits.bytes_burst = std::max<std::uint64_t>(limits.bytes_burst, settings.server.max_message_size);

@@ -166,6 +166,10 @@ const std::vector<Field>& fields() {
       {{"log.level", "--log-level", "debug, info (one line per connection opened and closed), warn, error or off",
         KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.log_level; }},
+      {{"log.format", "--log-format",
+        "text (time, level, message) or json (one JSON object per line; key=value messages as fields)",
+        KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.log_format; }},
       {{"broker.url", "--broker", "memory:// (one node; redis:// arrives with issue #6)", KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.broker_url; }},
       {{"dev.insecure_user_query", "--insecure-user-query",
@@ -467,6 +471,9 @@ std::string validate(const ServeSettings& settings) {
   const std::string& level = settings.log_level;
   if (level != "debug" && level != "info" && level != "warn" && level != "error" && level != "off") {
     return "log.level: '" + level + "' is not debug, info, warn, error or off";
+  }
+  if (settings.log_format != "text" && settings.log_format != "json") {
+    return "log.format: '" + settings.log_format + "' is not text or json";
   }
   const AuthConfig& auth = settings.hub.auth;
   if (auth.required && auth.hmac_secret.empty() && settings.public_key_file.empty() && settings.jwks_file.empty()) {

@@ -26,10 +26,11 @@ struct ServeSettings {
   bool insecure_user_query = false;  // dev.insecure_user_query
   // Key files, read by the program into hub.auth (public_key_pem, jwks_json)
   // at start and on SIGHUP.
-  std::string public_key_file;  // auth.public_key_file
-  std::string jwks_file;        // auth.jwks_file
-  std::string api_key;          // api.key: "" disables the HTTP API
-  std::string log_level = "info";  // log.level: debug, info, warn, error, off
+  std::string public_key_file;      // auth.public_key_file
+  std::string jwks_file;            // auth.jwks_file
+  std::string api_key;              // api.key: "" disables the HTTP API
+  std::string log_level = "info";   // log.level: debug, info, warn, error, off
+  std::string log_format = "text";  // log.format: text, json
 };
 
 enum class KeyType : std::uint8_t { kString, kUnsigned, kBool, kStringList };

@@ -50,6 +50,56 @@ class ServeConfigTest(unittest.TestCase):
         self.assertEqual(printed["namespaces"][0]["pattern"], "chat:*")
         self.assertTrue(printed["namespaces"][0]["presence"])
 
+    def test_log_format_is_printed(self):
+        self.assertEqual(tomllib.loads(serve("--print-config").stdout)["log"]["format"], "text")
+        path = self.write('[log]\nformat = "json"\n')
+        result = serve("--config", path, "--print-config")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(tomllib.loads(result.stdout)["log"]["format"], "json")
+        result = serve("--config", path, "--log-format", "text", "--print-config")
+        self.assertEqual(tomllib.loads(result.stdout)["log"]["format"], "text")
+
+    def test_json_logs_are_one_object_per_line(self):
+        server = subprocess.Popen([BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2",
+                                   "--log-format", "json", "--insecure-user-query"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, encoding="utf-8", env=CLEAN_ENV)
+        try:
+            match = re.match(r"listening on 127\.0\.0\.1:(\d+)", server.stdout.readline())
+            self.assertIsNotNone(match)
+            reason = 'bye "ann" \u00e9\\'
+
+            async def body():
+                async with websockets.connect("ws://127.0.0.1:%s/?user=ann" % match.group(1),
+                                              subprotocols=["switchboard.v1.json"]) as ws:
+                    await ws.send(json.dumps({"id": 1, "type": "ping"}))
+                    await asyncio.wait_for(ws.recv(), 5)
+                    await ws.close(code=1000, reason=reason)
+
+            asyncio.run(body())
+        finally:
+            server.terminate()
+            _, stderr = server.communicate(timeout=15)
+            server.stdout.close()
+        self.assertEqual(server.returncode, 0, stderr)
+        self.assertTrue(stderr.endswith("\n"), stderr)
+        lines = [json.loads(line) for line in stderr.splitlines()]  # every line, or the test fails here
+        for line in lines:
+            self.assertRegex(line["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+            self.assertIn(line["level"], ("debug", "info", "warn", "error"))
+        opened = [line for line in lines if line.get("event") == "open"]
+        closed = [line for line in lines if line.get("event") == "close"]
+        self.assertEqual(len(opened), 1, stderr)
+        self.assertEqual(len(closed), 1, stderr)
+        self.assertEqual(opened[0]["user"], "ann")
+        self.assertTrue(opened[0]["peer"].startswith("127.0.0.1"), opened[0])
+        self.assertNotIn("message", opened[0])
+        self.assertEqual(closed[0]["client"], opened[0]["client"])
+        self.assertEqual((closed[0]["user"], closed[0]["code"], closed[0]["reason"]), ("ann", "1000", reason))
+        # Lines that are not key=value keep their text.
+        self.assertIn("stopped", [line.get("message") for line in lines])
+        self.assertTrue(any(line["level"] == "warn" and "dev.insecure_user_query" in line.get("message", "")
+                            for line in lines), stderr)
+
     def test_config_path_from_the_environment(self):
         path = self.write("[server]\nport = 4321\n")
         result = serve("--print-config", env={"SWITCHBOARD_CONFIG": path})
@@ -71,6 +121,9 @@ class ServeConfigTest(unittest.TestCase):
             (["--port", "http"], {}, "--port: server.port"),
             (["--broker", "redis://127.0.0.1:6379"], {}, "broker.url: Redis is not supported"),
             (["--namespace", "bad name=presence"], {}, "--namespace: pattern 'bad name'"),
+            (["--log-format", "xml"], {}, "log.format: 'xml' is not text or json"),
+            (["--config", self.write('[log]\nformat = "JSON"\n', "d.toml")], {}, "log.format: 'JSON' is not"),
+            ([], {"SWITCHBOARD_LOG_FORMAT": "yaml"}, "log.format: 'yaml' is not text or json"),
         ]
         for arguments, env, expected in cases:
             result = serve(*arguments, env=env)
