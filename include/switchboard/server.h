@@ -115,24 +115,28 @@ enum class HandleSignals : std::uint8_t { kNo, kYes };
 
 struct ServerConfig {
   std::string host = "0.0.0.0";
-  std::uint16_t port = 8080;                           // 0: the kernel picks one; see Server::port()
-  unsigned workers = 0;                                // 0: one per core
-  std::uint64_t max_message_size = 1u << 20;           // larger: close 1009
-  std::size_t max_buffered_bytes = 4u << 20;           // per connection; reading pauses and send() drops past it
-  std::uint64_t handshake_timeout_ms = 10'000;         // TCP accept to complete request (head and body): 408
-  std::uint64_t ping_interval_ms = 25'000;             // 0 disables server pings
-  unsigned missed_pongs_allowed = 2;                   // then the peer is dead: TCP is dropped
-  std::uint64_t close_timeout_ms = 5'000;              // our close frame to the peer's answer
-  std::uint64_t drain_timeout_ms = 10'000;             // stop(): then the rest is dropped
-  std::uint64_t drain_spread_ms = 5'000;               // stop(): 1001 closes spread over this (< drain timeout)
-  std::uint64_t drain_notice_ms = 0;                   // stop(): on_draining this long before listeners close
-  std::size_t max_head_size = 8 * 1024;                // HTTP request head; larger: 431
-  std::size_t max_headers = 100;                       // more: 431
-  std::size_t max_body_size = 64 * 1024;               // plain request Content-Length; larger: 413
-  std::uint64_t route_timeout_ms = 30'000;             // async route's answer; then 504
-  std::uint64_t max_connections_per_address = 0;       // live, per client IP; more: 429 (0: no cap)
-  std::uint64_t max_new_connections_per_s = 0;         // node-wide; more: 503 + Retry-After (0: no cap)
-  std::vector<std::string> allowed_origins;            // empty: any Origin (or none)
+  std::uint16_t port = 8080;                      // 0: the kernel picks one; see Server::port()
+  unsigned workers = 0;                           // 0: one per core
+  std::uint64_t max_message_size = 1u << 20;      // larger: close 1009
+  std::size_t max_buffered_bytes = 4u << 20;      // per connection; reading pauses and send() drops past it
+  std::uint64_t handshake_timeout_ms = 10'000;    // TCP accept to complete request (head and body): 408
+  std::uint64_t ping_interval_ms = 25'000;        // 0 disables server pings
+  unsigned missed_pongs_allowed = 2;              // then the peer is dead: TCP is dropped
+  std::uint64_t close_timeout_ms = 5'000;         // our close frame to the peer's answer
+  std::uint64_t drain_timeout_ms = 10'000;        // stop(): then the rest is dropped
+  std::uint64_t drain_spread_ms = 5'000;          // stop(): 1001 closes spread over this (< drain timeout)
+  std::uint64_t drain_notice_ms = 0;              // stop(): on_draining this long before listeners close
+  std::size_t max_head_size = 8 * 1024;           // HTTP request head; larger: 431
+  std::size_t max_headers = 100;                  // more: 431
+  std::size_t max_body_size = 64 * 1024;          // plain request Content-Length; larger: 413
+  std::uint64_t route_timeout_ms = 30'000;        // async route's answer; then 504
+  std::uint64_t max_connections_per_address = 0;  // live, per client IP; more: 429 (0: no cap)
+  std::uint64_t max_new_connections_per_s = 0;    // node-wide; more: 503 + Retry-After (0: no cap)
+  std::vector<std::string> allowed_origins;       // empty: any Origin (or none)
+  // Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names
+  // the client: its address is then the one in HttpRequest::peer_address
+  // and the one max_connections_per_address counts. Empty: none.
+  std::vector<std::string> trusted_proxies;
   HandleSignals handle_signals = HandleSignals::kYes;  // SIGTERM/SIGINT drain in wait()
 };
 

@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "hub/names.h"
+#include "server/forwarded.h"
 
 namespace switchboard::cli {
 namespace {
@@ -103,6 +104,10 @@ const std::vector<Field>& fields() {
       {{"server.allowed_origins", "--allowed-origin", "Origins allowed to open a WebSocket (repeatable; none: any)",
         KeyType::kStringList, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.server.allowed_origins; }},
+      {{"server.trusted_proxies", "--trusted-proxy",
+        "Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For names the client (repeatable)",
+        KeyType::kStringList, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.server.trusted_proxies; }},
       {{"hub.rpc_timeout_ms", "--rpc-timeout-ms", "Time an rpc handler has to answer", KeyType::kUnsigned, 1, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.hub.rpc_timeout_ms; }},
       {{"hub.max_subscriptions", "--max-subscriptions", "Channels per connection", KeyType::kUnsigned, 1, 1'000'000},
@@ -471,6 +476,9 @@ std::string validate(const ServeSettings& settings) {
   const std::string& level = settings.log_level;
   if (level != "debug" && level != "info" && level != "warn" && level != "error" && level != "off") {
     return "log.level: '" + level + "' is not debug, info, warn, error or off";
+  }
+  if (std::string error; !server::AddressSet::parse(settings.server.trusted_proxies, &error)) {
+    return "server.trusted_proxies: " + error;
   }
   if (settings.log_format != "text" && settings.log_format != "json") {
     return "log.format: '" + settings.log_format + "' is not text or json";

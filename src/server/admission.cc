@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <stdexcept>
 
 namespace switchboard::server {
 
@@ -12,6 +13,10 @@ Admission::Admission(const ServerConfig& config, unsigned workers)
     // A second's worth may arrive at once.
     per_worker_rate_ = {rate, std::max(1.0, rate)};
   }
+  std::string error;
+  std::optional<AddressSet> trusted = AddressSet::parse(config.trusted_proxies, &error);
+  if (!trusted) throw std::invalid_argument("trusted_proxies: " + error);
+  trusted_proxies_ = std::move(*trusted);
 }
 
 Admission::Verdict Admission::admit(unsigned worker, std::string_view address, std::uint64_t now_ms, bool* counted) {
@@ -20,6 +25,12 @@ Admission::Verdict Admission::admit(unsigned worker, std::string_view address, s
     refused_new_.fetch_add(1, std::memory_order_relaxed);
     return Verdict::kTooManyNew;
   }
+  if (trusted_proxies_.contains(address)) return Verdict::kAdmit;
+  return admit_address(address, counted);
+}
+
+Admission::Verdict Admission::admit_address(std::string_view address, bool* counted) {
+  *counted = false;
   if (per_address_cap_ == 0) return Verdict::kAdmit;
   std::lock_guard lock(mutex_);
   auto [it, created] = live_by_address_.try_emplace(std::string(address), 0);

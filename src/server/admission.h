@@ -15,19 +15,27 @@
 
 #include "base/string_hash.h"
 #include "base/token_bucket.h"
+#include "server/forwarded.h"
 #include "switchboard/server.h"
 
 namespace switchboard::server {
 
 class Admission {
  public:
+  // Throws std::invalid_argument for a trusted_proxies entry that is not
+  // an address or a range.
   Admission(const ServerConfig& config, unsigned workers);
 
   enum class Verdict : std::uint8_t { kAdmit, kTooManyFromAddress, kTooManyNew };
 
   // On worker's thread. kAdmit with *counted true means release() is owed
-  // when the connection ends.
+  // when the connection ends. A socket from a trusted proxy is not counted
+  // here: its client is known only from the request head (admit_address).
   Verdict admit(unsigned worker, std::string_view address, std::uint64_t now_ms, bool* counted);
+  // The per-address cap alone, for a client named by a trusted proxy.
+  Verdict admit_address(std::string_view address, bool* counted);
+
+  const AddressSet& trusted_proxies() const { return trusted_proxies_; }
   // Any thread.
   void release(std::string_view address);
 
@@ -39,6 +47,7 @@ class Admission {
 
  private:
   const std::uint64_t per_address_cap_;
+  AddressSet trusted_proxies_;
   // The node-wide rate, split evenly: one bucket per worker, so no lock.
   // The kernel spreads new connections over the workers' listeners.
   base::RateLimit per_worker_rate_;

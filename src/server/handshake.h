@@ -46,6 +46,9 @@ struct Handshake {
   // Set at accept by admission control: answer this status (429 or 503,
   // with Retry-After) once the head is read, whatever was asked.
   int refuse_status = 0;
+  // The socket comes from a trusted proxy: once the head is read, `peer`
+  // becomes the client that X-Forwarded-For names (server/forwarded.h).
+  bool via_trusted_proxy = false;
 };
 
 // What to do after the head, or the body, is complete.

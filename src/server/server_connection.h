@@ -58,6 +58,8 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   // Admission control said no: the request gets this status (429 or 503)
   // as soon as its head is read.
   void refuse(int status);
+  // The socket is from a trusted proxy (ServerConfig::trusted_proxies).
+  void trust_forwarded_for();
 
   // An async route's answer, posted here by HttpResponder::respond. Only
   // while the request waits for it (the handshake unlinks the responder
@@ -94,6 +96,8 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   void on_writable();
   void handle_handshake_bytes(std::size_t size);
   void act_on(HandshakeOutcome outcome);
+  // Via a trusted proxy: the client from X-Forwarded-For, and its per-address cap.
+  void resolve_forwarded_client();
   // Hands the request to its async route; stops reading until the answer.
   void call_async_route();
   bool awaiting_answer() const;

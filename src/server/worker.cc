@@ -81,6 +81,7 @@ void Worker::accept(int fd, const std::string& peer) {
   bool counted = false;
   const Admission::Verdict verdict = admission_.admit(index_, peer, loop_.now_ms(), &counted);
   auto* connection = new ServerConnection(*this, fd, peer, id);
+  if (admission_.trusted_proxies().contains(peer)) connection->trust_forwarded_for();
   if (verdict == Admission::Verdict::kTooManyFromAddress) connection->refuse(429);
   if (verdict == Admission::Verdict::kTooManyNew) connection->refuse(503);
   if (counted) counted_.emplace(connection, peer);
@@ -88,6 +89,13 @@ void Worker::accept(int fd, const std::string& peer) {
   if (live_ != nullptr) live_->prev = connection;
   live_ = connection;
   ++live_count_;
+}
+
+bool Worker::admit_forwarded_client(ServerConnection& connection, const std::string& client) {
+  bool counted = false;
+  const Admission::Verdict verdict = admission_.admit_address(client, &counted);
+  if (counted) counted_.emplace(&connection, client);
+  return verdict == Admission::Verdict::kAdmit;
 }
 
 void Worker::retire(ServerConnection& connection) {

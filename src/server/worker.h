@@ -48,6 +48,9 @@ class Worker {
   const Router& router() const { return router_; }
   // The Server's gate for posts from outside (HttpResponder::respond).
   const std::shared_ptr<PostGate>& post_gate() const { return post_gate_; }
+  const Admission& admission() const { return admission_; }
+  // The per-address cap for the client a trusted proxy named; false: refuse (429).
+  bool admit_forwarded_client(ServerConnection& connection, const std::string& client);
   loop::CorkBuffer& cork() { return cork_; }
   // Approximate from other threads (relaxed read of a counter).
   std::size_t connection_count() const { return live_count_; }

@@ -185,6 +185,50 @@ class AdmissionTest(unittest.TestCase):
                 await client.ws.close()
         run(scenario())
 
+    def test_behind_a_trusted_proxy_the_cap_counts_the_forwarded_client(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        server, port = start_server(directory.name, '[server]\ntrusted_proxies = ["127.0.0.0/8"]\n',
+                                    "--workers", "2", "--max-connections-per-address", "2")
+        self.addCleanup(stop_server, server)
+
+        def via_proxy(client):  # what nginx adds: the client, then each proxy on the way
+            return {"X-Forwarded-For": "%s, 127.0.0.9" % client}
+
+        async def scenario():
+            ann = [await Client.open(ws_url(port), headers=via_proxy("198.51.100.1")) for _ in range(2)]
+            with self.assertRaises(websockets.exceptions.InvalidStatusCode) as refused:
+                await Client.open(ws_url(port), headers=via_proxy("198.51.100.1"))
+            self.assertEqual(refused.exception.status_code, 429)
+            # Another client behind the same proxy is not held back by ann.
+            ben = [await Client.open(ws_url(port), headers=via_proxy("198.51.100.2")) for _ in range(2)]
+            self.assertEqual((await ben[1].command("ping"))["type"], "pong")
+            await ann[0].ws.close()
+            await asyncio.sleep(0.3)
+            again = await Client.open(ws_url(port), headers=via_proxy("198.51.100.1"))
+            for client in ann[1:] + ben + [again]:
+                await client.ws.close()
+        run(scenario())
+        log = stop_server(server)
+        self.assertIn("peer=198.51.100.1", log)
+        self.assertIn("peer=198.51.100.2", log)
+
+    def test_an_untrusted_peer_cannot_name_another_client(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        server, port = start_server(directory.name, '[server]\ntrusted_proxies = ["10.0.0.0/8"]\n',
+                                    "--workers", "1", "--max-connections-per-address", "1")
+        self.addCleanup(stop_server, server)
+
+        async def scenario():
+            first = await Client.open(ws_url(port), headers={"X-Forwarded-For": "198.51.100.1"})
+            with self.assertRaises(websockets.exceptions.InvalidStatusCode) as refused:
+                await Client.open(ws_url(port), headers={"X-Forwarded-For": "198.51.100.2"})
+            self.assertEqual(refused.exception.status_code, 429)
+            await first.ws.close()
+        run(scenario())
+        self.assertNotIn("peer=198.51.100", stop_server(server))
+
     def test_new_connection_rate_answers_503_with_a_jittered_retry_after(self):
         directory = tempfile.TemporaryDirectory()
         self.addCleanup(directory.cleanup)
