@@ -1,0 +1,93 @@
+#include "redis/endpoint.h"
+
+#include <charconv>
+
+namespace switchboard::redis {
+namespace {
+
+std::optional<Endpoint> fail(std::string* error, std::string reason) {
+  if (error != nullptr) *error = std::move(reason);
+  return std::nullopt;
+}
+
+template <typename Number>
+bool parse_number(std::string_view text, Number& out) {
+  if (text.empty()) return false;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error) {
+  constexpr std::string_view kScheme = "redis://";
+  if (!url.starts_with(kScheme)) {
+    if (url.starts_with("rediss://")) return fail(error, "TLS (rediss://) is not supported");
+    return fail(error, "a Redis URL starts with redis://");
+  }
+  std::string_view rest = url.substr(kScheme.size());
+  Endpoint endpoint;
+
+  // Credentials: everything before the last '@' (a password may hold '@').
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    auto colon = userinfo.find(':');
+    if (colon == std::string_view::npos) {
+      return fail(error, "credentials must be written user:password@ or :password@");
+    }
+    endpoint.username = userinfo.substr(0, colon);
+    endpoint.password = userinfo.substr(colon + 1);
+    if (endpoint.password.empty()) return fail(error, "empty password in the URL");
+  }
+
+  std::string_view path;
+  if (auto slash = rest.find('/'); slash != std::string_view::npos) {
+    path = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+  }
+
+  std::string_view port;
+  if (rest.starts_with('[')) {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return fail(error, "missing ']' after an IPv6 address");
+    endpoint.host = rest.substr(1, close - 1);
+    std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return fail(error, "unexpected text after ']'");
+      port = after.substr(1);
+      if (port.empty()) return fail(error, "empty port");
+    }
+    if (endpoint.host.find(':') == std::string::npos) return fail(error, "brackets hold an IPv6 address");
+  } else {
+    auto colon = rest.find(':');
+    if (colon != std::string_view::npos) {
+      if (rest.find(':', colon + 1) != std::string_view::npos) {
+        return fail(error, "an IPv6 address must be written in brackets");
+      }
+      port = rest.substr(colon + 1);
+      rest = rest.substr(0, colon);
+      if (port.empty()) return fail(error, "empty port");
+    }
+    endpoint.host = rest;
+  }
+  if (endpoint.host.empty()) return fail(error, "missing host");
+
+  if (!port.empty()) {
+    unsigned value = 0;
+    if (!parse_number(port, value) || value == 0 || value > 65535) {
+      return fail(error, "bad port '" + std::string(port) + "' (1-65535)");
+    }
+    endpoint.port = static_cast<std::uint16_t>(value);
+  }
+  if (!path.empty()) {
+    int db = 0;
+    if (!parse_number(path, db) || db < 0) {
+      return fail(error, "bad database '" + std::string(path) + "' (a number from 0)");
+    }
+    endpoint.db = db;
+  }
+  return endpoint;
+}
+
+}  // namespace switchboard::redis

@@ -1,0 +1,27 @@
+// Where a Redis server is and how to log in: parsed from a redis:// URL.
+// Pure (no I/O, no DNS): see resolve.h for turning a host name into an
+// address before the loop starts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchboard::redis {
+
+struct Endpoint {
+  std::string host;  // a name, or a numeric IPv4/IPv6 address (no brackets)
+  std::uint16_t port = 6379;
+  int db = 0;
+  std::string username;  // empty: AUTH with the password only (requirepass)
+  std::string password;  // empty: no AUTH
+};
+
+// Parses redis://[[user]:password@]host[:port][/db]. An IPv6 host is written
+// in brackets (redis://[::1]:6380/2). User and password are taken as written
+// (no percent-decoding). Returns nothing and sets *error (if given) to a
+// one-line reason when the URL is not of that form.
+std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error);
+
+}  // namespace switchboard::redis

@@ -1,0 +1,288 @@
+// Connection against a real redis-server started by each test.
+#include "redis/connection.h"
+
+#include <signal.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "redis_server.h"
+
+namespace switchboard::redis {
+namespace {
+
+using testing::RedisServer;
+using testing::run_for;
+using testing::run_until;
+
+class RedisConnection : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::redis_server_available())
+      GTEST_SKIP() << "no " << testing::kRedisServer << " (run scripts/bootstrap)";
+  }
+
+  // Starts a server with extra arguments; fails the test if it does not come up.
+  RedisServer& start_server(std::vector<std::string> extra = {}) {
+    server_ = std::make_unique<RedisServer>(std::move(extra));
+    EXPECT_TRUE(server_->start()) << "redis-server did not start on port " << server_->port();
+    return *server_;
+  }
+
+  // Issues argv and runs the loop until its reply arrives.
+  Reply call(Connection& connection, std::initializer_list<std::string_view> argv) {
+    Reply result;
+    bool done = false;
+    connection.command(argv, [&](const Reply& reply) {
+      result = reply;
+      done = true;
+    });
+    EXPECT_TRUE(run_until(loop_, [&] { return done; })) << "no reply to " << *argv.begin();
+    return result;
+  }
+
+  loop::EventLoop loop_;
+  std::unique_ptr<RedisServer> server_;
+};
+
+TEST_F(RedisConnection, StringIntegerNilAndErrorReplies) {
+  auto& server = start_server();
+  Connection connection(loop_, server.endpoint());
+  Reply set = call(connection, {"SET", "greeting", "hello"});  // issued while connecting: held
+  EXPECT_EQ(set.type, ReplyType::kStatus);
+  EXPECT_EQ(set.str, "OK");
+  EXPECT_TRUE(connection.is_up());
+
+  Reply get = call(connection, {"GET", "greeting"});
+  EXPECT_EQ(get.type, ReplyType::kString);
+  EXPECT_EQ(get.str, "hello");
+
+  EXPECT_EQ(call(connection, {"INCR", "counter"}).integer, 1);
+  Reply incr = call(connection, {"INCRBY", "counter", "41"});
+  EXPECT_EQ(incr.type, ReplyType::kInteger);
+  EXPECT_EQ(incr.integer, 42);
+
+  EXPECT_TRUE(call(connection, {"GET", "missing"}).is_nil());
+
+  Reply error = call(connection, {"INCR", "greeting"});
+  EXPECT_TRUE(error.is_error());
+  EXPECT_FALSE(error.is_connection_error());
+  EXPECT_NE(error.str.find("not an integer"), std::string::npos) << error.str;
+  EXPECT_TRUE(connection.is_up());  // a server error leaves the connection alone
+
+  Reply array = call(connection, {"MGET", "greeting", "missing"});
+  ASSERT_EQ(array.type, ReplyType::kArray);
+  ASSERT_EQ(array.elements.size(), 2u);
+  EXPECT_EQ(array.elements[0].str, "hello");
+  EXPECT_TRUE(array.elements[1].is_nil());
+}
+
+TEST_F(RedisConnection, TenThousandPipelinedCommandsAnsweredInOrder) {
+  auto& server = start_server();
+  Connection connection(loop_, server.endpoint());
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+  constexpr int kCommands = 10000;
+  std::vector<long long> seen;
+  seen.reserve(kCommands);
+  for (int i = 0; i < kCommands; ++i) {
+    connection.command({"INCR", "pipelined"}, [&](const Reply& reply) { seen.push_back(reply.integer); });
+  }
+  EXPECT_EQ(connection.pending(), static_cast<std::size_t>(kCommands));
+  ASSERT_TRUE(run_until(loop_, [&] { return seen.size() == kCommands; }));
+  for (int i = 0; i < kCommands; ++i) ASSERT_EQ(seen[i], i + 1) << "reply " << i << " out of order";
+  EXPECT_EQ(connection.pending(), 0u);
+}
+
+TEST_F(RedisConnection, LargeValuesGoThroughTheWriteBuffer) {
+  auto& server = start_server();
+  Connection connection(loop_, server.endpoint());
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+  std::string big(8 << 20, 'x');  // more than the kernel takes at once
+  for (std::size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + i % 26);
+  int acknowledged = 0;
+  for (int i = 0; i < 4; ++i) {
+    connection.command({"SET", "big" + std::to_string(i), big}, [&](const Reply& reply) {
+      EXPECT_EQ(reply.str, "OK");
+      ++acknowledged;
+    });
+  }
+  ASSERT_TRUE(run_until(
+      loop_, [&] { return acknowledged == 4; }, 10000));
+  EXPECT_EQ(call(connection, {"GET", "big3"}).str, big);
+}
+
+TEST_F(RedisConnection, AuthWithPasswordAndWithUsername) {
+  auto& server = start_server({"--requirepass", "s3cret"});
+  Endpoint endpoint = server.endpoint();
+  endpoint.password = "s3cret";
+  Connection password_only(loop_, endpoint);
+  EXPECT_EQ(call(password_only, {"PING"}).str, "PONG");
+
+  endpoint.username = "default";  // AUTH default s3cret (Redis 6 ACL form)
+  Connection with_user(loop_, endpoint);
+  EXPECT_EQ(call(with_user, {"PING"}).str, "PONG");
+
+  Endpoint no_password = server.endpoint();
+  Connection anonymous(loop_, no_password);
+  Reply refused = call(anonymous, {"PING"});
+  EXPECT_TRUE(refused.is_error());
+  EXPECT_FALSE(refused.is_connection_error());
+  EXPECT_NE(refused.str.find("NOAUTH"), std::string::npos) << refused.str;
+}
+
+TEST_F(RedisConnection, WrongPasswordIsSurfacedAndRetried) {
+  auto& server = start_server({"--requirepass", "s3cret"});
+  Endpoint endpoint = server.endpoint();
+  endpoint.password = "wrong";
+  Options options;
+  options.backoff_min_ms = 50;
+  options.backoff_max_ms = 100;
+  Connection connection(loop_, endpoint, options);
+  std::vector<bool> states;
+  connection.on_state([&](bool up) { states.push_back(up); });
+  Reply reply = call(connection, {"SET", "k", "v"});
+  EXPECT_TRUE(reply.is_connection_error());
+  EXPECT_NE(reply.str.find("AUTH failed"), std::string::npos) << reply.str;
+  EXPECT_NE(connection.last_error().find("AUTH failed"), std::string::npos);
+  EXPECT_FALSE(connection.is_up());
+  run_for(loop_, 400);
+  EXPECT_GE(connection.connect_attempts(), 2u);  // it keeps trying, with backoff
+  EXPECT_EQ(states, std::vector<bool>{false});
+}
+
+TEST_F(RedisConnection, SelectsTheDatabaseBeforeAnyCommand) {
+  auto& server = start_server();
+  Endpoint db3 = server.endpoint();
+  db3.db = 3;
+  Connection in_db3(loop_, db3);
+  Connection in_db0(loop_, server.endpoint());
+  EXPECT_EQ(call(in_db3, {"SET", "where", "three"}).str, "OK");
+  EXPECT_TRUE(call(in_db0, {"GET", "where"}).is_nil());
+  EXPECT_EQ(call(in_db3, {"GET", "where"}).str, "three");
+  EXPECT_EQ(call(in_db0, {"SELECT", "3"}).str, "OK");
+  EXPECT_EQ(call(in_db0, {"GET", "where"}).str, "three");
+
+  Endpoint bad = server.endpoint();
+  bad.db = 99;  // the default server has 16 databases
+  Connection in_db99(loop_, bad);
+  Reply reply = call(in_db99, {"PING"});
+  EXPECT_TRUE(reply.is_connection_error());
+  EXPECT_NE(reply.str.find("SELECT failed"), std::string::npos) << reply.str;
+}
+
+TEST_F(RedisConnection, ServerKilledMidFlightFailsPendingThenReconnects) {
+  auto& server = start_server();
+  Options options;
+  options.backoff_min_ms = 50;
+  options.backoff_max_ms = 200;
+  Connection connection(loop_, server.endpoint(), options);
+  std::vector<bool> states;
+  connection.on_state([&](bool up) { states.push_back(up); });
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+
+  std::vector<Reply> replies;
+  auto collect = [&](const Reply& reply) { replies.push_back(reply); };
+  connection.command({"BLPOP", "never", "0"}, collect);  // blocks: stays in flight
+  connection.command({"GET", "after-blpop"}, collect);
+  run_for(loop_, 100);
+  ASSERT_TRUE(replies.empty());
+  server.stop(SIGKILL);
+
+  ASSERT_TRUE(run_until(loop_, [&] { return replies.size() == 2 && !connection.is_up(); }));
+  for (const auto& reply : replies) {
+    EXPECT_TRUE(reply.is_connection_error()) << reply.str;
+  }
+  EXPECT_EQ(states, (std::vector<bool>{true, false}));
+
+  // While down, commands fail at once, but from a posted task: never
+  // inside command().
+  bool failed = false;
+  connection.command({"PING"}, [&](const Reply& reply) { failed = reply.is_connection_error(); });
+  EXPECT_FALSE(failed);
+  ASSERT_TRUE(run_until(loop_, [&] { return failed; }));
+
+  ASSERT_TRUE(server.start());  // same port
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+  EXPECT_EQ(states, (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(call(connection, {"PING"}).str, "PONG");
+}
+
+TEST_F(RedisConnection, AReplyOverdueMarksTheConnectionDead) {
+  auto& server = start_server();
+  Options options;
+  options.command_timeout_ms = 300;
+  options.backoff_min_ms = 50;
+  options.backoff_max_ms = 100;
+  Connection connection(loop_, server.endpoint(), options);
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+  auto started = loop_.now_ms();
+  Reply reply = call(connection, {"BLPOP", "never", "0"});
+  EXPECT_TRUE(reply.is_connection_error());
+  EXPECT_NE(reply.str.find("no reply within 300 ms"), std::string::npos) << reply.str;
+  EXPECT_GE(loop_.now_ms() - started, 300u);
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+  EXPECT_EQ(call(connection, {"PING"}).str, "PONG");
+}
+
+TEST_F(RedisConnection, NothingListeningStaysDownAndBacksOff) {
+  Endpoint endpoint;
+  endpoint.host = "127.0.0.1";
+  endpoint.port = testing::free_port();
+  Connection connection(loop_, endpoint);  // default backoff: 100 ms .. 5 s
+  int downs = 0;
+  connection.on_state([&](bool up) { downs += up ? 100 : 1; });
+  Reply reply = call(connection, {"PING"});
+  EXPECT_TRUE(reply.is_connection_error());
+  EXPECT_NE(reply.str.find("refused"), std::string::npos) << reply.str;
+  run_for(loop_, 1000);
+  // 100 ms minimum between attempts, doubling caps: at most 11 in ~1.1 s,
+  // usually 4 or 5; a spinning client would make thousands.
+  EXPECT_GE(connection.connect_attempts(), 2u);
+  EXPECT_LE(connection.connect_attempts(), 11u);
+  EXPECT_EQ(downs, 1);
+  EXPECT_FALSE(connection.is_up());
+}
+
+TEST_F(RedisConnection, UnresolvedHostNameFailsWithAHint) {
+  Endpoint endpoint;
+  endpoint.host = "redis.example";
+  Connection connection(loop_, endpoint);
+  Reply reply = call(connection, {"PING"});
+  EXPECT_TRUE(reply.is_connection_error());
+  EXPECT_NE(reply.str.find("resolve()"), std::string::npos) << reply.str;
+}
+
+TEST_F(RedisConnection, DestroyedFromACallbackRunsNoMoreCallbacks) {
+  auto& server = start_server();
+  auto connection = std::make_unique<Connection>(loop_, server.endpoint());
+  int calls = 0;
+  for (int i = 0; i < 5; ++i) {
+    connection->command({"PING"}, [&](const Reply&) {
+      ++calls;
+      connection.reset();
+    });
+  }
+  run_for(loop_, 300);
+  EXPECT_EQ(calls, 1);
+
+  // The same while pending commands are failed by a drop.
+  connection = std::make_unique<Connection>(loop_, server.endpoint());
+  ASSERT_TRUE(run_until(loop_, [&] { return connection->is_up(); }));
+  calls = 0;
+  for (int i = 0; i < 5; ++i) {
+    connection->command({"BLPOP", "never", "0"}, [&](const Reply&) {
+      ++calls;
+      connection.reset();
+    });
+  }
+  run_for(loop_, 100);
+  server.stop(SIGKILL);
+  run_for(loop_, 300);
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace switchboard::redis

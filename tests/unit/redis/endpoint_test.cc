@@ -1,0 +1,88 @@
+#include "redis/endpoint.h"
+
+#include <gtest/gtest.h>
+
+namespace switchboard::redis {
+namespace {
+
+Endpoint parse_ok(std::string_view url) {
+  std::string error;
+  auto endpoint = parse_redis_url(url, &error);
+  EXPECT_TRUE(endpoint.has_value()) << url << ": " << error;
+  return endpoint.value_or(Endpoint{});
+}
+
+TEST(RedisUrl, HostOnlyTakesTheDefaults) {
+  Endpoint endpoint = parse_ok("redis://localhost");
+  EXPECT_EQ(endpoint.host, "localhost");
+  EXPECT_EQ(endpoint.port, 6379);
+  EXPECT_EQ(endpoint.db, 0);
+  EXPECT_EQ(endpoint.username, "");
+  EXPECT_EQ(endpoint.password, "");
+}
+
+TEST(RedisUrl, PortAndDatabase) {
+  Endpoint endpoint = parse_ok("redis://10.0.0.7:6380/2");
+  EXPECT_EQ(endpoint.host, "10.0.0.7");
+  EXPECT_EQ(endpoint.port, 6380);
+  EXPECT_EQ(endpoint.db, 2);
+  EXPECT_EQ(parse_ok("redis://h/").db, 0);
+}
+
+TEST(RedisUrl, PasswordOnlyAndUserWithPassword) {
+  Endpoint password_only = parse_ok("redis://:s3cret@redis.internal:7000");
+  EXPECT_EQ(password_only.username, "");
+  EXPECT_EQ(password_only.password, "s3cret");
+  EXPECT_EQ(password_only.host, "redis.internal");
+  EXPECT_EQ(password_only.port, 7000);
+
+  Endpoint with_user = parse_ok("redis://alice:p@ss:word@host/5");
+  EXPECT_EQ(with_user.username, "alice");
+  EXPECT_EQ(with_user.password, "p@ss:word");  // the last '@' ends the credentials
+  EXPECT_EQ(with_user.host, "host");
+  EXPECT_EQ(with_user.db, 5);
+}
+
+TEST(RedisUrl, Ipv6InBrackets) {
+  Endpoint endpoint = parse_ok("redis://[::1]:6390/1");
+  EXPECT_EQ(endpoint.host, "::1");
+  EXPECT_EQ(endpoint.port, 6390);
+  EXPECT_EQ(endpoint.db, 1);
+  EXPECT_EQ(parse_ok("redis://[fe80::1%25eth0]").host, "fe80::1%25eth0");
+  EXPECT_EQ(parse_ok("redis://[2001:db8::2]").port, 6379);
+}
+
+TEST(RedisUrl, BadUrlsSayWhy) {
+  struct Case {
+    const char* url;
+    const char* reason_part;
+  };
+  const Case cases[] = {
+      {"http://host", "redis://"},
+      {"rediss://host", "TLS"},
+      {"redis://", "missing host"},
+      {"redis://:6379", "missing host"},
+      {"redis://host:", "empty port"},
+      {"redis://host:0", "bad port"},
+      {"redis://host:65536", "bad port"},
+      {"redis://host:12ab", "bad port"},
+      {"redis://host/abc", "bad database"},
+      {"redis://host/-1", "bad database"},
+      {"redis://::1", "brackets"},
+      {"redis://[::1", "missing ']'"},
+      {"redis://[::1]x", "after ']'"},
+      {"redis://[::1]:", "empty port"},
+      {"redis://[localhost]", "IPv6"},
+      {"redis://alice@host", "credentials"},
+      {"redis://alice:@host", "empty password"},
+  };
+  for (const auto& c : cases) {
+    std::string error;
+    EXPECT_FALSE(parse_redis_url(c.url, &error).has_value()) << c.url;
+    EXPECT_NE(error.find(c.reason_part), std::string::npos) << c.url << " gave: " << error;
+  }
+  EXPECT_FALSE(parse_redis_url("nope", nullptr).has_value());  // error is optional
+}
+
+}  // namespace
+}  // namespace switchboard::redis
