@@ -112,6 +112,9 @@ struct HubConfig {
   bool require_subprotocol = true;
   AuthConfig auth;
   RateLimitConfig limits;
+  // memory:// (one node) or redis://[[user]:password@]host[:port][/db]
+  // (several nodes share channels through Redis; docs/SCALING.md).
+  std::string broker_url = "memory://";
 };
 
 // Who a connection is. An empty user is an anonymous connection.

@@ -17,6 +17,10 @@
 
 namespace switchboard {
 
+namespace loop {
+class EventLoop;
+}
+
 struct HttpHeader {
   std::string_view name;
   std::string_view value;
@@ -105,9 +109,11 @@ class WebSocketHandler {
   // "server shutting down": the last chance to tell the client why (the
   // Hub sends `disconnect` with reconnect: true).
   virtual void on_going_away(Connection& connection);
-  // Once, first thing in ~Server: from then on nothing may call the
-  // server's post() from outside its workers (a handler that answers from
-  // other threads stops doing so here).
+  // Once, in ~Server, after the worker threads have ended and before the
+  // workers are freed: from then on nothing may call the server's post()
+  // from outside its workers (a handler that answers from other threads
+  // stops doing so here), and whatever the handler runs on the workers'
+  // loops (event_loop()) must go now.
   virtual void on_stop(Server& server);
 };
 
@@ -204,6 +210,10 @@ class Server {
   // Any thread: runs task on that worker's thread once, delay_ms from now
   // (the timer wheel's resolution is 25 ms). Dropped if the server stops first.
   void post_after(unsigned worker, std::uint64_t delay_ms, std::function<void()> task);
+
+  // A worker's event loop, for in-tree parts that run their own sockets on
+  // it (the Redis broker). Touch it only from tasks posted to that worker.
+  loop::EventLoop& event_loop(unsigned worker);
 
   // Connections open or opening, across all workers (approximate while busy).
   std::size_t connection_count() const;

@@ -50,10 +50,16 @@ class Broker {
   virtual void set_sink(BrokerSink& sink) = 0;
   // The node has local subscribers for channel (first one) / no more (last
   // one left). A broker delivers publications only while subscribed.
-  virtual void subscribe(unsigned owner_worker, std::string_view channel) = 0;
+  // in_place runs (on the owner worker) once publications of channel reach
+  // this node: at once for MemoryBroker, when Redis confirms the SUBSCRIBE
+  // for RedisBroker (or at once while Redis is down: it resubscribes on
+  // reconnect). It does not run if the broker is destroyed first.
+  virtual void subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) = 0;
   virtual void unsubscribe(unsigned owner_worker, std::string_view channel) = 0;
   // Publishes to every subscribed node, this one included; done runs once.
   virtual void publish(unsigned owner_worker, const Publication& publication, PublishDone done) = 0;
+  // Any thread: whether the broker can carry publications now (readiness).
+  virtual bool healthy() const { return true; }
 };
 
 }  // namespace switchboard::broker

@@ -4,8 +4,9 @@ namespace switchboard::broker {
 
 MemoryBroker::MemoryBroker(unsigned workers) : offsets_(workers) {}
 
-void MemoryBroker::subscribe(unsigned owner_worker, std::string_view channel) {
+void MemoryBroker::subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) {
   offsets_[owner_worker].try_emplace(std::string(channel), 0);
+  in_place();
 }
 
 void MemoryBroker::unsubscribe(unsigned owner_worker, std::string_view channel) {

@@ -19,7 +19,7 @@ class MemoryBroker final : public Broker {
   explicit MemoryBroker(unsigned workers);
 
   void set_sink(BrokerSink& sink) override { sink_ = &sink; }
-  void subscribe(unsigned owner_worker, std::string_view channel) override;
+  void subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) override;
   void unsubscribe(unsigned owner_worker, std::string_view channel) override;
   void publish(unsigned owner_worker, const Publication& publication, PublishDone done) override;
 

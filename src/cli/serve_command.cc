@@ -105,6 +105,7 @@ int run_serve(ServeFlags& flags) {
   EchoHandler echo;
   BroadcastHandler broadcast;
   std::unique_ptr<Hub> hub_holder;
+  settings.hub.broker_url = settings.broker_url;
   try {
     hub_holder = std::make_unique<Hub>(settings.hub);
   } catch (const std::invalid_argument& error) {
@@ -160,7 +161,10 @@ int run_serve(ServeFlags& flags) {
   std::printf("listening on %s:%u\n", settings.server.host.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   base::log(base::LogLevel::kInfo, "%s server on %s:%u, %u workers",
-            flags.echo ? "echo" : (flags.broadcast ? "broadcast" : "hub (protocol v1, memory broker)"),
+            flags.echo                                 ? "echo"
+            : flags.broadcast                          ? "broadcast"
+            : settings.broker_url.starts_with("redis") ? "hub (protocol v1, redis broker)"
+                                                       : "hub (protocol v1, memory broker)",
             settings.server.host.c_str(), static_cast<unsigned>(server.port()), server.worker_count());
   server.wait();
   base::log(base::LogLevel::kInfo, "stopped");

@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "hub/names.h"
+#include "redis/endpoint.h"
 #include "server/forwarded.h"
 
 namespace switchboard::cli {
@@ -175,7 +176,9 @@ const std::vector<Field>& fields() {
         "text (time, level, message) or json (one JSON object per line; key=value messages as fields)",
         KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.log_format; }},
-      {{"broker.url", "--broker", "memory:// (one node; redis:// arrives with issue #6)", KeyType::kString, 0, 0},
+      {{"broker.url", "--broker",
+        "memory:// (one node) or redis://[[user]:password@]host[:port][/db] (nodes share channels through Redis)",
+        KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.broker_url; }},
       {{"dev.insecure_user_query", "--insecure-user-query",
         "Development only: take the user id from ?user= in the WebSocket URL, unchecked", KeyType::kBool, 0, 0},
@@ -465,10 +468,10 @@ std::string apply_environment(ServeSettings& settings, const std::function<const
 
 std::string validate(const ServeSettings& settings) {
   if (settings.broker_url != "memory://" && settings.broker_url != "memory") {
-    if (settings.broker_url.starts_with("redis://") || settings.broker_url.starts_with("rediss://")) {
-      return "broker.url: Redis is not supported by this build yet (issue #6); use memory://";
+    if (!settings.broker_url.starts_with("redis")) {
+      return "broker.url: '" + settings.broker_url + "' is not a broker URL (memory:// or redis://host:port/db)";
     }
-    return "broker.url: '" + settings.broker_url + "' is not a broker URL (memory://)";
+    if (std::string error; !redis::parse_redis_url(settings.broker_url, &error)) return "broker.url: " + error;
   }
   for (const NamespaceOptions& options : settings.hub.namespaces) {
     if (std::string error = check_pattern(options.pattern); !error.empty()) return "namespaces: " + error;

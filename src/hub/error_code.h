@@ -37,10 +37,10 @@ enum class ErrorCode : std::uint16_t {
 // also part of the wire contract. 1008 closes a client that keeps breaking
 // the rate limits, 1001 comes with a drain.
 enum class HubCloseCode : std::uint16_t {
-  kInvalidToken = 4001,   // connect with a bad token: do not retry with it
-  kTokenExpired = 4002,   // no refresh within the grace period: get a new token, then reconnect
-  kAuthTimeout = 4003,    // auth.required and no connect in time
-  kDisconnected = 4004,   // the application disconnected this user (HTTP API), unless it chose a code
+  kInvalidToken = 4001,  // connect with a bad token: do not retry with it
+  kTokenExpired = 4002,  // no refresh within the grace period: get a new token, then reconnect
+  kAuthTimeout = 4003,   // auth.required and no connect in time
+  kDisconnected = 4004,  // the application disconnected this user (HTTP API), unless it chose a code
 };
 
 // A short, stable English description, used when no better message exists.

@@ -5,12 +5,13 @@
 // answer comes back through the HttpResponder from whichever thread has it.
 #include "hub/http_api.h"
 
-#include <openssl/crypto.h>
 #include <simdjson.h>
 
 #include <memory>
 #include <mutex>
 #include <utility>
+
+#include <openssl/crypto.h>
 
 #include "http/query.h"
 #include "hub/encode.h"
@@ -263,9 +264,7 @@ void HttpApi::send(const HttpRequest& request, HttpResponder responder) {
   }
   const unsigned owner = hub_->owner_of(user);
   hub_->server->post(owner, [hub = hub_, owner, user = std::string(user), data = std::move(data),
-                             to = reply_with(std::move(responder))] {
-    hub->owner_send(owner, user, "", data, to);
-  });
+                             to = reply_with(std::move(responder))] { hub->owner_send(owner, user, "", data, to); });
 }
 
 void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
@@ -302,12 +301,12 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
     return "{\"disconnected\":" + std::to_string(total) + "}";
   });
   for (unsigned worker = 0; worker < workers; ++worker) {
-    hub_->server->post(worker, [hub = hub_, worker, gather, user = std::string(user), code,
-                                reason = std::string(reason), reconnect] {
-      const std::size_t closed =
-          hub->disconnect_user_here(worker, user, static_cast<std::uint16_t>(code), reason, reconnect);
-      gather->add(worker, std::to_string(closed));
-    });
+    hub_->server->post(
+        worker, [hub = hub_, worker, gather, user = std::string(user), code, reason = std::string(reason), reconnect] {
+          const std::size_t closed =
+              hub->disconnect_user_here(worker, user, static_cast<std::uint16_t>(code), reason, reconnect);
+          gather->add(worker, std::to_string(closed));
+        });
   }
 }
 

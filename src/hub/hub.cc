@@ -8,10 +8,13 @@
 
 #include "base/log.h"
 #include "broker/memory_broker.h"
+#include "broker/redis_broker.h"
 #include "hub/encode.h"
 #include "hub/http_api.h"
 #include "hub/hub_impl.h"
 #include "hub/names.h"
+#include "redis/endpoint.h"
+#include "redis/resolve.h"
 
 namespace switchboard {
 namespace {
@@ -70,6 +73,27 @@ Hub::Hub(HubConfig config) : impl_(std::make_shared<Impl>(std::move(config))) {}
 
 Hub::~Hub() = default;
 
+namespace {
+
+// memory:// (one node) or redis://[[user]:password@]host[:port][/db].
+// Throws std::invalid_argument for a bad URL or a host that does not resolve
+// (a blocking lookup: on_start runs before the workers do).
+std::unique_ptr<broker::Broker> make_broker(const std::string& url, Server& server) {
+  const unsigned count = server.worker_count();
+  if (url.empty() || url == "memory://" || url == "memory") return std::make_unique<broker::MemoryBroker>(count);
+  std::string error;
+  std::optional<redis::Endpoint> endpoint = redis::parse_redis_url(url, &error);
+  if (endpoint) endpoint = redis::resolve(*endpoint, &error);
+  if (!endpoint) throw std::invalid_argument("broker.url: " + error);
+  broker::RedisBrokerOptions options;
+  options.endpoint = std::move(*endpoint);
+  std::vector<loop::EventLoop*> loops;
+  for (unsigned worker = 0; worker < count; ++worker) loops.push_back(&server.event_loop(worker));
+  return std::make_unique<broker::RedisBroker>(std::move(loops), std::move(options));
+}
+
+}  // namespace
+
 void Hub::on_start(Server& server) {
   Impl& impl = *impl_;
   {
@@ -83,7 +107,7 @@ void Hub::on_start(Server& server) {
     impl.workers.push_back(std::make_unique<hub::WorkerState>());
     impl.workers.back()->policy = impl.policy_now();
   }
-  impl.broker = std::make_unique<broker::MemoryBroker>(count);
+  impl.broker = make_broker(impl.config.broker_url, server);
   impl.broker->set_sink(impl);
   for (unsigned worker = 0; worker < count; ++worker) impl.schedule_deadline_tick(worker);
   impl.accepting.store(true);
@@ -121,8 +145,13 @@ void Hub::on_going_away(Connection& connection) {
 
 void Hub::on_stop(Server&) {
   impl_->accepting.store(false);
-  std::lock_guard lock(impl_->outside_mutex);
-  impl_->server_gone = true;
+  {
+    std::lock_guard lock(impl_->outside_mutex);
+    impl_->server_gone = true;
+  }
+  // The workers have stopped: a Redis broker's connections, which live on
+  // their loops, close now, while the loops still exist.
+  impl_->broker.reset();
 }
 
 void Hub::on_any_rpc(RpcHandler handler) { impl_->any_rpc_handler = std::move(handler); }
@@ -228,8 +257,11 @@ void Hub::Impl::register_gauges() {
   registry.counter_callback("switchboard_admission_refused_total",
                             "Sockets refused before the handshake, by cap (429 per address, 503 new connections)",
                             {{"reason", "new_connection_rate"}}, refused(&ServerStats::refused_new_connections));
-  registry.gauge_callback("switchboard_ready", "1 while the server accepts connections, 0 while it drains", {},
-                          [this] { return accepting.load() ? 1.0 : 0.0; });
+  registry.gauge_callback("switchboard_ready",
+                          "1 while the server accepts connections and its broker is reachable, else 0", {},
+                          [this] { return ready() ? 1.0 : 0.0; });
+  registry.gauge_callback("switchboard_broker_up", "1 while the broker can carry publications (always, for memory)", {},
+                          [this] { return broker_healthy() ? 1.0 : 0.0; });
 }
 
 std::string Hub::metrics_text() const { return impl_->registry.render(); }
@@ -243,11 +275,11 @@ void Hub::add_routes(Server& server, std::string api_key) {
   });
   server.route("GET", "/readyz", [impl = impl_](const HttpRequest&) {
     HttpResponse response;
-    if (impl->accepting.load()) {
+    if (impl->ready()) {
       response.body = "ready\n";
     } else {
       response.status = 503;
-      response.body = "draining\n";
+      response.body = impl->accepting.load() ? "broker unreachable\n" : "draining\n";
       response.headers.emplace_back("Retry-After", "1");
     }
     return response;

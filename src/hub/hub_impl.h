@@ -111,6 +111,17 @@ struct Member {
 struct OwnedChannel {
   std::vector<std::uint32_t> subscribers_per_worker;
   std::uint64_t subscribers = 0;
+  // The broker delivers this channel's publications to the node (Redis
+  // confirmed the SUBSCRIBE). Until then subscriptions wait in `pending`:
+  // their reply would promise what is not true yet.
+  bool in_place = false;
+  struct PendingActivation {
+    unsigned worker;
+    std::uint64_t client;
+    std::uint64_t serial;
+    std::uint64_t reply_id;
+  };
+  std::vector<PendingActivation> pending;
   std::map<std::uint64_t, Member> members;  // presence, by client id (stable order)
 };
 
@@ -190,6 +201,10 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   bool server_gone = false;  // guarded by outside_mutex
   bool post_from_outside(unsigned worker, std::function<void()> task);
   std::unique_ptr<broker::Broker> broker;
+  // Readiness: accepting, and the broker can carry publications. Any
+  // worker thread (the broker exists from on_start to on_stop).
+  bool broker_healthy() const { return broker == nullptr || broker->healthy(); }
+  bool ready() const { return accepting.load() && broker_healthy(); }
   std::unordered_map<std::string, RpcHandler> rpc_handlers;
   RpcHandler any_rpc_handler;  // for methods without their own
   Authenticator authenticator;
@@ -292,6 +307,9 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void owner_subscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client,
                        std::uint64_t serial, const hub::Member* member, std::uint64_t reply_id);
   void owner_unsubscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client);
+  // The broker has the channel in place: the waiting subscriptions activate.
+  void owner_channel_in_place(unsigned owner, const std::string& channel);
+  void post_activation(const std::string& channel, const hub::OwnedChannel::PendingActivation& activation);
   void owner_publish(unsigned owner, const std::string& channel, const std::string& data_json,
                      std::uint64_t exclude_client, hub::ReplyTo reply_to);
   void owner_presence(unsigned owner, const std::string& channel, const hub::ReplyTo& reply_to);

@@ -27,7 +27,9 @@ void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsi
   if (created) {
     owned.subscribers_per_worker.assign(workers.size(), 0);
     state.owned_channel_count.fetch_add(1, std::memory_order_relaxed);
-    broker->subscribe(owner, channel);
+    // Runs on this thread, at once (memory) or when Redis confirms; the
+    // channel may be gone by then (owner_channel_in_place checks).
+    broker->subscribe(owner, channel, [this, owner, channel] { owner_channel_in_place(owner, channel); });
   }
   ++owned.subscribers_per_worker[worker];
   ++owned.subscribers;
@@ -41,12 +43,31 @@ void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsi
               client);
     }
   }
-  // Posted after every fan-out made before this subscription was counted,
-  // and before any made after: the worker runs an owner's posts in order, so
-  // the subscriber gets exactly the frames from here on.
-  server->post(worker, [hub = shared_from_this(), worker, client, channel, serial, reply_id] {
-    hub->activate_subscription(worker, client, channel, serial, reply_id);
+  const hub::OwnedChannel::PendingActivation activation{worker, client, serial, reply_id};
+  if (owned.in_place) {
+    post_activation(channel, activation);
+  } else {
+    owned.pending.push_back(activation);
+  }
+}
+
+void Hub::Impl::post_activation(const std::string& channel, const hub::OwnedChannel::PendingActivation& activation) {
+  // Posted after every fan-out made before this subscription was counted
+  // (or, while the broker subscribed, was in place), and before any made
+  // after: the worker runs an owner's posts in order, so the subscriber
+  // gets exactly the frames from here on.
+  server->post(activation.worker, [hub = shared_from_this(), activation, channel] {
+    hub->activate_subscription(activation.worker, activation.client, channel, activation.serial, activation.reply_id);
   });
+}
+
+void Hub::Impl::owner_channel_in_place(unsigned owner, const std::string& channel) {
+  hub::WorkerState& state = *workers[owner];
+  auto it = state.owned_channels.find(channel);
+  if (it == state.owned_channels.end() || it->second.in_place) return;
+  it->second.in_place = true;
+  for (const auto& activation : it->second.pending) post_activation(channel, activation);
+  it->second.pending.clear();
 }
 
 void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client) {
@@ -65,6 +86,8 @@ void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, un
     }
   }
   if (owned.subscribers == 0) {
+    // Subscribed and left before the broker was ready: their replies are owed.
+    for (const auto& activation : owned.pending) post_activation(channel, activation);
     state.owned_channels.erase(it);
     state.owned_channel_count.fetch_sub(1, std::memory_order_relaxed);
     broker->unsubscribe(owner, channel);

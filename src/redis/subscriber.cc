@@ -77,6 +77,9 @@ void Subscriber::on_link_reply(Reply&& reply) {
   if (kind == "subscribe" || kind == "unsubscribe" || kind == "ssubscribe" || kind == "sunsubscribe") {
     if (!awaiting_.empty()) awaiting_.pop_front();
     confirmed_count_ = third.integer;
+    if ((kind == "subscribe" || kind == "ssubscribe") && on_subscribed_ && wants(channel.str)) {
+      on_subscribed_(channel.str);
+    }
   }
 }
 

@@ -54,6 +54,9 @@ class Subscriber final : private LinkOwner {
   std::size_t wanted_count() const { return wanted_.size(); }
 
   void on_message(MessageCallback callback) { on_message_ = std::move(callback); }
+  // Redis confirmed a (S)SUBSCRIBE of channel: from now on its messages
+  // reach this connection (also after each reconnect's re-subscribe).
+  void on_subscribed(std::function<void(std::string_view channel)> callback) { on_subscribed_ = std::move(callback); }
   // As Connection::on_state. Up means connected; the subscriptions are
   // sent right then and confirmed shortly after (confirmed_count()).
   void on_state(StateCallback callback) { on_state_ = std::move(callback); }
@@ -84,6 +87,7 @@ class Subscriber final : private LinkOwner {
   long long confirmed_count_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   MessageCallback on_message_;
+  std::function<void(std::string_view channel)> on_subscribed_;
   StateCallback on_state_;
   std::optional<bool> reported_;
   Link link_;  // last: destroyed first

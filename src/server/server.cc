@@ -32,7 +32,7 @@ struct Server::Impl {
   ServerConfig config;
   WebSocketHandler& handler;
   server::Router router;
-  std::function<void()> reload;  // SIGHUP, on the thread in wait()
+  std::function<void()> reload;                  // SIGHUP, on the thread in wait()
   std::unique_ptr<server::Admission> admission;  // made in start(), when the worker count is known
   // Shared with every HttpResponder; closed first thing in ~Server.
   std::shared_ptr<server::PostGate> post_gate = std::make_shared<server::PostGate>();
@@ -48,7 +48,6 @@ Server::Server(ServerConfig config, WebSocketHandler& handler)
     : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
 
 Server::~Server() {
-  impl_->handler.on_stop(*this);
   // From here on an async route's answer is dropped: the workers are freed
   // below, and with them their task queues.
   impl_->post_gate->close();
@@ -58,6 +57,9 @@ Server::~Server() {
       if (thread.joinable()) thread.join();
     }
   }
+  // The workers have stopped and still exist: the handler may tear down
+  // what it runs on their loops.
+  impl_->handler.on_stop(*this);
 }
 
 void Server::route(std::string method, std::string path, RouteHandler handler) {
@@ -96,9 +98,8 @@ void Server::start() {
   std::uint16_t port = impl.config.port;
   impl.admission = std::make_unique<server::Admission>(impl.config, count);
   for (unsigned i = 0; i < count; ++i) {
-    impl.workers.push_back(
-        std::make_unique<server::Worker>(i, impl.config, impl.handler, impl.router, impl.post_gate,
-                                         *impl.admission, port));
+    impl.workers.push_back(std::make_unique<server::Worker>(i, impl.config, impl.handler, impl.router, impl.post_gate,
+                                                            *impl.admission, port));
     port = impl.workers.back()->port();
   }
   impl.port = port;
@@ -181,6 +182,8 @@ void Server::post_after(unsigned worker, std::uint64_t delay_ms, std::function<v
   target.loop().post(
       [&target, delay_ms, task = std::move(task)]() mutable { target.run_after(delay_ms, std::move(task)); });
 }
+
+loop::EventLoop& Server::event_loop(unsigned worker) { return impl_->workers.at(worker)->loop(); }
 
 std::size_t Server::connection_count() const {
   std::size_t total = 0;

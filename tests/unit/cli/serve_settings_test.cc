@@ -132,8 +132,10 @@ TEST(ServeSettings, TextErrors) {
 
 TEST(ServeSettings, Validate) {
   ServeSettings settings;
-  settings.broker_url = "redis://127.0.0.1:6379";
-  EXPECT_NE(validate(settings).find("issue #6"), std::string::npos);
+  settings.broker_url = "redis://127.0.0.1:6379/2";
+  EXPECT_EQ(validate(settings), "");
+  settings.broker_url = "redis://127.0.0.1:99999";
+  EXPECT_NE(validate(settings).find("bad port"), std::string::npos);
   settings.broker_url = "kafka://x";
   EXPECT_NE(validate(settings).find("not a broker URL"), std::string::npos);
   settings.broker_url = "memory://";

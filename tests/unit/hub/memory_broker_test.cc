@@ -40,8 +40,10 @@ TEST(MemoryBroker, NumbersPublicationsPerChannel) {
   MemoryBroker broker(2);
   RecordingSink sink;
   broker.set_sink(sink);
-  broker.subscribe(0, "a");
-  broker.subscribe(1, "b");
+  bool in_place = false;
+  broker.subscribe(0, "a", [&] { in_place = true; });
+  EXPECT_TRUE(in_place);  // at once: there is nothing to wait for
+  broker.subscribe(1, "b", [] {});
   EXPECT_EQ(publish(broker, 0, "a", "1").offset, 1u);
   EXPECT_EQ(publish(broker, 0, "a", "2", 77).offset, 2u);
   EXPECT_EQ(publish(broker, 1, "b", "3").offset, 1u);
@@ -63,11 +65,11 @@ TEST(MemoryBroker, UnsubscribedChannelsCostNothing) {
   EXPECT_TRUE(sink.seen.empty());
   EXPECT_EQ(broker.channel_count(0), 0u);
 
-  broker.subscribe(0, "c");
+  broker.subscribe(0, "c", [] {});
   publish(broker, 0, "c", "1");
   broker.unsubscribe(0, "c");
   EXPECT_EQ(broker.channel_count(0), 0u);
-  broker.subscribe(0, "c");
+  broker.subscribe(0, "c", [] {});
   EXPECT_EQ(publish(broker, 0, "c", "2").offset, 1u);  // numbering starts again
 }
 

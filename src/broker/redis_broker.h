@@ -1,0 +1,80 @@
+// The broker of a node among several: channel publishes go through Redis,
+// so every node subscribed to a channel gets them, numbered once for the
+// whole cluster (docs/SCALING.md).
+//
+// Per worker, on that worker's loop: one command connection (publishes)
+// and one subscriber connection. A channel's owner worker subscribes it, so
+// a node subscribes each channel once however many local subscribers it
+// has, and unsubscribes when the last one leaves.
+//
+// A publish is one EVAL: INCR the channel's offset key, PUBLISH the
+// envelope "<offset> <node> <exclude>\n<data>" — atomic, so offsets follow
+// the order Redis received the publishes, the order every node delivers
+// them in. The node id keeps exclude_self to the node where the publisher
+// is (client ids are only unique per process).
+//
+// Redis down: publishes fail (the hub answers error 120 and counts them),
+// healthy() is false (readiness 503), and the connections come back by
+// themselves with backoff and jitter, resubscribing every wanted channel.
+//
+// Threading: constructed and destroyed while the workers' loops are not
+// running (Hub::on_start / on_stop); every other call on the channel's
+// owner worker; healthy() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "broker/broker.h"
+#include "redis/endpoint.h"
+#include "redis/link.h"
+
+namespace switchboard::loop {
+class EventLoop;
+}
+
+namespace switchboard::broker {
+
+struct RedisBrokerOptions {
+  redis::Endpoint endpoint;  // host already resolved (redis::resolve)
+  redis::Options connection;
+  std::string key_prefix = "sb:";
+  // How long a channel's offset counter lives after its last publish.
+  std::uint64_t offset_ttl_ms = 24ull * 3600 * 1000;
+};
+
+class RedisBroker final : public Broker {
+ public:
+  // One loop per worker; the connections open in tasks posted to them.
+  RedisBroker(std::vector<loop::EventLoop*> loops, RedisBrokerOptions options);
+  ~RedisBroker() override;
+
+  void set_sink(BrokerSink& sink) override { sink_ = &sink; }
+  void subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) override;
+  void unsubscribe(unsigned owner_worker, std::string_view channel) override;
+  void publish(unsigned owner_worker, const Publication& publication, PublishDone done) override;
+  bool healthy() const override;
+
+  // Random, per process: tells this node's publications from the others'.
+  const std::string& node_id() const { return node_id_; }
+
+ private:
+  struct WorkerLinks;
+  void open(unsigned worker);
+  void on_message(unsigned worker, std::string_view redis_channel, std::string_view payload);
+  void set_link_up(bool& flag, bool up);
+
+  std::vector<loop::EventLoop*> loops_;
+  RedisBrokerOptions options_;
+  std::string node_id_;
+  BrokerSink* sink_ = nullptr;
+  std::vector<std::unique_ptr<WorkerLinks>> workers_;
+  std::atomic<unsigned> links_up_{0};
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace switchboard::broker

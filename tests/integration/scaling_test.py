@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""Several nodes over Redis (issue #6), with real processes on loopback: a
+redis-server this test starts on a free port, and `switchboard serve
+--broker redis://...` nodes. Publishes cross nodes with one numbering; a
+subscribe reply means the subscription is in place cluster-wide; Redis
+going away makes the nodes not-ready and refuse publishes, and when it
+comes back they recover by themselves, without any client reconnecting.
+"""
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+import protocol_client
+from protocol_client import STEP, Client, run, stop_server
+
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, port):
+        self.port = port
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(
+            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start on port %d" % self.port)
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def ready(port):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=STEP) as response:
+            return response.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
+def wait_until(predicate, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")
+class ScalingTest(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+        self.redis = RedisServer(free_port())
+        self.redis.start()
+        self.addCleanup(self.redis.kill)
+        config = os.path.join(self.directory.name, "node.toml")
+        with open(config, "w") as file:
+            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\n' % self.redis.port)
+        self.nodes = []
+        for _ in range(2):
+            node, port = protocol_client.start_server(config, "--workers", "2", "--insecure-user-query")
+            self.addCleanup(stop_server, node)
+            self.nodes.append(port)
+        for port in self.nodes:
+            self.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
+
+    def url(self, node):
+        return "ws://127.0.0.1:%d/" % self.nodes[node]
+
+    def test_publish_crosses_nodes_with_one_numbering(self):
+        async def scenario():
+            a = await Client.open(self.url(0), user="ann")
+            b = await Client.open(self.url(1), user="ben")
+            for client in (a, b):
+                self.assertEqual((await client.command("subscribe", channel="room:1"))["type"], "reply")
+            offsets = []
+            for i in range(20):
+                publisher = (a, b)[i % 2]
+                reply = await publisher.command("publish", channel="room:1", data=i)
+                self.assertEqual(reply["type"], "reply", reply)
+                offsets.append(reply["data"]["offset"])
+            self.assertEqual(offsets, list(range(offsets[0], offsets[0] + 20)))
+            for client in (a, b):
+                got = [await client.recv() for _ in range(20)]
+                self.assertEqual([m["data"] for m in got], list(range(20)))
+                self.assertEqual([m["offset"] for m in got], offsets)
+            # exclude_self leaves out the publisher only, not a client on
+            # another node that happens to have the same id.
+            await a.command("publish", channel="room:1", data="x", exclude_self=True)
+            self.assertEqual((await b.recv())["data"], "x")
+            await a.ws.close()
+            await b.ws.close()
+        run(scenario())
+
+    def test_a_subscribe_reply_means_publishes_from_any_node_arrive(self):
+        async def scenario():
+            publisher = await Client.open(self.url(0))
+            for i in range(10):
+                subscriber = await Client.open(self.url(1))
+                # A channel new to node 1: its reply waits for Redis's SUBSCRIBE confirmation.
+                self.assertEqual((await subscriber.command("subscribe", channel="fresh:%d" % i))["type"], "reply")
+                await publisher.command("publish", channel="fresh:%d" % i, data=i)
+                self.assertEqual((await subscriber.recv())["data"], i)
+                await subscriber.ws.close()
+            await publisher.ws.close()
+        run(scenario())
+
+    def test_redis_restart_makes_nodes_unready_then_they_recover_without_reconnects(self):
+        async def scenario():
+            a = await Client.open(self.url(0))
+            b = await Client.open(self.url(1))
+            await b.command("subscribe", channel="room:2")
+            await a.command("publish", channel="room:2", data="before")
+            self.assertEqual((await b.recv())["data"], "before")
+            self.redis.kill()
+            self.assertTrue(await asyncio.to_thread(wait_until, lambda: not ready(self.nodes[0]), 10))
+            refused = await a.command("publish", channel="room:2", data="lost")
+            self.assertEqual((refused["type"], refused["code"]), ("error", 117), refused)
+            # Local work goes on: pings, subscriptions.
+            self.assertEqual((await b.command("ping"))["type"], "pong")
+            self.redis.start()
+            for port in self.nodes:
+                self.assertTrue(await asyncio.to_thread(wait_until, lambda: ready(port), 20), "not ready again")
+            # Resubscribed by the node itself: the same connections, no new subscribe.
+            deadline = time.monotonic() + 10
+            while True:
+                reply = await a.command("publish", channel="room:2", data="after")
+                self.assertEqual(reply["type"], "reply", reply)
+                try:
+                    frame = await asyncio.wait_for(b.recv(), 0.5)
+                    break
+                except asyncio.TimeoutError:
+                    self.assertLess(time.monotonic(), deadline, "no delivery after Redis came back")
+            self.assertEqual(frame["data"], "after")
+            await a.ws.close()
+            await b.ws.close()
+        run(scenario())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
