@@ -24,11 +24,28 @@ struct Publication {
   std::uint64_t exclude_client;
 };
 
+// Something for every connection of one user, wherever it is connected.
+enum class UserMessageKind : std::uint8_t {
+  kDirect,      // text: the frame to send (a `direct` message, encoded)
+  kDisconnect,  // text: "<close code> <0|1 reconnect> <reason>"
+};
+
+struct UserMessage {
+  std::string_view user;
+  UserMessageKind kind;
+  std::string_view text;
+  // Only to the other nodes: this one has acted on it already.
+  bool elsewhere_only = false;
+};
+
 class BrokerSink {
  public:
   virtual ~BrokerSink() = default;
   // A publication of a channel this node subscribed to, on its owner worker.
   virtual void on_publication(unsigned owner_worker, const Publication& publication) = 0;
+  // A message for a user, on the user's owner worker; false when the user
+  // has no connection on this node.
+  virtual bool on_user_message(unsigned owner_worker, const UserMessage& message) = 0;
 };
 
 enum class PublishStatus : std::uint8_t {
@@ -42,6 +59,13 @@ struct PublishResult {
 };
 
 using PublishDone = std::function<void(PublishResult)>;
+
+struct UserSendResult {
+  PublishStatus status;
+  std::uint64_t nodes;  // nodes where the user had a connection (0: offline everywhere)
+};
+
+using UserSendDone = std::function<void(UserSendResult)>;
 
 class Broker {
  public:
@@ -58,6 +82,18 @@ class Broker {
   virtual void unsubscribe(unsigned owner_worker, std::string_view channel) = 0;
   // Publishes to every subscribed node, this one included; done runs once.
   virtual void publish(unsigned owner_worker, const Publication& publication, PublishDone done) = 0;
+
+  // Users, on the user's owner worker. The node has a first connection of
+  // user / none any more: while it watches a user, messages to that user
+  // from any node reach on_user_message here. No lookup of where a user
+  // is, so nothing to go stale: a node that dies stops watching with it.
+  virtual void watch_user(unsigned owner_worker, std::string_view user) = 0;
+  virtual void unwatch_user(unsigned owner_worker, std::string_view user) = 0;
+  // To every node watching message.user (this one included unless
+  // elsewhere_only); done runs once, with how many nodes had the user
+  // (for elsewhere_only: how many other nodes).
+  virtual void send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) = 0;
+
   // Any thread: whether the broker can carry publications now (readiness).
   virtual bool healthy() const { return true; }
 };

@@ -29,4 +29,13 @@ void MemoryBroker::publish(unsigned owner_worker, const Publication& publication
   done({PublishStatus::kAccepted, numbered.offset});
 }
 
+void MemoryBroker::send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) {
+  if (message.elsewhere_only) {
+    done({PublishStatus::kAccepted, 0});  // there is no elsewhere
+    return;
+  }
+  const bool here = sink_->on_user_message(owner_worker, message);
+  done({PublishStatus::kAccepted, here ? 1u : 0u});
+}
+
 }  // namespace switchboard::broker

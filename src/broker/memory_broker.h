@@ -22,6 +22,10 @@ class MemoryBroker final : public Broker {
   void subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) override;
   void unsubscribe(unsigned owner_worker, std::string_view channel) override;
   void publish(unsigned owner_worker, const Publication& publication, PublishDone done) override;
+  // One node: the hub's own table says whether the user is here.
+  void watch_user(unsigned, std::string_view) override {}
+  void unwatch_user(unsigned, std::string_view) override {}
+  void send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) override;
 
   // Channels subscribed on a worker (tests, stats); that worker's thread only.
   std::size_t channel_count(unsigned worker) const { return offsets_[worker].size(); }

@@ -98,9 +98,25 @@ void RedisBroker::set_link_up(bool& flag, bool up) {
 
 bool RedisBroker::healthy() const { return links_up_.load(std::memory_order_relaxed) == 2 * loops_.size(); }
 
+std::string RedisBroker::channel_key(std::string_view channel) const {
+  std::string key = options_.key_prefix;
+  key += "ch:{";
+  key += channel;
+  key += '}';
+  return key;
+}
+
+std::string RedisBroker::user_key(std::string_view user) const {
+  std::string key = options_.key_prefix;
+  key += "user:{";
+  key += user;
+  key += '}';
+  return key;
+}
+
 void RedisBroker::subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) {
   WorkerLinks& links = *workers_[owner_worker];
-  std::string redis_channel = options_.key_prefix + "ch:{" + std::string(channel) + "}";
+  std::string redis_channel = channel_key(channel);
   if (!links.subscriber || !links.subscriber->is_up()) {
     if (links.subscriber) links.subscriber->subscribe(redis_channel);
     in_place();
@@ -112,7 +128,7 @@ void RedisBroker::subscribe(unsigned owner_worker, std::string_view channel, std
 
 void RedisBroker::unsubscribe(unsigned owner_worker, std::string_view channel) {
   WorkerLinks& links = *workers_[owner_worker];
-  const std::string redis_channel = options_.key_prefix + "ch:{" + std::string(channel) + "}";
+  const std::string redis_channel = channel_key(channel);
   if (links.subscriber) links.subscriber->unsubscribe(redis_channel);
   // Whoever still waits for the SUBSCRIBE is told now: it is moot.
   if (auto it = links.awaiting.find(redis_channel); it != links.awaiting.end()) {
@@ -130,7 +146,7 @@ void RedisBroker::publish(unsigned owner_worker, const Publication& publication,
   }
   const std::string channel(publication.channel);
   const std::string key = options_.key_prefix + "off:{" + channel + "}";
-  const std::string redis_channel = options_.key_prefix + "ch:{" + channel + "}";
+  const std::string redis_channel = channel_key(channel);
   std::string envelope = node_id_ + ' ' + std::to_string(publication.exclude_client) + '\n';
   envelope += publication.data_json;
   const std::string ttl = std::to_string(options_.offset_ttl_ms);
@@ -144,13 +160,55 @@ void RedisBroker::publish(unsigned owner_worker, const Publication& publication,
                           });
 }
 
+void RedisBroker::watch_user(unsigned owner_worker, std::string_view user) {
+  WorkerLinks& links = *workers_[owner_worker];
+  if (links.subscriber) links.subscriber->subscribe(user_key(user));
+}
+
+void RedisBroker::unwatch_user(unsigned owner_worker, std::string_view user) {
+  WorkerLinks& links = *workers_[owner_worker];
+  if (links.subscriber) links.subscriber->unsubscribe(user_key(user));
+}
+
+void RedisBroker::send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) {
+  WorkerLinks& links = *workers_[owner_worker];
+  if (!links.commands) {
+    done({PublishStatus::kUnavailable, 0});
+    return;
+  }
+  std::string envelope = node_id_;
+  envelope += message.kind == UserMessageKind::kDirect ? " m " : " d ";
+  envelope += message.elsewhere_only ? "1\n" : "0\n";
+  envelope += message.text;
+  // PUBLISH answers how many subscribers got it: one per watching node,
+  // this one included when it watches the user.
+  const std::string key = user_key(message.user);
+  const bool counts_self = message.elsewhere_only && links.subscriber && links.subscriber->wants(key);
+  links.commands->command({"PUBLISH", key, envelope}, [done = std::move(done), counts_self](const redis::Reply& reply) {
+    if (reply.type != redis::ReplyType::kInteger || reply.integer < 0) {
+      done({PublishStatus::kUnavailable, 0});
+      return;
+    }
+    std::uint64_t nodes = static_cast<std::uint64_t>(reply.integer);
+    if (counts_self && nodes > 0) --nodes;
+    done({PublishStatus::kAccepted, nodes});
+  });
+}
+
 void RedisBroker::on_message(unsigned worker, std::string_view redis_channel, std::string_view payload) {
-  // "sb:ch:{channel}" -> channel
+  // "sb:ch:{channel}" or "sb:user:{user}"
   const std::string_view prefix = options_.key_prefix;
-  if (redis_channel.size() < prefix.size() + 5 || !redis_channel.starts_with(prefix)) return;
-  std::string_view channel = redis_channel.substr(prefix.size());
-  if (!channel.starts_with("ch:{") || !channel.ends_with('}')) return;
-  channel = channel.substr(4, channel.size() - 5);
+  if (!redis_channel.starts_with(prefix) || !redis_channel.ends_with('}')) return;
+  std::string_view name = redis_channel.substr(prefix.size());
+  name.remove_suffix(1);
+  if (name.starts_with("ch:{")) {
+    on_channel_message(worker, name.substr(4), payload);
+  } else if (name.starts_with("user:{")) {
+    on_user_message(worker, name.substr(6), payload);
+  }
+}
+
+void RedisBroker::on_channel_message(unsigned worker, std::string_view channel, std::string_view payload) {
   // "<offset> <node> <exclude>\n<data>"
   const std::size_t newline = payload.find('\n');
   if (newline == std::string_view::npos) return;
@@ -164,6 +222,21 @@ void RedisBroker::on_message(unsigned worker, std::string_view redis_channel, st
   const std::string_view node = head.substr(first + 1, second - first - 1);
   if (node != node_id_) exclude = 0;  // that client id belongs to another process
   sink_->on_publication(worker, Publication{channel, offset, payload.substr(newline + 1), exclude});
+}
+
+void RedisBroker::on_user_message(unsigned worker, std::string_view user, std::string_view payload) {
+  // "<node> <m|d> <0|1 elsewhere>\n<text>"
+  const std::size_t newline = payload.find('\n');
+  if (newline == std::string_view::npos || newline < 5) return;
+  const std::string_view head = payload.substr(0, newline);
+  const std::string_view node = head.substr(0, newline - 4);
+  const char kind = head[newline - 3];
+  const char elsewhere = head[newline - 1];
+  if (head[newline - 4] != ' ' || head[newline - 2] != ' ' || (kind != 'm' && kind != 'd')) return;
+  if (elsewhere == '1' && node == node_id_) return;  // acted on where it was sent
+  const UserMessage message{user, kind == 'm' ? UserMessageKind::kDirect : UserMessageKind::kDisconnect,
+                            payload.substr(newline + 1), elsewhere == '1'};
+  sink_->on_user_message(worker, message);
 }
 
 }  // namespace switchboard::broker

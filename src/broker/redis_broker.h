@@ -13,6 +13,12 @@
 // them in. The node id keeps exclude_self to the node where the publisher
 // is (client ids are only unique per process).
 //
+// A user's messages go to "sb:user:{user}", which every node with a
+// connection of that user subscribes to (watch_user): PUBLISH answers how
+// many nodes got it, so a send knows whether the user is online anywhere
+// without a lookup table that could go stale. Envelope: "<node> <kind>
+// <elsewhere>\n<text>", kind m (direct) or d (disconnect).
+//
 // Redis down: publishes fail (the hub answers error 120 and counts them),
 // healthy() is false (readiness 503), and the connections come back by
 // themselves with backoff and jitter, resubscribing every wanted channel.
@@ -57,6 +63,9 @@ class RedisBroker final : public Broker {
   void subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) override;
   void unsubscribe(unsigned owner_worker, std::string_view channel) override;
   void publish(unsigned owner_worker, const Publication& publication, PublishDone done) override;
+  void watch_user(unsigned owner_worker, std::string_view user) override;
+  void unwatch_user(unsigned owner_worker, std::string_view user) override;
+  void send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) override;
   bool healthy() const override;
 
   // Random, per process: tells this node's publications from the others'.
@@ -66,6 +75,10 @@ class RedisBroker final : public Broker {
   struct WorkerLinks;
   void open(unsigned worker);
   void on_message(unsigned worker, std::string_view redis_channel, std::string_view payload);
+  void on_channel_message(unsigned worker, std::string_view channel, std::string_view payload);
+  void on_user_message(unsigned worker, std::string_view user, std::string_view payload);
+  std::string channel_key(std::string_view channel) const;  // "sb:ch:{channel}"
+  std::string user_key(std::string_view user) const;        // "sb:user:{user}"
   void set_link_up(bool& flag, bool up);
 
   std::vector<loop::EventLoop*> loops_;

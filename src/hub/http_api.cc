@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "http/query.h"
+#include "hub/disconnect_order.h"
 #include "hub/encode.h"
 #include "hub/hub_impl.h"
 #include "hub/names.h"
@@ -127,16 +128,16 @@ bool user_field(const object& body, std::string_view* out, HttpResponse* error) 
 class Gather {
  public:
   Gather(std::size_t expected, HttpResponder responder,
-         std::function<std::string(std::vector<std::string>& parts)> finish)
+         std::function<HttpResponse(std::vector<std::string>& parts)> finish)
       : left_(expected), parts_(expected), responder_(std::move(responder)), finish_(std::move(finish)) {}
 
   void add(std::size_t index, std::string part) {
     std::unique_lock lock(mutex_);
     parts_[index] = std::move(part);
     if (--left_ != 0) return;
-    std::string body = finish_(parts_);
+    HttpResponse response = finish_(parts_);
     lock.unlock();
-    responder_.respond(json_response(200, std::move(body)));
+    responder_.respond(std::move(response));
   }
 
  private:
@@ -144,7 +145,7 @@ class Gather {
   std::size_t left_;
   std::vector<std::string> parts_;
   HttpResponder responder_;
-  std::function<std::string(std::vector<std::string>& parts)> finish_;
+  std::function<HttpResponse(std::vector<std::string>& parts)> finish_;
 };
 
 }  // namespace
@@ -229,7 +230,7 @@ void HttpApi::broadcast(const HttpRequest& request, HttpResponder responder) {
   auto gather = std::make_shared<Gather>(channels.size(), std::move(responder), [](std::vector<std::string>& parts) {
     std::string out = "{\"results\":[";
     for (std::size_t i = 0; i < parts.size(); ++i) out += (i == 0 ? "" : ",") + parts[i];
-    return out + "]}";
+    return json_response(200, out + "]}");
   });
   for (std::size_t i = 0; i < channels.size(); ++i) {
     ReplyTo to;
@@ -293,12 +294,19 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
     responder.respond(error_response(400, "\"reconnect\" must be true or false"));
     return;
   }
-  // Every worker closes its own connections of the user; the answer counts them.
+  // Every worker of this node closes its own connections of the user, and
+  // the broker tells the other nodes to close theirs. The answer counts
+  // the connections closed here and the other nodes that had the user.
   const std::size_t workers = hub_->workers.size();
-  auto gather = std::make_shared<Gather>(workers, std::move(responder), [](std::vector<std::string>& parts) {
-    std::uint64_t total = 0;
-    for (const std::string& part : parts) total += std::stoull(part);
-    return "{\"disconnected\":" + std::to_string(total) + "}";
+  auto gather = std::make_shared<Gather>(workers + 1, std::move(responder), [workers](std::vector<std::string>& parts) {
+    std::uint64_t here = 0;
+    for (std::size_t worker = 0; worker < workers; ++worker) here += std::stoull(parts[worker]);
+    if (parts[workers].empty()) {
+      return error_response(503, "closed " + std::to_string(here) +
+                                     " connection(s) on this node; the broker cannot reach the other nodes now");
+    }
+    return json_response(200,
+                         "{\"disconnected\":" + std::to_string(here) + ",\"other_nodes\":" + parts[workers] + "}");
   });
   for (unsigned worker = 0; worker < workers; ++worker) {
     hub_->server->post(
@@ -308,6 +316,15 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
           gather->add(worker, std::to_string(closed));
         });
   }
+  const unsigned owner = hub_->owner_of(user);
+  const DisconnectOrder order{static_cast<std::uint16_t>(code), reconnect, std::string(reason)};
+  hub_->server->post(owner, [hub = hub_, owner, gather, workers, user = std::string(user),
+                             text = format_disconnect_order(order)] {
+    const broker::UserMessage message{user, broker::UserMessageKind::kDisconnect, text, true};
+    hub->broker->send_to_user(owner, message, [gather, workers](broker::UserSendResult result) {
+      gather->add(workers, result.status == broker::PublishStatus::kAccepted ? std::to_string(result.nodes) : "");
+    });
+  });
 }
 
 void HttpApi::presence(const HttpRequest& request, HttpResponder responder) {
@@ -337,7 +354,7 @@ void HttpApi::channels(const HttpRequest&, HttpResponder responder) {
       out += (first ? "" : ",") + part;
       first = false;
     }
-    return out + "]}";
+    return json_response(200, out + "]}");
   });
   for (unsigned worker = 0; worker < workers; ++worker) {
     hub_->server->post(worker, [hub = hub_, worker, gather] {

@@ -322,8 +322,10 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void fan_out(const hub::OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
                std::uint64_t exclude_client, std::uint64_t numbered_ns = 0);
 
-  // broker::BrokerSink: a numbered publication, on its channel's owner.
+  // broker::BrokerSink: a numbered publication, on its channel's owner;
+  // a message for a user, on the user's owner.
   void on_publication(unsigned owner_worker, const broker::Publication& publication) override;
+  bool on_user_message(unsigned owner_worker, const broker::UserMessage& message) override;
 };
 
 }  // namespace switchboard

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "hub/disconnect_order.h"
 #include "hub/encode.h"
 #include "hub/hub_impl.h"
 
@@ -143,6 +144,7 @@ void Hub::Impl::owner_user_online(unsigned owner, const std::string& user, unsig
   if (created) {
     it->second.assign(workers.size(), 0);
     state.owned_user_count.fetch_add(1, std::memory_order_relaxed);
+    broker->watch_user(owner, user);  // messages to user from any node come here now
   }
   ++it->second[worker];
 }
@@ -157,23 +159,48 @@ void Hub::Impl::owner_user_offline(unsigned owner, const std::string& user, unsi
   }
   state.owned_users.erase(it);
   state.owned_user_count.fetch_sub(1, std::memory_order_relaxed);
+  broker->unwatch_user(owner, user);
 }
 
 void Hub::Impl::owner_send(unsigned owner, const std::string& user, const std::string& from_user,
                            const std::string& data_json, const hub::ReplyTo& reply_to) {
-  hub::WorkerState& state = *workers[owner];
-  auto it = state.owned_users.find(user);
-  if (it == state.owned_users.end()) {
-    post_reply(reply_to, "{\"online\":false}");
-    return;
+  // Through the broker even on one node: wherever the user's connections
+  // are, they get it from their node's owner of user (on_user_message).
+  const std::string frame = hub::encode_direct(from_user, data_json);
+  const broker::UserMessage message{user, broker::UserMessageKind::kDirect, frame};
+  broker->send_to_user(owner, message, [this, reply_to](broker::UserSendResult result) {
+    if (result.status != broker::PublishStatus::kAccepted) {
+      metrics.broker_errors.add();
+      post_error(reply_to, hub::ErrorCode::kUnavailable, "the broker cannot take messages now");
+      return;
+    }
+    post_reply(reply_to, result.nodes > 0 ? "{\"online\":true}" : "{\"online\":false}");
+  });
+}
+
+bool Hub::Impl::on_user_message(unsigned owner_worker, const broker::UserMessage& message) {
+  hub::WorkerState& state = *workers[owner_worker];
+  auto it = state.owned_users.find(message.user);
+  if (it == state.owned_users.end()) return false;  // gone since (or never here)
+  const std::string user(message.user);
+  if (message.kind == broker::UserMessageKind::kDirect) {
+    const SharedMessage frame = SharedMessage::make(std::string(message.text), Opcode::kText);
+    for (unsigned worker = 0; worker < it->second.size(); ++worker) {
+      if (it->second[worker] == 0) continue;
+      server->post(worker,
+                   [hub = shared_from_this(), worker, user, frame] { hub->deliver_to_user(worker, user, frame); });
+    }
+    return true;
   }
-  const SharedMessage frame = SharedMessage::make(hub::encode_direct(from_user, data_json), Opcode::kText);
+  hub::DisconnectOrder order;
+  if (!hub::parse_disconnect_order(message.text, &order)) return true;
   for (unsigned worker = 0; worker < it->second.size(); ++worker) {
     if (it->second[worker] == 0) continue;
-    server->post(worker,
-                 [hub = shared_from_this(), worker, user, frame] { hub->deliver_to_user(worker, user, frame); });
+    server->post(worker, [hub = shared_from_this(), worker, user, order] {
+      hub->disconnect_user_here(worker, user, order.code, order.reason, order.reconnect);
+    });
   }
-  post_reply(reply_to, "{\"online\":true}");
+  return true;
 }
 
 }  // namespace switchboard

@@ -94,7 +94,7 @@ class HttpApiTest(unittest.TestCase):
             self.assertEqual((status, body), (200, {"online": False}))
             status, body, _ = await asyncio.to_thread(self.request, "POST", "/api/disconnect",
                                                       {"user": "carol", "reason": "banned", "code": 4010})
-            self.assertEqual((status, body), (200, {"disconnected": 2}))
+            self.assertEqual((status, body), (200, {"disconnected": 2, "other_nodes": 0}))
             for client in (first, second):
                 notice = await client.recv()
                 self.assertEqual(notice, {"type": "disconnect", "code": 4010, "reason": "banned", "reconnect": False})

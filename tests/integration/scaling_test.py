@@ -7,6 +7,7 @@ going away makes the nodes not-ready and refuse publishes, and when it
 comes back they recover by themselves, without any client reconnecting.
 """
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -18,9 +19,11 @@ import urllib.error
 import urllib.request
 
 import protocol_client
+import websockets
 from protocol_client import STEP, Client, run, stop_server
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
+KEY = "scaling-api-key-0123456789"
 
 
 def free_port():
@@ -48,6 +51,18 @@ class RedisServer:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start on port %d" % self.port)
+
+    def command(self, *words):
+        """One command in RESP; the raw reply."""
+        request = b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w.encode()) for w in words)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=STEP) as link:
+            link.sendall(request)
+            return link.recv(65536)
+
+    def numsub(self, channel):
+        """How many connections (one per node) subscribe to channel."""
+        reply = self.command("PUBSUB", "NUMSUB", channel).split(b"\r\n")
+        return int(reply[-2][1:])
 
     def kill(self):
         if self.process and self.process.poll() is None:
@@ -82,7 +97,7 @@ class ScalingTest(unittest.TestCase):
         self.addCleanup(self.redis.kill)
         config = os.path.join(self.directory.name, "node.toml")
         with open(config, "w") as file:
-            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\n' % self.redis.port)
+            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\n[api]\nkey = "%s"\n' % (self.redis.port, KEY))
         self.nodes = []
         for _ in range(2):
             node, port = protocol_client.start_server(config, "--workers", "2", "--insecure-user-query")
@@ -93,6 +108,16 @@ class ScalingTest(unittest.TestCase):
 
     def url(self, node):
         return "ws://127.0.0.1:%d/" % self.nodes[node]
+
+    def api(self, node, path, body):
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.nodes[node], path),
+                                         data=json.dumps(body).encode(), method="POST",
+                                         headers={"Authorization": "apikey " + KEY})
+        try:
+            with urllib.request.urlopen(request, timeout=STEP) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
 
     def test_publish_crosses_nodes_with_one_numbering(self):
         async def scenario():
@@ -130,6 +155,47 @@ class ScalingTest(unittest.TestCase):
                 self.assertEqual((await subscriber.recv())["data"], i)
                 await subscriber.ws.close()
             await publisher.ws.close()
+        run(scenario())
+
+    def test_send_to_user_reaches_every_node_the_user_is_on(self):
+        async def scenario():
+            # carol on both nodes, dave on node 1 only; no lookup table: each
+            # node listens on carol's Redis channel while she is connected there.
+            carol = [await Client.open(self.url(0), user="carol"), await Client.open(self.url(1), user="carol")]
+            dave = await Client.open(self.url(1), user="dave")
+            for client in (*carol, dave):
+                await client.command("ping")
+            reply = await dave.command("send", user="carol", data={"n": 1})
+            self.assertEqual(reply["data"], {"online": True}, reply)
+            for client in carol:
+                direct = await client.recv()
+                self.assertEqual((direct["type"], direct["from"], direct["data"]), ("direct", "dave", {"n": 1}))
+            self.assertEqual((await dave.command("send", user="nobody", data=1))["data"], {"online": False})
+            # The HTTP API of either node reaches both.
+            self.assertEqual(await asyncio.to_thread(self.api, 1, "/api/send", {"user": "carol", "data": 2}),
+                             (200, {"online": True}))
+            for client in carol:
+                self.assertEqual((await client.recv())["data"], 2)
+            # Disconnect through a node that does not have the user.
+            status, body = await asyncio.to_thread(self.api, 0, "/api/disconnect",
+                                                   {"user": "dave", "code": 4010, "reason": "banned"})
+            self.assertEqual((status, body), (200, {"disconnected": 0, "other_nodes": 1}))
+            notice = await dave.recv()
+            self.assertEqual(notice, {"type": "disconnect", "code": 4010, "reason": "banned", "reconnect": False})
+            with self.assertRaises(websockets.exceptions.ConnectionClosed) as closed:
+                await asyncio.wait_for(dave.ws.recv(), STEP)
+            self.assertEqual((closed.exception.code, closed.exception.reason), (4010, "banned"))
+            # A node whose last connection of a user closed stops listening for her.
+            self.assertEqual(self.redis.numsub("sb:user:{carol}"), 2)
+            await carol[1].ws.close()
+            self.assertTrue(await asyncio.to_thread(wait_until, lambda: self.redis.numsub("sb:user:{carol}") == 1, 5))
+            status, body = await asyncio.to_thread(self.api, 1, "/api/disconnect", {"user": "carol", "reconnect": True})
+            self.assertEqual((status, body), (200, {"disconnected": 0, "other_nodes": 1}))
+            self.assertEqual((await carol[0].recv())["reconnect"], True)
+            # Nobody left: offline everywhere.
+            self.assertTrue(await asyncio.to_thread(wait_until, lambda: self.redis.numsub("sb:user:{carol}") == 0, 5))
+            self.assertEqual(await asyncio.to_thread(self.api, 0, "/api/send", {"user": "carol", "data": 3}),
+                             (200, {"online": False}))
         run(scenario())
 
     def test_redis_restart_makes_nodes_unready_then_they_recover_without_reconnects(self):

@@ -2,6 +2,7 @@
 // no memory kept for channels nobody subscribes to.
 #include "broker/memory_broker.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,14 @@ struct RecordingSink : BrokerSink {
   std::vector<Seen> seen;
   void on_publication(unsigned owner, const Publication& p) override {
     seen.push_back({owner, std::string(p.channel), p.offset, std::string(p.data_json), p.exclude_client});
+  }
+  // Users this node has; what reached them.
+  std::vector<std::string> users_here;
+  std::vector<std::string> user_messages;
+  bool on_user_message(unsigned, const UserMessage& m) override {
+    if (std::find(users_here.begin(), users_here.end(), m.user) == users_here.end()) return false;
+    user_messages.push_back(std::string(m.user) + ":" + std::string(m.text));
+    return true;
   }
 };
 
@@ -71,6 +80,25 @@ TEST(MemoryBroker, UnsubscribedChannelsCostNothing) {
   EXPECT_EQ(broker.channel_count(0), 0u);
   broker.subscribe(0, "c", [] {});
   EXPECT_EQ(publish(broker, 0, "c", "2").offset, 1u);  // numbering starts again
+}
+
+TEST(MemoryBroker, UserMessagesReachTheSinkAndSayWhetherTheUserIsHere) {
+  MemoryBroker broker(1);
+  RecordingSink sink;
+  sink.users_here = {"alice"};
+  broker.set_sink(sink);
+  std::vector<UserSendResult> results;
+  auto done = [&](UserSendResult r) { results.push_back(r); };
+  broker.send_to_user(0, UserMessage{"alice", UserMessageKind::kDirect, "hi"}, done);
+  broker.send_to_user(0, UserMessage{"bob", UserMessageKind::kDirect, "hi"}, done);
+  // Only elsewhere: one node has no elsewhere; nothing reaches the sink.
+  broker.send_to_user(0, UserMessage{"alice", UserMessageKind::kDisconnect, "4000 0 x", true}, done);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].nodes, 1u);
+  EXPECT_EQ(results[1].nodes, 0u);
+  EXPECT_EQ(results[2].nodes, 0u);
+  for (const auto& r : results) EXPECT_EQ(r.status, PublishStatus::kAccepted);
+  EXPECT_EQ(sink.user_messages, std::vector<std::string>{"alice:hi"});
 }
 
 }  // namespace
