@@ -11,7 +11,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchboard::broker {
 
@@ -46,6 +48,9 @@ class BrokerSink {
   // A message for a user, on the user's owner worker; false when the user
   // has no connection on this node.
   virtual bool on_user_message(unsigned owner_worker, const UserMessage& message) = 0;
+  // A join or leave of a member on another node (frame: the encoded
+  // event), for this node's subscribers of channel; on its owner worker.
+  virtual void on_channel_event(unsigned owner_worker, std::string_view channel, std::string_view frame) = 0;
 };
 
 enum class PublishStatus : std::uint8_t {
@@ -66,6 +71,19 @@ struct UserSendResult {
 };
 
 using UserSendDone = std::function<void(UserSendResult)>;
+
+// A member of a channel's presence on this node, as the broker keeps it for
+// the other nodes: its presence entry and the leave event to send for it
+// should its node vanish.
+struct PresenceEntry {
+  std::string_view client;       // the member's client id, unique on this node
+  std::string_view member_json;  // {"user":...,"client":...,"info":...}
+  std::string_view leave_frame;  // the encoded `leave` event
+};
+
+// Members of a channel on the other nodes (their member_json), or
+// kUnavailable.
+using PresenceDone = std::function<void(PublishStatus, std::vector<std::string> members)>;
 
 class Broker {
  public:
@@ -93,6 +111,19 @@ class Broker {
   // elsewhere_only); done runs once, with how many nodes had the user
   // (for elsewhere_only: how many other nodes).
   virtual void send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) = 0;
+
+  // Presence, on the channel's owner worker. A member joined / left on this
+  // node; the broker keeps this node's members visible to the others while
+  // the node lives (Redis: refreshed on a heartbeat, gone within the TTL of
+  // a node that stops, with leave events sent for them).
+  virtual void presence_join(unsigned owner_worker, std::string_view channel, const PresenceEntry& entry) = 0;
+  virtual void presence_leave(unsigned owner_worker, std::string_view channel, std::string_view client) = 0;
+  // The members the other nodes have; the caller adds its own.
+  virtual void presence_elsewhere(unsigned owner_worker, std::string_view channel, PresenceDone done) = 0;
+  // A join or leave event of this node, for the other nodes' subscribers.
+  virtual void publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) = 0;
+  // Prefixed to client ids so they are unique across nodes ("" for one node).
+  virtual std::string client_prefix() const { return {}; }
 
   // Any thread: whether the broker can carry publications now (readiness).
   virtual bool healthy() const { return true; }

@@ -26,6 +26,11 @@ class MemoryBroker final : public Broker {
   void watch_user(unsigned, std::string_view) override {}
   void unwatch_user(unsigned, std::string_view) override {}
   void send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) override;
+  // One node: presence is the hub's own table; no other node to tell.
+  void presence_join(unsigned, std::string_view, const PresenceEntry&) override {}
+  void presence_leave(unsigned, std::string_view, std::string_view) override {}
+  void presence_elsewhere(unsigned, std::string_view, PresenceDone done) override { done(PublishStatus::kAccepted, {}); }
+  void publish_event(unsigned, std::string_view, std::string_view) override {}
 
   // Channels subscribed on a worker (tests, stats); that worker's thread only.
   std::size_t channel_count(unsigned worker) const { return offsets_[worker].size(); }

@@ -1,6 +1,7 @@
 #include "broker/redis_broker.h"
 
 #include <charconv>
+#include <map>
 #include <random>
 #include <unordered_map>
 
@@ -20,6 +21,63 @@ constexpr std::string_view kPublishScript =
     "redis.call('PUBLISH', ARGV[1], offset .. ' ' .. ARGV[2])\n"
     "return offset\n";
 
+// Presence (see redis_broker.h). now: Redis's clock, so nodes' clocks
+// need not agree. KEYS[1]: the members hash, KEYS[2]: the nodes' expiries.
+constexpr std::string_view kNowLua =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
+
+// ARGV: node, field, value, ttl ms.
+constexpr std::string_view kJoinScript =
+    "redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])\n"
+    "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[4])\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[4])\n"
+    "return 1\n";
+
+// ARGV: node, ttl ms, the channel's Redis channel. Sweeps the nodes whose
+// expiry passed: deletes their entries and publishes their leave events.
+constexpr std::string_view kRefreshScript =
+    "redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[2])\n"
+    "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', string.format('%d', now))\n"
+    "if #dead == 0 then return 0 end\n"
+    "local gone = {}\n"
+    "for _, node in ipairs(dead) do gone[node] = true; redis.call('ZREM', KEYS[2], node) end\n"
+    "local all = redis.call('HGETALL', KEYS[1])\n"
+    "local swept = 0\n"
+    "for i = 1, #all, 2 do\n"
+    "  local node = string.match(all[i], '^([^/]*)/')\n"
+    "  if node and gone[node] then\n"
+    "    redis.call('HDEL', KEYS[1], all[i])\n"
+    "    local newline = string.find(all[i + 1], '\\n', 1, true)\n"
+    "    if newline then redis.call('PUBLISH', ARGV[3], 'e -\\n' .. string.sub(all[i + 1], newline + 1)) end\n"
+    "    swept = swept + 1\n"
+    "  end\n"
+    "end\n"
+    "return swept\n";
+
+// ARGV: node. The member JSON of every entry of the other live nodes.
+constexpr std::string_view kListScript =
+    "local live = {}\n"
+    "for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], string.format('(%d', now), '+inf')) do\n"
+    "  live[node] = true\n"
+    "end\n"
+    "live[ARGV[1]] = nil\n"
+    "local all = redis.call('HGETALL', KEYS[1])\n"
+    "local out = {}\n"
+    "for i = 1, #all, 2 do\n"
+    "  local node = string.match(all[i], '^([^/]*)/')\n"
+    "  if node and live[node] then\n"
+    "    local newline = string.find(all[i + 1], '\\n', 1, true)\n"
+    "    out[#out + 1] = newline and string.sub(all[i + 1], 1, newline - 1) or all[i + 1]\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+std::string with_now(std::string_view script) { return std::string(kNowLua) + std::string(script); }
+
 std::string random_node_id() {
   std::random_device device;
   const std::uint64_t value = (static_cast<std::uint64_t>(device()) << 32) ^ device();
@@ -37,31 +95,65 @@ bool parse_number(std::string_view text, std::uint64_t* value) {
 
 // One worker's connections and what it waits for; touched only on that worker.
 struct RedisBroker::WorkerLinks {
+  RedisBroker* broker = nullptr;
+  unsigned worker = 0;
   std::unique_ptr<redis::Connection> commands;
   std::unique_ptr<redis::Subscriber> subscriber;
   bool commands_up = false;
   bool subscriber_up = false;
   // Subscribed channels whose SUBSCRIBE Redis has not confirmed yet.
   std::unordered_map<std::string, std::vector<std::function<void()>>, base::StringHash, std::equal_to<>> awaiting;
+  // This node's presence entries of the channels this worker owns: channel
+  // -> client -> "<member json>\n<leave frame>", to refresh, and to write
+  // again after a Redis restart.
+  std::unordered_map<std::string, std::map<std::string, std::string, std::less<>>, base::StringHash, std::equal_to<>>
+      presence;
+  loop::Timer refresh_timer{&RedisBroker::on_refresh_timer, this};
 };
 
 RedisBroker::RedisBroker(std::vector<loop::EventLoop*> loops, RedisBrokerOptions options)
     : loops_(std::move(loops)), options_(std::move(options)), node_id_(random_node_id()) {
   for (unsigned worker = 0; worker < loops_.size(); ++worker) {
     workers_.push_back(std::make_unique<WorkerLinks>());
+    workers_.back()->broker = this;
+    workers_.back()->worker = worker;
     loops_[worker]->post([this, alive = alive_, worker] {
       if (*alive) open(worker);
     });
   }
 }
 
-RedisBroker::~RedisBroker() { *alive_ = false; }
+RedisBroker::~RedisBroker() {
+  *alive_ = false;
+  // A clean stop: this node's presence entries that are left (connections
+  // the drain did not close) go at once, with their leave events. The
+  // workers' loops have stopped; the connections' destructors send what
+  // is queued.
+  for (auto& links : workers_) {
+    links->refresh_timer.cancel();
+    if (!links->commands) continue;
+    for (const auto& [channel, members] : links->presence) {
+      std::vector<std::string> command{"HDEL", key("pm", channel)};
+      for (const auto& [client, value] : members) command.push_back(node_id_ + "/" + client);
+      const std::vector<std::string_view> argv(command.begin(), command.end());
+      links->commands->command(argv, {});
+      links->commands->command({"ZREM", key("pn", channel), node_id_}, {});
+      for (const auto& [client, value] : members) {
+        const std::size_t newline = value.find('\n');
+        links->commands->command({"PUBLISH", channel_key(channel), "e -\n" + value.substr(newline + 1)}, {});
+      }
+    }
+  }
+}
 
 void RedisBroker::open(unsigned worker) {
   WorkerLinks& links = *workers_[worker];
   loop::EventLoop& loop = *loops_[worker];
   links.commands = std::make_unique<redis::Connection>(loop, options_.endpoint, options_.connection);
-  links.commands->on_state([this, &links](bool up) { set_link_up(links.commands_up, up); });
+  links.commands->on_state([this, &links](bool up) {
+    set_link_up(links.commands_up, up);
+    if (up) restore_presence(links);  // Redis may have restarted empty
+  });
   links.subscriber = std::make_unique<redis::Subscriber>(loop, options_.endpoint, options_.connection);
   links.subscriber->on_state([this, &links](bool up) {
     set_link_up(links.subscriber_up, up);
@@ -101,6 +193,15 @@ bool RedisBroker::healthy() const { return links_up_.load(std::memory_order_rela
 std::string RedisBroker::channel_key(std::string_view channel) const {
   std::string key = options_.key_prefix;
   key += "ch:{";
+  key += channel;
+  key += '}';
+  return key;
+}
+
+std::string RedisBroker::key(std::string_view kind, std::string_view channel) const {
+  std::string key = options_.key_prefix;
+  key += kind;
+  key += ":{";
   key += channel;
   key += '}';
   return key;
@@ -195,6 +296,87 @@ void RedisBroker::send_to_user(unsigned owner_worker, const UserMessage& message
   });
 }
 
+void RedisBroker::write_member(WorkerLinks& links, std::string_view channel, std::string_view client,
+                               std::string_view value) {
+  static const std::string script = with_now(kJoinScript);
+  const std::string field = node_id_ + "/" + std::string(client);
+  const std::string ttl = std::to_string(options_.presence_ttl_ms);
+  links.commands->command({"EVAL", script, "2", key("pm", channel), key("pn", channel), node_id_, field, value, ttl},
+                          {});
+}
+
+void RedisBroker::presence_join(unsigned owner_worker, std::string_view channel, const PresenceEntry& entry) {
+  WorkerLinks& links = *workers_[owner_worker];
+  std::string value(entry.member_json);
+  value += '\n';
+  value += entry.leave_frame;
+  if (links.commands) write_member(links, channel, entry.client, value);
+  links.presence[std::string(channel)].insert_or_assign(std::string(entry.client), std::move(value));
+  if (!links.refresh_timer.armed()) loops_[owner_worker]->arm(links.refresh_timer, options_.presence_ttl_ms / 3);
+}
+
+void RedisBroker::presence_leave(unsigned owner_worker, std::string_view channel, std::string_view client) {
+  WorkerLinks& links = *workers_[owner_worker];
+  auto it = links.presence.find(channel);
+  if (it == links.presence.end()) return;
+  if (auto member = it->second.find(client); member != it->second.end()) it->second.erase(member);
+  if (links.commands) links.commands->command({"HDEL", key("pm", channel), node_id_ + "/" + std::string(client)}, {});
+  if (it->second.empty()) {
+    links.presence.erase(it);
+    // This node has no member here now: others need not wait for its expiry.
+    if (links.commands) links.commands->command({"ZREM", key("pn", channel), node_id_}, {});
+  }
+}
+
+void RedisBroker::presence_elsewhere(unsigned owner_worker, std::string_view channel, PresenceDone done) {
+  WorkerLinks& links = *workers_[owner_worker];
+  if (!links.commands) {
+    done(PublishStatus::kUnavailable, {});
+    return;
+  }
+  static const std::string script = with_now(kListScript);
+  links.commands->command({"EVAL", script, "2", key("pm", channel), key("pn", channel), node_id_},
+                          [done = std::move(done)](const redis::Reply& reply) {
+                            if (reply.type != redis::ReplyType::kArray) {
+                              done(PublishStatus::kUnavailable, {});
+                              return;
+                            }
+                            std::vector<std::string> members;
+                            for (const redis::Reply& element : reply.elements) members.push_back(element.str);
+                            done(PublishStatus::kAccepted, std::move(members));
+                          });
+}
+
+void RedisBroker::publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) {
+  WorkerLinks& links = *workers_[owner_worker];
+  if (!links.commands) return;
+  std::string envelope = "e " + node_id_ + "\n";
+  envelope += frame;
+  links.commands->command({"PUBLISH", channel_key(channel), envelope}, {});
+}
+
+void RedisBroker::on_refresh_timer(void* context) {
+  auto& links = *static_cast<WorkerLinks*>(context);
+  links.broker->refresh_presence(links);
+}
+
+void RedisBroker::refresh_presence(WorkerLinks& links) {
+  if (links.presence.empty()) return;  // armed again by the next join
+  static const std::string script = with_now(kRefreshScript);
+  const std::string ttl = std::to_string(options_.presence_ttl_ms);
+  for (const auto& [channel, members] : links.presence) {
+    links.commands->command(
+        {"EVAL", script, "2", key("pm", channel), key("pn", channel), node_id_, ttl, channel_key(channel)}, {});
+  }
+  loops_[links.worker]->arm(links.refresh_timer, options_.presence_ttl_ms / 3);
+}
+
+void RedisBroker::restore_presence(WorkerLinks& links) {
+  for (const auto& [channel, members] : links.presence) {
+    for (const auto& [client, value] : members) write_member(links, channel, client, value);
+  }
+}
+
 void RedisBroker::on_message(unsigned worker, std::string_view redis_channel, std::string_view payload) {
   // "sb:ch:{channel}" or "sb:user:{user}"
   const std::string_view prefix = options_.key_prefix;
@@ -209,9 +391,15 @@ void RedisBroker::on_message(unsigned worker, std::string_view redis_channel, st
 }
 
 void RedisBroker::on_channel_message(unsigned worker, std::string_view channel, std::string_view payload) {
-  // "<offset> <node> <exclude>\n<data>"
+  // "<offset> <node> <exclude>\n<data>" or "e <node>\n<frame>"
   const std::size_t newline = payload.find('\n');
   if (newline == std::string_view::npos) return;
+  if (payload.starts_with("e ")) {
+    // An event: this node's own were delivered here when they happened.
+    if (payload.substr(2, newline - 2) == node_id_) return;
+    sink_->on_channel_event(worker, channel, payload.substr(newline + 1));
+    return;
+  }
   const std::string_view head = payload.substr(0, newline);
   const std::size_t first = head.find(' ');
   const std::size_t second = head.find(' ', first == std::string_view::npos ? head.size() : first + 1);

@@ -19,6 +19,14 @@
 // without a lookup table that could go stale. Envelope: "<node> <kind>
 // <elsewhere>\n<text>", kind m (direct) or d (disconnect).
 //
+// Presence: per channel a hash "sb:pm:{channel}" of "<node>/<client>" ->
+// "<member json>\n<leave frame>", and a sorted set "sb:pn:{channel}" of
+// node -> expiry (Redis time, ms). Each node refreshes its expiry on the
+// channels it has members in; a node that misses its expiry is dead: the
+// next refresh by another node deletes its entries and publishes their
+// leave events. Listing ignores entries of nodes not alive. Join and leave
+// events of live members travel on the channel as "e <node>\n<frame>".
+//
 // Redis down: publishes fail (the hub answers error 120 and counts them),
 // healthy() is false (readiness 503), and the connections come back by
 // themselves with backoff and jitter, resubscribing every wanted channel.
@@ -51,6 +59,9 @@ struct RedisBrokerOptions {
   std::string key_prefix = "sb:";
   // How long a channel's offset counter lives after its last publish.
   std::uint64_t offset_ttl_ms = 24ull * 3600 * 1000;
+  // A node's presence entries vanish this long after its last refresh
+  // (refreshed every third of it).
+  std::uint64_t presence_ttl_ms = 30'000;
 };
 
 class RedisBroker final : public Broker {
@@ -66,6 +77,11 @@ class RedisBroker final : public Broker {
   void watch_user(unsigned owner_worker, std::string_view user) override;
   void unwatch_user(unsigned owner_worker, std::string_view user) override;
   void send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) override;
+  void presence_join(unsigned owner_worker, std::string_view channel, const PresenceEntry& entry) override;
+  void presence_leave(unsigned owner_worker, std::string_view channel, std::string_view client) override;
+  void presence_elsewhere(unsigned owner_worker, std::string_view channel, PresenceDone done) override;
+  void publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) override;
+  std::string client_prefix() const override { return node_id_.substr(0, 8) + "-"; }
   bool healthy() const override;
 
   // Random, per process: tells this node's publications from the others'.
@@ -79,6 +95,13 @@ class RedisBroker final : public Broker {
   void on_user_message(unsigned worker, std::string_view user, std::string_view payload);
   std::string channel_key(std::string_view channel) const;  // "sb:ch:{channel}"
   std::string user_key(std::string_view user) const;        // "sb:user:{user}"
+  std::string key(std::string_view kind, std::string_view channel) const;  // "sb:<kind>:{channel}"
+  // Presence: write one entry; refresh this node's entries (every third of
+  // the TTL); write them all again after Redis comes back.
+  void write_member(WorkerLinks& links, std::string_view channel, std::string_view client, std::string_view value);
+  static void on_refresh_timer(void* links);
+  void refresh_presence(WorkerLinks& links);
+  void restore_presence(WorkerLinks& links);
   void set_link_up(bool& flag, bool up);
 
   std::vector<loop::EventLoop*> loops_;

@@ -84,6 +84,17 @@ std::string encode_error(std::uint64_t id, ErrorCode code, std::string_view mess
   return out;
 }
 
+std::string encode_member(std::string_view user, std::string_view client, std::string_view info_json) {
+  std::string out = R"({"user":)";
+  append_json_user(out, user);
+  out += R"(,"client":)";
+  append_json_string(out, client);
+  out += R"(,"info":)";
+  out += info_json.empty() ? std::string_view("null") : info_json;
+  out += '}';
+  return out;
+}
+
 std::string encode_pong(std::uint64_t id) {
   std::string out = R"({"type":"pong","id":)";
   append_number(out, id);

@@ -28,6 +28,8 @@ std::string encode_message(std::string_view channel, std::uint64_t offset, std::
 std::string encode_join(std::string_view channel, std::string_view user, std::string_view client,
                         std::string_view info_json);
 std::string encode_leave(std::string_view channel, std::string_view user, std::string_view client);
+// One entry of a presence answer: {"user":...,"client":...,"info":...}.
+std::string encode_member(std::string_view user, std::string_view client, std::string_view info_json);
 std::string encode_direct(std::string_view from_user, std::string_view data_json);
 // The token expires: send `refresh` with a new one (docs/PROTOCOL.md).
 std::string encode_refresh(std::uint64_t grace_ms);

@@ -78,7 +78,8 @@ namespace {
 // memory:// (one node) or redis://[[user]:password@]host[:port][/db].
 // Throws std::invalid_argument for a bad URL or a host that does not resolve
 // (a blocking lookup: on_start runs before the workers do).
-std::unique_ptr<broker::Broker> make_broker(const std::string& url, Server& server) {
+std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& server) {
+  const std::string& url = config.broker_url;
   const unsigned count = server.worker_count();
   if (url.empty() || url == "memory://" || url == "memory") return std::make_unique<broker::MemoryBroker>(count);
   std::string error;
@@ -87,6 +88,7 @@ std::unique_ptr<broker::Broker> make_broker(const std::string& url, Server& serv
   if (!endpoint) throw std::invalid_argument("broker.url: " + error);
   broker::RedisBrokerOptions options;
   options.endpoint = std::move(*endpoint);
+  options.presence_ttl_ms = config.presence_ttl_ms;
   std::vector<loop::EventLoop*> loops;
   for (unsigned worker = 0; worker < count; ++worker) loops.push_back(&server.event_loop(worker));
   return std::make_unique<broker::RedisBroker>(std::move(loops), std::move(options));
@@ -107,8 +109,9 @@ void Hub::on_start(Server& server) {
     impl.workers.push_back(std::make_unique<hub::WorkerState>());
     impl.workers.back()->policy = impl.policy_now();
   }
-  impl.broker = make_broker(impl.config.broker_url, server);
+  impl.broker = make_broker(impl.config, server);
   impl.broker->set_sink(impl);
+  impl.client_prefix = impl.broker->client_prefix();
   for (unsigned worker = 0; worker < count; ++worker) impl.schedule_deadline_tick(worker);
   impl.accepting.store(true);
   if (!impl.gauges_registered) {

@@ -77,7 +77,7 @@ void Hub::Impl::open_session(Connection& connection, Principal principal, bool a
   auto* session = new Session;
   session->connection = &connection;
   session->client = connection.id();
-  session->client_text = std::to_string(connection.id());
+  session->client_text = client_prefix + std::to_string(connection.id());
   session->user = std::move(principal.user);
   session->info_json = std::move(principal.info_json);
   connection.set_user_data(session);

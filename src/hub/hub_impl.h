@@ -201,6 +201,8 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   bool server_gone = false;  // guarded by outside_mutex
   bool post_from_outside(unsigned worker, std::function<void()> task);
   std::unique_ptr<broker::Broker> broker;
+  // Before each client id, so it is unique among nodes (Broker::client_prefix).
+  std::string client_prefix;
   // Readiness: accepting, and the broker can carry publications. Any
   // worker thread (the broker exists from on_start to on_stop).
   bool broker_healthy() const { return broker == nullptr || broker->healthy(); }
@@ -326,6 +328,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   // a message for a user, on the user's owner.
   void on_publication(unsigned owner_worker, const broker::Publication& publication) override;
   bool on_user_message(unsigned owner_worker, const broker::UserMessage& message) override;
+  void on_channel_event(unsigned owner_worker, std::string_view channel, std::string_view frame) override;
 };
 
 }  // namespace switchboard

@@ -36,12 +36,14 @@ void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsi
   ++owned.subscribers;
   if (member != nullptr) {
     owned.members.emplace(client, *member);
+    broker->presence_join(owner, channel,
+                          {member->client, hub::encode_member(member->user, member->client, member->info_json),
+                           hub::encode_leave(channel, member->user, member->client)});
     if (options_for(owner, channel).join_leave) {
+      std::string join = hub::encode_join(channel, member->user, member->client, member->info_json);
+      broker->publish_event(owner, channel, join);  // for the other nodes' subscribers
       // The joiner learns it is in from the subscribe reply, not an event.
-      fan_out(owned, channel,
-              SharedMessage::make(hub::encode_join(channel, member->user, member->client, member->info_json),
-                                  Opcode::kText),
-              client);
+      fan_out(owned, channel, SharedMessage::make(std::move(join), Opcode::kText), client);
     }
   }
   const hub::OwnedChannel::PendingActivation activation{worker, client, serial, reply_id};
@@ -81,9 +83,11 @@ void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, un
   if (auto member = owned.members.find(client); member != owned.members.end()) {
     const hub::Member left = std::move(member->second);
     owned.members.erase(member);
-    if (owned.subscribers > 0 && options_for(owner, channel).join_leave) {
-      fan_out(owned, channel, SharedMessage::make(hub::encode_leave(channel, left.user, left.client), Opcode::kText),
-              0);
+    broker->presence_leave(owner, channel, left.client);
+    if (options_for(owner, channel).join_leave) {
+      std::string leave = hub::encode_leave(channel, left.user, left.client);
+      broker->publish_event(owner, channel, leave);
+      if (owned.subscribers > 0) fan_out(owned, channel, SharedMessage::make(std::move(leave), Opcode::kText), 0);
     }
   }
   if (owned.subscribers == 0) {
@@ -119,23 +123,43 @@ void Hub::Impl::on_publication(unsigned owner_worker, const broker::Publication&
 }
 
 void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, const hub::ReplyTo& reply_to) {
-  hub::WorkerState& state = *workers[owner];
+  // This node's members from the owner's table, the other nodes' from the
+  // broker (none for memory).
   std::string members = "{\"members\":[";
-  if (auto it = state.owned_channels.find(channel); it != state.owned_channels.end()) {
-    bool first = true;
+  bool first = true;
+  if (auto it = workers[owner]->owned_channels.find(channel); it != workers[owner]->owned_channels.end()) {
     for (const auto& [client, member] : it->second.members) {
-      members += first ? "{\"user\":" : ",{\"user\":";
+      if (!first) members += ',';
       first = false;
-      hub::append_json_user(members, member.user);
-      members += ",\"client\":";
-      hub::append_json_string(members, member.client);
-      members += ",\"info\":";
-      members += member.info_json.empty() ? std::string_view("null") : std::string_view(member.info_json);
-      members += '}';
+      members += hub::encode_member(member.user, member.client, member.info_json);
     }
   }
-  members += "]}";
-  post_reply(reply_to, std::move(members));
+  broker->presence_elsewhere(
+      owner, channel,
+      [this, reply_to, members = std::move(members), first](broker::PublishStatus status,
+                                                            std::vector<std::string> elsewhere) mutable {
+        if (status != broker::PublishStatus::kAccepted) {
+          metrics.broker_errors.add();
+          post_error(reply_to, hub::ErrorCode::kUnavailable, "the broker cannot list other nodes' members now");
+          return;
+        }
+        for (const std::string& member : elsewhere) {
+          if (!first) members += ',';
+          first = false;
+          members += member;
+        }
+        members += "]}";
+        post_reply(reply_to, std::move(members));
+      });
+}
+
+void Hub::Impl::on_channel_event(unsigned owner_worker, std::string_view channel, std::string_view frame) {
+  hub::WorkerState& state = *workers[owner_worker];
+  auto it = state.owned_channels.find(channel);
+  if (it == state.owned_channels.end()) return;  // no subscriber here
+  // Sweeps of a dead node's members send leave events whatever the namespace.
+  if (!options_for(owner_worker, channel).join_leave) return;
+  fan_out(it->second, it->first, SharedMessage::make(std::string(frame), Opcode::kText), 0);
 }
 
 void Hub::Impl::owner_user_online(unsigned owner, const std::string& user, unsigned worker) {

@@ -45,7 +45,9 @@ class Connection final : private LinkOwner {
   // AUTH (if endpoint.password is set; AUTH user password with a username)
   // and SELECT (if endpoint.db != 0) before any command.
   Connection(loop::EventLoop& loop, Endpoint endpoint, Options options = {});
-  // Closes the connection; no callback runs after this, pending ones never.
+  // Closes the connection; commands issued but not yet written get one
+  // non-blocking attempt to leave first (their replies are not awaited).
+  // No callback runs after this, pending ones never.
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -38,6 +38,15 @@ Link::Link(loop::EventLoop& loop, Endpoint endpoint, Options options, LinkOwner&
 
 Link::~Link() {
   *alive_ = false;
+  // Commands issued last (a node's presence removals as it shuts down)
+  // still leave: one non-blocking attempt, no callbacks. What the kernel
+  // takes is sent after close() too.
+  while (state_ == LinkState::kReady && fd_ >= 0 && out_offset_ < out_.size()) {
+    const ssize_t n = ::send(fd_, out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out_offset_ += static_cast<std::size_t>(n);
+  }
   close_socket();
 }
 

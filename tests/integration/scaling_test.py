@@ -2,7 +2,9 @@
 """Several nodes over Redis (issue #6), with real processes on loopback: a
 redis-server this test starts on a free port, and `switchboard serve
 --broker redis://...` nodes. Publishes cross nodes with one numbering; a
-subscribe reply means the subscription is in place cluster-wide; Redis
+subscribe reply means the subscription is in place cluster-wide; messages
+and disconnects reach a user on every node; presence and join/leave span
+nodes, and a killed node's members leave within the presence TTL; Redis
 going away makes the nodes not-ready and refuse publishes, and when it
 comes back they recover by themselves, without any client reconnecting.
 """
@@ -24,6 +26,7 @@ from protocol_client import STEP, Client, run, stop_server
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 KEY = "scaling-api-key-0123456789"
+PRESENCE_TTL_MS = 1500
 
 
 def free_port():
@@ -97,21 +100,27 @@ class ScalingTest(unittest.TestCase):
         self.addCleanup(self.redis.kill)
         config = os.path.join(self.directory.name, "node.toml")
         with open(config, "w") as file:
-            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\n[api]\nkey = "%s"\n' % (self.redis.port, KEY))
+            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\npresence_ttl_ms = %d\n[api]\nkey = "%s"\n'
+                       '[[namespaces]]\npattern = "lobby:*"\npresence = true\njoin_leave = true\n'
+                       % (self.redis.port, PRESENCE_TTL_MS, KEY))
         self.nodes = []
+        self.processes = []
         for _ in range(2):
-            node, port = protocol_client.start_server(config, "--workers", "2", "--insecure-user-query")
+            node, port = protocol_client.start_server(config, "--workers", "2", "--insecure-user-query",
+                                                      "--drain-spread-ms", "200")
             self.addCleanup(stop_server, node)
             self.nodes.append(port)
+            self.processes.append(node)
         for port in self.nodes:
             self.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
 
     def url(self, node):
         return "ws://127.0.0.1:%d/" % self.nodes[node]
 
-    def api(self, node, path, body):
+    def api(self, node, path, body=None):
         request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.nodes[node], path),
-                                         data=json.dumps(body).encode(), method="POST",
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         method="GET" if body is None else "POST",
                                          headers={"Authorization": "apikey " + KEY})
         try:
             with urllib.request.urlopen(request, timeout=STEP) as response:
@@ -196,6 +205,72 @@ class ScalingTest(unittest.TestCase):
             self.assertTrue(await asyncio.to_thread(wait_until, lambda: self.redis.numsub("sb:user:{carol}") == 0, 5))
             self.assertEqual(await asyncio.to_thread(self.api, 0, "/api/send", {"user": "carol", "data": 3}),
                              (200, {"online": False}))
+        run(scenario())
+
+    def test_presence_and_join_leave_span_nodes(self):
+        async def scenario():
+            ann = await Client.open(self.url(0), user="ann")
+            ben = await Client.open(self.url(1), user="ben")
+            await ann.command("subscribe", channel="lobby:1")
+            await ben.command("subscribe", channel="lobby:1")
+            join = await ann.recv()
+            self.assertEqual((join["type"], join["user"]), ("join", "ben"), join)
+            # Client ids carry their node's prefix: unique in the cluster.
+            ann_id, ben_id = None, join["client"]
+            for node, client in ((0, ann), (1, ben)):
+                members = (await client.command("presence", channel="lobby:1"))["data"]["members"]
+                self.assertEqual(sorted(m["user"] for m in members), ["ann", "ben"], members)
+                ann_id = next(m["client"] for m in members if m["user"] == "ann")
+                status, body = await asyncio.to_thread(self.api, node, "/api/presence?channel=lobby:1")
+                self.assertEqual(status, 200, body)
+                self.assertEqual(sorted(m["user"] for m in body["members"]), ["ann", "ben"], body)
+            self.assertNotEqual(ann_id.split("-")[0], ben_id.split("-")[0])
+            await ben.ws.close()
+            leave = await ann.recv()
+            self.assertEqual((leave["type"], leave["user"], leave["client"]), ("leave", "ben", ben_id))
+            members = (await ann.command("presence", channel="lobby:1"))["data"]["members"]
+            self.assertEqual([m["user"] for m in members], ["ann"])
+            await ann.ws.close()
+        run(scenario())
+
+    def test_a_killed_nodes_members_leave_within_the_ttl_and_the_others_go_on(self):
+        async def scenario():
+            ann = await Client.open(self.url(0), user="ann")
+            await ann.command("subscribe", channel="lobby:2")
+            ben = await Client.open(self.url(1), user="ben")
+            await ben.command("subscribe", channel="lobby:2")
+            self.assertEqual((await ann.recv())["type"], "join")
+            self.processes[1].kill()  # SIGKILL: no leave, no cleanup
+            killed_at = time.monotonic()
+            leave = await asyncio.wait_for(ann.recv(), PRESENCE_TTL_MS / 1000 * 3)
+            waited = time.monotonic() - killed_at
+            self.assertEqual((leave["type"], leave["user"]), ("leave", "ben"), leave)
+            # Swept by the survivor's first refresh after the TTL: at most
+            # TTL + a third after the kill (plus slack for a loaded machine).
+            self.assertLess(waited, PRESENCE_TTL_MS / 1000 * 2)
+            members = (await ann.command("presence", channel="lobby:2"))["data"]["members"]
+            self.assertEqual([m["user"] for m in members], ["ann"])
+            # The surviving node keeps working.
+            self.assertTrue(ready(self.nodes[0]))
+            self.assertEqual((await ann.command("publish", channel="lobby:2", data=1))["type"], "reply")
+            self.assertEqual((await ann.recv())["data"], 1)
+            await ann.ws.close()
+        run(scenario())
+
+    def test_a_node_that_stops_cleanly_removes_its_members_at_once(self):
+        async def scenario():
+            ann = await Client.open(self.url(0), user="ann")
+            await ann.command("subscribe", channel="lobby:3")
+            ben = await Client.open(self.url(1), user="ben")
+            await ben.command("subscribe", channel="lobby:3")
+            self.assertEqual((await ann.recv())["type"], "join")
+            await asyncio.to_thread(stop_server, self.processes[1])  # SIGTERM: drain
+            leave = await asyncio.wait_for(ann.recv(), 5)
+            self.assertEqual((leave["type"], leave["user"]), ("leave", "ben"), leave)
+            members = (await ann.command("presence", channel="lobby:3"))["data"]["members"]
+            self.assertEqual([m["user"] for m in members], ["ann"])
+            self.assertEqual(self.redis.command("HLEN", "sb:pm:{lobby:3}"), b":1\r\n")
+            await ann.ws.close()
         run(scenario())
 
     def test_redis_restart_makes_nodes_unready_then_they_recover_without_reconnects(self):

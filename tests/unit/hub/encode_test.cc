@@ -59,12 +59,17 @@ TEST(Encode, RefreshAndDisconnect) {
   EXPECT_EQ(encode_disconnect(4001, "", false), R"({"type":"disconnect","code":4001,"reason":"","reconnect":false})");
 }
 
+TEST(Encode, Member) {
+  EXPECT_EQ(encode_member("alice", "ab12cd34-7", R"({"x":1})"), R"({"user":"alice","client":"ab12cd34-7","info":{"x":1}})");
+  EXPECT_EQ(encode_member("", "7", ""), R"({"user":null,"client":"7","info":null})");
+}
+
 TEST(Encode, OutputIsValidJson) {
   simdjson::dom::parser parser;
   for (const std::string& json :
        {encode_reply(1, "null"), encode_error(2, ErrorCode::kInternal, std::string("\x00\"\\", 3)),
         encode_message("c", 1, "{\"a\":[true,false,null]}"), encode_join("c", "u\"", "1", ""),
-        encode_leave("c", "", "1"), encode_direct("u", "\"\\u00e9\"")}) {
+        encode_leave("c", "", "1"), encode_direct("u", "\"\\u00e9\""), encode_member("u\"", "a-1", "{\"x\":1}")}) {
     simdjson::dom::element element;
     EXPECT_EQ(parser.parse(json).get(element), simdjson::SUCCESS) << json;
   }

@@ -31,6 +31,9 @@ struct RecordingSink : BrokerSink {
     user_messages.push_back(std::string(m.user) + ":" + std::string(m.text));
     return true;
   }
+  void on_channel_event(unsigned, std::string_view, std::string_view) override {
+    ADD_FAILURE() << "one node: no event comes from elsewhere";
+  }
 };
 
 PublishResult publish(MemoryBroker& broker, unsigned owner, std::string_view channel, std::string_view data,
