@@ -49,6 +49,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case CommandType::kSend:
       check(is_valid_user(command.user));
       break;
+    case CommandType::kRefresh:
+      check(command.has_token);
+      break;
     case CommandType::kConnect:
     case CommandType::kPing:
       break;
