@@ -51,6 +51,9 @@ class BrokerSink {
   // A join or leave of a member on another node (frame: the encoded
   // event), for this node's subscribers of channel; on its owner worker.
   virtual void on_channel_event(unsigned owner_worker, std::string_view channel, std::string_view frame) = 0;
+  // A node (this one or another) asks every node a question (Broker::ask_nodes),
+  // on worker 0. answer: once, from any thread, with this node's answer.
+  virtual void on_question(std::string_view question, std::function<void(std::string answer)> answer) = 0;
 };
 
 enum class PublishStatus : std::uint8_t {
@@ -80,6 +83,10 @@ struct PresenceEntry {
   std::string_view member_json;  // {"user":...,"client":...,"info":...}
   std::string_view leave_frame;  // the encoded `leave` event
 };
+
+// The answers of the nodes to a question (one per node that answered in
+// time), and whether every node that got it answered.
+using AskDone = std::function<void(std::vector<std::string> answers, bool complete)>;
 
 // Members of a channel on the other nodes (their member_json), or
 // kUnavailable.
@@ -122,6 +129,16 @@ class Broker {
   virtual void presence_elsewhere(unsigned owner_worker, std::string_view channel, PresenceDone done) = 0;
   // A join or leave event of this node, for the other nodes' subscribers.
   virtual void publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) = 0;
+  // On worker 0: every node, this one included, answers question through
+  // BrokerSink::on_question (the HTTP API's cluster-wide counts). done runs
+  // once, on any thread: with every answer, or after a timeout with those
+  // that came (complete false), or at once with none if the broker is down.
+  virtual void ask_nodes(std::string_view question, AskDone done) = 0;
+  // On worker 0: how many distinct users and channels have a connection or
+  // subscriber on some node; done (on worker 0) gets known false when the
+  // broker cannot tell (one node: the hub's own counts are the answer).
+  using CountsDone = std::function<void(bool known, std::uint64_t users, std::uint64_t channels)>;
+  virtual void count_distinct(CountsDone done) { done(false, 0, 0); }
   // Prefixed to client ids so they are unique across nodes ("" for one node).
   virtual std::string client_prefix() const { return {}; }
 

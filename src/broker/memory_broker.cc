@@ -38,4 +38,12 @@ void MemoryBroker::send_to_user(unsigned owner_worker, const UserMessage& messag
   done({PublishStatus::kAccepted, here ? 1u : 0u});
 }
 
+void MemoryBroker::ask_nodes(std::string_view question, AskDone done) {
+  sink_->on_question(question, [done = std::move(done)](std::string answer) {
+    std::vector<std::string> answers;
+    answers.push_back(std::move(answer));
+    done(std::move(answers), true);
+  });
+}
+
 }  // namespace switchboard::broker

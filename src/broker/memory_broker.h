@@ -31,6 +31,8 @@ class MemoryBroker final : public Broker {
   void presence_leave(unsigned, std::string_view, std::string_view) override {}
   void presence_elsewhere(unsigned, std::string_view, PresenceDone done) override { done(PublishStatus::kAccepted, {}); }
   void publish_event(unsigned, std::string_view, std::string_view) override {}
+  // One node: its own answer is every answer.
+  void ask_nodes(std::string_view question, AskDone done) override;
 
   // Channels subscribed on a worker (tests, stats); that worker's thread only.
   std::size_t channel_count(unsigned worker) const { return offsets_[worker].size(); }

@@ -1,6 +1,8 @@
 #include "broker/redis_broker.h"
 
+#include <algorithm>
 #include <charconv>
+#include <optional>
 #include <map>
 #include <random>
 #include <unordered_map>
@@ -111,6 +113,16 @@ struct RedisBroker::WorkerLinks {
   loop::Timer refresh_timer{&RedisBroker::on_refresh_timer, this};
 };
 
+// A question this node asked, waiting for the answers.
+struct RedisBroker::Question {
+  RedisBroker* broker = nullptr;
+  std::uint64_t id = 0;
+  std::optional<std::uint64_t> expected;  // nodes that got it, once PUBLISH answered
+  std::vector<std::string> answers;
+  AskDone done;
+  loop::Timer timer{&RedisBroker::on_question_timeout, this};
+};
+
 RedisBroker::RedisBroker(std::vector<loop::EventLoop*> loops, RedisBrokerOptions options)
     : loops_(std::move(loops)), options_(std::move(options)), node_id_(random_node_id()) {
   for (unsigned worker = 0; worker < loops_.size(); ++worker) {
@@ -176,6 +188,10 @@ void RedisBroker::open(unsigned worker) {
   links.subscriber->on_message([this, worker](std::string_view redis_channel, std::string_view payload) {
     on_message(worker, redis_channel, payload);
   });
+  if (worker == 0) {
+    links.subscriber->subscribe(key("nodes", "all"));
+    links.subscriber->subscribe(key("node", node_id_));
+  }
 }
 
 void RedisBroker::set_link_up(bool& flag, bool up) {
@@ -355,6 +371,96 @@ void RedisBroker::publish_event(unsigned owner_worker, std::string_view channel,
   links.commands->command({"PUBLISH", channel_key(channel), envelope}, {});
 }
 
+void RedisBroker::ask_nodes(std::string_view question, AskDone done) {
+  WorkerLinks& links = *workers_[0];
+  if (!links.commands || !links.commands_up) {
+    done({}, false);
+    return;
+  }
+  const std::uint64_t id = ++next_question_;
+  auto waiting = std::make_unique<Question>();
+  waiting->broker = this;
+  waiting->id = id;
+  waiting->done = std::move(done);
+  loops_[0]->arm(waiting->timer, options_.ask_timeout_ms);
+  questions_.emplace(id, std::move(waiting));
+  std::string envelope = std::to_string(id) + " " + node_id_ + "\n";
+  envelope += question;
+  // PUBLISH answers how many nodes got the question: the answers to expect.
+  links.commands->command({"PUBLISH", key("nodes", "all"), envelope}, [this, id](const redis::Reply& reply) {
+    auto it = questions_.find(id);
+    if (it == questions_.end()) return;
+    if (reply.type != redis::ReplyType::kInteger) {
+      finish_question(id, false);
+      return;
+    }
+    it->second->expected = static_cast<std::uint64_t>(std::max(0LL, reply.integer));
+    if (it->second->answers.size() >= *it->second->expected) finish_question(id, true);
+  });
+}
+
+void RedisBroker::count_distinct(CountsDone done) {
+  WorkerLinks& links = *workers_[0];
+  if (!links.commands || !links.commands_up) {
+    done(false, 0, 0);
+    return;
+  }
+  // Pipelined: the second reply comes after the first.
+  auto users = std::make_shared<std::optional<std::uint64_t>>();
+  links.commands->command({"PUBSUB", "CHANNELS", options_.key_prefix + "user:{*"}, [users](const redis::Reply& reply) {
+    if (reply.type == redis::ReplyType::kArray) *users = reply.elements.size();
+  });
+  links.commands->command({"PUBSUB", "CHANNELS", options_.key_prefix + "ch:{*"},
+                          [users, done = std::move(done)](const redis::Reply& reply) {
+                            if (!*users || reply.type != redis::ReplyType::kArray) {
+                              done(false, 0, 0);
+                              return;
+                            }
+                            done(true, **users, reply.elements.size());
+                          });
+}
+
+void RedisBroker::on_question(std::string_view payload) {
+  const std::size_t newline = payload.find('\n');
+  const std::size_t space = payload.find(' ');
+  if (newline == std::string_view::npos || space == std::string_view::npos || space > newline) return;
+  std::uint64_t id = 0;
+  if (!parse_number(payload.substr(0, space), &id)) return;
+  const std::string asker(payload.substr(space + 1, newline - space - 1));
+  sink_->on_question(payload.substr(newline + 1), [this, alive = alive_, asker, id](std::string answer) {
+    loops_[0]->post([this, alive, asker, id, answer = std::move(answer)] {
+      if (!*alive || !workers_[0]->commands) return;
+      std::string envelope = std::to_string(id) + "\n";
+      envelope += answer;
+      workers_[0]->commands->command({"PUBLISH", key("node", asker), envelope}, {});
+    });
+  });
+}
+
+void RedisBroker::on_answer(std::string_view payload) {
+  const std::size_t newline = payload.find('\n');
+  std::uint64_t id = 0;
+  if (newline == std::string_view::npos || !parse_number(payload.substr(0, newline), &id)) return;
+  auto it = questions_.find(id);
+  if (it == questions_.end()) return;  // too late
+  Question& question = *it->second;
+  question.answers.emplace_back(payload.substr(newline + 1));
+  if (question.expected && question.answers.size() >= *question.expected) finish_question(id, true);
+}
+
+void RedisBroker::finish_question(std::uint64_t id, bool complete) {
+  auto it = questions_.find(id);
+  if (it == questions_.end()) return;
+  std::unique_ptr<Question> question = std::move(it->second);
+  questions_.erase(it);
+  question->done(std::move(question->answers), complete);
+}
+
+void RedisBroker::on_question_timeout(void* context) {
+  auto& question = *static_cast<Question*>(context);
+  question.broker->finish_question(question.id, false);
+}
+
 void RedisBroker::on_refresh_timer(void* context) {
   auto& links = *static_cast<WorkerLinks*>(context);
   links.broker->refresh_presence(links);
@@ -387,6 +493,10 @@ void RedisBroker::on_message(unsigned worker, std::string_view redis_channel, st
     on_channel_message(worker, name.substr(4), payload);
   } else if (name.starts_with("user:{")) {
     on_user_message(worker, name.substr(6), payload);
+  } else if (worker == 0 && name == "nodes:{all") {
+    on_question(payload);
+  } else if (worker == 0 && name.starts_with("node:{")) {
+    on_answer(payload);
   }
 }
 

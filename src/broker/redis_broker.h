@@ -39,6 +39,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,8 @@ struct RedisBrokerOptions {
   // A node's presence entries vanish this long after its last refresh
   // (refreshed every third of it).
   std::uint64_t presence_ttl_ms = 30'000;
+  // ask_nodes: how long to wait for every node's answer.
+  std::uint64_t ask_timeout_ms = 2'000;
 };
 
 class RedisBroker final : public Broker {
@@ -81,6 +84,9 @@ class RedisBroker final : public Broker {
   void presence_leave(unsigned owner_worker, std::string_view channel, std::string_view client) override;
   void presence_elsewhere(unsigned owner_worker, std::string_view channel, PresenceDone done) override;
   void publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) override;
+  void ask_nodes(std::string_view question, AskDone done) override;
+  // The users and channels some node subscribes to (PUBSUB CHANNELS).
+  void count_distinct(CountsDone done) override;
   std::string client_prefix() const override { return node_id_.substr(0, 8) + "-"; }
   bool healthy() const override;
 
@@ -93,6 +99,14 @@ class RedisBroker final : public Broker {
   void on_message(unsigned worker, std::string_view redis_channel, std::string_view payload);
   void on_channel_message(unsigned worker, std::string_view channel, std::string_view payload);
   void on_user_message(unsigned worker, std::string_view user, std::string_view payload);
+  // Questions between nodes, on worker 0: asked on "sb:nodes:{all}" as
+  // "<id> <asking node>\n<question>", answered on "sb:node:{<asking node>}"
+  // as "<id>\n<answer>".
+  struct Question;
+  void on_question(std::string_view payload);
+  void on_answer(std::string_view payload);
+  void finish_question(std::uint64_t id, bool complete);
+  static void on_question_timeout(void* question);
   std::string channel_key(std::string_view channel) const;  // "sb:ch:{channel}"
   std::string user_key(std::string_view user) const;        // "sb:user:{user}"
   std::string key(std::string_view kind, std::string_view channel) const;  // "sb:<kind>:{channel}"
@@ -110,6 +124,8 @@ class RedisBroker final : public Broker {
   BrokerSink* sink_ = nullptr;
   std::vector<std::unique_ptr<WorkerLinks>> workers_;
   std::atomic<unsigned> links_up_{0};
+  std::map<std::uint64_t, std::unique_ptr<Question>> questions_;  // worker 0 only
+  std::uint64_t next_question_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

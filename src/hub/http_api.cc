@@ -7,6 +7,7 @@
 
 #include <simdjson.h>
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <utility>
@@ -344,37 +345,80 @@ void HttpApi::presence(const HttpRequest& request, HttpResponder responder) {
 }
 
 void HttpApi::channels(const HttpRequest&, HttpResponder responder) {
-  // Each owner lists the channels it owns; the answer is their union.
-  const std::size_t workers = hub_->workers.size();
-  auto gather = std::make_shared<Gather>(workers, std::move(responder), [](std::vector<std::string>& parts) {
-    std::string out = "{\"channels\":[";
-    bool first = true;
-    for (const std::string& part : parts) {
-      if (part.empty()) continue;
-      out += (first ? "" : ",") + part;
-      first = false;
-    }
-    return json_response(200, out + "]}");
-  });
-  for (unsigned worker = 0; worker < workers; ++worker) {
-    hub_->server->post(worker, [hub = hub_, worker, gather] {
-      std::string part;
-      for (const auto& [name, owned] : hub->workers[worker]->owned_channels) {
-        if (!part.empty()) part += ',';
-        part += "{\"channel\":";
-        append_json_string(part, name);
-        part += ",\"subscribers\":" + std::to_string(owned.subscribers) + "}";
+  // Every node lists its channels; the answer sums their subscribers.
+  auto respond = std::make_shared<HttpResponder>(std::move(responder));
+  hub_->server->post(0, [hub = hub_, respond] {
+    hub->broker->ask_nodes("channels", [respond](std::vector<std::string> answers, bool complete) {
+      if (answers.empty()) {
+        respond->respond(error_response(503, "the broker cannot reach the nodes now"));
+        return;
       }
-      gather->add(worker, std::move(part));
+      std::map<std::string, std::uint64_t, std::less<>> subscribers;  // by name: a stable order
+      simdjson::dom::parser parser;
+      for (const std::string& answer : answers) {
+        simdjson::dom::array list;
+        if (parser.parse(answer).get_array().get(list) != simdjson::SUCCESS) continue;
+        for (element item : list) {
+          std::string_view channel;
+          std::uint64_t count = 0;
+          if (item["channel"].get_string().get(channel) != simdjson::SUCCESS ||
+              item["subscribers"].get_uint64().get(count) != simdjson::SUCCESS) {
+            continue;
+          }
+          auto [it, created] = subscribers.try_emplace(std::string(channel), 0);
+          it->second += count;
+        }
+      }
+      std::string out = "{\"channels\":[";
+      bool first = true;
+      for (const auto& [channel, count] : subscribers) {
+        out += first ? "{\"channel\":" : ",{\"channel\":";
+        first = false;
+        append_json_string(out, channel);
+        out += ",\"subscribers\":" + std::to_string(count) + "}";
+      }
+      out += "],\"nodes\":" + std::to_string(answers.size()) + ",\"complete\":" + (complete ? "true" : "false") + "}";
+      respond->respond(json_response(200, std::move(out)));
     });
-  }
+  });
 }
 
 void HttpApi::stats(const HttpRequest&, HttpResponder responder) {
-  const HubStats stats = hub_->stats();
-  responder.respond(json_response(200, "{\"connections\":" + std::to_string(stats.connections) +
-                                           ",\"users\":" + std::to_string(stats.users) +
-                                           ",\"channels\":" + std::to_string(stats.channels) + "}"));
+  // Every node counts its connections; the answer adds them up. Users and
+  // channels on several nodes count once: the broker knows the distinct
+  // ones (one node: the sums are exact).
+  auto respond = std::make_shared<HttpResponder>(std::move(responder));
+  hub_->server->post(0, [hub = hub_, respond] {
+    hub->broker->ask_nodes("stats", [hub, respond](std::vector<std::string> answers, bool complete) {
+      if (answers.empty()) {
+        respond->respond(error_response(503, "the broker cannot reach the nodes now"));
+        return;
+      }
+      std::uint64_t connections = 0;
+      std::uint64_t users = 0;
+      std::uint64_t channels = 0;
+      simdjson::dom::parser parser;
+      for (const std::string& answer : answers) {
+        object counts;
+        if (parser.parse(answer).get_object().get(counts) != simdjson::SUCCESS) continue;
+        std::uint64_t value = 0;
+        if (counts["connections"].get_uint64().get(value) == simdjson::SUCCESS) connections += value;
+        if (counts["users"].get_uint64().get(value) == simdjson::SUCCESS) users += value;
+        if (counts["channels"].get_uint64().get(value) == simdjson::SUCCESS) channels += value;
+      }
+      std::string tail = ",\"nodes\":" + std::to_string(answers.size()) +
+                         ",\"complete\":" + (complete ? "true" : "false") + "}";
+      // The answers may come on any thread; the broker is asked on worker 0.
+      hub->server->post(0, [hub, respond, connections, users, channels, tail = std::move(tail)] {
+        hub->broker->count_distinct([=](bool known, std::uint64_t distinct_users, std::uint64_t distinct_channels) {
+          respond->respond(json_response(
+              200, "{\"connections\":" + std::to_string(connections) +
+                       ",\"users\":" + std::to_string(known ? distinct_users : users) +
+                       ",\"channels\":" + std::to_string(known ? distinct_channels : channels) + tail));
+        });
+      });
+    });
+  });
 }
 
 }  // namespace switchboard::hub

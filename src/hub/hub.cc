@@ -3,6 +3,7 @@
 #include "switchboard/hub.h"
 
 #include <algorithm>
+#include <mutex>
 #include <stdexcept>
 #include <utility>
 
@@ -204,6 +205,51 @@ HubStats Hub::Impl::stats() const {
 }
 
 HubStats Hub::stats() const { return impl_->stats(); }
+
+void Hub::Impl::on_question(std::string_view question, std::function<void(std::string answer)> answer) {
+  if (question == "stats") {
+    const HubStats counts = stats();
+    answer("{\"connections\":" + std::to_string(counts.connections) + ",\"users\":" + std::to_string(counts.users) +
+           ",\"channels\":" + std::to_string(counts.channels) + "}");
+  } else if (question == "channels") {
+    list_local_channels(std::move(answer));
+  } else {
+    answer("null");  // a question from a newer node: it gets no usable answer, but not a silent wait
+  }
+}
+
+void Hub::Impl::list_local_channels(std::function<void(std::string json_array)> done) {
+  // Each owner lists the channels it owns; the answer is their union.
+  struct Gathered {
+    std::mutex mutex;
+    std::size_t left;
+    std::string parts;
+    std::function<void(std::string)> done;
+  };
+  auto gathered = std::make_shared<Gathered>();
+  gathered->left = workers.size();
+  gathered->done = std::move(done);
+  for (unsigned worker = 0; worker < workers.size(); ++worker) {
+    server->post(worker, [hub = shared_from_this(), worker, gathered] {
+      std::string part;
+      for (const auto& [name, owned] : hub->workers[worker]->owned_channels) {
+        if (!part.empty()) part += ',';
+        part += "{\"channel\":";
+        hub::append_json_string(part, name);
+        part += ",\"subscribers\":" + std::to_string(owned.subscribers) + "}";
+      }
+      std::unique_lock lock(gathered->mutex);
+      if (!part.empty()) {
+        if (!gathered->parts.empty()) gathered->parts += ',';
+        gathered->parts += part;
+      }
+      if (--gathered->left != 0) return;
+      std::string list = "[" + gathered->parts + "]";
+      lock.unlock();
+      gathered->done(std::move(list));
+    });
+  }
+}
 
 std::string Hub::reload(const HubConfig& config) {
   std::string error;

@@ -113,11 +113,13 @@ class HttpApiTest(unittest.TestCase):
             status, body, _ = await asyncio.to_thread(self.request, "GET", "/api/channels")
             self.assertEqual(status, 200)
             self.assertIn({"channel": "room:p", "subscribers": 1}, body["channels"])
+            self.assertEqual((body["nodes"], body["complete"]), (1, True))
             status, body, _ = await asyncio.to_thread(self.request, "GET", "/api/stats")
             self.assertEqual(status, 200)
             self.assertGreaterEqual(body["connections"], 1)
             self.assertGreaterEqual(body["users"], 1)
             self.assertGreaterEqual(body["channels"], 1)
+            self.assertEqual((body["nodes"], body["complete"]), (1, True))
             await client.ws.close()
         run(scenario())
 

@@ -273,6 +273,28 @@ class ScalingTest(unittest.TestCase):
             await ann.ws.close()
         run(scenario())
 
+    def test_the_http_api_counts_every_node(self):
+        async def scenario():
+            clients = [await Client.open(self.url(i % 2), user="u%d" % i) for i in range(5)]
+            clients.append(await Client.open(self.url(1), user="u0"))  # u0 on both nodes: one user
+            for i, client in enumerate(clients[:5]):
+                await client.command("subscribe", channel="room:count")
+                if i < 2:
+                    await client.command("subscribe", channel="room:pair")  # clients 0 and 1: nodes 0 and 1
+            for node in (0, 1):
+                status, body = await asyncio.to_thread(self.api, node, "/api/stats")
+                self.assertEqual(status, 200, body)
+                # Users and channels on both nodes count once.
+                self.assertEqual(body, {"connections": 6, "users": 5, "channels": 2, "nodes": 2, "complete": True})
+                status, body = await asyncio.to_thread(self.api, node, "/api/channels")
+                self.assertEqual(status, 200, body)
+                self.assertEqual(body["channels"], [{"channel": "room:count", "subscribers": 5},
+                                                    {"channel": "room:pair", "subscribers": 2}])
+                self.assertEqual((body["nodes"], body["complete"]), (2, True))
+            for client in clients:
+                await client.ws.close()
+        run(scenario())
+
     def test_redis_restart_makes_nodes_unready_then_they_recover_without_reconnects(self):
         async def scenario():
             a = await Client.open(self.url(0))

@@ -3,6 +3,7 @@
 #include "broker/memory_broker.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct RecordingSink : BrokerSink {
   }
   void on_channel_event(unsigned, std::string_view, std::string_view) override {
     ADD_FAILURE() << "one node: no event comes from elsewhere";
+  }
+  void on_question(std::string_view question, std::function<void(std::string)> answer) override {
+    answer("answer to " + std::string(question));
   }
 };
 
@@ -102,6 +106,20 @@ TEST(MemoryBroker, UserMessagesReachTheSinkAndSayWhetherTheUserIsHere) {
   EXPECT_EQ(results[2].nodes, 0u);
   for (const auto& r : results) EXPECT_EQ(r.status, PublishStatus::kAccepted);
   EXPECT_EQ(sink.user_messages, std::vector<std::string>{"alice:hi"});
+}
+
+TEST(MemoryBroker, AskNodesIsAskingThisNode) {
+  MemoryBroker broker(1);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  std::vector<std::string> got;
+  bool complete = false;
+  broker.ask_nodes("stats", [&](std::vector<std::string> answers, bool all) {
+    got = std::move(answers);
+    complete = all;
+  });
+  EXPECT_EQ(got, std::vector<std::string>{"answer to stats"});
+  EXPECT_TRUE(complete);
 }
 
 }  // namespace
