@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Three nodes act as one (issue #6): a real redis-server, three `switchboard
+serve --broker redis://...` nodes, and real nginx in front running the
+shipped deploy/nginx.conf (rewritten like proxy_test.py, with a third
+upstream line). Clients connect through nginx from 12 source addresses, so
+ip_hash spreads them over the nodes; channel publish, presence, send-to-user
+and the HTTP API then work across all of them and the counts match each
+node's own /metrics. Then one node is killed with SIGKILL: its clients'
+connections drop, they reconnect through nginx to the others, its members
+leave presence within the TTL, and the survivors keep working.
+
+Our Python clients do not reconnect by themselves (the SDKs of issue #7
+do): the test reconnects the dropped ones, as a client would.
+"""
+import asyncio
+import json
+import os
+import re
+import signal
+import tempfile
+import time
+import unittest
+
+import websockets.exceptions
+
+import protocol_client
+from protocol_client import STEP, run, stop_server
+from proxy_test import API_KEY, NGINX, PING_MS, Proxy, api, http_get, open_from
+from scaling_test import REDIS, RedisServer, free_port, ready, wait_until
+
+PRESENCE_TTL_MS = 1500
+SOURCES = ["127.0.%d.1" % k for k in range(1, 13)]
+
+
+def connections_on(port):
+    """The node's own count (its /metrics), not the cluster's."""
+    status, body = http_get(port, "/metrics")
+    assert status == 200, status
+    return sum(int(float(value)) for value in re.findall(r"^switchboard_connections\{[^}]*\} (\S+)$", body, re.M))
+
+
+async def drain_events(client, quiet=0.3):
+    """Drops the join and leave events that arrived; returns anything else."""
+    kept = [frame for frame in client.backlog if frame["type"] not in ("join", "leave")]
+    client.backlog = []
+    try:
+        while True:
+            frame = json.loads(await asyncio.wait_for(client.ws.recv(), quiet))
+            if frame["type"] not in ("join", "leave"):
+                kept.append(frame)
+    except asyncio.TimeoutError:
+        pass
+    return kept
+
+
+def add_upstream(config_path, after_port, port):
+    """A third `server` line in the upstream block, after the one for after_port."""
+    with open(config_path) as file:
+        text = file.read()
+    text, found = re.subn(r"^(\s*)(server 127\.0\.0\.1:%d\b[^\n]*\n)" % after_port,
+                          lambda m: "%s%s%sserver 127.0.0.1:%d max_fails=1 fail_timeout=10s;\n"
+                          % (m.group(1), m.group(2), m.group(1), port), text, flags=re.M)
+    assert found == 1, "no upstream line for %d" % after_port
+    with open(config_path, "w") as file:
+        file.write(text)
+
+
+@unittest.skipUnless(os.path.exists(REDIS) and os.path.exists(NGINX), "needs redis-server and nginx (scripts/bootstrap)")
+class ThreeNodesBehindNginxTest(unittest.TestCase):
+    def setUp(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        os.chmod(directory.name, 0o755)
+        self.redis = RedisServer(free_port())
+        self.redis.start()
+        self.addCleanup(self.redis.kill)
+        config = os.path.join(directory.name, "node.toml")
+        with open(config, "w") as file:
+            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\npresence_ttl_ms = %d\n[api]\nkey = "%s"\n'
+                       '[[namespaces]]\npattern = "lobby:*"\npresence = true\njoin_leave = true\n'
+                       % (self.redis.port, PRESENCE_TTL_MS, API_KEY))
+        self.nodes = []
+        for _ in range(3):
+            # Pings keep idle tunnels alive through the test copy's short proxy timeouts.
+            node, port = protocol_client.start_server(config, "--workers", "1", "--insecure-user-query",
+                                                      "--drain-spread-ms", "200", "--ping-interval-ms", str(PING_MS))
+            self.addCleanup(stop_server, node)
+            self.nodes.append((node, port))
+        self.ports = [port for _, port in self.nodes]
+        for port in self.ports:
+            self.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
+        self.proxy = Proxy("nginx", directory.name, self.ports[:2])
+        add_upstream(self.proxy.config, self.ports[1], self.ports[2])
+        self.addCleanup(self.proxy.stop)
+        self.proxy.start()
+
+    async def connect_all(self):
+        """One client per source address through nginx, user u<k>; each
+        subscribed to lobby:main. Returns the clients and, per node, how
+        many landed there."""
+        clients = [await open_from(self.proxy.port, source, user="u%d" % k) for k, source in enumerate(SOURCES)]
+        for client in clients:
+            self.assertEqual((await client.command("subscribe", channel="lobby:main"))["type"], "reply")
+        # Join events of those who subscribed later: not what this test reads.
+        for client in clients:
+            self.assertEqual(await drain_events(client), [])
+        per_node = [await asyncio.to_thread(connections_on, port) for port in self.ports]
+        return clients, per_node
+
+    def test_clients_on_three_nodes_act_as_one(self):
+        async def scenario():
+            clients, per_node = await self.connect_all()
+            self.assertEqual(sum(per_node), len(SOURCES), per_node)
+            self.assertGreaterEqual(sum(1 for count in per_node if count > 0), 2, "ip_hash used one node: %r" % per_node)
+            # The HTTP API of every node sees the whole cluster, and it matches the nodes' own counts.
+            for port in self.ports:
+                status, stats = await asyncio.to_thread(api, port, "GET", "/api/stats")
+                self.assertEqual(status, 200, stats)
+                self.assertEqual(stats, {"connections": len(SOURCES), "users": len(SOURCES), "channels": 1,
+                                         "nodes": 3, "complete": True})
+                status, body = await asyncio.to_thread(api, port, "GET", "/api/presence?channel=lobby:main")
+                self.assertEqual(status, 200, body)
+                self.assertEqual(sorted(m["user"] for m in body["members"]), sorted("u%d" % k for k in range(12)))
+            # A client's publish reaches everyone, in one order.
+            reply = await clients[0].command("publish", channel="lobby:main", data="from u0")
+            self.assertEqual(reply["type"], "reply", reply)
+            for client in clients:
+                message = await client.recv()
+                self.assertEqual((message["data"], message["offset"]), ("from u0", reply["data"]["offset"]))
+            # An API publish through any node, and a send from every user to the next.
+            status, _ = await asyncio.to_thread(api, self.ports[2], "POST", "/api/publish",
+                                                {"channel": "lobby:main", "data": "from the API"})
+            self.assertEqual(status, 200)
+            for client in clients:
+                self.assertEqual((await client.recv())["data"], "from the API")
+            for k, client in enumerate(clients):
+                target = "u%d" % ((k + 1) % len(clients))
+                self.assertEqual((await client.command("send", user=target, data=k))["data"], {"online": True})
+            for k, client in enumerate(clients):
+                direct = await client.recv()
+                self.assertEqual((direct["type"], direct["from"], direct["data"]),
+                                 ("direct", "u%d" % ((k - 1) % len(clients)), (k - 1) % len(clients)))
+            for client in clients:
+                await client.ws.close()
+        run(scenario(), 90)
+
+    def test_a_killed_node_leaves_the_rest_working(self):
+        async def scenario():
+            clients, per_node = await self.connect_all()
+            victim = max(range(3), key=lambda index: per_node[index])
+            self.nodes[victim][0].send_signal(signal.SIGKILL)
+            killed_at = time.monotonic()
+            # Its clients' connections drop (no close handshake: the process is gone).
+            dropped, kept = [], []
+            for source, client in zip(SOURCES, clients):
+                try:
+                    pong = await asyncio.wait_for(client.command("ping"), 2)
+                    self.assertEqual(pong["type"], "pong")
+                    kept.append(client)
+                except (websockets.exceptions.ConnectionClosed, asyncio.TimeoutError):
+                    dropped.append((source, client))
+            self.assertEqual(len(dropped), per_node[victim])
+            # Their members leave the survivors' presence, with leave events, within the TTL.
+            left = set()
+            while len(left) < len(dropped):
+                self.assertLess(time.monotonic() - killed_at, PRESENCE_TTL_MS / 1000 * 3, "no leave for %r" % left)
+                event = await asyncio.wait_for(kept[0].recv(), PRESENCE_TTL_MS / 1000 * 3)
+                if event["type"] == "leave":
+                    left.add(event["user"])
+            survivor = self.ports[(victim + 1) % 3]
+            status, body = await asyncio.to_thread(api, survivor, "GET", "/api/presence?channel=lobby:main")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(len(body["members"]), len(kept))
+            # The dropped clients come back through nginx, from the same
+            # addresses, and land on the other nodes.
+            back = []
+            for k, (source, _) in enumerate(dropped):
+                deadline = time.monotonic() + 10
+                while True:
+                    try:
+                        back.append(await open_from(self.proxy.port, source, user="again%d" % k))
+                        break
+                    except (OSError, asyncio.TimeoutError, websockets.exceptions.InvalidHandshake):
+                        self.assertLess(time.monotonic(), deadline, "nginx did not take %s elsewhere" % source)
+                        await asyncio.sleep(0.2)
+            for client in back:
+                self.assertEqual((await client.command("subscribe", channel="lobby:main"))["type"], "reply")
+            for client in kept:
+                self.assertEqual(await drain_events(client), [])  # the newcomers' joins
+            reply = await back[0].command("publish", channel="lobby:main", data="after")
+            self.assertEqual(reply["type"], "reply", reply)
+            for client in kept + back:
+                message = await client.recv()
+                while message["type"] == "join":
+                    message = await client.recv()
+                self.assertEqual(message["data"], "after")
+            status, stats = await asyncio.to_thread(api, survivor, "GET", "/api/stats")
+            self.assertEqual(status, 200, stats)
+            self.assertEqual((stats["connections"], stats["nodes"], stats["complete"]), (len(SOURCES), 2, True))
+            for client in kept + back:
+                await client.ws.close()
+        run(scenario(), 90)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
