@@ -568,6 +568,12 @@ std::string to_toml(const ServeSettings& settings) {
       out += "# " + name + " is set (a secret: not printed)\n";
       continue;
     }
+    if (key == "broker.url" && settings.broker_url != redis::redact_redis_url(settings.broker_url)) {
+      out += "# " + name + " = ";
+      append_toml_string(out, redis::redact_redis_url(settings.broker_url));
+      out += " (its password is not printed)\n";
+      continue;
+    }
     out += name + " = ";
     append_value(out, field.ref(copy));
     out += "\n";

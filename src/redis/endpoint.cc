@@ -90,4 +90,20 @@ std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error
   return endpoint;
 }
 
+std::string redact_redis_url(std::string_view url) {
+  constexpr std::string_view kScheme = "redis://";
+  if (!url.starts_with(kScheme)) return std::string(url);
+  // As parse_redis_url: credentials end at the last '@'; the password
+  // starts after the first ':' in them.
+  const std::string_view rest = url.substr(kScheme.size());
+  const std::size_t at = rest.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  const std::size_t colon = rest.substr(0, at).find(':');
+  if (colon == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, kScheme.size() + colon + 1));
+  out += "***";
+  out += rest.substr(at);
+  return out;
+}
+
 }  // namespace switchboard::redis

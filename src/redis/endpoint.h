@@ -24,4 +24,9 @@ struct Endpoint {
 // one-line reason when the URL is not of that form.
 std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error);
 
+// The URL with its password (if any) written as ***, for logs and printed
+// configs; anything that is not a redis:// URL with credentials comes back
+// as it is.
+std::string redact_redis_url(std::string_view url);
+
 }  // namespace switchboard::redis

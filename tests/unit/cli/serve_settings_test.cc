@@ -179,5 +179,17 @@ TEST(ServeSettings, PrintedConfigReadsBackTheSame) {
   EXPECT_EQ(value_as_toml(settings, "server.host"), "'127.0.0.1'");
 }
 
+TEST(ServeSettings, PrintedConfigHidesTheBrokerPassword) {
+  ServeSettings settings;
+  ASSERT_EQ(apply_toml(settings, "[broker]\nurl = \"redis://app:hunter2@db:6379/1\"\n", "a.toml"), "");
+  const std::string printed = to_toml(settings);
+  EXPECT_EQ(printed.find("hunter2"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("# url = 'redis://app:***@db:6379/1' (its password is not printed)"), std::string::npos)
+      << printed;
+  ServeSettings plain;
+  ASSERT_EQ(apply_toml(plain, "[broker]\nurl = \"redis://db:6379/1\"\n", "a.toml"), "");
+  EXPECT_NE(to_toml(plain).find("url = 'redis://db:6379/1'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace switchboard::cli

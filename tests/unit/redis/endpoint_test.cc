@@ -84,5 +84,12 @@ TEST(RedisUrl, BadUrlsSayWhy) {
   EXPECT_FALSE(parse_redis_url("nope", nullptr).has_value());  // error is optional
 }
 
+TEST(RedactRedisUrl, HidesThePasswordOnly) {
+  EXPECT_EQ(redact_redis_url("redis://:s3cret@db:6379/2"), "redis://:***@db:6379/2");
+  EXPECT_EQ(redact_redis_url("redis://app:p@ss:w@rd@[::1]:6380"), "redis://app:***@[::1]:6380");
+  EXPECT_EQ(redact_redis_url("redis://db:6379/0"), "redis://db:6379/0");
+  EXPECT_EQ(redact_redis_url("memory://"), "memory://");
+}
+
 }  // namespace
 }  // namespace switchboard::redis
