@@ -14,6 +14,12 @@ void Connection::command(std::span<const std::string_view> argv, Callback done) 
     });
     return;
   }
+  if (link_.buffered_bytes() >= link_.options().max_buffered_bytes) {
+    link_.loop().post([alive = alive_, done = std::move(done)] {
+      if (*alive && done) done(Reply::error("ERR queue full: Redis is not reading the commands fast enough"));
+    });
+    return;
+  }
   link_.send(argv);
   pending_.push_back({std::move(done), link_.loop().now_ms()});
   link_.watch_health();

@@ -58,7 +58,10 @@ class Connection final : private LinkOwner {
   //  - ready: sent at the end of this loop iteration's I/O;
   //  - connecting: held, sent once AUTH/SELECT succeeded;
   //  - down: done gets a connection error from a task posted to the loop
-  //    (never from inside this call).
+  //    (never from inside this call);
+  //  - more than Options::max_buffered_bytes waiting to be written: done
+  //    gets an error ("ERR queue full ...") the same way, and the command
+  //    is not sent.
   // When the connection drops or an attempt fails, every command not yet
   // answered gets a connection error (Reply::is_connection_error()).
   void command(std::span<const std::string_view> argv, Callback done);

@@ -37,6 +37,10 @@ struct Options {
   // Reset after a connection gets ready.
   std::uint64_t backoff_min_ms = 100;
   std::uint64_t backoff_max_ms = 5000;
+  // Commands not yet written to a Redis that is slow to read (or still
+  // connecting) may hold this many bytes; a command beyond it fails at
+  // once ("queue full") instead of growing memory without bound.
+  std::size_t max_buffered_bytes = 64u << 20;
 };
 
 enum class LinkState : std::uint8_t {
@@ -87,10 +91,12 @@ class Link final : public loop::IoHandler {
   void watch_health();
 
   loop::EventLoop& loop() { return loop_; }
+  const Options& options() const { return options_; }
   // Why the last attempt failed or the last connection dropped.
   const std::string& last_error() const { return last_error_; }
   // Connect attempts started so far (for tests and metrics).
   std::uint64_t attempts() const { return attempts_; }
+  // Bytes of commands not yet written to the socket.
   std::size_t buffered_bytes() const { return out_.size() - out_offset_ + held_.size(); }
 
   void on_io(std::uint32_t events) override;

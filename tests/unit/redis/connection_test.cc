@@ -114,6 +114,33 @@ TEST_F(RedisConnection, LargeValuesGoThroughTheWriteBuffer) {
   EXPECT_EQ(call(connection, {"GET", "big3"}).str, big);
 }
 
+TEST_F(RedisConnection, CommandsBeyondTheBufferCapFailAtOnceAndTheRestGoThrough) {
+  auto& server = start_server();
+  Options options;
+  options.max_buffered_bytes = 1 << 20;
+  Connection connection(loop_, server.endpoint(), options);
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+  // Issued in one go: nothing is written until this loop iteration ends,
+  // so the third 512 KiB value finds the buffer at its cap.
+  const std::string value(512 << 10, 'v');
+  std::vector<Reply> replies(3);
+  int answered = 0;
+  for (int i = 0; i < 3; ++i) {
+    connection.command({"SET", "k" + std::to_string(i), value}, [&, i](const Reply& reply) {
+      replies[i] = reply;
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(run_until(loop_, [&] { return answered == 3; }));
+  EXPECT_EQ(replies[0].str, "OK");
+  EXPECT_EQ(replies[1].str, "OK");
+  EXPECT_TRUE(replies[2].is_error());
+  EXPECT_NE(replies[2].str.find("queue full"), std::string::npos) << replies[2].str;
+  // Not sent, and the connection is fine.
+  EXPECT_TRUE(call(connection, {"EXISTS", "k2"}).integer == 0);
+  EXPECT_EQ(call(connection, {"GET", "k0"}).str, value);
+}
+
 TEST_F(RedisConnection, AuthWithPasswordAndWithUsername) {
   auto& server = start_server({"--requirepass", "s3cret"});
   Endpoint endpoint = server.endpoint();
