@@ -167,9 +167,13 @@ void RedisBroker::open(unsigned worker) {
     if (up) restore_presence(links);  // Redis may have restarted empty
   });
   links.subscriber = std::make_unique<redis::Subscriber>(loop, options_.endpoint, options_.connection);
+  // Up for readiness once every wanted channel is confirmed again after a
+  // reconnect (on_settled), not when the TCP connection is: until then a
+  // publish from another node would miss this node's subscribers.
+  links.subscriber->on_settled([this, &links] { set_link_up(links.subscriber_up, true); });
   links.subscriber->on_state([this, &links](bool up) {
-    set_link_up(links.subscriber_up, up);
-    if (up) return;
+    if (up) return;  // on_settled says when
+    set_link_up(links.subscriber_up, false);
     // Down: nothing can be missed from a Redis we cannot reach, and the
     // channels are resubscribed on reconnect. Waiters go on now.
     auto awaiting = std::move(links.awaiting);

@@ -44,6 +44,7 @@ void Subscriber::send(std::string_view verb, std::span<const std::string_view> c
 
 void Subscriber::on_link_ready() {
   confirmed_count_ = 0;
+  settling_ = true;
   std::string_view verb = sharding_ == Sharding::kYes ? "SSUBSCRIBE" : "SUBSCRIBE";
   std::size_t per_command = sharding_ == Sharding::kYes ? 1 : kChannelsPerCommand;
   std::vector<std::string_view> batch;
@@ -55,7 +56,15 @@ void Subscriber::on_link_ready() {
     }
   }
   if (!batch.empty()) send(verb, batch);
+  auto alive = alive_;
   report(true);
+  if (*alive) settle_if_confirmed();
+}
+
+void Subscriber::settle_if_confirmed() {
+  if (!settling_ || !awaiting_.empty()) return;
+  settling_ = false;
+  if (on_settled_) on_settled_();
 }
 
 void Subscriber::on_link_reply(Reply&& reply) {
@@ -64,6 +73,7 @@ void Subscriber::on_link_reply(Reply&& reply) {
     // A refused (S)SUBSCRIBE (e.g. SSUBSCRIBE before Redis 7) answers with
     // one error instead of a confirmation per channel; count it as one.
     if (!awaiting_.empty()) awaiting_.pop_front();
+    settle_if_confirmed();
     return;
   }
   if (reply.type != ReplyType::kArray || reply.elements.size() != 3) return;
@@ -77,13 +87,16 @@ void Subscriber::on_link_reply(Reply&& reply) {
   if (kind == "subscribe" || kind == "unsubscribe" || kind == "ssubscribe" || kind == "sunsubscribe") {
     if (!awaiting_.empty()) awaiting_.pop_front();
     confirmed_count_ = third.integer;
+    auto alive = alive_;
     if ((kind == "subscribe" || kind == "ssubscribe") && on_subscribed_ && wants(channel.str)) {
       on_subscribed_(channel.str);
     }
+    if (*alive) settle_if_confirmed();
   }
 }
 
 void Subscriber::on_link_down(const std::string&) {
+  settling_ = false;
   awaiting_.clear();
   confirmed_count_ = 0;
   report(false);

@@ -60,6 +60,10 @@ class Subscriber final : private LinkOwner {
   // As Connection::on_state. Up means connected; the subscriptions are
   // sent right then and confirmed shortly after (confirmed_count()).
   void on_state(StateCallback callback) { on_state_ = std::move(callback); }
+  // After each connect, once Redis has confirmed every subscription sent
+  // for it (at once when nothing is wanted): from then on every wanted
+  // channel's messages arrive.
+  void on_settled(std::function<void()> callback) { on_settled_ = std::move(callback); }
 
   bool is_up() const { return link_.state() == LinkState::kReady; }
   LinkState state() const { return link_.state(); }
@@ -80,6 +84,7 @@ class Subscriber final : private LinkOwner {
   // confirmation per channel.
   void send(std::string_view verb, std::span<const std::string_view> channels);
   void report(bool up);
+  void settle_if_confirmed();
 
   Sharding sharding_;
   std::set<std::string, std::less<>> wanted_;
@@ -88,6 +93,8 @@ class Subscriber final : private LinkOwner {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   MessageCallback on_message_;
   std::function<void(std::string_view channel)> on_subscribed_;
+  std::function<void()> on_settled_;
+  bool settling_ = false;  // connected, resubscriptions not all confirmed yet
   StateCallback on_state_;
   std::optional<bool> reported_;
   Link link_;  // last: destroyed first

@@ -131,6 +131,27 @@ TEST_F(RedisSubscriber, ResubscribesByItselfAfterTheServerRestarts) {
   EXPECT_EQ(messages_[0], (Message{"sport", "goal"}));
 }
 
+TEST_F(RedisSubscriber, SettledOncePerConnectAfterEveryResubscriptionIsConfirmed) {
+  auto subscriber = make_subscriber();
+  int settles = 0;
+  long long confirmed_when_settled = -1;
+  subscriber->on_settled([&] {
+    ++settles;
+    confirmed_when_settled = subscriber->confirmed_count();
+  });
+  ASSERT_TRUE(run_until(loop_, [&] { return settles == 1; }));  // nothing wanted: at once
+  EXPECT_EQ(confirmed_when_settled, 0);
+  for (const char* channel : {"a", "b", "c"}) subscriber->subscribe(channel);
+  ASSERT_TRUE(settled(*subscriber, 3));
+  EXPECT_EQ(settles, 1);  // subscribing later is not a settle
+
+  server_.stop(SIGKILL);
+  ASSERT_TRUE(run_until(loop_, [&] { return !subscriber->is_up(); }));
+  ASSERT_TRUE(server_.start());
+  ASSERT_TRUE(run_until(loop_, [&] { return settles == 2; }));
+  EXPECT_EQ(confirmed_when_settled, 3);  // not before the last confirmation
+}
+
 TEST_F(RedisSubscriber, ShardedPubSubOnAStandaloneServer) {
   auto subscriber = make_subscriber(Sharding::kYes);
   subscriber->subscribe("user:42");
