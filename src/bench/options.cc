@@ -46,6 +46,13 @@ std::string validate_options(const BenchOptions& options) {
   if (options.url.empty()) return "--url is required (e.g. --url ws://127.0.0.1:8080/)";
   WsUrl url;
   if (std::string error = parse_ws_url(options.url, &url); !error.empty()) return "--url: " + error;
+  if (!options.publish_url.empty()) {
+    if (options.scenario != Scenario::kPubsub) return "--publish-url is for the pubsub scenario only";
+    WsUrl publish_url;
+    if (std::string error = parse_ws_url(options.publish_url, &publish_url); !error.empty()) {
+      return "--publish-url: " + error;
+    }
+  }
   if (options.connections == 0) return "-c/--connections must be at least 1";
   if (options.threads == 0 || options.threads > kMaxThreads) {
     return "--threads must be from 1 to " + std::to_string(kMaxThreads);

@@ -13,7 +13,7 @@ enum class Scenario : std::uint8_t {
   kEcho,       // C connections, P messages in flight each, round-trip latency
   kBroadcast,  // C subscribers + 1 publisher, delivery latency
   kConnect,    // open C connections, hold them idle, handshake rate and memory
-  kPubsub,     // needs the messaging protocol (issue #4): refused for now
+  kPubsub,     // protocol v1 against a hub: C subscribers on N channels + 1 publisher
 };
 
 enum class PayloadKind : std::uint8_t { kText, kBinary };
@@ -24,6 +24,7 @@ const char* scenario_name(Scenario scenario);
 struct BenchOptions {
   Scenario scenario = Scenario::kEcho;
   std::string url;
+  std::string publish_url;          // pubsub: the publisher's server, another node of a cluster (empty: url)
   std::uint32_t connections = 100;  // -c: echo connections, broadcast subscribers, connect target
   std::uint32_t inflight = 1;       // -p / --inflight: messages in flight per echo connection / publisher
   std::uint32_t payload_size = 32;  // -s: bytes per message (>= 8: the timestamp)

@@ -109,6 +109,9 @@ std::string format_human(const RunResult& r) {
                             r.target.c_str(), o.threads, o.threads == 1 ? "" : "s");
   if (r.source_addresses > 0) text += format(", %u source addresses", r.source_addresses);
   text += ")\n";
+  if (!o.publish_url.empty()) {
+    text += format("  %-12s %s  (%s)\n", "publisher", o.publish_url.c_str(), r.publish_target.c_str());
+  }
   text += format("  %-12s %" PRIu64 " open, %" PRIu64 " failed of %" PRIu64, "connections", r.connections_open,
                  r.connections_failed, r.connections);
   if (o.scenario == Scenario::kBroadcast || o.scenario == Scenario::kPubsub) text += " (subscribers + 1 publisher)";
@@ -190,6 +193,10 @@ std::string format_json(const RunResult& r) {
   json += "\"scenario\":" + json_string(scenario_name(o.scenario));
   json += ",\"url\":" + json_string(o.url);
   json += ",\"target\":" + json_string(r.target);
+  if (!o.publish_url.empty()) {
+    json += ",\"publish_url\":" + json_string(o.publish_url);
+    json += ",\"publish_target\":" + json_string(r.publish_target);
+  }
   json += format(",\"threads\":%u,\"source_addresses\":%u", o.threads, r.source_addresses);
   json += format(",\"connections\":%" PRIu64 ",\"connections_open\":%" PRIu64 ",\"connections_failed\":%" PRIu64,
                  r.connections, r.connections_open, r.connections_failed);

@@ -175,6 +175,21 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   settings->handshake_timeout_ms = static_cast<std::uint64_t>(std::ceil(options.handshake_timeout_s * 1000));
   settings->close_timeout_ms = kCloseTimeoutMs;
   settings->max_message_size = std::max<std::uint64_t>(std::uint64_t{options.payload_size} * 2, 1u << 20);
+  // --publish-url: the publisher alone talks to another node, so every
+  // delivery crosses the broker between the nodes.
+  std::unique_ptr<ConnectionSettings> publisher_settings;
+  if (!options.publish_url.empty()) {
+    publisher_settings = std::make_unique<ConnectionSettings>(*settings);
+    if (std::string message = parse_ws_url(options.publish_url, &publisher_settings->url); !message.empty()) {
+      *error = "--publish-url: " + message;
+      return false;
+    }
+    if (std::string message = resolve(publisher_settings->url, &publisher_settings->target); !message.empty()) {
+      *error = "--publish-url: " + message;
+      return false;
+    }
+    result.publish_target = publisher_settings->target.to_string();
+  }
 
   const Opcode opcode = options.payload_kind == PayloadKind::kBinary ? Opcode::kBinary : Opcode::kText;
   const std::uint64_t epoch_ns = base::monotonic_ns() - 1;
@@ -185,6 +200,8 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   for (std::uint32_t t = 0; t < threads; ++t) {
     ThreadPlan plan;
     plan.settings = settings.get();
+    // The publisher is connection 0 of thread 0 (see below).
+    if (t == 0) plan.first_settings = publisher_settings.get();
     plan.sources = &sources;
     plan.thread_index = t;
     plan.thread_count = threads;

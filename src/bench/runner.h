@@ -23,6 +23,7 @@ namespace switchboard::bench {
 struct RunResult {
   BenchOptions options;
   std::string target;                    // the resolved address, "127.0.0.1:8080"
+  std::string publish_target;            // pubsub --publish-url resolved ("": the publisher uses target)
   std::uint32_t source_addresses = 0;    // 0: the kernel chose
   std::uint64_t connections = 0;         // attempted: C, plus the publisher for broadcast
   std::uint64_t connections_open = 0;    // handshakes completed

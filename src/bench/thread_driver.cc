@@ -7,6 +7,8 @@
 namespace switchboard::bench {
 ThreadDriver::ThreadDriver(const ThreadPlan& plan) : plan_(plan), random_(plan.seed) {
   const ConnectionContext context{&loop_, &cork_, plan_.settings, this};
+  ConnectionContext first_context = context;
+  if (plan_.first_settings != nullptr) first_context.settings = plan_.first_settings;
   connections_.reserve(plan_.connections);
   for (std::uint32_t i = 0; i < plan_.connections; ++i) {
     const std::uint64_t a = random_();
@@ -17,7 +19,7 @@ ThreadDriver::ThreadDriver(const ThreadPlan& plan) : plan_(plan), random_(plan.s
     std::array<std::uint8_t, 16> key;
     std::memcpy(key.data(), &b, 8);
     std::memcpy(key.data() + 8, &c, 8);
-    connections_.push_back(std::make_unique<LoadConnection>(context, i, mask, key));
+    connections_.push_back(std::make_unique<LoadConnection>(i == 0 ? first_context : context, i, mask, key));
   }
 }
 
@@ -44,8 +46,12 @@ void ThreadDriver::pump() {
       const std::uint64_t global = std::uint64_t{next_to_start_} * plan_.thread_count + plan_.thread_index;
       ++next_to_start_;
       ++in_progress_;
+      // The source addresses were chosen for --url's target; a connection
+      // with its own target is one connection, which the kernel's choice
+      // of source port cannot run short of.
       const std::vector<sockaddr_in>& sources = *plan_.sources;
-      connection.start(sources.empty() ? nullptr : &sources[global % sources.size()]);
+      const bool own_target = connection.index() == 0 && plan_.first_settings != nullptr;
+      connection.start(sources.empty() || own_target ? nullptr : &sources[global % sources.size()]);
     }
   } while (pump_again_);
   pumping_ = false;

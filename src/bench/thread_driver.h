@@ -67,6 +67,9 @@ struct ThreadResult {
 
 struct ThreadPlan {
   const ConnectionSettings* settings = nullptr;
+  // Connection 0's own settings when not null: the pubsub publisher on
+  // --publish-url, a different node than the subscribers.
+  const ConnectionSettings* first_settings = nullptr;
   const std::vector<sockaddr_in>* sources = nullptr;  // empty: the kernel picks
   std::uint32_t thread_index = 0;
   std::uint32_t thread_count = 1;

@@ -104,6 +104,8 @@ void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench
           ->capture_default_str();
       command->add_option("--channels", o.channels, "Channels the subscribers are spread over, round-robin")
           ->capture_default_str();
+      command->add_option("--publish-url", o.publish_url,
+                          "The publisher's server, another node of the cluster (default: --url)");
       command->add_option("--duration", o.duration_s, "Seconds of measurement once all have subscribed")
           ->capture_default_str();
       break;

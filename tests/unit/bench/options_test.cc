@@ -65,6 +65,18 @@ TEST(ValidateOptions, Pubsub) {
   expect_refused(options, "--channels");
 }
 
+TEST(ValidateOptions, PublishUrlForPubsubOnly) {
+  BenchOptions options = echo();
+  options.scenario = Scenario::kPubsub;
+  options.publish_url = "ws://127.0.0.1:9001/";
+  EXPECT_EQ(validate_options(options), "");
+  options.publish_url = "http://127.0.0.1:9001/";
+  expect_refused(options, "--publish-url");
+  options.publish_url = "ws://127.0.0.1:9001/";
+  options.scenario = Scenario::kBroadcast;  // its publisher must see its own copy: one server
+  expect_refused(options, "--publish-url");
+}
+
 TEST(ValidateOptions, CountsAndDurations) {
   BenchOptions options = echo();
   options.connections = 0;

@@ -36,6 +36,19 @@ TEST(FormatJson, EchoHasTheDocumentedKeys) {
   }
 }
 
+TEST(FormatJson, PublishUrlOnlyWhenGiven) {
+  RunResult result;
+  result.options.scenario = Scenario::kPubsub;
+  result.options.url = "ws://127.0.0.1:8102/";
+  EXPECT_EQ(format_json(result).find("publish_url"), std::string::npos);
+  result.options.publish_url = "ws://127.0.0.1:8101/";
+  result.publish_target = "127.0.0.1:8101";
+  const std::string json = format_json(result);
+  EXPECT_NE(json.find("\"publish_url\":\"ws://127.0.0.1:8101/\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"publish_target\":\"127.0.0.1:8101\""), std::string::npos) << json;
+  EXPECT_NE(format_human(result).find("publisher    ws://127.0.0.1:8101/"), std::string::npos);
+}
+
 TEST(FormatJson, ConnectHasRssPerConnection) {
   RunResult result;
   result.options.scenario = Scenario::kConnect;
