@@ -115,6 +115,9 @@ struct HubConfig {
   // memory:// (one node) or redis://[[user]:password@]host[:port][/db]
   // (several nodes share channels through Redis; docs/SCALING.md).
   std::string broker_url = "memory://";
+  // broker_url is one node of a Redis Cluster: find its masters at start
+  // (CLUSTER SLOTS) and use sharded pub/sub.
+  bool broker_cluster = false;
   // Redis: a node's presence entries vanish this long after it stops
   // refreshing them (a crash); refreshed every third of it.
   std::uint64_t presence_ttl_ms = 30'000;

@@ -2,10 +2,15 @@
 // so every node subscribed to a channel gets them, numbered once for the
 // whole cluster (docs/SCALING.md).
 //
-// Per worker, on that worker's loop: one command connection (publishes)
+// Per worker and per Redis master (one for a standalone Redis, one per
+// master of a Redis Cluster), on that worker's loop: one command connection
 // and one subscriber connection. A channel's owner worker subscribes it, so
 // a node subscribes each channel once however many local subscribers it
-// has, and unsubscribes when the last one leaves.
+// has, and unsubscribes when the last one leaves. Everything about one
+// channel (its keys, its Redis channel) carries the channel's name as hash
+// tag, so it lives on one master: in a cluster the node talks to that
+// master only, with sharded pub/sub (SSUBSCRIBE/SPUBLISH), and no master
+// sends a node traffic for channels the node does not serve.
 //
 // A publish is one EVAL: INCR the channel's offset key, PUBLISH the
 // envelope "<offset> <node> <exclude>\n<data>" — atomic, so offsets follow
@@ -27,7 +32,7 @@
 // leave events. Listing ignores entries of nodes not alive. Join and leave
 // events of live members travel on the channel as "e <node>\n<frame>".
 //
-// Redis down: publishes fail (the hub answers error 120 and counts them),
+// Redis down: publishes fail (the hub answers error 117 and counts them),
 // healthy() is false (readiness 503), and the connections come back by
 // themselves with backoff and jitter, resubscribing every wanted channel.
 //
@@ -41,10 +46,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "broker/broker.h"
+#include "redis/cluster.h"
 #include "redis/endpoint.h"
 #include "redis/link.h"
 
@@ -56,6 +63,9 @@ namespace switchboard::broker {
 
 struct RedisBrokerOptions {
   redis::Endpoint endpoint;  // host already resolved (redis::resolve)
+  // A Redis Cluster's masters and slots (redis::fetch_cluster_map); empty:
+  // endpoint is a standalone Redis.
+  std::optional<redis::ClusterMap> cluster;
   redis::Options connection;
   std::string key_prefix = "sb:";
   // How long a channel's offset counter lives after its last publish.
@@ -69,7 +79,8 @@ struct RedisBrokerOptions {
 
 class RedisBroker final : public Broker {
  public:
-  // One loop per worker; the connections open in tasks posted to them.
+  // One loop per worker, not running yet; the connections start connecting
+  // once they run.
   RedisBroker(std::vector<loop::EventLoop*> loops, RedisBrokerOptions options);
   ~RedisBroker() override;
 
@@ -85,7 +96,8 @@ class RedisBroker final : public Broker {
   void presence_elsewhere(unsigned owner_worker, std::string_view channel, PresenceDone done) override;
   void publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) override;
   void ask_nodes(std::string_view question, AskDone done) override;
-  // The users and channels some node subscribes to (PUBSUB CHANNELS).
+  // The users and channels some node subscribes to (PUBSUB CHANNELS, or
+  // SHARDCHANNELS on every master of a cluster).
   void count_distinct(CountsDone done) override;
   std::string client_prefix() const override { return node_id_.substr(0, 8) + "-"; }
   bool healthy() const override;
@@ -94,36 +106,52 @@ class RedisBroker final : public Broker {
   const std::string& node_id() const { return node_id_; }
 
  private:
+  struct ShardLinks;
   struct WorkerLinks;
+  struct Question;
   void open(unsigned worker);
+  void open_shard(WorkerLinks& worker, unsigned shard);
+  void set_link_up(bool& flag, bool up);
+  // The connections of worker to the master that serves redis_key.
+  ShardLinks& links_for(unsigned worker, std::string_view redis_key);
+  unsigned shard_of(std::string_view redis_key) const;
+  std::string key(std::string_view kind, std::string_view name) const;  // "sb:<kind>:{name}"
+  std::string channel_key(std::string_view channel) const { return key("ch", channel); }
+  std::string user_key(std::string_view user) const { return key("user", user); }
+
+  // Incoming pub/sub messages, by Redis channel.
   void on_message(unsigned worker, std::string_view redis_channel, std::string_view payload);
   void on_channel_message(unsigned worker, std::string_view channel, std::string_view payload);
   void on_user_message(unsigned worker, std::string_view user, std::string_view payload);
-  // Questions between nodes, on worker 0: asked on "sb:nodes:{all}" as
-  // "<id> <asking node>\n<question>", answered on "sb:node:{<asking node>}"
-  // as "<id>\n<answer>".
-  struct Question;
+
+  // Presence (redis_broker_presence.cc): write one entry; refresh this
+  // node's entries (every third of the TTL); write a master's entries
+  // again after it comes back (it may have restarted empty); remove them
+  // all on a clean stop.
+  void write_member(unsigned worker, std::string_view channel, std::string_view client, std::string_view value);
+  static void on_refresh_timer(void* links);
+  void refresh_presence(WorkerLinks& links);
+  void restore_presence(WorkerLinks& links, unsigned shard);
+  void withdraw_presence();
+
+  // Questions between nodes (redis_broker_questions.cc), on worker 0:
+  // asked on "sb:nodes:{all}" as "<id> <asking node>\n<question>",
+  // answered on "sb:node:{<asking node>}" as "<id>\n<answer>".
   void on_question(std::string_view payload);
   void on_answer(std::string_view payload);
   void finish_question(std::uint64_t id, bool complete);
   static void on_question_timeout(void* question);
-  std::string channel_key(std::string_view channel) const;  // "sb:ch:{channel}"
-  std::string user_key(std::string_view user) const;        // "sb:user:{user}"
-  std::string key(std::string_view kind, std::string_view channel) const;  // "sb:<kind>:{channel}"
-  // Presence: write one entry; refresh this node's entries (every third of
-  // the TTL); write them all again after Redis comes back.
-  void write_member(WorkerLinks& links, std::string_view channel, std::string_view client, std::string_view value);
-  static void on_refresh_timer(void* links);
-  void refresh_presence(WorkerLinks& links);
-  void restore_presence(WorkerLinks& links);
-  void set_link_up(bool& flag, bool up);
 
   std::vector<loop::EventLoop*> loops_;
   RedisBrokerOptions options_;
+  std::vector<redis::Endpoint> masters_;  // one for a standalone Redis
+  std::string publish_verb_;              // PUBLISH, or SPUBLISH in a cluster
+  std::string publish_script_;
+  std::string refresh_script_;
   std::string node_id_;
   BrokerSink* sink_ = nullptr;
   std::vector<std::unique_ptr<WorkerLinks>> workers_;
-  std::atomic<unsigned> links_up_{0};
+  std::atomic<std::size_t> links_up_{0};
   std::map<std::uint64_t, std::unique_ptr<Question>> questions_;  // worker 0 only
   std::uint64_t next_question_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -180,6 +180,9 @@ const std::vector<Field>& fields() {
         "memory:// (one node) or redis://[[user]:password@]host[:port][/db] (nodes share channels through Redis)",
         KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.broker_url; }},
+      {{"broker.cluster", "--broker-cluster",
+        "broker.url is a node of a Redis Cluster: use every master, with sharded pub/sub", KeyType::kBool, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.broker_cluster; }},
       {{"broker.presence_ttl_ms", "--presence-ttl-ms",
         "Redis: a node's presence entries vanish this long after it stops refreshing them (a crash)",
         KeyType::kUnsigned, 300, kNoMax},
@@ -476,6 +479,11 @@ std::string validate(const ServeSettings& settings) {
       return "broker.url: '" + settings.broker_url + "' is not a broker URL (memory:// or redis://host:port/db)";
     }
     if (std::string error; !redis::parse_redis_url(settings.broker_url, &error)) return "broker.url: " + error;
+    if (settings.hub.broker_cluster && redis::parse_redis_url(settings.broker_url, nullptr)->db != 0) {
+      return "broker.url: a Redis Cluster has database 0 only";
+    }
+  } else if (settings.hub.broker_cluster) {
+    return "broker.cluster: needs broker.url = redis://host:port of a cluster node";
   }
   for (const NamespaceOptions& options : settings.hub.namespaces) {
     if (std::string error = check_pattern(options.pattern); !error.empty()) return "namespaces: " + error;

@@ -14,6 +14,7 @@
 #include "hub/http_api.h"
 #include "hub/hub_impl.h"
 #include "hub/names.h"
+#include "redis/cluster.h"
 #include "redis/endpoint.h"
 #include "redis/resolve.h"
 
@@ -90,6 +91,11 @@ std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& ser
   broker::RedisBrokerOptions options;
   options.endpoint = std::move(*endpoint);
   options.presence_ttl_ms = config.presence_ttl_ms;
+  if (config.broker_cluster) {
+    // Blocking, like the name lookup above: the workers do not run yet.
+    options.cluster = redis::fetch_cluster_map(options.endpoint, 5000, &error);
+    if (!options.cluster) throw std::invalid_argument("broker.cluster: " + error);
+  }
   std::vector<loop::EventLoop*> loops;
   for (unsigned worker = 0; worker < count; ++worker) loops.push_back(&server.event_loop(worker));
   return std::make_unique<broker::RedisBroker>(std::move(loops), std::move(options));

@@ -57,11 +57,14 @@ class RedisServer:
         raise RuntimeError("redis-server did not start on port %d" % self.port)
 
     def command(self, *words):
-        """One command in RESP; the raw reply."""
+        """One command in RESP; the raw reply (its first read)."""
         request = b"*%d\r\n" % len(words) + b"".join(b"$%d\r\n%s\r\n" % (len(w), w.encode()) for w in words)
-        with socket.create_connection(("127.0.0.1", self.port), timeout=STEP) as link:
-            link.sendall(request)
-            return link.recv(65536)
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=STEP) as link:
+                link.sendall(request)
+                return link.recv(65536)
+        except OSError:
+            return b""
 
     def numsub(self, channel):
         """How many connections (one per node) subscribe to channel."""
@@ -72,6 +75,57 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+
+
+def free_cluster_port():
+    """A port p with p + 10000 (the cluster bus) free too."""
+    while True:
+        port = free_port()
+        if port + 10000 > 65535:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+        return port
+
+
+class RedisCluster:
+    """Three masters, no replicas, made with redis-cli --cluster create."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.servers = []
+
+    def start(self):
+        for _ in range(3):
+            port = free_cluster_port()
+            process = subprocess.Popen(
+                [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes-%d.conf" % port,
+                 "--cluster-node-timeout", "5000", "--dir", self.directory],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.servers.append((process, RedisServer(port)))
+        for _, server in self.servers:
+            assert wait_until(lambda: server.command("PING").startswith(b"+PONG"), 10), "a master did not start"
+        create = subprocess.run([REDIS_CLI, "--cluster", "create",
+                                 *("127.0.0.1:%d" % server.port for _, server in self.servers),
+                                 "--cluster-replicas", "0", "--cluster-yes"],
+                                capture_output=True, text=True, timeout=60)
+        assert create.returncode == 0, create.stdout + create.stderr
+        for _, server in self.servers:
+            assert wait_until(lambda: b"cluster_state:ok" in server.command("CLUSTER", "INFO"), 20), \
+                "the cluster did not come up"
+
+    def stop(self):
+        for process, _ in self.servers:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 def ready(port):
@@ -397,6 +451,86 @@ class ScalingTest(unittest.TestCase):
             await a.ws.close()
             await b.ws.close()
         run(scenario())
+
+
+@unittest.skipUnless(os.path.exists(REDIS) and os.path.exists(REDIS_CLI), "needs redis-server and redis-cli")
+class RedisClusterTest(unittest.TestCase):
+    """Two nodes over a Redis Cluster of three masters, sharded pub/sub."""
+
+    def setUp(self):
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+        self.cluster = RedisCluster(self.directory.name)
+        self.addCleanup(self.cluster.stop)
+        self.cluster.start()
+        config = os.path.join(self.directory.name, "node.toml")
+        seed = self.cluster.servers[0][1].port
+        with open(config, "w") as file:
+            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\ncluster = true\npresence_ttl_ms = %d\n'
+                       '[api]\nkey = "%s"\n[[namespaces]]\npattern = "lobby:*"\npresence = true\njoin_leave = true\n'
+                       % (seed, PRESENCE_TTL_MS, KEY))
+        self.nodes = []
+        for _ in range(2):
+            node, port = protocol_client.start_server(config, "--workers", "2", "--insecure-user-query")
+            self.addCleanup(stop_server, node)
+            self.nodes.append(port)
+        for port in self.nodes:
+            self.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
+
+    def url(self, node):
+        return "ws://127.0.0.1:%d/" % self.nodes[node]
+
+    def shard_channels(self):
+        """Per master: the sharded channels subscribed on it."""
+        out = []
+        for _, server in self.cluster.servers:
+            reply = server.command("PUBSUB", "SHARDCHANNELS", "sb:*").decode().split("\r\n")
+            out.append(sorted(line for line in reply if line.startswith("sb:")))
+        return out
+
+    def test_channels_users_and_presence_work_through_the_masters_that_own_them(self):
+        async def scenario():
+            channels = ["room:%d" % i for i in range(12)]  # spread over the three masters' slots
+            a = await Client.open(self.url(0), user="ann")
+            b = await Client.open(self.url(1), user="ben")
+            for channel in channels:
+                self.assertEqual((await b.command("subscribe", channel=channel))["type"], "reply")
+            for i, channel in enumerate(channels):
+                reply = await a.command("publish", channel=channel, data=i)
+                self.assertEqual(reply["type"], "reply", reply)
+            for i, channel in enumerate(channels):
+                message = await b.recv()
+                self.assertEqual((message["channel"], message["data"]), (channel, i))
+            # Each channel is subscribed on the master that owns its slot,
+            # once (by node 1 only), and nowhere else: node 0 gets no
+            # traffic for channels it does not serve.
+            subscribed = self.shard_channels()
+            owners = set()
+            for channel in channels:
+                redis_channel = "sb:ch:{%s}" % channel
+                holders = [index for index, names in enumerate(subscribed) if redis_channel in names]
+                self.assertEqual(len(holders), 1, (channel, subscribed))
+                owners.add(holders[0])
+                server = self.cluster.servers[holders[0]][1]
+                # That master serves the channel's slot: no MOVED (the probe is not an envelope; the node drops it).
+                self.assertEqual(server.command("SPUBLISH", redis_channel, "probe")[:1], b":", channel)
+                self.assertEqual(server.command("PUBSUB", "SHARDNUMSUB", redis_channel).split(b"\r\n")[-2], b":1")
+            self.assertEqual(len(owners), 3, "12 channels all on fewer than three masters: %r" % subscribed)
+            # Users and presence across nodes, through their masters.
+            self.assertEqual((await a.command("send", user="ben", data="hi"))["data"], {"online": True})
+            self.assertEqual((await b.recv())["data"], "hi")
+            await a.command("subscribe", channel="lobby:c")
+            await b.command("subscribe", channel="lobby:c")
+            self.assertEqual((await a.recv())["type"], "join")
+            members = (await a.command("presence", channel="lobby:c"))["data"]["members"]
+            self.assertEqual(sorted(m["user"] for m in members), ["ann", "ben"])
+            status, body = await asyncio.to_thread(self.api, 0, "/api/stats")
+            self.assertEqual((status, body["connections"], body["users"], body["nodes"]), (200, 2, 2, 2), body)
+            await a.ws.close()
+            await b.ws.close()
+        run(scenario())
+
+    api = ScalingTest.api
 
 
 if __name__ == "__main__":

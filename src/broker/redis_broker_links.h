@@ -1,0 +1,60 @@
+// RedisBroker's per-worker state, shared by its three source files
+// (redis_broker.cc, redis_broker_presence.cc, redis_broker_questions.cc).
+// Private to src/broker.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/string_hash.h"
+#include "broker/redis_broker.h"
+#include "loop/timer_wheel.h"
+#include "redis/connection.h"
+#include "redis/subscriber.h"
+
+namespace switchboard::broker {
+
+template <typename T>
+using RedisStringMap = std::unordered_map<std::string, T, base::StringHash, std::equal_to<>>;
+
+// One worker's connections to one Redis master; touched only on that worker.
+struct RedisBroker::ShardLinks {
+  std::unique_ptr<redis::Connection> commands;
+  std::unique_ptr<redis::Subscriber> subscriber;
+  bool commands_up = false;
+  bool subscriber_up = false;
+  // Subscribed channels whose SUBSCRIBE Redis has not confirmed yet.
+  RedisStringMap<std::vector<std::function<void()>>> awaiting;
+};
+
+struct RedisBroker::WorkerLinks {
+  RedisBroker* broker = nullptr;
+  unsigned worker = 0;
+  std::vector<std::unique_ptr<ShardLinks>> shards;  // by master
+  // This node's presence entries of the channels this worker owns: channel
+  // -> client -> "<member json>\n<leave frame>", to refresh, and to write
+  // again after a Redis restart.
+  RedisStringMap<std::map<std::string, std::string, std::less<>>> presence;
+  loop::Timer refresh_timer{&RedisBroker::on_refresh_timer, this};
+};
+
+// The presence refresh script, publishing leave events with verb (PUBLISH
+// or SPUBLISH); redis_broker_presence.cc.
+std::string make_refresh_script(std::string_view publish_verb);
+
+// A question this node asked, waiting for the answers.
+struct RedisBroker::Question {
+  RedisBroker* broker = nullptr;
+  std::uint64_t id = 0;
+  std::optional<std::uint64_t> expected;  // nodes that got it, once PUBLISH answered
+  std::vector<std::string> answers;
+  AskDone done;
+  loop::Timer timer{&RedisBroker::on_question_timeout, this};
+};
+
+}  // namespace switchboard::broker

@@ -1,0 +1,120 @@
+// RedisBroker: questions every node answers (the HTTP API's cluster-wide
+// counts), and the distinct users and channels Redis knows of.
+#include <algorithm>
+#include <charconv>
+
+#include "broker/redis_broker.h"
+#include "broker/redis_broker_links.h"
+#include "loop/event_loop.h"
+
+namespace switchboard::broker {
+namespace {
+
+bool parse_id(std::string_view text, std::uint64_t* value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+}  // namespace
+
+void RedisBroker::ask_nodes(std::string_view question, AskDone done) {
+  const std::string redis_channel = key("nodes", "all");
+  ShardLinks& links = links_for(0, redis_channel);
+  if (!links.commands_up) {
+    done({}, false);
+    return;
+  }
+  const std::uint64_t id = ++next_question_;
+  auto waiting = std::make_unique<Question>();
+  waiting->broker = this;
+  waiting->id = id;
+  waiting->done = std::move(done);
+  loops_[0]->arm(waiting->timer, options_.ask_timeout_ms);
+  questions_.emplace(id, std::move(waiting));
+  std::string envelope = std::to_string(id) + " " + node_id_ + "\n";
+  envelope += question;
+  // PUBLISH answers how many nodes got the question: the answers to expect.
+  links.commands->command({publish_verb_, redis_channel, envelope}, [this, id](const redis::Reply& reply) {
+    auto it = questions_.find(id);
+    if (it == questions_.end()) return;
+    if (reply.type != redis::ReplyType::kInteger) {
+      finish_question(id, false);
+      return;
+    }
+    it->second->expected = static_cast<std::uint64_t>(std::max(0LL, reply.integer));
+    if (it->second->answers.size() >= *it->second->expected) finish_question(id, true);
+  });
+}
+
+void RedisBroker::count_distinct(CountsDone done) {
+  // Every master knows the channels subscribed on it; a cluster's are
+  // disjoint, so the counts add up.
+  struct Tally {
+    std::size_t left = 0;
+    bool ok = true;
+    std::uint64_t users = 0;
+    std::uint64_t channels = 0;
+    CountsDone done;
+  };
+  auto tally = std::make_shared<Tally>();
+  tally->left = 2 * masters_.size();
+  tally->done = std::move(done);
+  const std::string_view verb = options_.cluster ? "SHARDCHANNELS" : "CHANNELS";
+  for (const auto& shard : workers_[0]->shards) {
+    if (!shard->commands_up) {
+      tally->ok = false;
+    }
+    for (const bool users : {true, false}) {
+      const std::string pattern = options_.key_prefix + (users ? "user:{*" : "ch:{*");
+      shard->commands->command({"PUBSUB", verb, pattern}, [tally, users](const redis::Reply& reply) {
+        if (reply.type != redis::ReplyType::kArray) tally->ok = false;
+        (users ? tally->users : tally->channels) += reply.elements.size();
+        if (--tally->left == 0) tally->done(tally->ok, tally->users, tally->channels);
+      });
+    }
+  }
+}
+
+void RedisBroker::on_question(std::string_view payload) {
+  const std::size_t newline = payload.find('\n');
+  const std::size_t space = payload.find(' ');
+  if (newline == std::string_view::npos || space == std::string_view::npos || space > newline) return;
+  std::uint64_t id = 0;
+  if (!parse_id(payload.substr(0, space), &id)) return;
+  const std::string asker(payload.substr(space + 1, newline - space - 1));
+  sink_->on_question(payload.substr(newline + 1), [this, alive = alive_, asker, id](std::string answer) {
+    loops_[0]->post([this, alive, asker, id, answer = std::move(answer)] {
+      if (!*alive) return;
+      std::string envelope = std::to_string(id) + "\n";
+      envelope += answer;
+      const std::string redis_channel = key("node", asker);
+      links_for(0, redis_channel).commands->command({publish_verb_, redis_channel, envelope}, {});
+    });
+  });
+}
+
+void RedisBroker::on_answer(std::string_view payload) {
+  const std::size_t newline = payload.find('\n');
+  std::uint64_t id = 0;
+  if (newline == std::string_view::npos || !parse_id(payload.substr(0, newline), &id)) return;
+  auto it = questions_.find(id);
+  if (it == questions_.end()) return;  // too late
+  Question& question = *it->second;
+  question.answers.emplace_back(payload.substr(newline + 1));
+  if (question.expected && question.answers.size() >= *question.expected) finish_question(id, true);
+}
+
+void RedisBroker::finish_question(std::uint64_t id, bool complete) {
+  auto it = questions_.find(id);
+  if (it == questions_.end()) return;
+  std::unique_ptr<Question> question = std::move(it->second);
+  questions_.erase(it);
+  question->done(std::move(question->answers), complete);
+}
+
+void RedisBroker::on_question_timeout(void* context) {
+  auto& question = *static_cast<Question*>(context);
+  question.broker->finish_question(question.id, false);
+}
+
+}  // namespace switchboard::broker
