@@ -186,6 +186,7 @@ void HttpApi::add_routes(Server& server) {
   server.route_async("GET", "/api/presence", guarded(&HttpApi::presence));
   server.route_async("GET", "/api/channels", guarded(&HttpApi::channels));
   server.route_async("GET", "/api/stats", guarded(&HttpApi::stats));
+  server.route_async("GET", "/api/user", guarded(&HttpApi::user));
 }
 
 void HttpApi::publish(const HttpRequest& request, HttpResponder responder) {
@@ -379,6 +380,38 @@ void HttpApi::channels(const HttpRequest&, HttpResponder responder) {
       }
       out += "],\"nodes\":" + std::to_string(answers.size()) + ",\"complete\":" + (complete ? "true" : "false") + "}";
       respond->respond(json_response(200, std::move(out)));
+    });
+  });
+}
+
+void HttpApi::user(const HttpRequest& request, HttpResponder responder) {
+  // Every node says how many connections the user has there: exact, and
+  // nothing to go stale when a node dies (it just does not answer).
+  const std::optional<std::string> user = http::query_parameter(request.target, "user");
+  if (!user || !is_valid_user(*user)) {
+    responder.respond(error_response(400, "give ?user= with a valid user id"));
+    return;
+  }
+  auto respond = std::make_shared<HttpResponder>(std::move(responder));
+  hub_->server->post(0, [hub = hub_, respond, question = "user " + *user] {
+    hub->broker->ask_nodes(question, [respond](std::vector<std::string> answers, bool complete) {
+      if (answers.empty()) {
+        respond->respond(error_response(503, "the broker cannot reach the nodes now"));
+        return;
+      }
+      std::uint64_t connections = 0;
+      std::uint64_t nodes = 0;
+      simdjson::dom::parser parser;
+      for (const std::string& answer : answers) {
+        std::uint64_t here = 0;
+        if (parser.parse(answer)["connections"].get_uint64().get(here) != simdjson::SUCCESS || here == 0) continue;
+        connections += here;
+        ++nodes;
+      }
+      respond->respond(json_response(200, std::string("{\"online\":") + (connections > 0 ? "true" : "false") +
+                                              ",\"connections\":" + std::to_string(connections) +
+                                              ",\"nodes\":" + std::to_string(nodes) + ",\"complete\":" +
+                                              (complete ? "true" : "false") + "}"));
     });
   });
 }

@@ -28,6 +28,7 @@ class HttpApi {
   void presence(const HttpRequest& request, HttpResponder responder);
   void channels(const HttpRequest& request, HttpResponder responder);
   void stats(const HttpRequest& request, HttpResponder responder);
+  void user(const HttpRequest& request, HttpResponder responder);
 
   std::shared_ptr<Hub::Impl> hub_;
   std::string api_key_;

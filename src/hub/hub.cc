@@ -219,6 +219,18 @@ void Hub::Impl::on_question(std::string_view question, std::function<void(std::s
            ",\"channels\":" + std::to_string(counts.channels) + "}");
   } else if (question == "channels") {
     list_local_channels(std::move(answer));
+  } else if (question.starts_with("user ")) {
+    // How many connections the user has here: its owner worker knows.
+    const std::string user(question.substr(5));
+    const unsigned owner = owner_of(user);
+    server->post(owner, [hub = shared_from_this(), owner, user, answer = std::move(answer)] {
+      std::uint64_t connections = 0;
+      const auto& owned = hub->workers[owner]->owned_users;
+      if (auto it = owned.find(user); it != owned.end()) {
+        for (std::uint32_t count : it->second) connections += count;
+      }
+      answer("{\"connections\":" + std::to_string(connections) + "}");
+    });
   } else {
     answer("null");  // a question from a newer node: it gets no usable answer, but not a silent wait
   }

@@ -330,7 +330,8 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   bool on_user_message(unsigned owner_worker, const broker::UserMessage& message) override;
   void on_channel_event(unsigned owner_worker, std::string_view channel, std::string_view frame) override;
   // "stats": {"connections":N,"users":N,"channels":N} of this node;
-  // "channels": [{"channel":...,"subscribers":N},...] of this node.
+  // "channels": [{"channel":...,"subscribers":N},...] of this node;
+  // "user <id>": {"connections":N}, the user's connections on this node.
   void on_question(std::string_view question, std::function<void(std::string answer)> answer) override;
   // This node's channels and their subscriber counts, as on_question's
   // "channels"; done runs once, on the last worker to report.

@@ -120,6 +120,10 @@ class HttpApiTest(unittest.TestCase):
             self.assertGreaterEqual(body["users"], 1)
             self.assertGreaterEqual(body["channels"], 1)
             self.assertEqual((body["nodes"], body["complete"]), (1, True))
+            status, body, _ = await asyncio.to_thread(self.request, "GET", "/api/user?user=dave")
+            self.assertEqual((status, body), (200, {"online": True, "connections": 1, "nodes": 1, "complete": True}))
+            status, body, _ = await asyncio.to_thread(self.request, "GET", "/api/user?user=nobody")
+            self.assertEqual((status, body), (200, {"online": False, "connections": 0, "nodes": 0, "complete": True}))
             await client.ws.close()
         run(scenario())
 
@@ -140,6 +144,9 @@ class HttpApiTest(unittest.TestCase):
             ("POST", "/api/disconnect", {"user": "x", "reconnect": "yes"}, KEY, None, 400),
             ("GET", "/api/presence", None, KEY, None, 400),
             ("GET", "/api/presence?channel=nopresence", None, KEY, None, 400),
+            ("GET", "/api/user", None, KEY, None, 400),
+            ("GET", "/api/user?user=a%20b", None, KEY, None, 400),
+            ("GET", "/api/user?user=x", None, "wrong-key", None, 401),
             ("GET", "/api/publish", None, KEY, None, 405),
             ("POST", "/api/nothing", {}, KEY, None, 404),
         ]
