@@ -29,7 +29,9 @@ class MemoryBroker final : public Broker {
   // One node: presence is the hub's own table; no other node to tell.
   void presence_join(unsigned, std::string_view, const PresenceEntry&) override {}
   void presence_leave(unsigned, std::string_view, std::string_view) override {}
-  void presence_elsewhere(unsigned, std::string_view, PresenceDone done) override { done(PublishStatus::kAccepted, {}); }
+  void presence_elsewhere(unsigned, std::string_view, PresenceDone done) override {
+    done(PublishStatus::kAccepted, {});
+  }
   void publish_event(unsigned, std::string_view, std::string_view) override {}
   // One node: its own answer is every answer.
   void ask_nodes(std::string_view question, AskDone done) override;

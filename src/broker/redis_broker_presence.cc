@@ -137,9 +137,8 @@ void RedisBroker::refresh_presence(WorkerLinks& links) {
   for (const auto& [channel, members] : links.presence) {
     const std::string members_key = key("pm", channel);
     links_for(links.worker, members_key)
-        .commands->command({"EVAL", refresh_script_, "2", members_key, key("pn", channel), node_id_, ttl,
-                            channel_key(channel)},
-                           {});
+        .commands->command(
+            {"EVAL", refresh_script_, "2", members_key, key("pn", channel), node_id_, ttl, channel_key(channel)}, {});
   }
   loops_[links.worker]->arm(links.refresh_timer, options_.presence_ttl_ms / 3);
 }

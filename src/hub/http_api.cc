@@ -307,8 +307,7 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
       return error_response(503, "closed " + std::to_string(here) +
                                      " connection(s) on this node; the broker cannot reach the other nodes now");
     }
-    return json_response(200,
-                         "{\"disconnected\":" + std::to_string(here) + ",\"other_nodes\":" + parts[workers] + "}");
+    return json_response(200, "{\"disconnected\":" + std::to_string(here) + ",\"other_nodes\":" + parts[workers] + "}");
   });
   for (unsigned worker = 0; worker < workers; ++worker) {
     hub_->server->post(
@@ -320,13 +319,13 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
   }
   const unsigned owner = hub_->owner_of(user);
   const DisconnectOrder order{static_cast<std::uint16_t>(code), reconnect, std::string(reason)};
-  hub_->server->post(owner, [hub = hub_, owner, gather, workers, user = std::string(user),
-                             text = format_disconnect_order(order)] {
-    const broker::UserMessage message{user, broker::UserMessageKind::kDisconnect, text, true};
-    hub->broker->send_to_user(owner, message, [gather, workers](broker::UserSendResult result) {
-      gather->add(workers, result.status == broker::PublishStatus::kAccepted ? std::to_string(result.nodes) : "");
-    });
-  });
+  hub_->server->post(
+      owner, [hub = hub_, owner, gather, workers, user = std::string(user), text = format_disconnect_order(order)] {
+        const broker::UserMessage message{user, broker::UserMessageKind::kDisconnect, text, true};
+        hub->broker->send_to_user(owner, message, [gather, workers](broker::UserSendResult result) {
+          gather->add(workers, result.status == broker::PublishStatus::kAccepted ? std::to_string(result.nodes) : "");
+        });
+      });
 }
 
 void HttpApi::presence(const HttpRequest& request, HttpResponder responder) {
@@ -410,8 +409,8 @@ void HttpApi::user(const HttpRequest& request, HttpResponder responder) {
       }
       respond->respond(json_response(200, std::string("{\"online\":") + (connections > 0 ? "true" : "false") +
                                               ",\"connections\":" + std::to_string(connections) +
-                                              ",\"nodes\":" + std::to_string(nodes) + ",\"complete\":" +
-                                              (complete ? "true" : "false") + "}"));
+                                              ",\"nodes\":" + std::to_string(nodes) +
+                                              ",\"complete\":" + (complete ? "true" : "false") + "}"));
     });
   });
 }
@@ -439,15 +438,14 @@ void HttpApi::stats(const HttpRequest&, HttpResponder responder) {
         if (counts["users"].get_uint64().get(value) == simdjson::SUCCESS) users += value;
         if (counts["channels"].get_uint64().get(value) == simdjson::SUCCESS) channels += value;
       }
-      std::string tail = ",\"nodes\":" + std::to_string(answers.size()) +
-                         ",\"complete\":" + (complete ? "true" : "false") + "}";
+      std::string tail =
+          ",\"nodes\":" + std::to_string(answers.size()) + ",\"complete\":" + (complete ? "true" : "false") + "}";
       // The answers may come on any thread; the broker is asked on worker 0.
       hub->server->post(0, [hub, respond, connections, users, channels, tail = std::move(tail)] {
         hub->broker->count_distinct([=](bool known, std::uint64_t distinct_users, std::uint64_t distinct_channels) {
-          respond->respond(json_response(
-              200, "{\"connections\":" + std::to_string(connections) +
-                       ",\"users\":" + std::to_string(known ? distinct_users : users) +
-                       ",\"channels\":" + std::to_string(known ? distinct_channels : channels) + tail));
+          respond->respond(json_response(200, "{\"connections\":" + std::to_string(connections) + ",\"users\":" +
+                                                  std::to_string(known ? distinct_users : users) + ",\"channels\":" +
+                                                  std::to_string(known ? distinct_channels : channels) + tail));
         });
       });
     });

@@ -134,23 +134,23 @@ void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, const
       members += hub::encode_member(member.user, member.client, member.info_json);
     }
   }
-  broker->presence_elsewhere(
-      owner, channel,
-      [this, reply_to, members = std::move(members), first](broker::PublishStatus status,
-                                                            std::vector<std::string> elsewhere) mutable {
-        if (status != broker::PublishStatus::kAccepted) {
-          metrics.broker_errors.add();
-          post_error(reply_to, hub::ErrorCode::kUnavailable, "the broker cannot list other nodes' members now");
-          return;
-        }
-        for (const std::string& member : elsewhere) {
-          if (!first) members += ',';
-          first = false;
-          members += member;
-        }
-        members += "]}";
-        post_reply(reply_to, std::move(members));
-      });
+  broker->presence_elsewhere(owner, channel,
+                             [this, reply_to, members = std::move(members), first](
+                                 broker::PublishStatus status, std::vector<std::string> elsewhere) mutable {
+                               if (status != broker::PublishStatus::kAccepted) {
+                                 metrics.broker_errors.add();
+                                 post_error(reply_to, hub::ErrorCode::kUnavailable,
+                                            "the broker cannot list other nodes' members now");
+                                 return;
+                               }
+                               for (const std::string& member : elsewhere) {
+                                 if (!first) members += ',';
+                                 first = false;
+                                 members += member;
+                               }
+                               members += "]}";
+                               post_reply(reply_to, std::move(members));
+                             });
 }
 
 void Hub::Impl::on_channel_event(unsigned owner_worker, std::string_view channel, std::string_view frame) {

@@ -26,7 +26,8 @@ bool exchange(int fd, std::span<const std::string_view> argv, std::chrono::stead
   std::string out;
   encode_command(argv, out);
   auto left_ms = [&] {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     return static_cast<int>(std::max<std::int64_t>(0, left.count()));
   };
   std::size_t sent = 0;
@@ -64,7 +65,8 @@ std::uint16_t crc16(std::string_view bytes) {
   for (unsigned char byte : bytes) {
     crc ^= static_cast<std::uint16_t>(byte << 8);
     for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021) : static_cast<std::uint16_t>(crc << 1);
+      crc =
+          (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021) : static_cast<std::uint16_t>(crc << 1);
     }
   }
   return crc;
@@ -84,10 +86,9 @@ std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint
   }
   ClusterMap map;
   for (const Reply& range : reply.elements) {
-    if (range.type != ReplyType::kArray || range.elements.size() < 3 ||
-        range.elements[0].type != ReplyType::kInteger || range.elements[1].type != ReplyType::kInteger ||
-        range.elements[2].type != ReplyType::kArray || range.elements[2].elements.size() < 2 ||
-        range.elements[2].elements[0].type != ReplyType::kString ||
+    if (range.type != ReplyType::kArray || range.elements.size() < 3 || range.elements[0].type != ReplyType::kInteger ||
+        range.elements[1].type != ReplyType::kInteger || range.elements[2].type != ReplyType::kArray ||
+        range.elements[2].elements.size() < 2 || range.elements[2].elements[0].type != ReplyType::kString ||
         range.elements[2].elements[1].type != ReplyType::kInteger) {
       return fail(error, "CLUSTER SLOTS: an entry of an unexpected shape");
     }
@@ -130,8 +131,7 @@ std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t 
   } closer{fd};
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   const std::string where = resolved->host + ":" + std::to_string(resolved->port);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address->storage), address->size) != 0 &&
-      errno != EINPROGRESS) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address->storage), address->size) != 0 && errno != EINPROGRESS) {
     return fail(error, "connect to " + where + ": " + std::strerror(errno));
   }
   pollfd watch{fd, POLLOUT, 0};

@@ -18,8 +18,8 @@ TEST(DisconnectOrderTest, RoundTrips) {
 
 TEST(DisconnectOrderTest, RefusesWhatItCannotHaveWritten) {
   DisconnectOrder order;
-  for (std::string_view text : {"", "4000", "4000 1", "4000 2 x", "x 1 y", "999 1 y", "5000 0 y", "4000 1x", "-4000 1 y",
-                                " 4000 1 y"}) {
+  for (std::string_view text :
+       {"", "4000", "4000 1", "4000 2 x", "x 1 y", "999 1 y", "5000 0 y", "4000 1x", "-4000 1 y", " 4000 1 y"}) {
     EXPECT_FALSE(parse_disconnect_order(text, &order)) << text;
   }
 }

@@ -60,7 +60,8 @@ TEST(Encode, RefreshAndDisconnect) {
 }
 
 TEST(Encode, Member) {
-  EXPECT_EQ(encode_member("alice", "ab12cd34-7", R"({"x":1})"), R"({"user":"alice","client":"ab12cd34-7","info":{"x":1}})");
+  EXPECT_EQ(encode_member("alice", "ab12cd34-7", R"({"x":1})"),
+            R"({"user":"alice","client":"ab12cd34-7","info":{"x":1}})");
   EXPECT_EQ(encode_member("", "7", ""), R"({"user":null,"client":"7","info":null})");
 }
 

@@ -16,8 +16,8 @@ TEST(ClusterSlot, Crc16IsXmodem) {
 TEST(ClusterSlot, HashTagRule) {
   EXPECT_EQ(key_slot("{user1000}.following"), key_slot("user1000"));
   EXPECT_EQ(key_slot("sb:off:{room:1}"), key_slot("sb:ch:{room:1}"));
-  EXPECT_EQ(key_slot("foo{bar}{zap}"), key_slot("bar"));          // the first tag only
-  EXPECT_EQ(key_slot("foo{{bar}}zap"), key_slot("{bar"));         // up to the first '}'
+  EXPECT_EQ(key_slot("foo{bar}{zap}"), key_slot("bar"));           // the first tag only
+  EXPECT_EQ(key_slot("foo{{bar}}zap"), key_slot("{bar"));          // up to the first '}'
   EXPECT_EQ(key_slot("foo{}{bar}"), crc16("foo{}{bar}") % 16384);  // an empty tag: the whole key
   EXPECT_EQ(key_slot("no tag"), crc16("no tag") % 16384);
   EXPECT_EQ(key_slot("{unclosed"), crc16("{unclosed") % 16384);

@@ -32,8 +32,7 @@ TEST(AddressSet, AddressesAndRangesOfBothFamilies) {
 }
 
 TEST(AddressSet, BadEntriesAreNamed) {
-  for (const std::string bad :
-       {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x8", "example.com", "10.0.0.256", ""}) {
+  for (const std::string bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x8", "example.com", "10.0.0.256", ""}) {
     std::string error;
     std::vector<std::string> entries{bad};
     EXPECT_FALSE(AddressSet::parse(entries, &error).has_value()) << bad;
