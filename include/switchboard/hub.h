@@ -118,6 +118,11 @@ struct HubConfig {
   // broker_url is one node of a Redis Cluster: find its masters at start
   // (CLUSTER SLOTS) and use sharded pub/sub.
   bool broker_cluster = false;
+  // rediss:// (TLS to Redis): the CAs to verify the server with (PEM; empty:
+  // the system's), and a client certificate and key if Redis asks for one.
+  std::string broker_tls_ca_file;
+  std::string broker_tls_cert_file;
+  std::string broker_tls_key_file;
   // Redis: a node's presence entries vanish this long after it stops
   // refreshing them (a crash); refreshed every third of it.
   std::uint64_t presence_ttl_ms = 30'000;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <random>
 
+#include "base/log.h"
 #include "broker/redis_broker_links.h"
 #include "loop/event_loop.h"
 
@@ -78,11 +79,20 @@ void RedisBroker::open_shard(WorkerLinks& worker_links, unsigned shard) {
   links.commands = std::make_unique<redis::Connection>(loop, masters_[shard], options_.connection);
   links.commands->on_state([this, &links, &worker_links, shard](bool up) {
     set_link_up(links.commands_up, up);
+    if (worker_links.worker == 0) {
+      // Once per change of state and master (not per worker, not per retry).
+      const redis::Endpoint& master = masters_[shard];
+      if (up) {
+        base::log(base::LogLevel::kInfo, "broker: redis %s:%u connected", master.host.c_str(), master.port);
+      } else {
+        base::log(base::LogLevel::kWarn, "broker: redis %s:%u unreachable: %s (retrying with backoff)",
+                  master.host.c_str(), master.port, links.commands->last_error().c_str());
+      }
+    }
     if (up) restore_presence(worker_links, shard);  // Redis may have restarted empty
   });
-  links.subscriber =
-      std::make_unique<redis::Subscriber>(loop, masters_[shard], options_.connection,
-                                          options_.cluster ? redis::Sharding::kYes : redis::Sharding::kNo);
+  links.subscriber = std::make_unique<redis::Subscriber>(
+      loop, masters_[shard], options_.connection, options_.cluster ? redis::Sharding::kYes : redis::Sharding::kNo);
   // Up for readiness once every wanted channel is confirmed again after a
   // reconnect (on_settled), not when the TCP connection is: until then a
   // publish from another node would miss this node's subscribers.

@@ -177,12 +177,22 @@ const std::vector<Field>& fields() {
         KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.log_format; }},
       {{"broker.url", "--broker",
-        "memory:// (one node) or redis://[[user]:password@]host[:port][/db] (nodes share channels through Redis)",
+        "memory:// (one node) or redis[s]://[[user]:password@]host[:port][/db] (nodes share channels through Redis; "
+        "rediss: TLS)",
         KeyType::kString, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.broker_url; }},
       {{"broker.cluster", "--broker-cluster",
         "broker.url is a node of a Redis Cluster: use every master, with sharded pub/sub", KeyType::kBool, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.hub.broker_cluster; }},
+      {{"broker.tls_ca_file", "--broker-tls-ca-file",
+        "rediss://: PEM file of the CAs that sign Redis's certificate (empty: the system's)", KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.broker_tls_ca_file; }},
+      {{"broker.tls_cert_file", "--broker-tls-cert-file",
+        "rediss://: PEM client certificate, when Redis asks for one (tls-auth-clients)", KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.broker_tls_cert_file; }},
+      {{"broker.tls_key_file", "--broker-tls-key-file", "rediss://: the client certificate's PEM private key",
+        KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.hub.broker_tls_key_file; }},
       {{"broker.presence_ttl_ms", "--presence-ttl-ms",
         "Redis: a node's presence entries vanish this long after it stops refreshing them (a crash)",
         KeyType::kUnsigned, 300, kNoMax},
@@ -476,7 +486,8 @@ std::string apply_environment(ServeSettings& settings, const std::function<const
 std::string validate(const ServeSettings& settings) {
   if (settings.broker_url != "memory://" && settings.broker_url != "memory") {
     if (!settings.broker_url.starts_with("redis")) {
-      return "broker.url: '" + settings.broker_url + "' is not a broker URL (memory:// or redis://host:port/db)";
+      return "broker.url: '" + settings.broker_url +
+             "' is not a broker URL (memory://, redis://host:port/db or rediss://...)";
     }
     if (std::string error; !redis::parse_redis_url(settings.broker_url, &error)) return "broker.url: " + error;
     if (settings.hub.broker_cluster && redis::parse_redis_url(settings.broker_url, nullptr)->db != 0) {

@@ -17,6 +17,7 @@
 #include "redis/cluster.h"
 #include "redis/endpoint.h"
 #include "redis/resolve.h"
+#include "redis/tls.h"
 
 namespace switchboard {
 namespace {
@@ -77,7 +78,7 @@ Hub::~Hub() = default;
 
 namespace {
 
-// memory:// (one node) or redis://[[user]:password@]host[:port][/db].
+// memory:// (one node) or redis[s]://[[user]:password@]host[:port][/db].
 // Throws std::invalid_argument for a bad URL or a host that does not resolve
 // (a blocking lookup: on_start runs before the workers do).
 std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& server) {
@@ -91,6 +92,13 @@ std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& ser
   broker::RedisBrokerOptions options;
   options.endpoint = std::move(*endpoint);
   options.presence_ttl_ms = config.presence_ttl_ms;
+  if (options.endpoint.tls) {
+    options.connection.tls = redis::TlsContext::create(
+        {config.broker_tls_ca_file, config.broker_tls_cert_file, config.broker_tls_key_file}, &error);
+    if (!options.connection.tls) throw std::invalid_argument("broker.tls: " + error);
+    if (config.broker_cluster)
+      throw std::invalid_argument("broker.cluster: a cluster over TLS (rediss://) is not supported yet");
+  }
   if (config.broker_cluster) {
     // Blocking, like the name lookup above: the workers do not run yet.
     options.cluster = redis::fetch_cluster_map(options.endpoint, 5000, &error);

@@ -20,13 +20,16 @@ bool parse_number(std::string_view text, Number& out) {
 }  // namespace
 
 std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error) {
-  constexpr std::string_view kScheme = "redis://";
-  if (!url.starts_with(kScheme)) {
-    if (url.starts_with("rediss://")) return fail(error, "TLS (rediss://) is not supported");
-    return fail(error, "a Redis URL starts with redis://");
-  }
-  std::string_view rest = url.substr(kScheme.size());
   Endpoint endpoint;
+  std::string_view rest;
+  if (url.starts_with("redis://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("rediss://")) {
+    rest = url.substr(9);
+    endpoint.tls = true;
+  } else {
+    return fail(error, "a Redis URL starts with redis:// (or rediss:// for TLS)");
+  }
 
   // Credentials: everything before the last '@' (a password may hold '@').
   if (auto at = rest.rfind('@'); at != std::string_view::npos) {
@@ -91,16 +94,16 @@ std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error
 }
 
 std::string redact_redis_url(std::string_view url) {
-  constexpr std::string_view kScheme = "redis://";
-  if (!url.starts_with(kScheme)) return std::string(url);
+  const std::size_t scheme = url.starts_with("redis://") ? 8 : url.starts_with("rediss://") ? 9 : 0;
+  if (scheme == 0) return std::string(url);
   // As parse_redis_url: credentials end at the last '@'; the password
   // starts after the first ':' in them.
-  const std::string_view rest = url.substr(kScheme.size());
+  const std::string_view rest = url.substr(scheme);
   const std::size_t at = rest.rfind('@');
   if (at == std::string_view::npos) return std::string(url);
   const std::size_t colon = rest.substr(0, at).find(':');
   if (colon == std::string_view::npos) return std::string(url);
-  std::string out(url.substr(0, kScheme.size() + colon + 1));
+  std::string out(url.substr(0, scheme + colon + 1));
   out += "***";
   out += rest.substr(at);
   return out;

@@ -16,9 +16,10 @@ struct Endpoint {
   int db = 0;
   std::string username;  // empty: AUTH with the password only (requirepass)
   std::string password;  // empty: no AUTH
+  bool tls = false;      // rediss://: TLS first (redis::Options::tls says whom to trust)
 };
 
-// Parses redis://[[user]:password@]host[:port][/db]. An IPv6 host is written
+// Parses redis://[[user]:password@]host[:port][/db], or rediss:// (TLS). An IPv6 host is written
 // in brackets (redis://[::1]:6380/2). User and password are taken as written
 // (no percent-decoding). Returns nothing and sets *error (if given) to a
 // one-line reason when the URL is not of that form.

@@ -42,6 +42,12 @@ Link::~Link() {
   // still leave: one non-blocking attempt, no callbacks. What the kernel
   // takes is sent after close() too.
   while (state_ == LinkState::kReady && fd_ >= 0 && out_offset_ < out_.size()) {
+    if (tls_) {
+      std::size_t moved = 0;
+      if (tls_->write(out_.data() + out_offset_, out_.size() - out_offset_, &moved) != TlsStatus::kDone) break;
+      out_offset_ += moved;
+      continue;
+    }
     const ssize_t n = ::send(fd_, out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -117,6 +123,40 @@ void Link::connect() {
 
 void Link::on_connected() {
   tcp_connected_ = true;
+  if (endpoint_.tls) {
+    if (!options_.tls) {
+      fail("rediss:// needs a TLS context (Options::tls)");
+      return;
+    }
+    tls_ = std::make_unique<TlsSession>(*options_.tls, fd_, endpoint_.host);
+    tls_handshaking_ = true;
+    continue_tls_handshake();
+    return;
+  }
+  start_session();
+}
+
+void Link::continue_tls_handshake() {
+  switch (tls_->handshake()) {
+    case TlsStatus::kDone:
+      tls_handshaking_ = false;
+      set_watch_write(false);
+      start_session();
+      return;
+    case TlsStatus::kWantRead:
+      set_watch_write(false);
+      return;
+    case TlsStatus::kWantWrite:
+      set_watch_write(true);
+      return;
+    case TlsStatus::kClosed:
+    case TlsStatus::kFailed:
+      fail("TLS handshake: " + (tls_->error().empty() ? std::string("connection closed") : tls_->error()));
+      return;
+  }
+}
+
+void Link::start_session() {
   std::string db = std::to_string(endpoint_.db);
   if (!endpoint_.password.empty()) {
     if (endpoint_.username.empty()) {
@@ -169,6 +209,10 @@ void Link::on_io(std::uint32_t events) {
     on_connected();
     return;
   }
+  if (tls_handshaking_) {
+    continue_tls_handshake();
+    return;
+  }
   std::uint64_t generation = generation_;
   auto alive = alive_;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) read();
@@ -178,6 +222,35 @@ void Link::on_io(std::uint32_t events) {
 
 void Link::read() {
   char* buffer = loop_.receive_buffer();
+  if (tls_) {
+    // Drain: bytes OpenSSL has decrypted no longer make the socket readable.
+    std::uint64_t generation = generation_;
+    auto alive = alive_;
+    for (;;) {
+      std::size_t moved = 0;
+      switch (tls_->read(buffer, loop::EventLoop::kReceiveBufferSize, &moved)) {
+        case TlsStatus::kDone:
+          break;
+        case TlsStatus::kWantRead:
+          return;
+        case TlsStatus::kWantWrite:
+          set_watch_write(true);
+          return;
+        case TlsStatus::kClosed:
+          fail("connection closed by the server");
+          return;
+        case TlsStatus::kFailed:
+          fail("TLS read: " + tls_->error());
+          return;
+      }
+      if (!reader_.feed(buffer, moved)) {
+        fail("protocol error: " + reader_.error());
+        return;
+      }
+      handle_replies();
+      if (!*alive || generation != generation_) return;
+    }
+  }
   ssize_t n = ::recv(fd_, buffer, loop::EventLoop::kReceiveBufferSize, 0);
   if (n == 0) {
     fail("connection closed by the server");
@@ -191,6 +264,10 @@ void Link::read() {
     fail("protocol error: " + reader_.error());
     return;
   }
+  handle_replies();
+}
+
+void Link::handle_replies() {
   std::uint64_t generation = generation_;
   auto alive = alive_;
   Reply reply;
@@ -230,8 +307,19 @@ void Link::schedule_flush() {
 }
 
 void Link::flush() {
-  if (fd_ < 0 || !tcp_connected_) return;
+  if (fd_ < 0 || !tcp_connected_ || tls_handshaking_) return;
   while (out_offset_ < out_.size()) {
+    if (tls_) {
+      std::size_t moved = 0;
+      const TlsStatus status = tls_->write(out_.data() + out_offset_, out_.size() - out_offset_, &moved);
+      if (status == TlsStatus::kDone) {
+        out_offset_ += moved;
+        continue;
+      }
+      if (status == TlsStatus::kWantWrite || status == TlsStatus::kWantRead) break;
+      fail("TLS write: " + (tls_->error().empty() ? std::string("connection closed") : tls_->error()));
+      return;
+    }
     ssize_t n = ::send(fd_, out_.data() + out_offset_, out_.size() - out_offset_, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -261,6 +349,8 @@ void Link::set_watch_write(bool watch) {
 }
 
 void Link::close_socket() {
+  tls_.reset();  // before the socket it writes to closes
+  tls_handshaking_ = false;
   if (fd_ >= 0) {
     loop_.remove(fd_);
     ::close(fd_);

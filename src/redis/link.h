@@ -22,6 +22,7 @@
 #include "redis/endpoint.h"
 #include "redis/protocol.h"
 #include "redis/reply.h"
+#include "redis/tls.h"
 
 namespace switchboard::redis {
 
@@ -41,6 +42,9 @@ struct Options {
   // connecting) may hold this many bytes; a command beyond it fails at
   // once ("queue full") instead of growing memory without bound.
   std::size_t max_buffered_bytes = 64u << 20;
+  // For an endpoint with tls (rediss://): the context to verify the server
+  // with (TlsContext::create). Without it such an endpoint fails to connect.
+  std::shared_ptr<const TlsContext> tls;
 };
 
 enum class LinkState : std::uint8_t {
@@ -103,9 +107,14 @@ class Link final : public loop::IoHandler {
 
  private:
   void connect();
+  // TCP is up: TLS first for a rediss:// endpoint, then AUTH/SELECT.
   void on_connected();
+  void continue_tls_handshake();
+  void start_session();
   void become_ready();
   void read();
+  // Hands every complete reply in reader_ to the handshake or the owner.
+  void handle_replies();
   void flush();
   void schedule_flush();
   void set_watch_write(bool watch);
@@ -129,6 +138,8 @@ class Link final : public loop::IoHandler {
   int fd_ = -1;
   LinkState state_ = LinkState::kConnecting;
   bool tcp_connected_ = false;
+  std::unique_ptr<TlsSession> tls_;  // rediss://: from TCP connect to close
+  bool tls_handshaking_ = false;
   bool watching_write_ = false;
   bool flush_posted_ = false;
   // Bumped whenever the socket is closed, so a loop over replies notices

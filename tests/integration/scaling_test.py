@@ -545,5 +545,69 @@ class RedisClusterTest(unittest.TestCase):
     api = ScalingTest.api
 
 
+TLS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "tls")
+
+
+@unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")
+class RedisTlsTest(unittest.TestCase):
+    """Nodes that reach Redis over TLS only (rediss://), verified against the
+    test CA; a node given the wrong CA never becomes ready."""
+
+    def setUp(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        port = free_port()
+        self.redis = subprocess.Popen(
+            [REDIS, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--tls-cert-file", os.path.join(TLS_DIR, "server.pem"), "--tls-key-file", os.path.join(TLS_DIR, "server.key"),
+             "--tls-ca-cert-file", os.path.join(TLS_DIR, "ca.pem"), "--tls-auth-clients", "no",
+             "--requirepass", "tls-test-pass"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (self.redis.kill(), self.redis.wait()))
+        def accepts():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        self.assertTrue(wait_until(accepts, 10), "no TLS redis-server")
+        self.configs = {}
+        for name, ca in (("good", "ca.pem"), ("wrong", "other-ca.pem")):
+            path = os.path.join(directory.name, name + ".toml")
+            with open(path, "w") as file:
+                file.write('[broker]\nurl = "rediss://:tls-test-pass@127.0.0.1:%d"\ntls_ca_file = "%s"\n'
+                           % (port, os.path.join(TLS_DIR, ca)))
+            self.configs[name] = path
+
+    def start(self, config):
+        node, port = protocol_client.start_server(self.configs[config], "--workers", "2", "--insecure-user-query")
+        self.addCleanup(stop_server, node)
+        return node, port
+
+    def test_nodes_share_channels_over_tls(self):
+        ports = [self.start("good")[1] for _ in range(2)]
+        for port in ports:
+            self.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
+
+        async def scenario():
+            a = await Client.open("ws://127.0.0.1:%d/" % ports[0], user="ann")
+            b = await Client.open("ws://127.0.0.1:%d/" % ports[1], user="ben")
+            self.assertEqual((await b.command("subscribe", channel="room:tls"))["type"], "reply")
+            self.assertEqual((await a.command("publish", channel="room:tls", data="sealed"))["type"], "reply")
+            self.assertEqual((await b.recv())["data"], "sealed")
+            self.assertEqual((await a.command("send", user="ben", data=1))["data"], {"online": True})
+            self.assertEqual((await b.recv())["data"], 1)
+            await a.ws.close()
+            await b.ws.close()
+        run(scenario())
+
+    def test_a_node_that_does_not_trust_the_certificate_is_not_ready_and_says_why(self):
+        node, port = self.start("wrong")
+        time.sleep(1)
+        self.assertFalse(ready(port))
+        log = stop_server(node)
+        self.assertIn("certificate verify failed", log)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

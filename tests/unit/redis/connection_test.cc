@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "redis/tls.h"
 #include "redis_server.h"
 
 namespace switchboard::redis {
@@ -139,6 +140,83 @@ TEST_F(RedisConnection, CommandsBeyondTheBufferCapFailAtOnceAndTheRestGoThrough)
   // Not sent, and the connection is fine.
   EXPECT_TRUE(call(connection, {"EXISTS", "k2"}).integer == 0);
   EXPECT_EQ(call(connection, {"GET", "k0"}).str, value);
+}
+
+// TLS (rediss://): a server that speaks only TLS, verified against the
+// test CA; one signed by another CA is refused.
+class RedisTlsConnection : public RedisConnection {
+ protected:
+  RedisServer& start_tls_server(std::vector<std::string> extra = {}) {
+    server_ = std::make_unique<RedisServer>(std::move(extra));
+    server_->use_tls(SB_TEST_TLS_DIR);
+    EXPECT_TRUE(server_->start()) << "redis-server (TLS) did not start on port " << server_->port();
+    return *server_;
+  }
+  static Options trusting(const char* ca_file) {
+    std::string error;
+    Options options;
+    options.tls = TlsContext::create({std::string(SB_TEST_TLS_DIR) + "/" + ca_file, "", ""}, &error);
+    EXPECT_TRUE(options.tls) << error;
+    options.backoff_min_ms = 50;
+    options.backoff_max_ms = 100;
+    return options;
+  }
+  static Endpoint tls_endpoint(const RedisServer& server, std::string host = "127.0.0.1") {
+    Endpoint endpoint = server.endpoint();
+    endpoint.host = std::move(host);
+    endpoint.tls = true;
+    return endpoint;
+  }
+};
+
+TEST_F(RedisTlsConnection, CommandsLargeValuesAndAuthOverTls) {
+  auto& server = start_tls_server({"--requirepass", "s3cret"});
+  Endpoint endpoint = tls_endpoint(server);
+  endpoint.password = "s3cret";
+  Connection connection(loop_, endpoint, trusting("ca.pem"));
+  EXPECT_EQ(call(connection, {"SET", "k", "v"}).str, "OK");  // held through TCP, TLS and AUTH
+  EXPECT_EQ(call(connection, {"GET", "k"}).str, "v");
+  // More than one TLS record and more than the kernel takes at once.
+  const std::string big(3 << 20, 'x');
+  int answered = 0;
+  for (int i = 0; i < 3; ++i) {
+    connection.command({"SET", "big" + std::to_string(i), big}, [&](const Reply& reply) {
+      EXPECT_EQ(reply.str, "OK");
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(run_until(
+      loop_, [&] { return answered == 3; }, 10000));
+  EXPECT_EQ(call(connection, {"GET", "big2"}).str, big);
+  // 1,000 pipelined replies arrive through OpenSSL's buffer, none left behind.
+  int replies = 0;
+  for (int i = 0; i < 1000; ++i) connection.command({"INCR", "n"}, [&](const Reply&) { ++replies; });
+  ASSERT_TRUE(run_until(loop_, [&] { return replies == 1000; }));
+  EXPECT_EQ(call(connection, {"GET", "n"}).str, "1000");
+}
+
+TEST_F(RedisTlsConnection, HostNameIsCheckedToo) {
+  auto& server = start_tls_server();
+  Connection connection(loop_, tls_endpoint(server, "localhost"), trusting("ca.pem"));
+  EXPECT_EQ(call(connection, {"PING"}).str, "PONG");
+}
+
+TEST_F(RedisTlsConnection, AServerTheCaDidNotSignIsRefused) {
+  auto& server = start_tls_server();
+  Connection connection(loop_, tls_endpoint(server), trusting("other-ca.pem"));
+  Reply reply = call(connection, {"PING"});
+  EXPECT_TRUE(reply.is_connection_error());
+  EXPECT_NE(connection.last_error().find("certificate verify failed"), std::string::npos) << connection.last_error();
+  EXPECT_FALSE(connection.is_up());
+}
+
+TEST_F(RedisTlsConnection, PlainTextToATlsPortFailsClearly) {
+  auto& server = start_tls_server();
+  Options options;
+  options.connect_timeout_ms = 500;
+  Connection connection(loop_, server.endpoint(), options);  // redis://, not rediss://
+  EXPECT_TRUE(call(connection, {"PING"}).is_connection_error());
+  EXPECT_FALSE(connection.is_up());
 }
 
 TEST_F(RedisConnection, AuthWithPasswordAndWithUsername) {

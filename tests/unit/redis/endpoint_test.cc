@@ -52,29 +52,32 @@ TEST(RedisUrl, Ipv6InBrackets) {
   EXPECT_EQ(parse_ok("redis://[2001:db8::2]").port, 6379);
 }
 
+TEST(RedisUrl, RedissMeansTls) {
+  const Endpoint secure = parse_ok("rediss://:pw@db.example:6380/2");
+  EXPECT_TRUE(secure.tls);
+  EXPECT_EQ(secure.host, "db.example");
+  EXPECT_EQ(secure.port, 6380);
+  EXPECT_EQ(secure.password, "pw");
+  EXPECT_EQ(secure.db, 2);
+  EXPECT_FALSE(parse_ok("redis://db.example").tls);
+  EXPECT_EQ(redact_redis_url("rediss://:pw@db:6380"), "rediss://:***@db:6380");
+}
+
 TEST(RedisUrl, BadUrlsSayWhy) {
   struct Case {
     const char* url;
     const char* reason_part;
   };
   const Case cases[] = {
-      {"http://host", "redis://"},
-      {"rediss://host", "TLS"},
-      {"redis://", "missing host"},
-      {"redis://:6379", "missing host"},
-      {"redis://host:", "empty port"},
-      {"redis://host:0", "bad port"},
-      {"redis://host:65536", "bad port"},
-      {"redis://host:12ab", "bad port"},
-      {"redis://host/abc", "bad database"},
-      {"redis://host/-1", "bad database"},
-      {"redis://::1", "brackets"},
-      {"redis://[::1", "missing ']'"},
-      {"redis://[::1]x", "after ']'"},
-      {"redis://[::1]:", "empty port"},
-      {"redis://[localhost]", "IPv6"},
-      {"redis://alice@host", "credentials"},
-      {"redis://alice:@host", "empty password"},
+      {"http://host", "redis://"},           {"ftp://host", "rediss://"},
+      {"rediss://", "missing host"},         {"redis://", "missing host"},
+      {"redis://:6379", "missing host"},     {"redis://host:", "empty port"},
+      {"redis://host:0", "bad port"},        {"redis://host:65536", "bad port"},
+      {"redis://host:12ab", "bad port"},     {"redis://host/abc", "bad database"},
+      {"redis://host/-1", "bad database"},   {"redis://::1", "brackets"},
+      {"redis://[::1", "missing ']'"},       {"redis://[::1]x", "after ']'"},
+      {"redis://[::1]:", "empty port"},      {"redis://[localhost]", "IPv6"},
+      {"redis://alice@host", "credentials"}, {"redis://alice:@host", "empty password"},
   };
   for (const auto& c : cases) {
     std::string error;

@@ -98,6 +98,14 @@ class RedisServer {
     pid_ = -1;
   }
 
+  // Serves TLS only, on port(), with dir's server.pem/server.key
+  // (tests/data/tls); clients need no certificate. Call before start().
+  void use_tls(const std::string& dir) {
+    extra_args_.insert(extra_args_.end(), {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file",
+                                           dir + "/server.pem", "--tls-key-file", dir + "/server.key",
+                                           "--tls-ca-cert-file", dir + "/ca.pem", "--tls-auth-clients", "no"});
+  }
+
   std::uint16_t port() const { return port_; }
   Endpoint endpoint() const {
     Endpoint endpoint;
