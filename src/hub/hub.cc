@@ -96,12 +96,10 @@ std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& ser
     options.connection.tls = redis::TlsContext::create(
         {config.broker_tls_ca_file, config.broker_tls_cert_file, config.broker_tls_key_file}, &error);
     if (!options.connection.tls) throw std::invalid_argument("broker.tls: " + error);
-    if (config.broker_cluster)
-      throw std::invalid_argument("broker.cluster: a cluster over TLS (rediss://) is not supported yet");
   }
   if (config.broker_cluster) {
     // Blocking, like the name lookup above: the workers do not run yet.
-    options.cluster = redis::fetch_cluster_map(options.endpoint, 5000, &error);
+    options.cluster = redis::fetch_cluster_map(options.endpoint, 5000, &error, options.connection.tls.get());
     if (!options.cluster) throw std::invalid_argument("broker.cluster: " + error);
   }
   std::vector<loop::EventLoop*> loops;

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <memory>
+#include <span>
 
 #include "redis/protocol.h"
 #include "redis/resolve.h"
@@ -19,44 +21,113 @@ std::optional<ClusterMap> fail(std::string* error, std::string message) {
   return std::nullopt;
 }
 
-// One blocking request/reply exchange on fd; false with *error on a
-// timeout, a closed socket or a protocol error.
-bool exchange(int fd, std::span<const std::string_view> argv, std::chrono::steady_clock::time_point deadline,
-              ReplyReader& reader, Reply* reply, std::string* error) {
-  std::string out;
-  encode_command(argv, out);
-  auto left_ms = [&] {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    return static_cast<int>(std::max<std::int64_t>(0, left.count()));
-  };
-  std::size_t sent = 0;
-  while (sent < out.size()) {
-    pollfd watch{fd, POLLOUT, 0};
-    if (::poll(&watch, 1, left_ms()) <= 0) return (*error = "timed out writing", false);
-    const ssize_t n = ::send(fd, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return (*error = std::string("write: ") + std::strerror(errno), false);
-    sent += static_cast<std::size_t>(n);
-  }
-  char buffer[16384];
-  while (true) {
-    switch (reader.next(*reply)) {
-      case ReadOutcome::kReply:
-        return true;
-      case ReadOutcome::kProtocolError:
-        return (*error = "protocol error: " + reader.error(), false);
-      case ReadOutcome::kNeedMore:
-        break;
+// A socket (non-blocking, connected, maybe under TLS) used as if it
+// blocked, every wait bounded by deadline.
+class BlockingLink {
+ public:
+  BlockingLink(int fd, TlsSession* tls, std::chrono::steady_clock::time_point deadline)
+      : fd_(fd), tls_(tls), deadline_(deadline) {}
+
+  bool handshake(std::string* error) {
+    if (tls_ == nullptr) return true;
+    for (;;) {
+      switch (tls_->handshake()) {
+        case TlsStatus::kDone:
+          return true;
+        case TlsStatus::kWantRead:
+          if (!wait(POLLIN)) return (*error = "timed out in the TLS handshake", false);
+          break;
+        case TlsStatus::kWantWrite:
+          if (!wait(POLLOUT)) return (*error = "timed out in the TLS handshake", false);
+          break;
+        default:
+          return (*error = "TLS handshake: " + tls_->error(), false);
+      }
     }
-    pollfd watch{fd, POLLIN, 0};
-    if (::poll(&watch, 1, left_ms()) <= 0) return (*error = "timed out reading", false);
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return (*error = n == 0 ? "connection closed" : std::string("read: ") + std::strerror(errno), false);
-    if (!reader.feed(buffer, static_cast<std::size_t>(n))) return (*error = "protocol error: " + reader.error(), false);
   }
-}
+
+  // One request/reply exchange; false with *error on a timeout, a closed
+  // socket or a protocol error.
+  bool exchange(std::span<const std::string_view> argv, Reply* reply, std::string* error) {
+    std::string out;
+    encode_command(argv, out);
+    std::size_t sent = 0;
+    while (sent < out.size()) {
+      const long n = write(out.data() + sent, out.size() - sent, error);
+      if (n < 0) return false;
+      sent += static_cast<std::size_t>(n);
+    }
+    char buffer[16384];
+    for (;;) {
+      switch (reader_.next(*reply)) {
+        case ReadOutcome::kReply:
+          return true;
+        case ReadOutcome::kProtocolError:
+          return (*error = "protocol error: " + reader_.error(), false);
+        case ReadOutcome::kNeedMore:
+          break;
+      }
+      const long n = read(buffer, sizeof buffer, error);
+      if (n < 0) return false;
+      if (!reader_.feed(buffer, static_cast<std::size_t>(n))) {
+        return (*error = "protocol error: " + reader_.error(), false);
+      }
+    }
+  }
+
+ private:
+  bool wait(short events) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - std::chrono::steady_clock::now());
+    pollfd watch{fd_, events, 0};
+    return ::poll(&watch, 1, static_cast<int>(std::max<std::int64_t>(0, left.count()))) > 0;
+  }
+
+  // Bytes written (> 0), or -1 with *error.
+  long write(const char* data, std::size_t size, std::string* error) {
+    for (;;) {
+      if (tls_ != nullptr) {
+        std::size_t moved = 0;
+        const TlsStatus status = tls_->write(data, size, &moved);
+        if (status == TlsStatus::kDone) return static_cast<long>(moved);
+        if (status == TlsStatus::kFailed || status == TlsStatus::kClosed)
+          return (*error = "TLS write: " + tls_->error(), -1);
+        if (!wait(status == TlsStatus::kWantRead ? POLLIN : POLLOUT)) return (*error = "timed out writing", -1);
+        continue;
+      }
+      const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
+      if (n > 0) return n;
+      if (n < 0 && errno != EINTR && errno != EAGAIN)
+        return (*error = std::string("write: ") + std::strerror(errno), -1);
+      if (!wait(POLLOUT)) return (*error = "timed out writing", -1);
+    }
+  }
+
+  // Bytes read (> 0), or -1 with *error (a closed connection is an error here).
+  long read(char* data, std::size_t size, std::string* error) {
+    for (;;) {
+      if (tls_ != nullptr) {
+        std::size_t moved = 0;
+        const TlsStatus status = tls_->read(data, size, &moved);
+        if (status == TlsStatus::kDone) return static_cast<long>(moved);
+        if (status == TlsStatus::kClosed) return (*error = "connection closed", -1);
+        if (status == TlsStatus::kFailed) return (*error = "TLS read: " + tls_->error(), -1);
+        if (!wait(status == TlsStatus::kWantWrite ? POLLOUT : POLLIN)) return (*error = "timed out reading", -1);
+        continue;
+      }
+      const ssize_t n = ::recv(fd_, data, size, 0);
+      if (n > 0) return n;
+      if (n == 0) return (*error = "connection closed", -1);
+      if (errno != EINTR && errno != EAGAIN) return (*error = std::string("read: ") + std::strerror(errno), -1);
+      if (!wait(POLLIN)) return (*error = "timed out reading", -1);
+    }
+  }
+
+  int fd_;
+  TlsSession* tls_;
+  std::chrono::steady_clock::time_point deadline_;
+  ReplyReader reader_;
+};
 
 }  // namespace
 
@@ -100,7 +171,10 @@ std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint
     }
     Endpoint master = seed;
     // An empty host means "the address you reached me at" (Redis 7).
-    if (!range.elements[2].elements[0].str.empty()) master.host = range.elements[2].elements[0].str;
+    if (!range.elements[2].elements[0].str.empty()) {
+      master.host = range.elements[2].elements[0].str;
+      master.server_name = master.host;  // what the master's certificate must name
+    }
     master.port = static_cast<std::uint16_t>(port);
     master.db = 0;  // a cluster has database 0 only
     std::uint16_t index = 0;
@@ -117,7 +191,8 @@ std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint
   return map;
 }
 
-std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms, std::string* error) {
+std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms, std::string* error,
+                                            const TlsContext* tls) {
   std::string problem;
   const std::optional<Endpoint> resolved = resolve(seed, &problem);
   if (!resolved) return fail(error, problem);
@@ -141,17 +216,23 @@ std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t 
       ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &length) != 0 || socket_error != 0) {
     return fail(error, "connect to " + where + ": " + (socket_error != 0 ? std::strerror(socket_error) : "timed out"));
   }
-  ReplyReader reader;
+  std::unique_ptr<TlsSession> session;
+  if (seed.tls) {
+    if (tls == nullptr) return fail(error, where + ": rediss:// needs a TLS context");
+    session = std::make_unique<TlsSession>(*tls, fd, seed.tls_name());
+  }
+  BlockingLink link(fd, session.get(), deadline);
+  if (!link.handshake(&problem)) return fail(error, where + ": " + problem);
   Reply reply;
   if (!seed.password.empty()) {
     std::vector<std::string_view> auth{"AUTH"};
     if (!seed.username.empty()) auth.push_back(seed.username);
     auth.push_back(seed.password);
-    if (!exchange(fd, auth, deadline, reader, &reply, &problem)) return fail(error, where + ": " + problem);
+    if (!link.exchange(auth, &reply, &problem)) return fail(error, where + ": " + problem);
     if (reply.is_error()) return fail(error, where + ": AUTH: " + reply.str);
   }
   const std::string_view slots[] = {"CLUSTER", "SLOTS"};
-  if (!exchange(fd, slots, deadline, reader, &reply, &problem)) return fail(error, where + ": " + problem);
+  if (!link.exchange(slots, &reply, &problem)) return fail(error, where + ": " + problem);
   return parse_cluster_slots(reply, seed, error);
 }
 

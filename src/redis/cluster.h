@@ -16,6 +16,7 @@
 
 #include "redis/endpoint.h"
 #include "redis/reply.h"
+#include "redis/tls.h"
 
 namespace switchboard::redis {
 
@@ -42,8 +43,9 @@ struct ClusterMap {
 std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint& seed, std::string* error);
 
 // Blocking, for startup only (before the event loops run): connects to
-// seed, logs in, asks CLUSTER SLOTS and parses it; timeout_ms bounds the
-// whole exchange.
-std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms, std::string* error);
+// seed (over TLS with tls when seed.tls), logs in, asks CLUSTER SLOTS and
+// parses it; timeout_ms bounds the whole exchange.
+std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms, std::string* error,
+                                            const TlsContext* tls = nullptr);
 
 }  // namespace switchboard::redis

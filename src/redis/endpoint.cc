@@ -90,6 +90,7 @@ std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error
     }
     endpoint.db = db;
   }
+  endpoint.server_name = endpoint.host;
   return endpoint;
 }
 

@@ -17,6 +17,11 @@ struct Endpoint {
   std::string username;  // empty: AUTH with the password only (requirepass)
   std::string password;  // empty: no AUTH
   bool tls = false;      // rediss://: TLS first (redis::Options::tls says whom to trust)
+  // The name Redis's TLS certificate must carry: the host as written in
+  // the URL, kept when resolve() turns host into an address.
+  std::string server_name;
+
+  const std::string& tls_name() const { return server_name.empty() ? host : server_name; }
 };
 
 // Parses redis://[[user]:password@]host[:port][/db], or rediss:// (TLS). An IPv6 host is written

@@ -128,7 +128,7 @@ void Link::on_connected() {
       fail("rediss:// needs a TLS context (Options::tls)");
       return;
     }
-    tls_ = std::make_unique<TlsSession>(*options_.tls, fd_, endpoint_.host);
+    tls_ = std::make_unique<TlsSession>(*options_.tls, fd_, endpoint_.tls_name());
     tls_handshaking_ = true;
     continue_tls_handshake();
     return;

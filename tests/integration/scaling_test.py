@@ -78,6 +78,7 @@ class RedisServer:
 
 
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
+TLS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "tls")
 
 
 def free_cluster_port():
@@ -95,34 +96,52 @@ def free_cluster_port():
 
 
 class RedisCluster:
-    """Three masters, no replicas, made with redis-cli --cluster create."""
+    """Three masters, no replicas, made with redis-cli --cluster create;
+    with tls, the masters speak TLS only, to clients and to each other."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, tls=False):
         self.directory = directory
-        self.servers = []
+        self.tls = tls
+        self.ports = []
+        self.processes = []
+
+    def tls_args(self):
+        return ["--tls", "--cacert", os.path.join(TLS_DIR, "ca.pem")] if self.tls else []
+
+    def cli(self, index, *words):
+        """redis-cli against master index: its output lines (raw, not a tty)."""
+        done = subprocess.run([REDIS_CLI, *self.tls_args(), "-h", "127.0.0.1", "-p", str(self.ports[index]), *words],
+                              capture_output=True, text=True, timeout=STEP)
+        return done.stdout.splitlines()
 
     def start(self):
         for _ in range(3):
             port = free_cluster_port()
-            process = subprocess.Popen(
-                [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            listen = ["--port", str(port)]
+            if self.tls:
+                listen = ["--port", "0", "--tls-port", str(port), "--tls-cluster", "yes",
+                          "--tls-cert-file", os.path.join(TLS_DIR, "server.pem"),
+                          "--tls-key-file", os.path.join(TLS_DIR, "server.key"),
+                          "--tls-ca-cert-file", os.path.join(TLS_DIR, "ca.pem"), "--tls-auth-clients", "no"]
+            self.processes.append(subprocess.Popen(
+                [REDIS, *listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                  "--cluster-enabled", "yes", "--cluster-config-file", "nodes-%d.conf" % port,
                  "--cluster-node-timeout", "5000", "--dir", self.directory],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self.servers.append((process, RedisServer(port)))
-        for _, server in self.servers:
-            assert wait_until(lambda: server.command("PING").startswith(b"+PONG"), 10), "a master did not start"
-        create = subprocess.run([REDIS_CLI, "--cluster", "create",
-                                 *("127.0.0.1:%d" % server.port for _, server in self.servers),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.ports.append(port)
+        for index in range(3):
+            assert wait_until(lambda: self.cli(index, "PING") == ["PONG"], 10), "a master did not start"
+        create = subprocess.run([REDIS_CLI, *self.tls_args(), "--cluster", "create",
+                                 *("127.0.0.1:%d" % port for port in self.ports),
                                  "--cluster-replicas", "0", "--cluster-yes"],
                                 capture_output=True, text=True, timeout=60)
         assert create.returncode == 0, create.stdout + create.stderr
-        for _, server in self.servers:
-            assert wait_until(lambda: b"cluster_state:ok" in server.command("CLUSTER", "INFO"), 20), \
+        for index in range(3):
+            assert wait_until(lambda: "cluster_state:ok" in self.cli(index, "CLUSTER", "INFO"), 20), \
                 "the cluster did not come up"
 
     def stop(self):
-        for process, _ in self.servers:
+        for process in self.processes:
             if process.poll() is None:
                 process.kill()
                 process.wait()
@@ -464,19 +483,20 @@ class ScalingTest(unittest.TestCase):
 @unittest.skipUnless(os.path.exists(REDIS) and os.path.exists(REDIS_CLI), "needs redis-server and redis-cli")
 class RedisClusterTest(unittest.TestCase):
     """Two nodes over a Redis Cluster of three masters, sharded pub/sub."""
+    TLS = False
 
     def setUp(self):
         self.directory = tempfile.TemporaryDirectory()
         self.addCleanup(self.directory.cleanup)
-        self.cluster = RedisCluster(self.directory.name)
+        self.cluster = RedisCluster(self.directory.name, tls=self.TLS)
         self.addCleanup(self.cluster.stop)
         self.cluster.start()
         config = os.path.join(self.directory.name, "node.toml")
-        seed = self.cluster.servers[0][1].port
+        scheme = "rediss" if self.TLS else "redis"
         with open(config, "w") as file:
-            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\ncluster = true\npresence_ttl_ms = %d\n'
+            file.write('[broker]\nurl = "%s://127.0.0.1:%d"\ncluster = true\npresence_ttl_ms = %d\ntls_ca_file = "%s"\n'
                        '[api]\nkey = "%s"\n[[namespaces]]\npattern = "lobby:*"\npresence = true\njoin_leave = true\n'
-                       % (seed, PRESENCE_TTL_MS, KEY))
+                       % (scheme, self.cluster.ports[0], PRESENCE_TTL_MS, os.path.join(TLS_DIR, "ca.pem"), KEY))
         self.nodes = []
         for _ in range(2):
             node, port = protocol_client.start_server(config, "--workers", "2", "--insecure-user-query")
@@ -490,11 +510,7 @@ class RedisClusterTest(unittest.TestCase):
 
     def shard_channels(self):
         """Per master: the sharded channels subscribed on it."""
-        out = []
-        for _, server in self.cluster.servers:
-            reply = server.command("PUBSUB", "SHARDCHANNELS", "sb:*").decode().split("\r\n")
-            out.append(sorted(line for line in reply if line.startswith("sb:")))
-        return out
+        return [sorted(self.cluster.cli(index, "PUBSUB", "SHARDCHANNELS", "sb:*")) for index in range(3)]
 
     def test_channels_users_and_presence_work_through_the_masters_that_own_them(self):
         async def scenario():
@@ -523,10 +539,11 @@ class RedisClusterTest(unittest.TestCase):
                 holders = [index for index, names in enumerate(subscribed) if redis_channel in names]
                 self.assertEqual(len(holders), 1, (channel, subscribed))
                 owners.add(holders[0])
-                server = self.cluster.servers[holders[0]][1]
-                # That master serves the channel's slot: no MOVED (the probe is not an envelope; the node drops it).
-                self.assertEqual(server.command("SPUBLISH", redis_channel, "probe")[:1], b":", channel)
-                self.assertEqual(server.command("PUBSUB", "SHARDNUMSUB", redis_channel).split(b"\r\n")[-2], b":1")
+                # That master serves the channel's slot: no MOVED (the probe is
+                # not an envelope; the node drops it), one subscriber: node 1.
+                self.assertEqual(self.cluster.cli(holders[0], "SPUBLISH", redis_channel, "probe"), ["1"], channel)
+                self.assertEqual(self.cluster.cli(holders[0], "PUBSUB", "SHARDNUMSUB", redis_channel),
+                                 [redis_channel, "1"])
             self.assertEqual(len(owners), 3, "12 channels all on fewer than three masters: %r" % subscribed)
             # Users and presence across nodes, through their masters.
             self.assertEqual((await a.command("send", user="ben", data="hi"))["data"], {"online": True})
@@ -545,7 +562,9 @@ class RedisClusterTest(unittest.TestCase):
     api = ScalingTest.api
 
 
-TLS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "tls")
+class RedisClusterOverTlsTest(RedisClusterTest):
+    """The same over TLS: rediss:// to masters that speak TLS only."""
+    TLS = True
 
 
 @unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")

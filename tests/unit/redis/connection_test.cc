@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "redis/resolve.h"
 #include "redis/tls.h"
 #include "redis_server.h"
 
@@ -195,9 +196,15 @@ TEST_F(RedisTlsConnection, CommandsLargeValuesAndAuthOverTls) {
   EXPECT_EQ(call(connection, {"GET", "n"}).str, "1000");
 }
 
-TEST_F(RedisTlsConnection, HostNameIsCheckedToo) {
+TEST_F(RedisTlsConnection, ANameIsCheckedAfterResolvingItToAnAddress) {
   auto& server = start_tls_server();
-  Connection connection(loop_, tls_endpoint(server, "localhost"), trusting("ca.pem"));
+  std::string error;
+  auto endpoint = parse_redis_url("rediss://localhost:" + std::to_string(server.port()), &error);
+  ASSERT_TRUE(endpoint) << error;
+  endpoint = resolve(*endpoint, &error);
+  ASSERT_TRUE(endpoint) << error;
+  EXPECT_EQ(endpoint->tls_name(), "localhost");  // the certificate names localhost (and 127.0.0.1)
+  Connection connection(loop_, *endpoint, trusting("ca.pem"));
   EXPECT_EQ(call(connection, {"PING"}).str, "PONG");
 }
 

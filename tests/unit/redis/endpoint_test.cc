@@ -59,6 +59,7 @@ TEST(RedisUrl, RedissMeansTls) {
   EXPECT_EQ(secure.port, 6380);
   EXPECT_EQ(secure.password, "pw");
   EXPECT_EQ(secure.db, 2);
+  EXPECT_EQ(secure.tls_name(), "db.example");
   EXPECT_FALSE(parse_ok("redis://db.example").tls);
   EXPECT_EQ(redact_redis_url("rediss://:pw@db:6380"), "rediss://:***@db:6380");
 }
