@@ -3,10 +3,10 @@
 // redis_broker_questions.cc.
 #include "broker/redis_broker.h"
 
-#include <charconv>
 #include <random>
 
 #include "base/log.h"
+#include "broker/envelope.h"
 #include "broker/redis_broker_links.h"
 #include "loop/event_loop.h"
 
@@ -30,11 +30,6 @@ std::string random_node_id() {
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
   return text;
-}
-
-bool parse_number(std::string_view text, std::uint64_t* value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
-  return error == std::errc() && end == text.data() + text.size();
 }
 
 }  // namespace
@@ -176,8 +171,7 @@ void RedisBroker::unsubscribe(unsigned owner_worker, std::string_view channel) {
 
 void RedisBroker::publish(unsigned owner_worker, const Publication& publication, PublishDone done) {
   const std::string redis_channel = channel_key(publication.channel);
-  std::string envelope = node_id_ + ' ' + std::to_string(publication.exclude_client) + '\n';
-  envelope += publication.data_json;
+  const std::string envelope = format_publication(node_id_, publication.exclude_client, publication.data_json);
   const std::string ttl = std::to_string(options_.offset_ttl_ms);
   links_for(owner_worker, redis_channel)
       .commands->command({"EVAL", publish_script_, "1", key("off", publication.channel), redis_channel, envelope, ttl},
@@ -192,9 +186,8 @@ void RedisBroker::publish(unsigned owner_worker, const Publication& publication,
 
 void RedisBroker::publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) {
   const std::string redis_channel = channel_key(channel);
-  std::string envelope = "e " + node_id_ + "\n";
-  envelope += frame;
-  links_for(owner_worker, redis_channel).commands->command({publish_verb_, redis_channel, envelope}, {});
+  links_for(owner_worker, redis_channel)
+      .commands->command({publish_verb_, redis_channel, format_event(node_id_, frame)}, {});
 }
 
 void RedisBroker::watch_user(unsigned owner_worker, std::string_view user) {
@@ -208,10 +201,7 @@ void RedisBroker::unwatch_user(unsigned owner_worker, std::string_view user) {
 }
 
 void RedisBroker::send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) {
-  std::string envelope = node_id_;
-  envelope += message.kind == UserMessageKind::kDirect ? " m " : " d ";
-  envelope += message.elsewhere_only ? "1\n" : "0\n";
-  envelope += message.text;
+  const std::string envelope = format_user_envelope(node_id_, message);
   // PUBLISH answers how many subscribers got it: one per watching node,
   // this one included when it watches the user.
   const std::string redis_channel = user_key(message.user);
@@ -247,40 +237,23 @@ void RedisBroker::on_message(unsigned worker, std::string_view redis_channel, st
 }
 
 void RedisBroker::on_channel_message(unsigned worker, std::string_view channel, std::string_view payload) {
-  // "<offset> <node> <exclude>\n<data>" or "e <node>\n<frame>"
-  const std::size_t newline = payload.find('\n');
-  if (newline == std::string_view::npos) return;
-  if (payload.starts_with("e ")) {
-    // An event: this node's own were delivered here when they happened.
-    if (payload.substr(2, newline - 2) == node_id_) return;
-    sink_->on_channel_event(worker, channel, payload.substr(newline + 1));
+  ChannelEnvelope envelope;
+  if (!parse_channel_envelope(payload, &envelope)) return;  // not ours: dropped
+  if (envelope.is_event) {
+    // This node's own events were delivered here when they happened.
+    if (envelope.node != node_id_) sink_->on_channel_event(worker, channel, envelope.body);
     return;
   }
-  const std::string_view head = payload.substr(0, newline);
-  const std::size_t first = head.find(' ');
-  const std::size_t second = head.find(' ', first == std::string_view::npos ? head.size() : first + 1);
-  if (first == std::string_view::npos || second == std::string_view::npos) return;
-  std::uint64_t offset = 0;
-  std::uint64_t exclude = 0;
-  if (!parse_number(head.substr(0, first), &offset) || !parse_number(head.substr(second + 1), &exclude)) return;
-  const std::string_view node = head.substr(first + 1, second - first - 1);
-  if (node != node_id_) exclude = 0;  // that client id belongs to another process
-  sink_->on_publication(worker, Publication{channel, offset, payload.substr(newline + 1), exclude});
+  // A client id is only unique in its process: exclude on its node only.
+  const std::uint64_t exclude = envelope.node == node_id_ ? envelope.exclude : 0;
+  sink_->on_publication(worker, Publication{channel, envelope.offset, envelope.body, exclude});
 }
 
 void RedisBroker::on_user_message(unsigned worker, std::string_view user, std::string_view payload) {
-  // "<node> <m|d> <0|1 elsewhere>\n<text>"
-  const std::size_t newline = payload.find('\n');
-  if (newline == std::string_view::npos || newline < 5) return;
-  const std::string_view head = payload.substr(0, newline);
-  const std::string_view node = head.substr(0, newline - 4);
-  const char kind = head[newline - 3];
-  const char elsewhere = head[newline - 1];
-  if (head[newline - 4] != ' ' || head[newline - 2] != ' ' || (kind != 'm' && kind != 'd')) return;
-  if (elsewhere == '1' && node == node_id_) return;  // acted on where it was sent
-  const UserMessage message{user, kind == 'm' ? UserMessageKind::kDirect : UserMessageKind::kDisconnect,
-                            payload.substr(newline + 1), elsewhere == '1'};
-  sink_->on_user_message(worker, message);
+  UserEnvelope envelope;
+  if (!parse_user_envelope(payload, &envelope)) return;
+  if (envelope.elsewhere_only && envelope.node == node_id_) return;  // acted on where it was sent
+  sink_->on_user_message(worker, UserMessage{user, envelope.kind, envelope.text, envelope.elsewhere_only});
 }
 
 }  // namespace switchboard::broker

@@ -1,4 +1,5 @@
 // RedisBroker: presence across nodes (see redis_broker.h for the keys).
+#include "broker/envelope.h"
 #include "broker/redis_broker.h"
 #include "broker/redis_broker_links.h"
 #include "loop/event_loop.h"
@@ -168,7 +169,7 @@ void RedisBroker::withdraw_presence() {
       commands.command({"ZREM", key("pn", channel), node_id_}, {});
       for (const auto& [client, value] : members) {
         const std::size_t newline = value.find('\n');
-        commands.command({publish_verb_, channel_key(channel), "e -\n" + value.substr(newline + 1)}, {});
+        commands.command({publish_verb_, channel_key(channel), format_event("-", value.substr(newline + 1))}, {});
       }
     }
   }

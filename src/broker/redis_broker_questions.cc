@@ -1,21 +1,13 @@
 // RedisBroker: questions every node answers (the HTTP API's cluster-wide
 // counts), and the distinct users and channels Redis knows of.
 #include <algorithm>
-#include <charconv>
 
+#include "broker/envelope.h"
 #include "broker/redis_broker.h"
 #include "broker/redis_broker_links.h"
 #include "loop/event_loop.h"
 
 namespace switchboard::broker {
-namespace {
-
-bool parse_id(std::string_view text, std::uint64_t* value) {
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *value);
-  return error == std::errc() && end == text.data() + text.size();
-}
-
-}  // namespace
 
 void RedisBroker::ask_nodes(std::string_view question, AskDone done) {
   const std::string redis_channel = key("nodes", "all");
@@ -31,8 +23,7 @@ void RedisBroker::ask_nodes(std::string_view question, AskDone done) {
   waiting->done = std::move(done);
   loops_[0]->arm(waiting->timer, options_.ask_timeout_ms);
   questions_.emplace(id, std::move(waiting));
-  std::string envelope = std::to_string(id) + " " + node_id_ + "\n";
-  envelope += question;
+  const std::string envelope = format_question(id, node_id_, question);
   // PUBLISH answers how many nodes got the question: the answers to expect.
   links.commands->command({publish_verb_, redis_channel, envelope}, [this, id](const redis::Reply& reply) {
     auto it = questions_.find(id);
@@ -76,31 +67,26 @@ void RedisBroker::count_distinct(CountsDone done) {
 }
 
 void RedisBroker::on_question(std::string_view payload) {
-  const std::size_t newline = payload.find('\n');
-  const std::size_t space = payload.find(' ');
-  if (newline == std::string_view::npos || space == std::string_view::npos || space > newline) return;
-  std::uint64_t id = 0;
-  if (!parse_id(payload.substr(0, space), &id)) return;
-  const std::string asker(payload.substr(space + 1, newline - space - 1));
-  sink_->on_question(payload.substr(newline + 1), [this, alive = alive_, asker, id](std::string answer) {
-    loops_[0]->post([this, alive, asker, id, answer = std::move(answer)] {
-      if (!*alive) return;
-      std::string envelope = std::to_string(id) + "\n";
-      envelope += answer;
-      const std::string redis_channel = key("node", asker);
-      links_for(0, redis_channel).commands->command({publish_verb_, redis_channel, envelope}, {});
-    });
-  });
+  QuestionEnvelope question;
+  if (!parse_question(payload, &question)) return;
+  sink_->on_question(
+      question.text, [this, alive = alive_, asker = std::string(question.asker), id = question.id](std::string answer) {
+        loops_[0]->post([this, alive, asker, id, answer = std::move(answer)] {
+          if (!*alive) return;
+          const std::string redis_channel = key("node", asker);
+          links_for(0, redis_channel).commands->command({publish_verb_, redis_channel, format_answer(id, answer)}, {});
+        });
+      });
 }
 
 void RedisBroker::on_answer(std::string_view payload) {
-  const std::size_t newline = payload.find('\n');
   std::uint64_t id = 0;
-  if (newline == std::string_view::npos || !parse_id(payload.substr(0, newline), &id)) return;
+  std::string_view answer;
+  if (!parse_answer(payload, &id, &answer)) return;
   auto it = questions_.find(id);
   if (it == questions_.end()) return;  // too late
   Question& question = *it->second;
-  question.answers.emplace_back(payload.substr(newline + 1));
+  question.answers.emplace_back(answer);
   if (question.expected && question.answers.size() >= *question.expected) finish_question(id, true);
 }
 
