@@ -37,7 +37,6 @@ std::string random_node_id() {
 RedisBroker::RedisBroker(std::vector<loop::EventLoop*> loops, RedisBrokerOptions options)
     : loops_(std::move(loops)),
       options_(std::move(options)),
-      masters_(options_.cluster ? options_.cluster->masters : std::vector<redis::Endpoint>{options_.endpoint}),
       publish_verb_(options_.cluster ? "SPUBLISH" : "PUBLISH"),
       publish_script_(make_publish_script(publish_verb_)),
       refresh_script_(make_refresh_script(publish_verb_)),
@@ -59,24 +58,34 @@ RedisBroker::~RedisBroker() {
 
 void RedisBroker::open(unsigned worker) {
   WorkerLinks& links = *workers_[worker];
-  for (unsigned shard = 0; shard < masters_.size(); ++shard) open_shard(links, shard);
+  if (options_.cluster) {
+    links.map = std::make_shared<const redis::ClusterMap>(*options_.cluster);
+    for (const redis::Endpoint& master : links.map->masters) links.map_shard.push_back(open_shard(links, master));
+  } else {
+    open_shard(links, options_.endpoint);
+  }
   if (worker == 0) {
     links_for(0, key("nodes", "all")).subscriber->subscribe(key("nodes", "all"));
     links_for(0, key("node", node_id_)).subscriber->subscribe(key("node", node_id_));
+    if (options_.cluster && options_.cluster_refresh_ms > 0)
+      loops_[0]->arm(links.cluster_timer, options_.cluster_refresh_ms);
   }
 }
 
-void RedisBroker::open_shard(WorkerLinks& worker_links, unsigned shard) {
+unsigned RedisBroker::open_shard(WorkerLinks& worker_links, const redis::Endpoint& master) {
   loop::EventLoop& loop = *loops_[worker_links.worker];
   const unsigned worker = worker_links.worker;
+  const unsigned shard = static_cast<unsigned>(worker_links.shards.size());
   worker_links.shards.push_back(std::make_unique<ShardLinks>());
+  worker_links.masters.push_back(master);
+  links_expected_.fetch_add(2, std::memory_order_relaxed);
   ShardLinks& links = *worker_links.shards.back();
-  links.commands = std::make_unique<redis::Connection>(loop, masters_[shard], options_.connection);
+  links.commands = std::make_unique<redis::Connection>(loop, master, options_.connection);
   links.commands->on_state([this, &links, &worker_links, shard](bool up) {
-    set_link_up(links.commands_up, up);
+    set_link_up(links, links.commands_up, up);
     if (worker_links.worker == 0) {
       // Once per change of state and master (not per worker, not per retry).
-      const redis::Endpoint& master = masters_[shard];
+      const redis::Endpoint& master = worker_links.masters[shard];
       if (up) {
         base::log(base::LogLevel::kInfo, "broker: redis %s:%u connected", master.host.c_str(), master.port);
       } else {
@@ -87,14 +96,14 @@ void RedisBroker::open_shard(WorkerLinks& worker_links, unsigned shard) {
     if (up) restore_presence(worker_links, shard);  // Redis may have restarted empty
   });
   links.subscriber = std::make_unique<redis::Subscriber>(
-      loop, masters_[shard], options_.connection, options_.cluster ? redis::Sharding::kYes : redis::Sharding::kNo);
+      loop, master, options_.connection, options_.cluster ? redis::Sharding::kYes : redis::Sharding::kNo);
   // Up for readiness once every wanted channel is confirmed again after a
   // reconnect (on_settled), not when the TCP connection is: until then a
   // publish from another node would miss this node's subscribers.
-  links.subscriber->on_settled([this, &links] { set_link_up(links.subscriber_up, true); });
+  links.subscriber->on_settled([this, &links] { set_link_up(links, links.subscriber_up, true); });
   links.subscriber->on_state([this, &links](bool up) {
     if (up) return;  // on_settled says when
-    set_link_up(links.subscriber_up, false);
+    set_link_up(links, links.subscriber_up, false);
     // Down: nothing can be missed from a Redis we cannot reach, and the
     // channels are resubscribed on reconnect. Waiters go on now.
     auto awaiting = std::move(links.awaiting);
@@ -113,11 +122,13 @@ void RedisBroker::open_shard(WorkerLinks& worker_links, unsigned shard) {
   links.subscriber->on_message([this, worker](std::string_view redis_channel, std::string_view payload) {
     on_message(worker, redis_channel, payload);
   });
+  return shard;
 }
 
-void RedisBroker::set_link_up(bool& flag, bool up) {
+void RedisBroker::set_link_up(ShardLinks& links, bool& flag, bool up) {
   if (flag == up) return;
   flag = up;
+  if (links.retired) return;  // no longer counted
   if (up) {
     links_up_.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -126,15 +137,16 @@ void RedisBroker::set_link_up(bool& flag, bool up) {
 }
 
 bool RedisBroker::healthy() const {
-  return links_up_.load(std::memory_order_relaxed) == 2 * loops_.size() * masters_.size();
+  return links_up_.load(std::memory_order_relaxed) == links_expected_.load(std::memory_order_relaxed);
 }
 
-unsigned RedisBroker::shard_of(std::string_view redis_key) const {
-  return options_.cluster ? *options_.cluster->master_of(redis_key) : 0;
+unsigned RedisBroker::shard_of(unsigned worker, std::string_view redis_key) const {
+  const WorkerLinks& links = *workers_[worker];
+  return links.map ? links.map_shard[*links.map->master_of(redis_key)] : 0;
 }
 
 RedisBroker::ShardLinks& RedisBroker::links_for(unsigned worker, std::string_view redis_key) {
-  return *workers_[worker]->shards[shard_of(redis_key)];
+  return *workers_[worker]->shards[shard_of(worker, redis_key)];
 }
 
 std::string RedisBroker::key(std::string_view kind, std::string_view name) const {
@@ -175,8 +187,9 @@ void RedisBroker::publish(unsigned owner_worker, const Publication& publication,
   const std::string ttl = std::to_string(options_.offset_ttl_ms);
   links_for(owner_worker, redis_channel)
       .commands->command({"EVAL", publish_script_, "1", key("off", publication.channel), redis_channel, envelope, ttl},
-                         [done = std::move(done)](const redis::Reply& reply) {
+                         [this, done = std::move(done)](const redis::Reply& reply) {
                            if (reply.type != redis::ReplyType::kInteger || reply.integer <= 0) {
+                             note_moved(reply);
                              done({PublishStatus::kUnavailable, 0});
                              return;
                            }

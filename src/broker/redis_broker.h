@@ -75,6 +75,9 @@ struct RedisBrokerOptions {
   std::uint64_t presence_ttl_ms = 30'000;
   // ask_nodes: how long to wait for every node's answer.
   std::uint64_t ask_timeout_ms = 2'000;
+  // A cluster: how often to re-read the slot map (a resharding or a
+  // failover moves slots); a MOVED answer re-reads it at once. 0: never.
+  std::uint64_t cluster_refresh_ms = 5'000;
 };
 
 class RedisBroker final : public Broker {
@@ -110,11 +113,22 @@ class RedisBroker final : public Broker {
   struct WorkerLinks;
   struct Question;
   void open(unsigned worker);
-  void open_shard(WorkerLinks& worker, unsigned shard);
-  void set_link_up(bool& flag, bool up);
+  // Connections of worker_links to master, as a new shard; its index.
+  unsigned open_shard(WorkerLinks& worker_links, const redis::Endpoint& master);
+  void set_link_up(ShardLinks& links, bool& flag, bool up);
   // The connections of worker to the master that serves redis_key.
   ShardLinks& links_for(unsigned worker, std::string_view redis_key);
-  unsigned shard_of(std::string_view redis_key) const;
+  unsigned shard_of(unsigned worker, std::string_view redis_key) const;
+
+  // A cluster's slot map while running (redis_broker_cluster.cc): worker 0
+  // re-reads it on a timer or after a MOVED, and every worker applies a
+  // changed one: connections to new masters, subscriptions and presence
+  // moved to the masters that serve them now, departed masters retired.
+  static void on_cluster_timer(void* links);
+  void refresh_cluster_map();
+  void note_moved(const redis::Reply& reply);
+  void apply_cluster_map(unsigned worker, std::shared_ptr<const redis::ClusterMap> map);
+  void retire_shard(WorkerLinks& worker_links, unsigned shard);
   std::string key(std::string_view kind, std::string_view name) const;  // "sb:<kind>:{name}"
   std::string channel_key(std::string_view channel) const { return key("ch", channel); }
   std::string user_key(std::string_view user) const { return key("user", user); }
@@ -144,14 +158,16 @@ class RedisBroker final : public Broker {
 
   std::vector<loop::EventLoop*> loops_;
   RedisBrokerOptions options_;
-  std::vector<redis::Endpoint> masters_;  // one for a standalone Redis
-  std::string publish_verb_;              // PUBLISH, or SPUBLISH in a cluster
+  std::string publish_verb_;  // PUBLISH, or SPUBLISH in a cluster
   std::string publish_script_;
   std::string refresh_script_;
   std::string node_id_;
   BrokerSink* sink_ = nullptr;
   std::vector<std::unique_ptr<WorkerLinks>> workers_;
+  // Readiness: connections up, out of connections there should be (two per
+  // worker and master).
   std::atomic<std::size_t> links_up_{0};
+  std::atomic<std::size_t> links_expected_{0};
   std::map<std::uint64_t, std::unique_ptr<Question>> questions_;  // worker 0 only
   std::uint64_t next_question_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

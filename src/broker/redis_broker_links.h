@@ -28,6 +28,10 @@ struct RedisBroker::ShardLinks {
   std::unique_ptr<redis::Subscriber> subscriber;
   bool commands_up = false;
   bool subscriber_up = false;
+  // A cluster master that serves no slot any more: nothing is routed here,
+  // and it no longer counts for readiness (its connections stay, so what
+  // was in flight is still answered or failed).
+  bool retired = false;
   // Subscribed channels whose SUBSCRIBE Redis has not confirmed yet.
   RedisStringMap<std::vector<std::function<void()>>> awaiting;
 };
@@ -35,12 +39,23 @@ struct RedisBroker::ShardLinks {
 struct RedisBroker::WorkerLinks {
   RedisBroker* broker = nullptr;
   unsigned worker = 0;
-  std::vector<std::unique_ptr<ShardLinks>> shards;  // by master
+  // One per master this worker has talked to, in the order first seen;
+  // never erased (callbacks hold indexes), only retired.
+  std::vector<std::unique_ptr<ShardLinks>> shards;
+  std::vector<redis::Endpoint> masters;  // by shard
+  // A cluster's slots as this worker routes them (each worker gets its
+  // own copy of a new map, in a task posted to it): the map's master
+  // index -> shard. Null for a standalone Redis (always shard 0).
+  std::shared_ptr<const redis::ClusterMap> map;
+  std::vector<unsigned> map_shard;
   // This node's presence entries of the channels this worker owns: channel
   // -> client -> "<member json>\n<leave frame>", to refresh, and to write
   // again after a Redis restart.
   RedisStringMap<std::map<std::string, std::string, std::less<>>> presence;
   loop::Timer refresh_timer{&RedisBroker::on_refresh_timer, this};
+  // Worker 0 of a cluster: re-reads the slot map every cluster_refresh_ms.
+  loop::Timer cluster_timer{&RedisBroker::on_cluster_timer, this};
+  bool cluster_refresh_running = false;
 };
 
 // The presence refresh script, publishing leave events with verb (PUBLISH

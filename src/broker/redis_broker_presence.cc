@@ -146,7 +146,7 @@ void RedisBroker::refresh_presence(WorkerLinks& links) {
 
 void RedisBroker::restore_presence(WorkerLinks& links, unsigned shard) {
   for (const auto& [channel, members] : links.presence) {
-    if (shard_of(key("pm", channel)) != shard) continue;
+    if (shard_of(links.worker, key("pm", channel)) != shard) continue;
     for (const auto& [client, value] : members) write_member(links.worker, channel, client, value);
   }
 }

@@ -48,10 +48,13 @@ void RedisBroker::count_distinct(CountsDone done) {
     CountsDone done;
   };
   auto tally = std::make_shared<Tally>();
-  tally->left = 2 * masters_.size();
+  const auto& shards = workers_[0]->shards;
+  tally->left = 0;
+  for (const auto& shard : shards) tally->left += shard->retired ? 0 : 2;
   tally->done = std::move(done);
   const std::string_view verb = options_.cluster ? "SHARDCHANNELS" : "CHANNELS";
-  for (const auto& shard : workers_[0]->shards) {
+  for (const auto& shard : shards) {
+    if (shard->retired) continue;
     if (!shard->commands_up) {
       tally->ok = false;
     }

@@ -52,6 +52,7 @@ class Subscriber final : private LinkOwner {
   void unsubscribe(std::string_view channel);
   bool wants(std::string_view channel) const { return wanted_.find(channel) != wanted_.end(); }
   std::size_t wanted_count() const { return wanted_.size(); }
+  const std::set<std::string, std::less<>>& wanted() const { return wanted_; }
 
   void on_message(MessageCallback callback) { on_message_ = std::move(callback); }
   // Redis confirmed a (S)SUBSCRIBE of channel: from now on its messages

@@ -140,6 +140,21 @@ class RedisCluster:
             assert wait_until(lambda: "cluster_state:ok" in self.cli(index, "CLUSTER", "INFO"), 20), \
                 "the cluster did not come up"
 
+    def move_slot(self, key, source, target):
+        """Moves key's slot, with its keys, from master source to target (the
+        steps redis-cli --cluster reshard takes, for one slot)."""
+        slot = self.cli(source, "CLUSTER", "KEYSLOT", key)[0]
+        source_id = self.cli(source, "CLUSTER", "MYID")[0]
+        target_id = self.cli(target, "CLUSTER", "MYID")[0]
+        assert self.cli(target, "CLUSTER", "SETSLOT", slot, "IMPORTING", source_id) == ["OK"]
+        assert self.cli(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id) == ["OK"]
+        keys = self.cli(source, "CLUSTER", "GETKEYSINSLOT", slot, "1000")
+        if keys:
+            moved = self.cli(source, "MIGRATE", "127.0.0.1", str(self.ports[target]), "", "0", "5000", "KEYS", *keys)
+            assert moved == ["OK"], moved
+        for index in range(3):
+            assert self.cli(index, "CLUSTER", "SETSLOT", slot, "NODE", target_id) == ["OK"]
+
     def stop(self):
         for process in self.processes:
             if process.poll() is None:
@@ -555,6 +570,44 @@ class RedisClusterTest(unittest.TestCase):
             self.assertEqual(sorted(m["user"] for m in members), ["ann", "ben"])
             status, body = await asyncio.to_thread(self.api, 0, "/api/stats")
             self.assertEqual((status, body["connections"], body["users"], body["nodes"]), (200, 2, 2, 2), body)
+            await a.ws.close()
+            await b.ws.close()
+        run(scenario())
+
+    def test_a_slot_that_moves_to_another_master_is_followed(self):
+        if self.TLS:
+            self.skipTest("the same with TLS adds nothing but time")
+
+        async def scenario():
+            a = await Client.open(self.url(0))
+            b = await Client.open(self.url(1))
+            await b.command("subscribe", channel="room:moving")
+            self.assertEqual((await a.command("publish", channel="room:moving", data="before"))["type"], "reply")
+            self.assertEqual((await b.recv())["data"], "before")
+            channel = "sb:ch:{room:moving}"
+            [source] = [i for i, names in enumerate(self.shard_channels()) if channel in names]
+            target = (source + 1) % 3
+            await asyncio.to_thread(self.cluster.move_slot, channel, source, target)
+            # The nodes follow: node 0 after its next publish is answered
+            # MOVED (error 117 until then), node 1 on its refresh timer.
+            deadline = time.monotonic() + 20
+            n = 0
+            while True:
+                self.assertLess(time.monotonic(), deadline, "no delivery after the slot moved")
+                n += 1
+                reply = await a.command("publish", channel="room:moving", data=n)
+                if reply["type"] == "reply":
+                    try:
+                        if (await asyncio.wait_for(b.recv(), 0.3))["data"] == n:
+                            break
+                    except asyncio.TimeoutError:
+                        pass
+                await asyncio.sleep(0.1)
+            subscribed = self.shard_channels()
+            self.assertIn(channel, subscribed[target])
+            self.assertNotIn(channel, subscribed[source])
+            for port in self.nodes:
+                self.assertTrue(ready(port))
             await a.ws.close()
             await b.ws.close()
         run(scenario())
