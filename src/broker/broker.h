@@ -54,6 +54,9 @@ class BrokerSink {
   // A node (this one or another) asks every node a question (Broker::ask_nodes),
   // on worker 0. answer: once, from any thread, with this node's answer.
   virtual void on_question(std::string_view question, std::function<void(std::string answer)> answer) = 0;
+  // A frame for every connection of this node (Broker::broadcast from any
+  // node, this one included), on worker 0.
+  virtual void on_broadcast(std::string_view frame) = 0;
 };
 
 enum class PublishStatus : std::uint8_t {
@@ -129,6 +132,9 @@ class Broker {
   virtual void presence_elsewhere(unsigned owner_worker, std::string_view channel, PresenceDone done) = 0;
   // A join or leave event of this node, for the other nodes' subscribers.
   virtual void publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) = 0;
+  // On worker 0: frame to every connection of every node, through
+  // BrokerSink::on_broadcast on each (this one included).
+  virtual void broadcast(std::string_view frame) = 0;
   // On worker 0: every node, this one included, answers question through
   // BrokerSink::on_question (the HTTP API's cluster-wide counts). done runs
   // once, on any thread: with every answer, or after a timeout with those

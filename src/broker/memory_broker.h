@@ -33,6 +33,7 @@ class MemoryBroker final : public Broker {
     done(PublishStatus::kAccepted, {});
   }
   void publish_event(unsigned, std::string_view, std::string_view) override {}
+  void broadcast(std::string_view frame) override { sink_->on_broadcast(frame); }
   // One node: its own answer is every answer.
   void ask_nodes(std::string_view question, AskDone done) override;
 

@@ -67,6 +67,7 @@ void RedisBroker::open(unsigned worker) {
   if (worker == 0) {
     links_for(0, key("nodes", "all")).subscriber->subscribe(key("nodes", "all"));
     links_for(0, key("node", node_id_)).subscriber->subscribe(key("node", node_id_));
+    links_for(0, key("all", "all")).subscriber->subscribe(key("all", "all"));
     if (options_.cluster && options_.cluster_refresh_ms > 0)
       loops_[0]->arm(links.cluster_timer, options_.cluster_refresh_ms);
   }
@@ -203,6 +204,11 @@ void RedisBroker::publish_event(unsigned owner_worker, std::string_view channel,
       .commands->command({publish_verb_, redis_channel, format_event(node_id_, frame)}, {});
 }
 
+void RedisBroker::broadcast(std::string_view frame) {
+  const std::string redis_channel = key("all", "all");
+  links_for(0, redis_channel).commands->command({publish_verb_, redis_channel, format_event(node_id_, frame)}, {});
+}
+
 void RedisBroker::watch_user(unsigned owner_worker, std::string_view user) {
   const std::string redis_channel = user_key(user);
   links_for(owner_worker, redis_channel).subscriber->subscribe(redis_channel);
@@ -233,7 +239,8 @@ void RedisBroker::send_to_user(unsigned owner_worker, const UserMessage& message
 }
 
 void RedisBroker::on_message(unsigned worker, std::string_view redis_channel, std::string_view payload) {
-  // "sb:ch:{channel}", "sb:user:{user}", "sb:nodes:{all}" or "sb:node:{id}"
+  // "sb:ch:{channel}", "sb:user:{user}", "sb:all:{all}", "sb:nodes:{all}"
+  // or "sb:node:{id}"
   const std::string_view prefix = options_.key_prefix;
   if (!redis_channel.starts_with(prefix) || !redis_channel.ends_with('}')) return;
   std::string_view name = redis_channel.substr(prefix.size());
@@ -242,6 +249,9 @@ void RedisBroker::on_message(unsigned worker, std::string_view redis_channel, st
     on_channel_message(worker, name.substr(4), payload);
   } else if (name.starts_with("user:{")) {
     on_user_message(worker, name.substr(6), payload);
+  } else if (worker == 0 && name == "all:{all") {
+    ChannelEnvelope envelope;
+    if (parse_channel_envelope(payload, &envelope) && envelope.is_event) sink_->on_broadcast(envelope.body);
   } else if (worker == 0 && name == "nodes:{all") {
     on_question(payload);
   } else if (worker == 0 && name.starts_with("node:{")) {

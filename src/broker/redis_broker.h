@@ -98,6 +98,8 @@ class RedisBroker final : public Broker {
   void presence_leave(unsigned owner_worker, std::string_view channel, std::string_view client) override;
   void presence_elsewhere(unsigned owner_worker, std::string_view channel, PresenceDone done) override;
   void publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) override;
+  // On "sb:all:{all}", which worker 0 of every node subscribes to.
+  void broadcast(std::string_view frame) override;
   void ask_nodes(std::string_view question, AskDone done) override;
   // The users and channels some node subscribes to (PUBSUB CHANNELS, or
   // SHARDCHANNELS on every master of a cluster).

@@ -199,10 +199,16 @@ void Hub::send_to_user(std::string user, std::string data_json) {
 void Hub::broadcast(std::string data_json) {
   if (impl_->server == nullptr) throw std::logic_error("Hub::broadcast before the server started");
   if (!hub::is_json(data_json)) throw std::invalid_argument("broadcast: data is not valid JSON");
+  // Every node, this one included, gets it back through on_broadcast.
+  impl_->post_from_outside(0,
+                           [hub = impl_, frame = hub::encode_direct("", data_json)] { hub->broker->broadcast(frame); });
+}
+
+void Hub::Impl::on_broadcast(std::string_view text) {
   // Serialised once, here; every worker sends the same frame.
-  const SharedMessage frame = SharedMessage::make(hub::encode_direct("", data_json), Opcode::kText);
-  for (unsigned worker = 0; worker < impl_->workers.size(); ++worker) {
-    impl_->post_from_outside(worker, [hub = impl_, worker, frame] { hub->deliver_to_everyone(worker, frame); });
+  const SharedMessage frame = SharedMessage::make(std::string(text), Opcode::kText);
+  for (unsigned worker = 0; worker < workers.size(); ++worker) {
+    server->post(worker, [hub = shared_from_this(), worker, frame] { hub->deliver_to_everyone(worker, frame); });
   }
 }
 

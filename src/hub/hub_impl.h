@@ -333,6 +333,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   // "channels": [{"channel":...,"subscribers":N},...] of this node;
   // "user <id>": {"connections":N}, the user's connections on this node.
   void on_question(std::string_view question, std::function<void(std::string answer)> answer) override;
+  void on_broadcast(std::string_view frame) override;
   // This node's channels and their subscriber counts, as on_question's
   // "channels"; done runs once, on the last worker to report.
   void list_local_channels(std::function<void(std::string json_array)> done);

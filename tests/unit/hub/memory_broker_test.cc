@@ -38,6 +38,8 @@ struct RecordingSink : BrokerSink {
   void on_question(std::string_view question, std::function<void(std::string)> answer) override {
     answer("answer to " + std::string(question));
   }
+  std::vector<std::string> broadcasts;
+  void on_broadcast(std::string_view frame) override { broadcasts.emplace_back(frame); }
 };
 
 PublishResult publish(MemoryBroker& broker, unsigned owner, std::string_view channel, std::string_view data,
@@ -106,6 +108,14 @@ TEST(MemoryBroker, UserMessagesReachTheSinkAndSayWhetherTheUserIsHere) {
   EXPECT_EQ(results[2].nodes, 0u);
   for (const auto& r : results) EXPECT_EQ(r.status, PublishStatus::kAccepted);
   EXPECT_EQ(sink.user_messages, std::vector<std::string>{"alice:hi"});
+}
+
+TEST(MemoryBroker, BroadcastComesBackToThisNode) {
+  MemoryBroker broker(2);
+  RecordingSink sink;
+  broker.set_sink(sink);
+  broker.broadcast("frame");
+  EXPECT_EQ(sink.broadcasts, std::vector<std::string>{"frame"});
 }
 
 TEST(MemoryBroker, AskNodesIsAskingThisNode) {

@@ -1,0 +1,114 @@
+// The Hub's C++ API across nodes: two Hubs in one process, each with its
+// own Server, sharing a real redis-server (started by the test on a free
+// loopback port). What one node's API does reaches the other node's
+// connections: publish, send_to_user and broadcast.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "integration/raw_client.h"
+#include "redis_server.h"
+#include "switchboard/hub.h"
+#include "switchboard/server.h"
+
+namespace switchboard {
+namespace {
+
+using testing::RawClient;
+using namespace std::chrono_literals;
+
+struct Node {
+  std::unique_ptr<Hub> hub;
+  std::unique_ptr<Server> server;
+};
+
+class HubClusterApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!redis::testing::redis_server_available()) GTEST_SKIP() << "no redis-server (run scripts/bootstrap)";
+    ASSERT_TRUE(redis_.start());
+    for (int i = 0; i < 2; ++i) {
+      HubConfig config;
+      config.broker_url = "redis://127.0.0.1:" + std::to_string(redis_.port());
+      Node node;
+      node.hub = std::make_unique<Hub>(std::move(config));
+      node.hub->set_authenticator([](const HttpRequest& request) -> std::optional<Principal> {
+        Principal principal;
+        principal.user = std::string(request.header("X-User"));
+        return principal;
+      });
+      ServerConfig server_config;
+      server_config.host = "127.0.0.1";
+      server_config.port = 0;
+      server_config.workers = 2;
+      server_config.handle_signals = HandleSignals::kNo;
+      node.server = std::make_unique<Server>(server_config, *node.hub);
+      node.server->start();
+      nodes_.push_back(std::move(node));
+    }
+    for (Node& node : nodes_) {
+      ASSERT_TRUE(eventually([&] {
+        return node.hub->metrics_text().find("\nswitchboard_broker_up 1\n") != std::string::npos;
+      })) << "a node never reached Redis";
+    }
+  }
+
+  void TearDown() override {
+    for (Node& node : nodes_) {
+      node.server->stop();
+      node.server->wait();
+      node.server.reset();
+      node.hub.reset();
+    }
+  }
+
+  static bool eventually(const std::function<bool()>& done) {
+    for (auto deadline = std::chrono::steady_clock::now() + 5s; std::chrono::steady_clock::now() < deadline;) {
+      if (done()) return true;
+      std::this_thread::sleep_for(10ms);
+    }
+    return done();
+  }
+
+  std::unique_ptr<RawClient> open(int node, const std::string& user) {
+    auto client = std::make_unique<RawClient>(nodes_[node].server->port(), 5000);
+    const std::string head = client->upgrade("/", {"Sec-WebSocket-Protocol: switchboard.v1.json", "X-User: " + user});
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 101 ")) << head;
+    return client;
+  }
+
+  static std::string next_text(RawClient& client) {
+    std::optional<testing::Frame> frame = client.read_frame();
+    return frame ? frame->payload : "<nothing>";
+  }
+
+  redis::testing::RedisServer redis_;
+  std::vector<Node> nodes_;
+};
+
+TEST_F(HubClusterApiTest, OneNodesApiReachesTheOthersConnections) {
+  auto ann = open(1, "ann");
+  ann->send_frame(Opcode::kText, R"({"id":1,"type":"subscribe","channel":"news"})");
+  EXPECT_EQ(next_text(*ann), R"({"type":"reply","id":1,"data":{}})");
+
+  nodes_[0].hub->publish("news", R"({"a":1})");
+  EXPECT_EQ(next_text(*ann), R"({"type":"message","channel":"news","offset":1,"data":{"a":1}})");
+  nodes_[0].hub->send_to_user("ann", "2");
+  EXPECT_EQ(next_text(*ann), R"({"type":"direct","from":null,"data":2})");
+  auto ben = open(0, "ben");
+  ben->send_frame(Opcode::kText, R"({"id":1,"type":"ping"})");
+  EXPECT_EQ(next_text(*ben), R"({"type":"pong","id":1})");
+  nodes_[1].hub->broadcast("[3]");
+  for (RawClient* client : {ann.get(), ben.get()}) {
+    EXPECT_EQ(next_text(*client), R"({"type":"direct","from":null,"data":[3]})");
+  }
+}
+
+}  // namespace
+}  // namespace switchboard
