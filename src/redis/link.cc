@@ -217,7 +217,8 @@ void Link::on_io(std::uint32_t events) {
   auto alive = alive_;
   if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) read();
   if (!*alive || generation != generation_) return;
-  if ((events & EPOLLOUT) != 0) flush();
+  // Under TLS a write may have waited for a read (see flush).
+  if ((events & EPOLLOUT) != 0 || (tls_ && out_offset_ < out_.size())) flush();
 }
 
 void Link::read() {
@@ -316,7 +317,12 @@ void Link::flush() {
         out_offset_ += moved;
         continue;
       }
-      if (status == TlsStatus::kWantWrite || status == TlsStatus::kWantRead) break;
+      if (status == TlsStatus::kWantWrite) break;
+      if (status == TlsStatus::kWantRead) {
+        // TLS must read before it writes again: on_io retries once readable.
+        set_watch_write(false);
+        return;
+      }
       fail("TLS write: " + (tls_->error().empty() ? std::string("connection closed") : tls_->error()));
       return;
     }
