@@ -147,16 +147,21 @@ TEST_F(RedisConnection, CommandsBeyondTheBufferCapFailAtOnceAndTheRestGoThrough)
 // test CA; one signed by another CA is refused.
 class RedisTlsConnection : public RedisConnection {
  protected:
-  RedisServer& start_tls_server(std::vector<std::string> extra = {}) {
+  RedisServer& start_tls_server(std::vector<std::string> extra = {}, bool client_certificates = false) {
     server_ = std::make_unique<RedisServer>(std::move(extra));
-    server_->use_tls(SB_TEST_TLS_DIR);
+    server_->use_tls(SB_TEST_TLS_DIR, client_certificates);
     EXPECT_TRUE(server_->start()) << "redis-server (TLS) did not start on port " << server_->port();
     return *server_;
   }
-  static Options trusting(const char* ca_file) {
+  // with_certificate: present the test server's own certificate (signed by
+  // the test CA) as the client's.
+  static Options trusting(const char* ca_file, bool with_certificate = false) {
     std::string error;
     Options options;
-    options.tls = TlsContext::create({std::string(SB_TEST_TLS_DIR) + "/" + ca_file, "", ""}, &error);
+    const std::string dir = SB_TEST_TLS_DIR;
+    options.tls = TlsContext::create(
+        {dir + "/" + ca_file, with_certificate ? dir + "/server.pem" : "", with_certificate ? dir + "/server.key" : ""},
+        &error);
     EXPECT_TRUE(options.tls) << error;
     options.backoff_min_ms = 50;
     options.backoff_max_ms = 100;
@@ -215,6 +220,25 @@ TEST_F(RedisTlsConnection, AServerTheCaDidNotSignIsRefused) {
   EXPECT_TRUE(reply.is_connection_error());
   EXPECT_NE(connection.last_error().find("certificate verify failed"), std::string::npos) << connection.last_error();
   EXPECT_FALSE(connection.is_up());
+}
+
+TEST_F(RedisTlsConnection, AClientCertificateWhenRedisAsksForOne) {
+  auto& server = start_tls_server({}, true);
+  Connection without(loop_, tls_endpoint(server), trusting("ca.pem"));
+  EXPECT_TRUE(call(without, {"PING"}).is_connection_error());
+  Connection with(loop_, tls_endpoint(server), trusting("ca.pem", true));
+  EXPECT_EQ(call(with, {"PING"}).str, "PONG");
+}
+
+TEST(TlsContextTest, UnusableFilesAreNamed) {
+  std::string error;
+  EXPECT_FALSE(TlsContext::create({"/nonexistent/ca.pem", "", ""}, &error));
+  EXPECT_NE(error.find("/nonexistent/ca.pem"), std::string::npos) << error;
+  EXPECT_FALSE(TlsContext::create({"", std::string(SB_TEST_TLS_DIR) + "/server.pem", ""}, &error));
+  EXPECT_NE(error.find("both"), std::string::npos) << error;
+  EXPECT_FALSE(
+      TlsContext::create({"", std::string(SB_TEST_TLS_DIR) + "/server.pem", std::string(SB_TEST_TLS_DIR) + "/ca.pem"},
+                         &error));  // a certificate is no key
 }
 
 TEST_F(RedisTlsConnection, PlainTextToATlsPortFailsClearly) {

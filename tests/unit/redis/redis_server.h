@@ -99,11 +99,13 @@ class RedisServer {
   }
 
   // Serves TLS only, on port(), with dir's server.pem/server.key
-  // (tests/data/tls); clients need no certificate. Call before start().
-  void use_tls(const std::string& dir) {
-    extra_args_.insert(extra_args_.end(), {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file",
-                                           dir + "/server.pem", "--tls-key-file", dir + "/server.key",
-                                           "--tls-ca-cert-file", dir + "/ca.pem", "--tls-auth-clients", "no"});
+  // (tests/data/tls); clients need a certificate from dir's CA only with
+  // client_certificates. Call before start().
+  void use_tls(const std::string& dir, bool client_certificates = false) {
+    extra_args_.insert(extra_args_.end(),
+                       {"--port", "0", "--tls-port", std::to_string(port_), "--tls-cert-file", dir + "/server.pem",
+                        "--tls-key-file", dir + "/server.key", "--tls-ca-cert-file", dir + "/ca.pem",
+                        "--tls-auth-clients", client_certificates ? "yes" : "no"});
   }
 
   std::uint16_t port() const { return port_; }
