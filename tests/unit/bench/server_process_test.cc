@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 namespace switchboard::bench {
@@ -45,8 +47,14 @@ TEST(CpuTicks, Malformed) {
 }
 
 TEST(CpuTicks, ReadsThisProcess) {
+  // CPU time moves in clock ticks (10 ms): spin until one has passed, or
+  // fail after two seconds of spinning. (A fixed spin was sometimes shorter
+  // than a tick on a fast machine.)
   volatile unsigned spin = 0;
-  for (unsigned i = 0; i < 50'000'000u; ++i) spin = spin + i;  // ~20 ms of user time
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (read_cpu_seconds(getpid()) <= 0.0 && std::chrono::steady_clock::now() < give_up) {
+    for (unsigned i = 0; i < 1'000'000u; ++i) spin = spin + i;
+  }
   EXPECT_GT(read_cpu_seconds(getpid()), 0.0);
   EXPECT_LT(read_cpu_seconds(0x7FFFFFFF), 0.0);
 }
