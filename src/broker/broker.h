@@ -61,6 +61,9 @@ class BrokerSink {
 
 enum class PublishStatus : std::uint8_t {
   kAccepted,     // the broker took it; subscribers anywhere will get it
+  kLocalOnly,    // publish: the broker could not carry it beyond this node
+                 // (Redis down): delivered to this node's subscribers only,
+                 // unnumbered (offset 0), through BrokerSink::on_publication
   kUnavailable,  // the broker cannot take it now (Redis down)
 };
 

@@ -40,6 +40,7 @@ RedisBroker::RedisBroker(std::vector<loop::EventLoop*> loops, RedisBrokerOptions
       publish_verb_(options_.cluster ? "SPUBLISH" : "PUBLISH"),
       publish_script_(make_publish_script(publish_verb_)),
       refresh_script_(make_refresh_script(publish_verb_)),
+      offset_ttl_text_(std::to_string(options_.offset_ttl_ms)),
       node_id_(random_node_id()) {
   // The loops are not running yet: the connections can be made here, and
   // they start connecting from tasks they post to their loop.
@@ -185,17 +186,21 @@ void RedisBroker::unsubscribe(unsigned owner_worker, std::string_view channel) {
 void RedisBroker::publish(unsigned owner_worker, const Publication& publication, PublishDone done) {
   const std::string redis_channel = channel_key(publication.channel);
   const std::string envelope = format_publication(node_id_, publication.exclude_client, publication.data_json);
-  const std::string ttl = std::to_string(options_.offset_ttl_ms);
   links_for(owner_worker, redis_channel)
-      .commands->command({"EVAL", publish_script_, "1", key("off", publication.channel), redis_channel, envelope, ttl},
-                         [this, done = std::move(done)](const redis::Reply& reply) {
-                           if (reply.type != redis::ReplyType::kInteger || reply.integer <= 0) {
-                             note_moved(reply);
-                             done({PublishStatus::kUnavailable, 0});
-                             return;
-                           }
-                           done({PublishStatus::kAccepted, static_cast<std::uint64_t>(reply.integer)});
-                         });
+      .commands->command(
+          {"EVAL", publish_script_, "1", key("off", publication.channel), redis_channel, envelope, offset_ttl_text_},
+          // Channel and data kept for the fallback: if Redis cannot take
+          // it, this node's subscribers still get it, unnumbered.
+          [this, owner_worker, channel = std::string(publication.channel), data = std::string(publication.data_json),
+           exclude = publication.exclude_client, done = std::move(done)](const redis::Reply& reply) {
+            if (reply.type == redis::ReplyType::kInteger && reply.integer > 0) {
+              done({PublishStatus::kAccepted, static_cast<std::uint64_t>(reply.integer)});
+              return;
+            }
+            note_moved(reply);
+            sink_->on_publication(owner_worker, Publication{channel, 0, data, exclude});
+            done({PublishStatus::kLocalOnly, 0});
+          });
 }
 
 void RedisBroker::publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) {

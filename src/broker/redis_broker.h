@@ -163,6 +163,7 @@ class RedisBroker final : public Broker {
   std::string publish_verb_;  // PUBLISH, or SPUBLISH in a cluster
   std::string publish_script_;
   std::string refresh_script_;
+  std::string offset_ttl_text_;  // options_.offset_ttl_ms, as the publish script's argument
   std::string node_id_;
   BrokerSink* sink_ = nullptr;
   std::vector<std::unique_ptr<WorkerLinks>> workers_;

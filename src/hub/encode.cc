@@ -5,6 +5,9 @@
 namespace switchboard::hub {
 namespace {
 
+// `"user":…,"client":…,"info":…` of a presence member and a join event.
+void append_member_fields(std::string& out, std::string_view user, std::string_view client, std::string_view info_json);
+
 void append_number(std::string& out, std::uint64_t value) {
   char digits[24];
   const auto result = std::to_chars(digits, digits + sizeof digits, value);
@@ -84,13 +87,23 @@ std::string encode_error(std::uint64_t id, ErrorCode code, std::string_view mess
   return out;
 }
 
-std::string encode_member(std::string_view user, std::string_view client, std::string_view info_json) {
-  std::string out = R"({"user":)";
+namespace {
+
+void append_member_fields(std::string& out, std::string_view user, std::string_view client,
+                          std::string_view info_json) {
+  out += R"("user":)";
   append_json_user(out, user);
   out += R"(,"client":)";
   append_json_string(out, client);
   out += R"(,"info":)";
   out += info_json.empty() ? std::string_view("null") : info_json;
+}
+
+}  // namespace
+
+std::string encode_member(std::string_view user, std::string_view client, std::string_view info_json) {
+  std::string out = "{";
+  append_member_fields(out, user, client, info_json);
   out += '}';
   return out;
 }
@@ -135,12 +148,8 @@ std::string encode_join(std::string_view channel, std::string_view user, std::st
                         std::string_view info_json) {
   std::string out = R"({"type":"join","channel":)";
   append_json_string(out, channel);
-  out += R"(,"user":)";
-  append_json_user(out, user);
-  out += R"(,"client":)";
-  append_json_string(out, client);
-  out += R"(,"info":)";
-  out += info_json.empty() ? std::string_view("null") : info_json;
+  out += ',';
+  append_member_fields(out, user, client, info_json);
   out += '}';
   return out;
 }

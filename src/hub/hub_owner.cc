@@ -102,24 +102,23 @@ void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, un
 void Hub::Impl::owner_publish(unsigned owner, const std::string& channel, const std::string& data_json,
                               std::uint64_t exclude_client, hub::ReplyTo reply_to) {
   const broker::Publication publication{channel, 0, data_json, exclude_client};
-  broker->publish(
-      owner, publication,
-      [this, owner, channel, data_json, exclude_client, reply_to = std::move(reply_to)](broker::PublishResult result) {
-        if (result.status == broker::PublishStatus::kAccepted) {
-          post_reply(reply_to, "{\"offset\":" + std::to_string(result.offset) + "}");
-          return;
-        }
-        // The broker cannot take it (Redis down): this node's
-        // subscribers still get it, unnumbered, and the publisher
-        // learns that no other node did.
+  broker->publish(owner, publication, [this, reply_to = std::move(reply_to)](broker::PublishResult result) {
+    switch (result.status) {
+      case broker::PublishStatus::kAccepted:
+        post_reply(reply_to, "{\"offset\":" + std::to_string(result.offset) + "}");
+        return;
+      case broker::PublishStatus::kLocalOnly:
+        // Redis down: this node's subscribers got it (unnumbered); the
+        // publisher learns that no other node did.
         metrics.broker_errors.add();
-        hub::WorkerState& state = *workers[owner];
-        if (auto it = state.owned_channels.find(channel); it != state.owned_channels.end()) {
-          fan_out(it->second, it->first, SharedMessage::make(hub::encode_message(channel, 0, data_json), Opcode::kText),
-                  exclude_client, base::monotonic_ns());
-        }
         post_reply(reply_to, "{\"offset\":0,\"local_only\":true}");
-      });
+        return;
+      case broker::PublishStatus::kUnavailable:
+        metrics.broker_errors.add();
+        post_error(reply_to, hub::ErrorCode::kUnavailable, "the broker cannot take publishes now");
+        return;
+    }
+  });
 }
 
 void Hub::Impl::on_publication(unsigned owner_worker, const broker::Publication& publication) {
