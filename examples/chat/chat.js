@@ -1,98 +1,96 @@
-// A small hand-written protocol v1 client (docs/PROTOCOL.md) for the chat
-// example, until the TypeScript SDK exists (issue #7): one WebSocket,
-// commands numbered by id with their answers matched by id, reconnect with
-// exponential backoff and jitter, and the room re-joined after a reconnect.
-'use strict';
+// The chat example's page: a room, who is in it, and the connection state,
+// on the switchboard-client SDK (clients/js; chat_server serves its build
+// under /sdk/). The SDK reconnects by itself, subscribes again after a
+// reconnect, and queues what is published while disconnected.
+import { Client } from '/sdk/index.js';
 
 const ROOM = 'room:lobby';
 const params = new URLSearchParams(location.search);
 const user = params.get('user') || prompt('Your name (letters and digits)') || 'guest';
 if (!params.get('user')) location.search = '?user=' + encodeURIComponent(user);
 
-const log = document.getElementById('log');
-const people = document.getElementById('people');
-document.getElementById('me').textContent = user;
-const members = new Map();  // client id -> user
+const $ = (id) => document.getElementById(id);
+$('me').textContent = user;
 
-function show(text, system) {
+function show(text, system = false) {
   const line = document.createElement('div');
   if (system) line.className = 'system';
   line.textContent = text;
-  log.append(line);
-  log.scrollTop = log.scrollHeight;
+  $('log').append(line);
+  $('log').scrollTop = $('log').scrollHeight;
 }
 
+const members = new Map();  // client id -> user: one person may have several tabs
 function showPeople() {
   const names = [...new Set(members.values())].sort();
-  people.textContent = 'Here: ' + (names.join(', ') || 'nobody');
+  $('people').textContent = 'Here: ' + (names.join(', ') || 'nobody');
 }
 
-let socket = null;
-let nextId = 0;
-const pending = new Map();  // id -> {resolve, reject}
-let attempt = 0;
+const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+const client = new Client(`${scheme}://${location.host}/?user=${encodeURIComponent(user)}`);
 
-function request(type, fields) {
-  return new Promise((resolve, reject) => {
-    if (!socket || socket.readyState !== WebSocket.OPEN) return reject(new Error('not connected'));
-    const id = ++nextId;
-    pending.set(id, { resolve, reject });
-    socket.send(JSON.stringify({ id, type, ...fields }));
-  });
-}
+// 'connecting' | 'connected' | 'disconnected' | 'closed'; after the first
+// connect, everything but 'connected' means the SDK is trying to get back.
+let wasConnected = false;
+client.on('state', (state) => {
+  if (state === 'connected') wasConnected = true;
+  else if (wasConnected && state !== 'closed') state = 'reconnecting';
+  $('state').textContent = state;
+});
+client.on('error', (error) => console.warn('switchboard:', error));
 
-function connect() {
-  document.getElementById('state').textContent = 'connecting';
-  const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/?user=' +
-              encodeURIComponent(user);
-  socket = new WebSocket(url, ['switchboard.v1.json']);
-  socket.onopen = async () => {
-    attempt = 0;
-    document.getElementById('state').textContent = 'connected';
-    await request('subscribe', { channel: ROOM });
-    const { members: list } = await request('presence', { channel: ROOM });
-    members.clear();
-    for (const m of list) members.set(m.client, m.user);
-    showPeople();
-  };
-  socket.onmessage = (event) => {
-    const frame = JSON.parse(event.data);
-    if (frame.type === 'reply' || frame.type === 'error') {
-      const waiter = pending.get(frame.id);
-      pending.delete(frame.id);
-      if (waiter && frame.type === 'reply') waiter.resolve(frame.data);
-      if (waiter && frame.type === 'error') waiter.reject(new Error(frame.message));
-    } else if (frame.type === 'message') {
-      show(frame.data.from + ': ' + frame.data.text);
-    } else if (frame.type === 'join') {
-      members.set(frame.client, frame.user);
-      showPeople();
-      show(frame.user + ' joined', true);
-    } else if (frame.type === 'leave') {
-      members.delete(frame.client);
-      showPeople();
-      show(frame.user + ' left', true);
-    }
-  };
-  socket.onclose = () => {
-    for (const waiter of pending.values()) waiter.reject(new Error('disconnected'));
-    pending.clear();
-    // Exponential backoff with full jitter, capped at 10 s.
-    const delay = Math.random() * Math.min(10000, 250 * 2 ** attempt++);
-    document.getElementById('state').textContent = 'reconnecting';
-    setTimeout(connect, delay);
-  };
-}
-
-document.getElementById('send').onsubmit = async (event) => {
-  event.preventDefault();
-  const input = document.getElementById('text');
+// The server's getUser rpc, once: who the server thinks we are.
+let greeted = false;
+client.on('connected', async () => {
+  if (greeted) return;
+  greeted = true;
   try {
-    await request('publish', { channel: ROOM, data: { from: user, text: input.value } });
-    input.value = '';
+    const me = await client.rpc('getUser', null);
+    show(`signed in as ${me.user} (connection ${me.client})`, true);
   } catch (error) {
-    show('not sent: ' + error.message, true);
+    show(`getUser failed: ${error.message}`, true);
+  }
+});
+
+client.subscribe(ROOM, {
+  // After every (re)subscribe: who is here now. Join and leave keep it current.
+  async onSubscribed() {
+    try {
+      const list = await client.presence(ROOM);
+      members.clear();
+      for (const member of list) members.set(member.client, member.user);
+      showPeople();
+    } catch (error) {
+      show(`presence failed: ${error.message}`, true);  // asked again at the next resubscribe
+    }
+  },
+  onMessage(data) {
+    show(`${data.from}: ${data.text}`);
+  },
+  onJoin(member) {
+    members.set(member.client, member.user);
+    showPeople();
+    show(`${member.user} joined`, true);
+  },
+  onLeave(member) {
+    members.delete(member.client);
+    showPeople();
+    show(`${member.user} left`, true);
+  },
+  onError(error) {
+    show(`${ROOM}: ${error.message}`, true);
+  },
+});
+
+$('send').onsubmit = async (event) => {
+  event.preventDefault();
+  const text = $('text').value;
+  $('text').value = '';
+  try {
+    await client.publish(ROOM, { from: user, text });  // queued while disconnected
+  } catch (error) {
+    show(`not sent (${error.code}): ${text}`, true);
   }
 };
 
-connect();
+client.connect();

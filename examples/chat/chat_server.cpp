@@ -1,16 +1,21 @@
 // The chat example: a page where people in several browsers talk in a room
-// and see who is there, on the Hub (protocol v1) with a C++ rpc handler.
+// and see who is there, on the Hub (protocol v1) with a C++ rpc handler. The
+// page's script (chat.js) uses the JavaScript SDK (clients/js), which this
+// server hands out under /sdk/ from the SDK's build.
 //
 // Build: cmake --build build/release --target chat_server
-// Run:   build/release/examples/chat_server 8080 examples/chat
+//        cd clients/js && npm ci && npm run build    (the SDK, into dist/)
+// Run:   build/release/examples/chat_server 8080 examples/chat [SDK_DIST]
 //        then open http://localhost:8080/?user=ada in two browsers (another
-//        name in the second).
+//        name in the second). SDK_DIST defaults to
+//        <chat dir>/../../clients/js/dist.
 //
 // The user name comes from ?user=, unchecked: fine for a demo on your own
 // machine, not for the internet (JWT authentication is issue #5).
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -21,15 +26,61 @@
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) {
-    std::fprintf(stderr, "chat_server: cannot read %s\n", path.c_str());
-    std::exit(1);
-  }
+std::optional<std::string> try_read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return std::nullopt;
   std::ostringstream text;
   text << file.rdbuf();
   return text.str();
+}
+
+std::string read_file(const std::string& path) {
+  std::optional<std::string> text = try_read_file(path);
+  if (!text) {
+    std::fprintf(stderr, "chat_server: cannot read %s\n", path.c_str());
+    std::exit(1);
+  }
+  return *text;
+}
+
+// A file of the SDK build to serve: a plain name (letters, digits, '.', '-',
+// '_'; no '/', no "..", not hidden) of a script or its source map.
+std::optional<std::string> sdk_content_type(const std::string& name) {
+  if (name.empty() || name[0] == '.' || name.find("..") != std::string::npos) return std::nullopt;
+  for (char c : name) {
+    const bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    if (!plain) return std::nullopt;
+  }
+  if (name.ends_with(".js")) return "text/javascript; charset=utf-8";
+  if (name.ends_with(".js.map")) return "application/json; charset=utf-8";
+  return std::nullopt;
+}
+
+// GET /sdk/<name> for every such file in the SDK build. Routes match exact
+// paths, so nothing else under /sdk/ is served (404). The names are taken at
+// startup, the content at each request: a rebuilt SDK is served as it is now
+// (a file name that was not there at startup needs a restart).
+void serve_sdk(switchboard::Server& server, const std::string& sdk_directory) {
+  std::error_code error;
+  std::filesystem::directory_iterator files(sdk_directory, error);
+  if (error || !std::filesystem::exists(sdk_directory + "/index.js")) {
+    std::fprintf(stderr,
+                 "chat_server: no SDK build in %s (the page needs /sdk/index.js): run "
+                 "`cd clients/js && npm ci && npm run build`, or name the build as the 3rd argument\n",
+                 sdk_directory.c_str());
+  }
+  for (; !error && files != std::filesystem::directory_iterator(); files.increment(error)) {
+    const std::string name = files->path().filename().string();
+    const std::optional<std::string> type = sdk_content_type(name);
+    std::error_code not_a_file;
+    if (!type || !files->is_regular_file(not_a_file)) continue;
+    server.route("GET", "/sdk/" + name, [path = files->path().string(), type = *type](const switchboard::HttpRequest&) {
+      std::optional<std::string> text = try_read_file(path);
+      if (!text) return switchboard::HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+      return switchboard::HttpResponse{200, type, std::move(*text)};
+    });
+  }
 }
 
 // "?user=ada" -> "ada"; only letters, digits, '-' and '_' are kept.
@@ -51,6 +102,7 @@ std::string user_from(std::string_view target) {
 int main(int argc, char** argv) {
   const auto port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 8080);
   const std::string directory = argc > 2 ? argv[2] : "examples/chat";
+  const std::string sdk_directory = argc > 3 ? argv[3] : directory + "/../../clients/js/dist";
   const std::string page = read_file(directory + "/index.html");
   const std::string script = read_file(directory + "/chat.js");
 
@@ -84,6 +136,7 @@ int main(int argc, char** argv) {
   server.route("GET", "/chat.js", [&script](const switchboard::HttpRequest&) {
     return switchboard::HttpResponse{200, "text/javascript; charset=utf-8", script};
   });
+  serve_sdk(server, sdk_directory);
   server.start();
   std::printf("listening on %s:%u\n", config.host.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);
