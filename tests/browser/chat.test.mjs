@@ -31,6 +31,9 @@ async function prerequisites() {
     assert.ok(value, `${name} is not set (ctest sets it: see tests/browser/CMakeLists.txt)`);
   }
   assert.ok(existsSync(CHAT_SERVER_BIN), `no chat_server at ${CHAT_SERVER_BIN}: build the target chat_server`);
+  // playwright-core needs Node.js 20 (Debian 12's own nodejs is 18).
+  assert.ok(Number(process.versions.node.split('.')[0]) >= 20,
+    `playwright-core needs Node.js 20 or later; this is ${process.version}`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (scripts/bootstrap does)`);
   assert.ok(existsSync(path.join(SDK_DIST, 'index.js')),
     `the SDK build ${SDK_DIST}/index.js is missing: cd clients/js && npm ci && npm run build ` +

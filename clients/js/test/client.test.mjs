@@ -367,3 +367,31 @@ test('URLs: http(s) maps to ws(s); anything else is refused', () => {
   assert.throws(() => new Client('ws://h/', { WebSocket: FakeSocket, pingInterval: -1 }), /pingInterval/);
   void tick;
 });
+
+test('in a page, coming back online reconnects at once instead of waiting out the backoff', async () => {
+  // A page's globals: `document`, and window's online event.
+  const page = new EventTarget();
+  globalThis.document = {};
+  globalThis.addEventListener = page.addEventListener.bind(page);
+  globalThis.removeEventListener = page.removeEventListener.bind(page);
+  try {
+    const client = makeClient({ reconnect: { minDelay: 60000, maxDelay: 60000 }, random: () => 0 });
+    const delays = [];
+    client.on('disconnected', (info) => delays.push(info.delay));
+    client.connect();
+    const socket = await serve(client);
+    socket.drop(1006);
+    assert.deepEqual(delays, [60000]);
+    assert.equal(FakeSocket.all.length, 1);
+    page.dispatchEvent(new Event('online'));
+    assert.equal(FakeSocket.all.length, 2, 'a new attempt at once');
+    await serve(client);
+    client.close();
+    page.dispatchEvent(new Event('online')); // closed: the listener is gone
+    assert.equal(FakeSocket.all.length, 2);
+  } finally {
+    delete globalThis.document;
+    delete globalThis.addEventListener;
+    delete globalThis.removeEventListener;
+  }
+});
