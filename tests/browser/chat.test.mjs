@@ -166,6 +166,16 @@ async function say(chat, text) {
   await chat.page.press('#text', 'Enter');
 }
 
+// `first` says one thing, `second` answers; both pages show both lines.
+async function exchange(first, firstText, second, secondText) {
+  await say(first, firstText);
+  await say(second, secondText);
+  for (const chat of [first, second]) {
+    await waitLine(chat, `${first.user}: ${firstText}`);
+    await waitLine(chat, `${second.user}: ${secondText}`);
+  }
+}
+
 test('the chat example in Chromium: presence, messages, a server restart', { timeout: 55000 }, async () => {
   const chromium = await prerequisites();
   mkdirSync(ARTIFACT_DIR, { recursive: true });
@@ -195,12 +205,7 @@ test('the chat example in Chromium: presence, messages, a server restart', { tim
     await waitText(ada, '#people', 'Here: ada, bob');
     await waitLine(ada, 'bob joined');
 
-    await say(ada, 'hi bob');
-    await say(bob, 'hi ada');
-    for (const chat of [ada, bob]) {
-      await waitLine(chat, 'ada: hi bob');
-      await waitLine(chat, 'bob: hi ada');
-    }
+    await exchange(ada, 'hi bob', bob, 'hi ada');
 
     // The server dies under them: both pages say so.
     await ada.page.evaluate(() => { window.holdReconnect = true; });
@@ -226,12 +231,7 @@ test('the chat example in Chromium: presence, messages, a server restart', { tim
 
     // The queued message arrives, then they keep chatting.
     await waitLine(bob, 'ada: sent while down');
-    await say(bob, 'welcome back');
-    await say(ada, 'thanks');
-    for (const chat of [ada, bob]) {
-      await waitLine(chat, 'bob: welcome back');
-      await waitLine(chat, 'ada: thanks');
-    }
+    await exchange(bob, 'welcome back', ada, 'thanks');
     // ada's 'thanks' came after the queued message on her connection, so a
     // second copy of it would have arrived by now.
     for (const chat of [ada, bob]) {
