@@ -1,5 +1,5 @@
-// Where the load goes and where it comes from: resolving the URL's host and
-// choosing source addresses. A client host runs out of ephemeral ports near
+// Where the load comes from: choosing source addresses (the target is
+// resolved by client/endpoint.h). A client host runs out of ephemeral ports near
 // 28,000 connections per (source, destination) address pair, so for big runs
 // against loopback the connections are spread over 127.0.0.2, 127.0.0.3, ...
 #pragma once
@@ -11,22 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "bench/url.h"
+#include "client/endpoint.h"
 
 namespace switchboard::bench {
-
-struct Endpoint {
-  sockaddr_storage address{};
-  socklen_t size = 0;
-  int family = AF_UNSPEC;
-
-  bool is_ipv4_loopback() const;
-  std::string to_string() const;  // "127.0.0.1:8080", "[::1]:8080"
-};
-
-// IP literals are used as they are; other names go through getaddrinfo
-// (the first address returned). "" on success, else a one-line reason.
-std::string resolve(const WsUrl& url, Endpoint* out);
 
 // One source address per this many connections when chosen automatically.
 // Not the ~28,000 ports of the ephemeral range: the kernel's port search in
@@ -39,7 +26,7 @@ inline constexpr std::uint32_t kConnectionsPerSource = 4000;
 // connections to target: `forced` of them when forced > 0 (127.0.0.2 on),
 // else ceil(connections / kConnectionsPerSource) when the target is IPv4
 // loopback and one address would not do; empty means "let the kernel pick".
-std::vector<sockaddr_in> choose_source_addresses(const Endpoint& target, std::uint64_t connections,
+std::vector<sockaddr_in> choose_source_addresses(const client::Endpoint& target, std::uint64_t connections,
                                                  std::uint32_t forced);
 
 }  // namespace switchboard::bench

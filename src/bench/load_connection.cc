@@ -112,8 +112,8 @@ void LoadConnection::on_connected() {
   socket_.open(*context_.loop, fd, *this);
   state_ = State::kHandshake;
   const ConnectionSettings& settings = *context_.settings;
-  const std::string request =
-      make_upgrade_request(settings.url, make_client_key(handshake_key_), settings.headers, settings.subprotocol);
+  const std::string request = client::make_upgrade_request(settings.url, client::make_client_key(handshake_key_),
+                                                           settings.headers, settings.subprotocol);
   if (socket_.write({request}) == loop::WriteStatus::kFailed) {
     system_error_ = errno;
     fail(ErrorKind::kConnect);
@@ -142,20 +142,20 @@ void LoadConnection::on_readable() {
 
 void LoadConnection::on_handshake_bytes(const char* data, std::size_t size) {
   response_.append(data, size);
-  const std::size_t head_size = response_head_size(response_);
+  const std::size_t head_size = client::response_head_size(response_);
   if (head_size == 0) {
-    if (response_.size() > kMaxResponseHead) {
-      handshake_error_ = HandshakeError::kHeadTooLarge;
+    if (response_.size() > client::kMaxResponseHead) {
+      handshake_error_ = client::HandshakeError::kHeadTooLarge;
       fail(ErrorKind::kHandshakeRejected);
     }
     return;
   }
   int status = 0;
-  const HandshakeError error =
-      check_upgrade_response(std::string_view(response_).substr(0, head_size), make_client_key(handshake_key_),
-                             context_.settings->subprotocol, &status);
+  const client::HandshakeError error =
+      client::check_upgrade_response(std::string_view(response_).substr(0, head_size),
+                                     client::make_client_key(handshake_key_), context_.settings->subprotocol, &status);
   http_status_ = static_cast<std::uint16_t>(status);
-  if (error != HandshakeError::kNone) {
+  if (error != client::HandshakeError::kNone) {
     handshake_error_ = error;
     fail(ErrorKind::kHandshakeRejected);
     return;

@@ -26,9 +26,9 @@
 #include <vector>
 
 #include "bench/address.h"
-#include "bench/client_handshake.h"
 #include "bench/errors.h"
-#include "bench/url.h"
+#include "client/handshake.h"
+#include "client/url.h"
 #include "codec/frame_parser.h"
 #include "codec/mask.h"
 #include "loop/event_loop.h"
@@ -41,8 +41,8 @@ class LoadConnection;
 
 // Per-run settings, shared read-only by every connection on every thread.
 struct ConnectionSettings {
-  Endpoint target;
-  WsUrl url;
+  client::Endpoint target;
+  client::WsUrl url;
   std::vector<std::string> headers;
   std::string subprotocol;
   std::uint64_t handshake_timeout_ms = 10'000;
@@ -115,7 +115,7 @@ class LoadConnection final : public loop::IoHandler {
   int system_error() const { return system_error_; }
   // Why the server's answer failed the handshake, and its HTTP status (0:
   // none parsed), for the report's first error.
-  HandshakeError handshake_error() const { return handshake_error_; }
+  client::HandshakeError handshake_error() const { return handshake_error_; }
   int http_status() const { return http_status_; }
   // The parser's verdict after ErrorKind::kProtocol.
   codec::Violation violation() const { return parser_.violation(); }
@@ -153,7 +153,7 @@ class LoadConnection final : public loop::IoHandler {
   int system_error_ = 0;
   std::uint16_t http_status_ = 0;
   std::uint16_t close_code_ = 0;
-  HandshakeError handshake_error_ = HandshakeError::kNone;
+  client::HandshakeError handshake_error_ = client::HandshakeError::kNone;
   std::uint32_t index_;
   codec::MaskKey mask_key_;
   std::array<std::uint8_t, 16> handshake_key_;  // Sec-WebSocket-Key before base64

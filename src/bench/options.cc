@@ -4,27 +4,21 @@
 
 #include "bench/payload.h"
 #include "bench/pubsub_scenario.h"
-#include "bench/url.h"
+#include "client/handshake.h"
+#include "client/url.h"
 #include "http/request_parser.h"
 
 namespace switchboard::bench {
 namespace {
 
-// "Name: value" with a token name and no CR/LF anywhere (it is written into
-// the request head verbatim).
-std::string check_header(const std::string& header) {
-  const std::size_t colon = header.find(':');
-  if (colon == std::string::npos || colon == 0) return "--header must look like \"Name: value\": " + header;
-  for (std::size_t i = 0; i < colon; ++i) {
-    if (!http::is_tchar(header[i])) return "invalid header name in --header: " + header;
-  }
-  for (char c : header) {
-    if (c == '\r' || c == '\n' || c == '\0') return "--header must not contain CR, LF or NUL";
-  }
+bool positive_seconds(double value) { return std::isfinite(value) && value > 0 && value <= 86400; }
+
+// The load generator speaks plain ws:// only: TLS would measure OpenSSL.
+std::string check_load_url(std::string_view text, client::WsUrl* url) {
+  if (std::string error = client::parse_ws_url(text, url); !error.empty()) return error;
+  if (url->secure()) return "wss:// (TLS) is not supported; use a ws:// URL";
   return "";
 }
-
-bool positive_seconds(double value) { return std::isfinite(value) && value > 0 && value <= 86400; }
 
 }  // namespace
 
@@ -44,12 +38,12 @@ const char* scenario_name(Scenario scenario) {
 
 std::string validate_options(const BenchOptions& options) {
   if (options.url.empty()) return "--url is required (e.g. --url ws://127.0.0.1:8080/)";
-  WsUrl url;
-  if (std::string error = parse_ws_url(options.url, &url); !error.empty()) return "--url: " + error;
+  client::WsUrl url;
+  if (std::string error = check_load_url(options.url, &url); !error.empty()) return "--url: " + error;
   if (!options.publish_url.empty()) {
     if (options.scenario != Scenario::kPubsub) return "--publish-url is for the pubsub scenario only";
-    WsUrl publish_url;
-    if (std::string error = parse_ws_url(options.publish_url, &publish_url); !error.empty()) {
+    client::WsUrl publish_url;
+    if (std::string error = check_load_url(options.publish_url, &publish_url); !error.empty()) {
       return "--publish-url: " + error;
     }
   }
@@ -67,7 +61,7 @@ std::string validate_options(const BenchOptions& options) {
     return "--source-addresses needs an IPv4 loopback target (127.x.y.z)";
   }
   for (const std::string& header : options.headers) {
-    if (std::string error = check_header(header); !error.empty()) return error;
+    if (std::string error = client::check_header_line(header); !error.empty()) return "--header " + error;
   }
   for (char c : options.subprotocol) {
     if (!http::is_tchar(c)) return "--subprotocol must be a token (RFC 6455 §4.1)";

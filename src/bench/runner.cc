@@ -25,7 +25,7 @@
 #include "bench/pubsub_scenario.h"
 #include "bench/server_process.h"
 #include "bench/thread_driver.h"
-#include "bench/url.h"
+#include "client/url.h"
 
 namespace switchboard::bench {
 namespace {
@@ -147,11 +147,11 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   RunResult& result = *out;
   result.options = options;
   auto settings = std::make_unique<ConnectionSettings>();
-  if (std::string message = parse_ws_url(options.url, &settings->url); !message.empty()) {
+  if (std::string message = client::parse_ws_url(options.url, &settings->url); !message.empty()) {
     *error = "--url: " + message;
     return false;
   }
-  if (std::string message = resolve(settings->url, &settings->target); !message.empty()) {
+  if (std::string message = client::resolve(settings->url, &settings->target); !message.empty()) {
     *error = message;
     return false;
   }
@@ -180,11 +180,11 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   std::unique_ptr<ConnectionSettings> publisher_settings;
   if (!options.publish_url.empty()) {
     publisher_settings = std::make_unique<ConnectionSettings>(*settings);
-    if (std::string message = parse_ws_url(options.publish_url, &publisher_settings->url); !message.empty()) {
+    if (std::string message = client::parse_ws_url(options.publish_url, &publisher_settings->url); !message.empty()) {
       *error = "--publish-url: " + message;
       return false;
     }
-    if (std::string message = resolve(publisher_settings->url, &publisher_settings->target); !message.empty()) {
+    if (std::string message = client::resolve(publisher_settings->url, &publisher_settings->target); !message.empty()) {
       *error = "--publish-url: " + message;
       return false;
     }

@@ -73,8 +73,8 @@ void ThreadDriver::on_error(LoadConnection& connection, ErrorKind kind) {
   std::string detail;
   if (connection.system_error() != 0) {
     detail = std::strerror(connection.system_error());
-  } else if (connection.handshake_error() != HandshakeError::kNone) {
-    detail = describe(connection.handshake_error());
+  } else if (connection.handshake_error() != client::HandshakeError::kNone) {
+    detail = client::describe(connection.handshake_error());
     if (connection.http_status() != 0) detail += " (HTTP " + std::to_string(connection.http_status()) + ")";
   } else if (kind == ErrorKind::kHandshakeRejected) {
     detail = "closed during the handshake";

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/bench_command.h"
+#include "cli/client_command.h"
 #include "cli/serve_command.h"
 #include "cli/token_command.h"
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   switchboard::cli::add_serve_command(app);
   switchboard::cli::add_bench_command(app);
   switchboard::cli::add_token_command(app);
+  switchboard::cli::add_client_command(app);
   app.add_subcommand("version", "Print the version")->callback([] { std::printf("switchboard 0.1.0\n"); });
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -9,11 +9,11 @@
 namespace switchboard::bench {
 namespace {
 
-Endpoint endpoint_of(const char* url_text) {
-  WsUrl url;
-  EXPECT_EQ(parse_ws_url(url_text, &url), "");
-  Endpoint endpoint;
-  EXPECT_EQ(resolve(url, &endpoint), "");
+client::Endpoint endpoint_of(const char* url_text) {
+  client::WsUrl url;
+  EXPECT_EQ(client::parse_ws_url(url_text, &url), "");
+  client::Endpoint endpoint;
+  EXPECT_EQ(client::resolve(url, &endpoint), "");
   return endpoint;
 }
 
@@ -23,27 +23,8 @@ std::string text(const sockaddr_in& address) {
   return buffer;
 }
 
-TEST(Resolve, IpLiterals) {
-  Endpoint v4 = endpoint_of("ws://127.0.0.1:8080/");
-  EXPECT_EQ(v4.family, AF_INET);
-  EXPECT_TRUE(v4.is_ipv4_loopback());
-  EXPECT_EQ(v4.to_string(), "127.0.0.1:8080");
-  Endpoint v6 = endpoint_of("ws://[::1]:9/");
-  EXPECT_EQ(v6.family, AF_INET6);
-  EXPECT_FALSE(v6.is_ipv4_loopback());
-  EXPECT_EQ(v6.to_string(), "[::1]:9");
-  EXPECT_FALSE(endpoint_of("ws://10.0.0.1/").is_ipv4_loopback());
-}
-
-TEST(Resolve, BadIpv6Literal) {
-  WsUrl url;
-  ASSERT_EQ(parse_ws_url("ws://[nonsense]/", &url), "");
-  Endpoint endpoint;
-  EXPECT_NE(resolve(url, &endpoint), "");
-}
-
 TEST(SourceAddresses, AutomaticOnlyForBigLoopbackRuns) {
-  const Endpoint loopback = endpoint_of("ws://127.0.0.1:8080/");
+  const client::Endpoint loopback = endpoint_of("ws://127.0.0.1:8080/");
   EXPECT_TRUE(choose_source_addresses(loopback, kConnectionsPerSource, 0).empty());
   const auto two = choose_source_addresses(loopback, kConnectionsPerSource + 1, 0);
   ASSERT_EQ(two.size(), 2u);
@@ -56,7 +37,7 @@ TEST(SourceAddresses, AutomaticOnlyForBigLoopbackRuns) {
 }
 
 TEST(SourceAddresses, ForcedCount) {
-  const Endpoint loopback = endpoint_of("ws://127.0.0.1:8080/");
+  const client::Endpoint loopback = endpoint_of("ws://127.0.0.1:8080/");
   const auto three = choose_source_addresses(loopback, 10, 3);
   ASSERT_EQ(three.size(), 3u);
   EXPECT_EQ(text(three[2]), "127.0.0.4");

@@ -1,9 +1,9 @@
-// parse_ws_url: the ws:// forms we accept and the ones we refuse.
-#include "bench/url.h"
+// parse_ws_url: the ws:// and wss:// forms we accept and the ones we refuse.
+#include "client/url.h"
 
 #include <gtest/gtest.h>
 
-namespace switchboard::bench {
+namespace switchboard::client {
 namespace {
 
 WsUrl parse_ok(std::string_view text) {
@@ -40,9 +40,22 @@ TEST(ParseWsUrl, Ipv6LiteralInBrackets) {
   EXPECT_EQ(parse_ok("ws://[fe80::1]").host_header(), "[fe80::1]");
 }
 
+TEST(ParseWsUrl, WssDefaultsTo443) {
+  WsUrl url = parse_ok("wss://example.com/ws");
+  EXPECT_TRUE(url.secure());
+  EXPECT_EQ(url.port, 443);
+  EXPECT_EQ(url.host_header(), "example.com");
+  url = parse_ok("WSS://example.com:8443");
+  EXPECT_EQ(url.port, 8443);
+  EXPECT_EQ(url.host_header(), "example.com:8443");
+  EXPECT_EQ(url.target, "/");
+  EXPECT_FALSE(parse_ok("ws://example.com:443/").secure());
+  EXPECT_EQ(parse_ok("ws://example.com:443/").host_header(), "example.com:443");
+}
+
 TEST(ParseWsUrl, Refusals) {
   for (std::string_view bad :
-       {"", "ws:/x", "http://h/", "wss://h/", "ws://", "ws://:80/", "ws://h:/", "ws://h:0/", "ws://h:65536/",
+       {"", "ws:/x", "http://h/", "wss:/h", "ws://", "ws://:80/", "ws://h:/", "ws://h:0/", "ws://h:65536/",
         "ws://h:8x/", "ws://[::1/", "ws://[::1]x/", "ws://user@h/", "ws://h/a b", "ws://h/#frag"}) {
     WsUrl url;
     EXPECT_NE(parse_ws_url(bad, &url), "") << bad;
@@ -50,4 +63,4 @@ TEST(ParseWsUrl, Refusals) {
 }
 
 }  // namespace
-}  // namespace switchboard::bench
+}  // namespace switchboard::client

@@ -1,8 +1,10 @@
-#include "bench/client_handshake.h"
+#include "client/handshake.h"
+
+#include <charconv>
 
 #include "http/upgrade.h"
 
-namespace switchboard::bench {
+namespace switchboard::client {
 namespace {
 
 constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -72,6 +74,20 @@ std::string make_client_key(const std::array<std::uint8_t, 16>& random) {
   key += kBase64[(random[15] & 3) << 4];
   key += "==";
   return key;
+}
+
+std::string check_header_line(std::string_view header) {
+  const std::size_t colon = header.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return "must look like \"Name: value\": " + std::string(header);
+  }
+  for (std::size_t i = 0; i < colon; ++i) {
+    if (!http::is_tchar(header[i])) return "has an invalid header name: " + std::string(header);
+  }
+  for (char c : header) {
+    if (c == '\r' || c == '\n' || c == '\0') return "must not contain CR, LF or NUL";
+  }
+  return "";
 }
 
 std::string make_upgrade_request(const WsUrl& url, std::string_view key, const std::vector<std::string>& extra_headers,
@@ -151,4 +167,27 @@ HandshakeError check_upgrade_response(std::string_view head, std::string_view ke
   return HandshakeError::kNone;
 }
 
-}  // namespace switchboard::bench
+std::optional<std::string_view> find_header(std::string_view head, std::string_view name) {
+  std::size_t position = head.find("\r\n");
+  while (position != std::string_view::npos && position + 2 < head.size()) {
+    position += 2;
+    const std::size_t line_end = head.find("\r\n", position);
+    const std::string_view line = head.substr(position, line_end - position);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos && http::iequals(line.substr(0, colon), name)) {
+      return trim(line.substr(colon + 1));
+    }
+    position = line_end;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> parse_retry_after_s(std::string_view value) {
+  constexpr std::uint64_t kMaxSeconds = 24 * 3600;
+  std::uint64_t seconds = 0;
+  const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (value.empty() || error != std::errc() || end != value.data() + value.size()) return std::nullopt;
+  return seconds > kMaxSeconds ? kMaxSeconds : seconds;
+}
+
+}  // namespace switchboard::client

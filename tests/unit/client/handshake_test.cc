@@ -1,6 +1,6 @@
 // The client handshake: the request we send passes the server's own
 // checks, and every RFC 6455 §4.1 failure of a response is caught.
-#include "bench/client_handshake.h"
+#include "client/handshake.h"
 
 #include <string>
 
@@ -10,7 +10,7 @@
 #include "http/response.h"
 #include "http/upgrade.h"
 
-namespace switchboard::bench {
+namespace switchboard::client {
 namespace {
 
 constexpr std::array<std::uint8_t, 16> kRandom = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
@@ -98,5 +98,23 @@ TEST(UpgradeResponse, EachFailureHasItsError) {
   }
 }
 
+TEST(UpgradeResponse, FindsHeadersCaseInsensitively) {
+  const std::string head = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nretry-after:  3 \r\n\r\n";
+  EXPECT_EQ(find_header(head, "Retry-After"), std::optional<std::string_view>("3"));
+  EXPECT_EQ(find_header(head, "content-length"), std::optional<std::string_view>("0"));
+  EXPECT_EQ(find_header(head, "Upgrade"), std::nullopt);
+  EXPECT_EQ(find_header("HTTP/1.1 200 OK\r\n\r\n", "Upgrade"), std::nullopt);
+}
+
+TEST(UpgradeResponse, RetryAfterIsDeltaSeconds) {
+  EXPECT_EQ(parse_retry_after_s("0"), 0u);
+  EXPECT_EQ(parse_retry_after_s("5"), 5u);
+  EXPECT_EQ(parse_retry_after_s("999999999"), 24u * 3600);
+  EXPECT_EQ(parse_retry_after_s(""), std::nullopt);
+  EXPECT_EQ(parse_retry_after_s("-1"), std::nullopt);
+  EXPECT_EQ(parse_retry_after_s("1.5"), std::nullopt);
+  EXPECT_EQ(parse_retry_after_s("Wed, 21 Oct 2015 07:28:00 GMT"), std::nullopt);
+}
+
 }  // namespace
-}  // namespace switchboard::bench
+}  // namespace switchboard::client

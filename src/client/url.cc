@@ -1,10 +1,10 @@
-#include "bench/url.h"
+#include "client/url.h"
 
 #include <charconv>
 
 #include "base/ascii.h"
 
-namespace switchboard::bench {
+namespace switchboard::client {
 namespace {
 
 // Characters allowed in a request target we send as is (RFC 3986 pchar,
@@ -12,30 +12,36 @@ namespace {
 // the request line.
 bool is_target_char(char c) { return c > 0x20 && c < 0x7F && c != '#'; }
 
+bool has_prefix(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && base::ascii_iequals(text.substr(0, prefix.size()), prefix);
+}
+
 }  // namespace
 
 std::string WsUrl::host_header() const {
   std::string value = ipv6_literal ? "[" + host + "]" : host;
-  if (port != 80) value += ":" + std::to_string(port);
+  const std::uint16_t default_port = secure() ? 443 : 80;
+  if (port != default_port) value += ":" + std::to_string(port);
   return value;
 }
 
 std::string parse_ws_url(std::string_view text, WsUrl* out) {
-  constexpr std::string_view kScheme = "ws://";
-  if (text.size() >= 6 && base::ascii_iequals(text.substr(0, 6), "wss://")) {
-    return "wss:// (TLS) is not supported; use a ws:// URL";
+  WsUrl url;
+  if (has_prefix(text, "wss://")) {
+    url.scheme = Scheme::kWss;
+    url.port = 443;
+    text.remove_prefix(6);
+  } else if (has_prefix(text, "ws://")) {
+    text.remove_prefix(5);
+  } else {
+    return "the URL must start with ws:// or wss://";
   }
-  if (text.size() < kScheme.size() || !base::ascii_iequals(text.substr(0, kScheme.size()), kScheme)) {
-    return "the URL must start with ws://";
-  }
-  text.remove_prefix(kScheme.size());
   const std::size_t slash = text.find_first_of("/?");
   std::string_view authority = text.substr(0, slash);
   std::string_view target = slash == std::string_view::npos ? std::string_view() : text.substr(slash);
-  if (target.find('#') != std::string_view::npos) return "a ws:// URL has no fragment (#...)";
+  if (target.find('#') != std::string_view::npos) return "a WebSocket URL has no fragment (#...)";
   if (authority.find('@') != std::string_view::npos) return "user information (user@host) is not supported";
 
-  WsUrl url;
   std::string_view port_text;
   if (!authority.empty() && authority.front() == '[') {
     const std::size_t close = authority.find(']');
@@ -78,4 +84,4 @@ std::string parse_ws_url(std::string_view text, WsUrl* out) {
   return "";
 }
 
-}  // namespace switchboard::bench
+}  // namespace switchboard::client

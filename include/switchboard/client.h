@@ -1,0 +1,253 @@
+// The C++ client of protocol v1 (docs/PROTOCOL.md): one WebSocket to a
+// `switchboard serve` node, with reconnection (exponential backoff with
+// jitter), heartbeats, requests answered by id, an offline queue and
+// subscriptions restored after every reconnect.
+//
+//   switchboard::Client client({.token = "..."});
+//   client.connect("ws://127.0.0.1:8080/");
+//   auto lobby = client.subscribe("chat:lobby", {.on_message = [](std::string_view data, std::uint64_t) {
+//     std::printf("%.*s\n", int(data.size()), data.data());
+//   }});
+//   switchboard::Result reply = client.publish("chat:lobby", R"({"text":"hi"})").get();
+//
+// Threading: a Client runs its own EventLoop on a thread of its own,
+// started by the constructor and joined by the destructor. Every public
+// method (of Client and Subscription) may be called from any thread: it
+// hops into the loop (the *InLoop pattern) and returns at once. Every
+// callback (ClientOptions, SubscriptionHandlers, ResultCallback) runs on the
+// client's loop thread, one at a time, never under a lock of ours: a
+// callback may call any public method, but must not block for long (it
+// holds up the connection) and must not destroy the Client (nor wait on a
+// future of it: the answer would have to come from the very thread that
+// waits). Futures are to be waited on from other threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard {
+namespace client {
+class Core;
+struct SubscriptionRecord;
+}  // namespace client
+
+enum class ClientState : std::uint8_t {
+  kConnecting,    // TCP connect, upgrade, or waiting for the `connect` reply
+  kConnected,     // the `connect` reply came: commands flow
+  kDisconnected,  // not connected; a reconnect is scheduled (or connect() was not called yet)
+  kClosed,        // final: close() was called, or the server said not to come back
+};
+const char* to_string(ClientState state);
+
+enum class ClientErrorKind : std::uint8_t {
+  kServer,           // the server answered `error`: code and message are its
+  kTimeout,          // no answer within the request's timeout (counted from sending)
+  kDisconnected,     // sent, and the connection dropped before the answer (never re-sent)
+  kQueueFull,        // max_queued commands already wait for a connection
+  kClosed,           // the client is closed (close(), or a final close by the server)
+  kInvalidArgument,  // refused before queuing: data is not JSON, a name is empty or not UTF-8, ...
+  kConnection,       // on_error only: a connect attempt or a connection failed (message says how)
+};
+const char* to_string(ClientErrorKind kind);
+
+struct ClientError {
+  ClientErrorKind kind = ClientErrorKind::kConnection;
+  int code = 0;  // kServer: the protocol's error code (docs/PROTOCOL.md); a close code for kConnection, or 0
+  std::string message;
+};
+
+// The answer to a request: the reply's `data` as JSON text, or an error.
+class Result {
+ public:
+  static Result success(std::string data_json) { return Result(std::move(data_json)); }
+  static Result failure(ClientError error) { return Result(std::move(error)); }
+
+  bool ok() const { return !error_.has_value(); }
+  // The reply's data (compact JSON), when ok(); "" otherwise.
+  const std::string& data() const { return data_; }
+  // The error, when !ok().
+  const ClientError& error() const { return *error_; }
+
+ private:
+  explicit Result(std::string data) : data_(std::move(data)) {}
+  explicit Result(ClientError error) : error_(std::move(error)) {}
+  std::string data_;
+  std::optional<ClientError> error_;
+};
+
+using ResultCallback = std::function<void(const Result&)>;
+
+enum class ExcludeSelf : std::uint8_t { kNo, kYes };
+
+struct RequestOptions {
+  std::uint64_t timeout_ms = 0;                 // 0: ClientOptions::request_timeout_ms
+  ExcludeSelf exclude_self = ExcludeSelf::kNo;  // publish only: not delivered to this connection
+};
+
+// A `join` or `leave` of a channel with join_leave events.
+struct PresenceEvent {
+  std::string channel;
+  std::optional<std::string> user;  // nullopt: anonymous
+  std::string client;
+  std::string info_json;  // join only: the member's info ("null" when none)
+};
+
+// What the client tells about its connection, with each state change.
+struct StateChange {
+  ClientState state = ClientState::kDisconnected;
+  std::string reason;                    // why (kDisconnected, kClosed): "connection refused", "close 1001 ..."
+  std::uint16_t close_code = 0;          // the server's close code, when it sent one
+  std::uint64_t reconnect_delay_ms = 0;  // kDisconnected: when the next attempt starts
+  std::uint32_t attempt = 0;             // kDisconnected: attempts since the last stable connection
+  std::string client_id;                 // kConnected: the server's id for this connection
+  std::optional<std::string> user;       // kConnected: the user, nullopt when anonymous
+};
+
+struct ClientOptions {
+  // The connection token, sent in the first `connect` command (never in the
+  // URL). With token_provider set, the provider wins.
+  std::string token;
+  // Called on the loop thread before every connect attempt and when the
+  // server asks for a refresh; returns the token ("" for none). It may
+  // block (nothing else happens on the connection meanwhile); an exception
+  // fails the attempt (reconnect with backoff). A client with a provider
+  // reconnects after close 4002 (token expired); one with a static token
+  // does not.
+  std::function<std::string()> token_provider;
+  // Extra "Name: value" lines for the upgrade request (checked by connect()).
+  std::vector<std::string> headers;
+
+  // Reconnect delay before attempt n (n = 0 after a stable connection):
+  // cap = min(max_delay_ms, min_delay_ms * factor^n),
+  // delay = cap * (1 - jitter * random[0, 1)); jitter 1 is "full jitter".
+  // An upgrade answered 429 or 503 with Retry-After waits at least that.
+  std::uint64_t min_delay_ms = 500;
+  std::uint64_t max_delay_ms = 20'000;
+  double factor = 2.0;
+  double jitter = 1.0;
+  // n goes back to 0 once a connection has stayed connected this long.
+  std::uint64_t stable_after_ms = 5'000;
+  // false: the first connection loss (or failed attempt) is final.
+  bool reconnect = true;
+
+  // The protocol's `ping` every ping_interval_ms while connected; when
+  // nothing at all arrives within pong_timeout_ms of a ping, the connection
+  // is taken for dead (half-open TCP) and replaced. 0: no pings.
+  std::uint64_t ping_interval_ms = 25'000;
+  std::uint64_t pong_timeout_ms = 10'000;
+  // TCP connect + (TLS) + upgrade + the `connect` reply.
+  std::uint64_t connect_timeout_ms = 10'000;
+  // Default timeout of a request, counted from when it is sent.
+  std::uint64_t request_timeout_ms = 10'000;
+  // Requests waiting for a connection; more fail at once with kQueueFull.
+  std::size_t max_queued = 1000;
+  // Largest message accepted from the server (bytes); more fails the connection.
+  std::uint64_t max_message_size = 64u << 20;
+  // wss://: PEM file of the CAs to trust ("" : the system's).
+  std::string tls_ca_file;
+
+  // Every state change.
+  std::function<void(const StateChange&)> on_state;
+  // Connection-level problems (failed attempts, lost connections, an
+  // invalid token: error 120 as kServer), and errors the server sent with
+  // no id. Request errors go to the request's callback instead.
+  std::function<void(const ClientError&)> on_error;
+  // A `direct` message: from is the sender (nullopt: anonymous or the server).
+  std::function<void(const std::optional<std::string>& from, std::string_view data_json)> on_direct;
+};
+
+enum class SubscriptionState : std::uint8_t {
+  kSubscribing,   // waiting for the subscribe reply (or for a connection)
+  kSubscribed,    // in place: messages arrive
+  kUnsubscribed,  // unsubscribe() was called, or the client closed
+  kFailed,        // the server refused it (on_error said why); not retried
+};
+const char* to_string(SubscriptionState state);
+
+struct SubscriptionHandlers {
+  // A publication: data and its offset in the channel.
+  std::function<void(std::string_view data_json, std::uint64_t offset)> on_message;
+  std::function<void(const PresenceEvent&)> on_join;
+  std::function<void(const PresenceEvent&)> on_leave;
+  // The subscription is in place: after the first subscribe and after each
+  // re-subscribe following a reconnect.
+  std::function<void()> on_subscribed;
+  // The subscribe was refused (state kFailed) or invalid.
+  std::function<void(const ClientError&)> on_error;
+};
+
+// A handle on one subscription; copies share it. Dropping every handle
+// does not unsubscribe (the subscription lives in the client until
+// unsubscribe() or close()).
+class Subscription {
+ public:
+  Subscription() = default;
+  explicit operator bool() const { return record_ != nullptr; }
+  const std::string& channel() const;
+  SubscriptionState state() const;
+  // Any thread; idempotent. No handler of this subscription runs once the
+  // loop has taken the unsubscribe (handlers already running finish).
+  void unsubscribe();
+
+ private:
+  friend class Client;
+  explicit Subscription(std::shared_ptr<client::SubscriptionRecord> record) : record_(std::move(record)) {}
+  std::shared_ptr<client::SubscriptionRecord> record_;
+};
+
+class Client {
+ public:
+  // Starts the loop thread; does not connect.
+  explicit Client(ClientOptions options = {});
+  // close(), then joins the loop thread. Never from one of its callbacks.
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Starts connecting to url (ws:// or wss://; the subprotocol
+  // switchboard.v1.json is asked for). "" when started, else why not (a
+  // bad URL or header, a TLS setup error, already started, closed).
+  std::string connect(std::string_view url);
+  // Final: closes the connection (close 1000), fails every queued and
+  // in-flight request with kClosed, ends every subscription.
+  void close();
+
+  ClientState state() const;
+  // Blocks until the client is connected (true) or closed, or timeout_ms
+  // passed (false).
+  bool wait_connected(std::uint64_t timeout_ms);
+
+  // Subscribes to channel; the subscription is restored after every
+  // reconnect. token: a subscription token for a private ($) channel.
+  // Subscribing to a channel this client already has fails the new one
+  // (kInvalidArgument).
+  Subscription subscribe(std::string channel, SubscriptionHandlers handlers, std::string token = {});
+
+  // Requests: each gets exactly one answer, through the callback (on the
+  // loop thread) or the future. data_json must be one JSON value.
+  void publish(std::string channel, std::string data_json, RequestOptions options, ResultCallback done);
+  std::future<Result> publish(std::string channel, std::string data_json, RequestOptions options = {});
+  // data_json "" sends no data (the handler gets null).
+  void rpc(std::string method, std::string data_json, RequestOptions options, ResultCallback done);
+  std::future<Result> rpc(std::string method, std::string data_json = {}, RequestOptions options = {});
+  void send(std::string user, std::string data_json, RequestOptions options, ResultCallback done);
+  std::future<Result> send(std::string user, std::string data_json, RequestOptions options = {});
+  void presence(std::string channel, RequestOptions options, ResultCallback done);
+  std::future<Result> presence(std::string channel, RequestOptions options = {});
+  // The protocol's ping; the answer's data is "{}".
+  void ping(RequestOptions options, ResultCallback done);
+  std::future<Result> ping(RequestOptions options = {});
+
+ private:
+  void refuse(ResultCallback done, std::string message);
+  std::shared_ptr<client::Core> core_;
+};
+
+}  // namespace switchboard

@@ -1,0 +1,24 @@
+#include "client/backoff.h"
+
+#include <algorithm>
+
+namespace switchboard::client {
+
+std::uint64_t backoff_delay_ms(const BackoffPolicy& policy, std::uint32_t attempt, double random) {
+  const double max_delay = static_cast<double>(policy.max_delay_ms);
+  const double factor = std::max(policy.factor, 1.0);
+  // Multiply step by step and stop at the maximum: factor^attempt alone
+  // overflows to infinity for large attempts.
+  double cap = std::min(static_cast<double>(policy.min_delay_ms), max_delay);
+  for (std::uint32_t i = 0; i < attempt && cap < max_delay; ++i) cap = std::min(cap * factor, max_delay);
+  const double jitter = std::clamp(policy.jitter, 0.0, 1.0);
+  const double draw = std::clamp(random, 0.0, 1.0);
+  return static_cast<std::uint64_t>(cap * (1.0 - jitter * draw));
+}
+
+std::uint64_t honour_retry_after(std::uint64_t delay_ms, std::optional<std::uint64_t> retry_after_s) {
+  if (!retry_after_s) return delay_ms;
+  return std::max(delay_ms, *retry_after_s * 1000);
+}
+
+}  // namespace switchboard::client

@@ -1,0 +1,30 @@
+// The reconnect delay: exponential backoff with jitter, pure (the random
+// draw is the caller's, so tests need no sleeps and no seeds).
+//
+//   cap   = min(max_delay_ms, min_delay_ms * factor^attempt)
+//   delay = cap * (1 - jitter * random),  random in [0, 1)
+//
+// jitter 1 is "full jitter" (uniform in (0, cap]): clients that lost the
+// same server at the same moment do not come back in lockstep.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace switchboard::client {
+
+struct BackoffPolicy {
+  std::uint64_t min_delay_ms = 500;
+  std::uint64_t max_delay_ms = 20'000;
+  double factor = 2.0;  // below 1 is taken as 1
+  double jitter = 1.0;  // clamped to [0, 1]
+};
+
+// attempt: failed attempts since the last stable connection (0 first).
+// random: in [0, 1) (clamped).
+std::uint64_t backoff_delay_ms(const BackoffPolicy& policy, std::uint32_t attempt, double random);
+
+// A server that answered 429/503 with Retry-After: wait at least that.
+std::uint64_t honour_retry_after(std::uint64_t delay_ms, std::optional<std::uint64_t> retry_after_s);
+
+}  // namespace switchboard::client

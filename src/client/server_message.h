@@ -1,0 +1,56 @@
+// Protocol v1 server messages (docs/PROTOCOL.md "Server messages"),
+// decoded with simdjson's DOM parser, pure. JSON values the client hands
+// on as they are (data, info) come out as compact JSON text.
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchboard::client {
+
+enum class ServerMessageType : std::uint8_t {
+  kReply,
+  kError,
+  kPong,
+  kMessage,
+  kJoin,
+  kLeave,
+  kDirect,
+  kRefresh,
+  kDisconnect,
+  kUnknown,  // a type this client does not know: ignored (newer servers may add some)
+};
+
+struct ServerMessage {
+  ServerMessageType type = ServerMessageType::kUnknown;
+  std::uint64_t id = 0;             // reply, error, pong; 0 for an error with a null id
+  std::string data;                 // reply, message, direct: JSON text ("null" when absent)
+  int code = 0;                     // error, disconnect
+  std::string text;                 // error: message; disconnect: reason
+  std::string channel;              // message, join, leave
+  std::uint64_t offset = 0;         // message
+  std::optional<std::string> user;  // join, leave: user; direct: from (nullopt: null)
+  std::string client;               // join, leave
+  std::string info;                 // join: JSON text ("null" when absent)
+  std::uint64_t grace_ms = 0;       // refresh
+  bool reconnect = true;            // disconnect
+};
+
+class MessageDecoder {
+ public:
+  // Fills *out from one text message; false, with *error, when it is not a
+  // JSON object with a string `type`, or a known type lacks a field it needs.
+  bool decode(std::string_view text, ServerMessage* out, std::string* error);
+  // The data of the `connect` reply: {"client": "<id>", "user": "<user>" or
+  // null}; false when it is not that shape.
+  bool decode_connect_reply(std::string_view data_json, std::string* client, std::optional<std::string>* user);
+
+ private:
+  simdjson::dom::parser parser_;
+};
+
+}  // namespace switchboard::client

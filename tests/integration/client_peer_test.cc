@@ -1,0 +1,272 @@
+// The C++ client against peers that misbehave on purpose, played by a
+// blocking socket in the test: one that goes silent after the connect
+// reply (heartbeat timeout), one that never answers the upgrade (connect
+// timeout), one that refuses with 503 and Retry-After, one that answers
+// without the subprotocol; and the offline queue with no server at all.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "http/upgrade.h"
+#include "switchboard/client.h"
+
+namespace switchboard {
+namespace {
+
+using namespace std::chrono_literals;
+
+enum class Behaviour : std::uint8_t {
+  kSilentAfterConnect,  // upgrade, answer `connect`, then read and never answer
+  kSilentAtUpgrade,     // accept, read, never answer
+  kBusy,                // 503 with Retry-After: 1
+  kNoSubprotocol,       // 101 without Sec-WebSocket-Protocol
+};
+
+// A loopback listener that treats every connection the same way and
+// counts them.
+class FakePeer {
+ public:
+  explicit FakePeer(Behaviour behaviour) : behaviour_(behaviour) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size);
+    ::listen(fd_, 16);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { accept_loop(); });
+  }
+  ~FakePeer() {
+    stopping_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+    for (std::thread& worker : workers_) worker.join();
+  }
+
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  void accept_loop() {
+    while (!stopping_) {
+      const int connection = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (connection < 0) return;
+      ++connections_;
+      workers_.emplace_back([this, connection] { serve(connection); });
+    }
+  }
+
+  void serve(int connection) {
+    timeval timeout{0, 100'000};
+    ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string head;
+    char chunk[4096];
+    while (!stopping_ && head.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
+      if (size == 0) break;
+      if (size > 0) head.append(chunk, static_cast<std::size_t>(size));
+    }
+    std::string answer;
+    const std::size_t key_at = head.find("Sec-WebSocket-Key: ");
+    const std::string key = key_at == std::string::npos ? "" : head.substr(key_at + 19, 24);
+    const std::string switching =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: " +
+        http::accept_key(key) + "\r\n";
+    switch (behaviour_) {
+      case Behaviour::kSilentAfterConnect: {
+        answer = switching + "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n";
+        // The connect command is the client's first message: id 1.
+        const std::string reply = R"({"type":"reply","id":1,"data":{"client":"1","user":null}})";
+        answer += static_cast<char>(0x81);
+        answer += static_cast<char>(reply.size());
+        answer += reply;
+        break;
+      }
+      case Behaviour::kSilentAtUpgrade:
+        break;
+      case Behaviour::kBusy:
+        answer = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n";
+        break;
+      case Behaviour::kNoSubprotocol:
+        answer = switching + "\r\n";
+        break;
+    }
+    if (!answer.empty()) ::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL);
+    // Read (and ignore) until the client goes or the test ends.
+    while (!stopping_) {
+      const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
+      if (size == 0 || (size < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) break;
+    }
+    ::close(connection);
+  }
+
+  Behaviour behaviour_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> connections_{0};
+  std::thread thread_;
+  std::vector<std::thread> workers_;  // accept thread only, then the destructor
+};
+
+// The client's state changes, gathered from its loop thread.
+struct StateLog {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<StateChange> changes;
+
+  ClientOptions options() {
+    ClientOptions options;
+    options.on_state = [this](const StateChange& change) {
+      {
+        std::lock_guard lock(mutex);
+        changes.push_back(change);
+      }
+      changed.notify_all();
+    };
+    return options;
+  }
+  // The first kDisconnected change (waiting up to 10 s for it).
+  std::optional<StateChange> first_disconnect() {
+    std::unique_lock lock(mutex);
+    std::optional<StateChange> found;
+    changed.wait_for(lock, 10s, [&] {
+      for (const StateChange& change : changes) {
+        if (change.state == ClientState::kDisconnected) found = change;
+        if (found) return true;
+      }
+      return false;
+    });
+    return found;
+  }
+};
+
+TEST(ClientPeer, HeartbeatTimeoutDropsAHalfOpenConnection) {
+  FakePeer peer(Behaviour::kSilentAfterConnect);
+  StateLog log;
+  ClientOptions options = log.options();
+  options.ping_interval_ms = 200;
+  options.pong_timeout_ms = 300;
+  options.min_delay_ms = 50;
+  options.max_delay_ms = 50;
+  Client client(options);
+  ASSERT_EQ(client.connect(peer.url()), "");
+  ASSERT_TRUE(client.wait_connected(5000));
+  const auto connected_at = std::chrono::steady_clock::now();
+  const std::optional<StateChange> down = log.first_disconnect();
+  ASSERT_TRUE(down);
+  const auto elapsed = std::chrono::steady_clock::now() - connected_at;
+  EXPECT_NE(down->reason.find("heartbeat"), std::string::npos) << down->reason;
+  EXPECT_GE(elapsed, 400ms);  // a ping at 200 ms, then 300 ms of silence (25 ms timer ticks)
+  EXPECT_LT(elapsed, 3s);
+  // And it comes back.
+  for (int i = 0; i < 100 && peer.connections() < 2; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_GE(peer.connections(), 2);
+}
+
+TEST(ClientPeer, ConnectTimeoutCoversTheUpgrade) {
+  FakePeer peer(Behaviour::kSilentAtUpgrade);
+  StateLog log;
+  ClientOptions options = log.options();
+  options.connect_timeout_ms = 300;
+  Client client(options);
+  ASSERT_EQ(client.connect(peer.url()), "");
+  const std::optional<StateChange> down = log.first_disconnect();
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, "connect timeout");
+}
+
+TEST(ClientPeer, RetryAfterIsAFloorOnTheNextDelay) {
+  FakePeer peer(Behaviour::kBusy);
+  StateLog log;
+  ClientOptions options = log.options();
+  options.min_delay_ms = 10;
+  options.max_delay_ms = 10;
+  Client client(options);
+  ASSERT_EQ(client.connect(peer.url()), "");
+  const std::optional<StateChange> down = log.first_disconnect();
+  ASSERT_TRUE(down);
+  EXPECT_NE(down->reason.find("503"), std::string::npos) << down->reason;
+  EXPECT_GE(down->reconnect_delay_ms, 1000u);
+}
+
+TEST(ClientPeer, TheSubprotocolMustBeAccepted) {
+  FakePeer peer(Behaviour::kNoSubprotocol);
+  StateLog log;
+  Client client(log.options());
+  ASSERT_EQ(client.connect(peer.url()), "");
+  const std::optional<StateChange> down = log.first_disconnect();
+  ASSERT_TRUE(down);
+  EXPECT_NE(down->reason.find("subprotocol"), std::string::npos) << down->reason;
+}
+
+TEST(ClientPeer, RefusedConnectionsBackOffAndNoReconnectIsFinal) {
+  // A port nobody listens on: bind one, then close it.
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ::bind(probe, reinterpret_cast<sockaddr*>(&address), size);
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &size);
+  ::close(probe);
+  const std::string url = "ws://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
+
+  StateLog log;
+  ClientOptions options = log.options();
+  options.reconnect = false;
+  Client client(options);
+  ASSERT_EQ(client.connect(url), "");
+  std::unique_lock lock(log.mutex);
+  ASSERT_TRUE(log.changed.wait_for(
+      lock, 5s, [&] { return !log.changes.empty() && log.changes.back().state == ClientState::kClosed; }));
+  EXPECT_NE(log.changes.back().reason.find("refused"), std::string::npos) << log.changes.back().reason;
+}
+
+TEST(ClientPeer, TheOfflineQueueIsBoundedAndCloseFailsIt) {
+  ClientOptions options;
+  options.max_queued = 2;
+  Client client(options);  // never connected
+  std::future<Result> first = client.publish("a", "1");
+  std::future<Result> second = client.rpc("m");
+  const Result third = client.send("bob", "{}").get();
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().kind, ClientErrorKind::kQueueFull);
+  client.close();
+  EXPECT_EQ(first.get().error().kind, ClientErrorKind::kClosed);
+  EXPECT_EQ(second.get().error().kind, ClientErrorKind::kClosed);
+  EXPECT_EQ(client.publish("a", "1").get().error().kind, ClientErrorKind::kClosed);
+  EXPECT_NE(client.connect("ws://127.0.0.1:1/"), "");
+  EXPECT_EQ(client.state(), ClientState::kClosed);
+}
+
+TEST(ClientPeer, BadUrlsAndArgumentsAreRefusedAtOnce) {
+  Client client;
+  EXPECT_NE(client.connect("http://127.0.0.1/"), "");
+  EXPECT_NE(client.connect("ws://127.0.0.1:99999/"), "");
+  EXPECT_EQ(client.publish("", "1").get().error().kind, ClientErrorKind::kInvalidArgument);
+  EXPECT_EQ(client.send("bob", "").get().error().kind, ClientErrorKind::kInvalidArgument);
+  EXPECT_EQ(client.rpc("m", "{").get().error().kind, ClientErrorKind::kInvalidArgument);
+  ClientOptions options;
+  options.headers = {"Bad Header"};
+  Client headers(options);
+  EXPECT_NE(headers.connect("ws://127.0.0.1:1/"), "");
+}
+
+}  // namespace
+}  // namespace switchboard

@@ -1,0 +1,430 @@
+// The C++ client (include/switchboard/client.h) against a real `switchboard
+// serve` process (SWITCHBOARD_BIN), started and killed by each test on a
+// free loopback port: pub/sub, 100 concurrent rpcs, reconnect after SIGKILL
+// and restart, final closes, token refresh.
+#include "switchboard/client.h"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "auth/jwt_sign.h"
+#include "integration/raw_client.h"
+
+namespace switchboard {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kSecret = "client-test-secret-of-at-least-32-bytes!!";
+constexpr std::uint64_t kWaitMs = 10'000;
+
+// `switchboard serve` as a child process.
+class ServerProcess {
+ public:
+  // port 0: a free one; env: extra NAME=value entries.
+  ServerProcess(std::vector<std::string> flags, std::vector<std::string> env, std::uint16_t port = 0)
+      : flags_(std::move(flags)), env_(std::move(env)) {
+    start(port);
+  }
+  ~ServerProcess() { stop(SIGTERM); }
+
+  std::uint16_t port() const { return port_; }
+  std::string url(const std::string& query = "") const {
+    return "ws://127.0.0.1:" + std::to_string(port_) + "/" + query;
+  }
+
+  void start(std::uint16_t port) {
+    const char* binary = std::getenv("SWITCHBOARD_BIN");
+    ASSERT_NE(binary, nullptr) << "SWITCHBOARD_BIN is not set";
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out[1], STDOUT_FILENO);
+      ::close(out[0]);
+      ::close(out[1]);
+      if (std::freopen("/dev/null", "w", stderr) == nullptr) _exit(126);
+      for (const std::string& entry : env_) ::putenv(const_cast<char*>(entry.c_str()));
+      std::vector<std::string> arguments = {binary,      "serve", "--host", "127.0.0.1", "--port", std::to_string(port),
+                                            "--workers", "2"};
+      arguments.insert(arguments.end(), flags_.begin(), flags_.end());
+      std::vector<char*> argv;
+      for (std::string& argument : arguments) argv.push_back(argument.data());
+      argv.push_back(nullptr);
+      ::execv(binary, argv.data());
+      _exit(127);
+    }
+    ::close(out[1]);
+    // "listening on 127.0.0.1:PORT"
+    std::string line;
+    char c;
+    while (::read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(out[0]);
+    const std::size_t colon = line.rfind(':');
+    ASSERT_NE(colon, std::string::npos) << "server did not start: " << line;
+    port_ = static_cast<std::uint16_t>(std::stoi(line.substr(colon + 1)));
+  }
+
+  void stop(int signal) {
+    if (pid_ <= 0) return;
+    ::kill(pid_, signal);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  std::vector<std::string> flags_;
+  std::vector<std::string> env_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// Waits for a condition made true on the client's loop thread.
+class Signal {
+ public:
+  void notify(std::function<void()> change) {
+    {
+      std::lock_guard lock(mutex_);
+      change();
+    }
+    changed_.notify_all();
+  }
+  bool wait(std::function<bool()> ready, std::chrono::milliseconds timeout = std::chrono::milliseconds(kWaitMs)) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, ready);
+  }
+  std::mutex& mutex() { return mutex_; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+};
+
+std::string token_for(const std::string& user, std::int64_t ttl_s) {
+  const std::int64_t now = std::time(nullptr);
+  return auth::sign_hmac(
+      auth::Algorithm::kHS256, kSecret, "",
+      "{\"sub\":\"" + user + "\",\"iat\":" + std::to_string(now) + ",\"exp\":" + std::to_string(now + ttl_s) + "}");
+}
+
+TEST(Client, PublishReachesTheSubscriber) {
+  ServerProcess server({"--insecure-user-query"}, {});
+  Client reader;
+  Client writer;
+  ASSERT_EQ(reader.connect(server.url("?user=reader")), "");
+  ASSERT_EQ(writer.connect(server.url("?user=writer")), "");
+
+  Signal signal;
+  std::vector<std::pair<std::string, std::uint64_t>> received;
+  bool subscribed = false;
+  Subscription subscription = reader.subscribe(
+      "news", {.on_message = [&](std::string_view data,
+                                 std::uint64_t offset) { signal.notify([&] { received.emplace_back(data, offset); }); },
+               .on_subscribed = [&] { signal.notify([&] { subscribed = true; }); }});
+  ASSERT_TRUE(signal.wait([&] { return subscribed; }));
+  EXPECT_EQ(subscription.state(), SubscriptionState::kSubscribed);
+  EXPECT_EQ(reader.state(), ClientState::kConnected);
+
+  const Result first = writer.publish("news", R"({"text": "hello"})").get();
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first.data(), R"({"offset":1})");
+  ASSERT_TRUE(signal.wait([&] { return received.size() == 1; }));
+  EXPECT_EQ(received[0].first, R"({"text":"hello"})");
+  EXPECT_EQ(received[0].second, 1u);
+
+  // Not JSON: refused before it is queued.
+  const Result bad = writer.publish("news", "{text}").get();
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ClientErrorKind::kInvalidArgument);
+
+  // A server error keeps its code.
+  const Result refused = writer.publish("bad name", "1").get();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ClientErrorKind::kServer);
+  EXPECT_EQ(refused.error().code, 106);
+
+  subscription.unsubscribe();
+  EXPECT_EQ(subscription.state(), SubscriptionState::kUnsubscribed);
+  ASSERT_TRUE(reader.ping().get().ok());  // the unsubscribe went before it
+  ASSERT_TRUE(writer.publish("news", "2").get().ok());
+  ASSERT_TRUE(reader.ping().get().ok());
+  std::lock_guard lock(signal.mutex());
+  EXPECT_EQ(received.size(), 1u);
+}
+
+// An HTTP backend for --rpc-proxy-url that answers every call with its own
+// request body, so each rpc's answer names the call it belongs to.
+class EchoBackend {
+ public:
+  EchoBackend() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size);
+    ::listen(fd_, 128);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { accept_loop(); });
+  }
+  ~EchoBackend() {
+    stopping_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+    for (std::thread& worker : workers_) worker.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/rpc"; }
+
+ private:
+  void accept_loop() {
+    while (!stopping_) {
+      const int connection = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (connection < 0) return;
+      workers_.emplace_back([connection] { serve(connection); });
+    }
+  }
+
+  // Keep-alive: requests one after another until the peer closes.
+  static void serve(int connection) {
+    timeval timeout{5, 0};
+    ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string buffer;
+    char chunk[4096];
+    while (true) {
+      std::size_t head_end;
+      while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+        const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
+        if (size <= 0) return ::close(connection), void();
+        buffer.append(chunk, static_cast<std::size_t>(size));
+      }
+      std::size_t length = 0;
+      const std::size_t field = buffer.find("Content-Length:");
+      if (field != std::string::npos && field < head_end) length = std::stoul(buffer.substr(field + 15));
+      while (buffer.size() < head_end + 4 + length) {
+        const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
+        if (size <= 0) return ::close(connection), void();
+        buffer.append(chunk, static_cast<std::size_t>(size));
+      }
+      const std::string body = buffer.substr(head_end + 4, length);
+      buffer.erase(0, head_end + 4 + length);
+      if (body.find("\"slow\"") != std::string::npos) std::this_thread::sleep_for(1500ms);
+      const std::string answer =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n\r\n" + body;
+      if (::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) return ::close(connection), void();
+    }
+  }
+
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::vector<std::thread> workers_;  // accept thread only, then the destructor
+};
+
+TEST(Client, HundredConcurrentRpcsResolveToTheirCallers) {
+  EchoBackend backend;
+  ServerProcess server({"--rpc-proxy-url", backend.url()}, {});
+  Client client;
+  ASSERT_EQ(client.connect(server.url()), "");
+  ASSERT_TRUE(client.wait_connected(kWaitMs));
+
+  constexpr int kCalls = 100;
+  std::vector<std::future<Result>> futures;
+  for (int i = 0; i < kCalls; ++i) futures.push_back(client.rpc("echo", "{\"n\":" + std::to_string(i) + "}"));
+  // The callback form, interleaved with the futures.
+  Signal signal;
+  std::vector<std::string> by_callback(kCalls);
+  int callbacks = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    client.rpc("echo", "[" + std::to_string(i) + "]", {}, [&, i](const Result& result) {
+      signal.notify([&] {
+        by_callback[i] = result.ok() ? result.data() : result.error().message;
+        ++callbacks;
+      });
+    });
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    const Result result = futures[i].get();
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_NE(result.data().find("\"data\":{\"n\":" + std::to_string(i) + "}"), std::string::npos) << result.data();
+  }
+  ASSERT_TRUE(signal.wait([&] { return callbacks == kCalls; }));
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_NE(by_callback[i].find("\"data\":[" + std::to_string(i) + "]"), std::string::npos) << by_callback[i];
+  }
+  // A request's own timeout, counted from sending.
+  const Result slow = client.rpc("slow", "", {.timeout_ms = 300}).get();
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.error().kind, ClientErrorKind::kTimeout);
+}
+
+TEST(Client, ReconnectsAfterARestartResubscribesAndSendsTheQueueOnce) {
+  EchoBackend backend;
+  ServerProcess server({"--rpc-proxy-url", backend.url()}, {});
+  const std::uint16_t port = server.port();
+
+  Signal signal;
+  std::vector<StateChange> changes;
+  std::vector<std::string> received;
+  int subscribed = 0;
+  ClientOptions options;
+  options.min_delay_ms = 100;
+  options.max_delay_ms = 3200;
+  options.jitter = 0.5;  // delays in [cap/2, cap]: growing, yet jittered
+  options.on_state = [&](const StateChange& change) { signal.notify([&] { changes.push_back(change); }); };
+  Client client(options);
+  ASSERT_EQ(client.connect(server.url()), "");
+  client.subscribe("feed", {.on_message = [&](std::string_view data,
+                                              std::uint64_t) { signal.notify([&] { received.emplace_back(data); }); },
+                            .on_subscribed = [&] { signal.notify([&] { ++subscribed; }); }});
+  ASSERT_TRUE(signal.wait([&] { return subscribed == 1; }));
+
+  // In flight when the server dies: fails "disconnected", never re-sent.
+  std::future<Result> in_flight = client.rpc("slow", "");
+  std::this_thread::sleep_for(200ms);
+  server.stop(SIGKILL);
+  const Result lost = in_flight.get();
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().kind, ClientErrorKind::kDisconnected);
+
+  // Made while down: queued, sent after the re-subscribe.
+  std::vector<std::future<Result>> queued;
+  for (int i = 0; i < 5; ++i) queued.push_back(client.publish("feed", std::to_string(i)));
+  // Let a few attempts fail (refused), then bring the server back.
+  ASSERT_TRUE(signal.wait([&] {
+    int disconnected = 0;
+    for (const StateChange& change : changes) disconnected += change.state == ClientState::kDisconnected;
+    return disconnected >= 4;
+  }));
+  server.start(port);
+  ASSERT_EQ(server.port(), port);
+  ASSERT_TRUE(signal.wait([&] { return subscribed == 2 && received.size() >= 5; }));
+  for (auto& result : queued) EXPECT_TRUE(result.get().ok());
+  ASSERT_TRUE(client.ping().get().ok());
+  std::lock_guard lock(signal.mutex());
+  EXPECT_EQ(received, (std::vector<std::string>{"0", "1", "2", "3", "4"}));  // each exactly once, in order
+
+  std::vector<const StateChange*> downs;
+  for (const StateChange& change : changes) {
+    if (change.state == ClientState::kDisconnected) downs.push_back(&change);
+  }
+  ASSERT_GE(downs.size(), 4u);
+  for (std::size_t i = 0; i < downs.size(); ++i) {
+    EXPECT_EQ(downs[i]->attempt, i + 1);
+    const std::uint64_t cap = std::min<std::uint64_t>(3200, 100u << i);
+    EXPECT_LE(downs[i]->reconnect_delay_ms, cap);
+    EXPECT_GE(downs[i]->reconnect_delay_ms, cap / 2);
+  }
+  EXPECT_EQ(changes.back().state, ClientState::kConnected);
+}
+
+TEST(Client, AnInvalidTokenIsFinal) {
+  ServerProcess server({}, {std::string("SWITCHBOARD_AUTH_HMAC_SECRET=") + kSecret});
+  Signal signal;
+  std::vector<ClientState> states;
+  std::vector<ClientError> errors;
+  ClientOptions options;
+  options.token = "not.a.token";
+  options.min_delay_ms = 50;
+  options.on_state = [&](const StateChange& change) { signal.notify([&] { states.push_back(change.state); }); };
+  options.on_error = [&](const ClientError& error) { signal.notify([&] { errors.push_back(error); }); };
+  Client client(options);
+  std::future<Result> queued = client.publish("news", "1");
+  ASSERT_EQ(client.connect(server.url()), "");
+  ASSERT_TRUE(signal.wait([&] { return !states.empty() && states.back() == ClientState::kClosed; }));
+  EXPECT_EQ(queued.get().error().kind, ClientErrorKind::kClosed);
+  std::this_thread::sleep_for(300ms);  // several backoff periods: no new attempt
+  std::lock_guard lock(signal.mutex());
+  EXPECT_EQ(states, (std::vector<ClientState>{ClientState::kConnecting, ClientState::kClosed}));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].kind, ClientErrorKind::kServer);
+  EXPECT_EQ(errors[0].code, 120);
+  EXPECT_EQ(errors.back().code, 4001);
+}
+
+TEST(Client, ADisconnectWithoutReconnectIsFinal) {
+  ServerProcess server({"--insecure-user-query"}, {"SWITCHBOARD_API_KEY=client-test-api-key"});
+  Signal signal;
+  std::vector<StateChange> changes;
+  ClientOptions options;
+  options.min_delay_ms = 50;
+  options.on_state = [&](const StateChange& change) { signal.notify([&] { changes.push_back(change); }); };
+  Client client(options);
+  ASSERT_EQ(client.connect(server.url("?user=mallory")), "");
+  ASSERT_TRUE(client.wait_connected(kWaitMs));
+
+  const std::string body = R"({"user":"mallory","reason":"banned","reconnect":false})";
+  testing::RawClient http(server.port());
+  const std::string answer = http.request(
+      "POST /api/disconnect HTTP/1.1\r\nHost: x\r\nAuthorization: apikey client-test-api-key\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
+  ASSERT_NE(answer.find(" 200 "), std::string::npos) << answer;
+  ASSERT_TRUE(signal.wait([&] { return !changes.empty() && changes.back().state == ClientState::kClosed; }));
+  std::this_thread::sleep_for(300ms);
+  std::lock_guard lock(signal.mutex());
+  EXPECT_EQ(changes.back().state, ClientState::kClosed);
+  EXPECT_EQ(changes.back().close_code, 4004);
+  EXPECT_NE(changes.back().reason.find("banned"), std::string::npos) << changes.back().reason;
+}
+
+TEST(Client, TheProviderRefreshesAnExpiringToken) {
+  ServerProcess server({}, {std::string("SWITCHBOARD_AUTH_HMAC_SECRET=") + kSecret, "SWITCHBOARD_AUTH_LEEWAY_S=0",
+                            "SWITCHBOARD_AUTH_REFRESH_GRACE_MS=1000"});
+  Signal signal;
+  int provided = 0;
+  std::vector<ClientState> states;
+  ClientOptions options;
+  options.token_provider = [&] {
+    signal.notify([&] { ++provided; });
+    return token_for("ivy", 1);  // expires within a second or two
+  };
+  options.on_state = [&](const StateChange& change) { signal.notify([&] { states.push_back(change.state); }); };
+  Client client(options);
+  ASSERT_EQ(client.connect(server.url()), "");
+  ASSERT_TRUE(client.wait_connected(kWaitMs));
+  // Each expiry asks for a refresh; the provider answers it, and the
+  // connection stays (no 4002).
+  ASSERT_TRUE(signal.wait([&] { return provided >= 3; }));
+  ASSERT_TRUE(client.ping().get().ok());
+  {
+    std::lock_guard lock(signal.mutex());
+    EXPECT_EQ(states, (std::vector<ClientState>{ClientState::kConnecting, ClientState::kConnected}));
+  }
+
+  // A static token has nobody to refresh it: 4002 is final.
+  std::vector<StateChange> static_changes;
+  ClientOptions fixed;
+  fixed.token = token_for("ivy", 1);
+  fixed.on_state = [&](const StateChange& change) { signal.notify([&] { static_changes.push_back(change); }); };
+  Client once(fixed);
+  ASSERT_EQ(once.connect(server.url()), "");
+  ASSERT_TRUE(
+      signal.wait([&] { return !static_changes.empty() && static_changes.back().state == ClientState::kClosed; }));
+  std::lock_guard lock(signal.mutex());
+  EXPECT_EQ(static_changes.back().close_code, 4002);
+}
+
+}  // namespace
+}  // namespace switchboard

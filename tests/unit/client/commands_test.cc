@@ -1,0 +1,78 @@
+// Commands as the server reads them: ids in front, strings escaped, JSON
+// values as given; and the checks made before a command is queued.
+#include "client/commands.h"
+
+#include <gtest/gtest.h>
+
+#include "hub/command.h"
+
+namespace switchboard::client {
+namespace {
+
+// Every command we write is one the server's own parser accepts.
+hub::Command parsed(const std::string& text) {
+  static hub::CommandParser parser;  // the views of a Command point into it
+  hub::Command command;
+  hub::CommandError error;
+  EXPECT_TRUE(parser.parse(text, &command, &error)) << text << ": " << error.message;
+  return command;
+}
+
+TEST(Commands, IdComesFirst) {
+  EXPECT_EQ(encode_command(7, ping_body()), R"({"id":7,"type":"ping"})");
+  EXPECT_EQ(parsed(encode_command(9007199254740991, ping_body())).id, 9007199254740991u);
+}
+
+TEST(Commands, ConnectAndRefreshCarryTheTokenWhenThereIsOne) {
+  EXPECT_EQ(encode_command(1, connect_body("")), R"({"id":1,"type":"connect"})");
+  EXPECT_EQ(encode_command(1, connect_body("a.b.c")), R"({"id":1,"type":"connect","token":"a.b.c"})");
+  EXPECT_EQ(parsed(encode_command(2, refresh_body("x.y.z"))).token, "x.y.z");
+}
+
+TEST(Commands, SubscribeAndUnsubscribe) {
+  EXPECT_EQ(encode_command(3, subscribe_body("chat:lobby", "")),
+            R"({"id":3,"type":"subscribe","channel":"chat:lobby"})");
+  const hub::Command command = parsed(encode_command(4, subscribe_body("$secret", "t")));
+  EXPECT_EQ(command.channel, "$secret");
+  EXPECT_EQ(command.token, "t");
+  EXPECT_EQ(encode_command(5, unsubscribe_body("news")), R"({"id":5,"type":"unsubscribe","channel":"news"})");
+}
+
+TEST(Commands, PublishKeepsDataAsGiven) {
+  EXPECT_EQ(encode_command(6, publish_body("news", R"({"a":[1,2]})", ExcludeSelf::kNo)),
+            R"({"id":6,"type":"publish","channel":"news","data":{"a":[1,2]}})");
+  const hub::Command command = parsed(encode_command(7, publish_body("news", " \"x\" ", ExcludeSelf::kYes)));
+  EXPECT_TRUE(command.exclude_self);
+  EXPECT_EQ(command.data, "\"x\"");
+}
+
+TEST(Commands, RpcSendPresence) {
+  EXPECT_EQ(encode_command(8, rpc_body("getUser", "")), R"({"id":8,"type":"rpc","method":"getUser"})");
+  EXPECT_EQ(parsed(encode_command(9, rpc_body("getUser", R"({"id":42})"))).data, R"({"id":42})");
+  const hub::Command send = parsed(encode_command(10, send_body("bob", "[true]")));
+  EXPECT_EQ(send.user, "bob");
+  EXPECT_EQ(send.data, "[true]");
+  EXPECT_EQ(encode_command(11, presence_body("room")), R"({"id":11,"type":"presence","channel":"room"})");
+}
+
+TEST(Commands, StringsAreEscaped) {
+  EXPECT_EQ(encode_command(1, send_body("a\"b\\c\n", "1")), R"({"id":1,"type":"send","user":"a\"b\\c\n","data":1})");
+}
+
+TEST(Commands, CheckJsonWantsExactlyOneValue) {
+  for (const char* good : {"1", "\"x\"", "null", "[1,{\"a\":true}]", " {\"b\": 2} "}) {
+    EXPECT_EQ(check_json(good), "") << good;
+  }
+  for (const char* bad : {"", "   ", "{", "{'a':1}", "1 2", "[1,]", "hello", "\"\xff\""}) {
+    EXPECT_NE(check_json(bad), "") << bad;
+  }
+}
+
+TEST(Commands, CheckNameWantsNonEmptyUtf8) {
+  EXPECT_EQ(check_name("channel", "chat:lobby"), "");
+  EXPECT_EQ(check_name("channel", ""), "channel must not be empty");
+  EXPECT_EQ(check_name("user", "\xc3\x28"), "user must be UTF-8");
+}
+
+}  // namespace
+}  // namespace switchboard::client

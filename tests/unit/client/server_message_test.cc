@@ -1,0 +1,107 @@
+// Decoding every server message of docs/PROTOCOL.md, as the hub's own
+// encoders write them, and refusing what is not one.
+#include "client/server_message.h"
+
+#include <gtest/gtest.h>
+
+#include "hub/encode.h"
+
+namespace switchboard::client {
+namespace {
+
+ServerMessage decoded(const std::string& text) {
+  MessageDecoder decoder;
+  ServerMessage message;
+  std::string error;
+  EXPECT_TRUE(decoder.decode(text, &message, &error)) << text << ": " << error;
+  return message;
+}
+
+TEST(ServerMessage, ReplyErrorPong) {
+  ServerMessage reply = decoded(hub::encode_reply(5, R"({"offset":3})"));
+  EXPECT_EQ(reply.type, ServerMessageType::kReply);
+  EXPECT_EQ(reply.id, 5u);
+  EXPECT_EQ(reply.data, R"({"offset":3})");
+
+  ServerMessage error = decoded(hub::encode_error(6, hub::ErrorCode::kBadChannel, "bad \"name\""));
+  EXPECT_EQ(error.type, ServerMessageType::kError);
+  EXPECT_EQ(error.id, 6u);
+  EXPECT_EQ(error.code, 106);
+  EXPECT_EQ(error.text, "bad \"name\"");
+  EXPECT_EQ(decoded(hub::encode_error(0, hub::ErrorCode::kBadId, "no id")).id, 0u);
+
+  ServerMessage pong = decoded(hub::encode_pong(7));
+  EXPECT_EQ(pong.type, ServerMessageType::kPong);
+  EXPECT_EQ(pong.id, 7u);
+}
+
+TEST(ServerMessage, ChannelEvents) {
+  ServerMessage message = decoded(hub::encode_message("chat:lobby", 12, R"({"text":"hi"})"));
+  EXPECT_EQ(message.type, ServerMessageType::kMessage);
+  EXPECT_EQ(message.channel, "chat:lobby");
+  EXPECT_EQ(message.offset, 12u);
+  EXPECT_EQ(message.data, R"({"text":"hi"})");
+
+  ServerMessage join = decoded(hub::encode_join("chat:lobby", "bob", "512", R"({"role":"x"})"));
+  EXPECT_EQ(join.type, ServerMessageType::kJoin);
+  EXPECT_EQ(join.user, std::optional<std::string>("bob"));
+  EXPECT_EQ(join.client, "512");
+  EXPECT_EQ(join.info, R"({"role":"x"})");
+
+  ServerMessage leave = decoded(hub::encode_leave("chat:lobby", "", "513"));
+  EXPECT_EQ(leave.type, ServerMessageType::kLeave);
+  EXPECT_EQ(leave.user, std::nullopt);  // anonymous
+  EXPECT_EQ(leave.client, "513");
+}
+
+TEST(ServerMessage, DirectRefreshDisconnect) {
+  ServerMessage direct = decoded(hub::encode_direct("alice", "[1]"));
+  EXPECT_EQ(direct.type, ServerMessageType::kDirect);
+  EXPECT_EQ(direct.user, std::optional<std::string>("alice"));
+  EXPECT_EQ(direct.data, "[1]");
+  EXPECT_EQ(decoded(hub::encode_direct("", "2")).user, std::nullopt);
+
+  ServerMessage refresh = decoded(hub::encode_refresh(30000));
+  EXPECT_EQ(refresh.type, ServerMessageType::kRefresh);
+  EXPECT_EQ(refresh.grace_ms, 30000u);
+
+  ServerMessage drain = decoded(hub::encode_disconnect(1001, "server shutting down", true));
+  EXPECT_EQ(drain.type, ServerMessageType::kDisconnect);
+  EXPECT_EQ(drain.code, 1001);
+  EXPECT_EQ(drain.text, "server shutting down");
+  EXPECT_TRUE(drain.reconnect);
+  EXPECT_FALSE(decoded(hub::encode_disconnect(4000, "kicked", false)).reconnect);
+}
+
+TEST(ServerMessage, UnknownTypesAreKeptForwardCompatible) {
+  EXPECT_EQ(decoded(R"({"type":"history","id":1})").type, ServerMessageType::kUnknown);
+  EXPECT_EQ(decoded(R"({"type":"reply","id":1})").data, "null");
+}
+
+TEST(ServerMessage, RefusesWhatIsNotAMessage) {
+  MessageDecoder decoder;
+  ServerMessage message;
+  std::string error;
+  for (const char* bad :
+       {"", "[]", "{\"id\":1}", "{\"type\":1}", "{\"type\":\"reply\"}", "{\"type\":\"reply\",\"id\":\"1\"}",
+        "{\"type\":\"error\",\"id\":1}", "{\"type\":\"message\",\"offset\":1}", "{\"type\":\"reply\",\"id\":1"}) {
+    EXPECT_FALSE(decoder.decode(bad, &message, &error)) << bad;
+    EXPECT_NE(error, "");
+  }
+}
+
+TEST(ServerMessage, ConnectReply) {
+  MessageDecoder decoder;
+  std::string client;
+  std::optional<std::string> user;
+  EXPECT_TRUE(decoder.decode_connect_reply(R"({"client":"257","user":"alice"})", &client, &user));
+  EXPECT_EQ(client, "257");
+  EXPECT_EQ(user, std::optional<std::string>("alice"));
+  EXPECT_TRUE(decoder.decode_connect_reply(R"({"client":"1-9","user":null})", &client, &user));
+  EXPECT_EQ(user, std::nullopt);
+  EXPECT_FALSE(decoder.decode_connect_reply("{}", &client, &user));
+  EXPECT_FALSE(decoder.decode_connect_reply("null", &client, &user));
+}
+
+}  // namespace
+}  // namespace switchboard::client
