@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "http/upgrade.h"
+#include "integration/loopback_server.h"
 #include "switchboard/client.h"
 
 namespace switchboard {
@@ -33,49 +34,22 @@ enum class Behaviour : std::uint8_t {
   kNoSubprotocol,       // 101 without Sec-WebSocket-Protocol
 };
 
-// A loopback listener that treats every connection the same way and
-// counts them.
+// A WebSocket peer that treats every connection the same way, and counts them.
 class FakePeer {
  public:
-  explicit FakePeer(Behaviour behaviour) : behaviour_(behaviour) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof address;
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size);
-    ::listen(fd_, 16);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~FakePeer() {
-    stopping_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    thread_.join();
-    ::close(fd_);
-    for (std::thread& worker : workers_) worker.join();
-  }
+  explicit FakePeer(Behaviour behaviour)
+      : server_([behaviour](int fd, const std::atomic<bool>& stopping) { serve(behaviour, fd, stopping); }) {}
 
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
-  int connections() const { return connections_.load(); }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(server_.port()) + "/"; }
+  int connections() const { return server_.connections(); }
 
  private:
-  void accept_loop() {
-    while (!stopping_) {
-      const int connection = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (connection < 0) return;
-      ++connections_;
-      workers_.emplace_back([this, connection] { serve(connection); });
-    }
-  }
-
-  void serve(int connection) {
+  static void serve(Behaviour behaviour, int connection, const std::atomic<bool>& stopping) {
     timeval timeout{0, 100'000};
     ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     std::string head;
     char chunk[4096];
-    while (!stopping_ && head.find("\r\n\r\n") == std::string::npos) {
+    while (!stopping && head.find("\r\n\r\n") == std::string::npos) {
       const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
       if (size == 0) break;
       if (size > 0) head.append(chunk, static_cast<std::size_t>(size));
@@ -87,7 +61,7 @@ class FakePeer {
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Accept: " +
         http::accept_key(key) + "\r\n";
-    switch (behaviour_) {
+    switch (behaviour) {
       case Behaviour::kSilentAfterConnect: {
         answer = switching + "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n";
         // The connect command is the client's first message: id 1.
@@ -108,20 +82,13 @@ class FakePeer {
     }
     if (!answer.empty()) ::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL);
     // Read (and ignore) until the client goes or the test ends.
-    while (!stopping_) {
+    while (!stopping) {
       const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
       if (size == 0 || (size < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) break;
     }
-    ::close(connection);
   }
 
-  Behaviour behaviour_;
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::atomic<int> connections_{0};
-  std::thread thread_;
-  std::vector<std::thread> workers_;  // accept thread only, then the destructor
+  testing::LoopbackServer server_;
 };
 
 // The client's state changes, gathered from its loop thread.

@@ -25,6 +25,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/jwt_sign.h"
+#include "integration/loopback_server.h"
 #include "integration/raw_client.h"
 
 namespace switchboard {
@@ -174,36 +175,10 @@ TEST(Client, PublishReachesTheSubscriber) {
 // request body, so each rpc's answer names the call it belongs to.
 class EchoBackend {
  public:
-  EchoBackend() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof address;
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&address), size);
-    ::listen(fd_, 128);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] { accept_loop(); });
-  }
-  ~EchoBackend() {
-    stopping_ = true;
-    ::shutdown(fd_, SHUT_RDWR);
-    thread_.join();
-    ::close(fd_);
-    for (std::thread& worker : workers_) worker.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/rpc"; }
+  EchoBackend() : server_([](int fd, const std::atomic<bool>&) { serve(fd); }) {}
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()) + "/rpc"; }
 
  private:
-  void accept_loop() {
-    while (!stopping_) {
-      const int connection = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (connection < 0) return;
-      workers_.emplace_back([connection] { serve(connection); });
-    }
-  }
-
   // Keep-alive: requests one after another until the peer closes.
   static void serve(int connection) {
     timeval timeout{5, 0};
@@ -214,7 +189,7 @@ class EchoBackend {
       std::size_t head_end;
       while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
         const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
-        if (size <= 0) return ::close(connection), void();
+        if (size <= 0) return;
         buffer.append(chunk, static_cast<std::size_t>(size));
       }
       std::size_t length = 0;
@@ -222,7 +197,7 @@ class EchoBackend {
       if (field != std::string::npos && field < head_end) length = std::stoul(buffer.substr(field + 15));
       while (buffer.size() < head_end + 4 + length) {
         const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
-        if (size <= 0) return ::close(connection), void();
+        if (size <= 0) return;
         buffer.append(chunk, static_cast<std::size_t>(size));
       }
       const std::string body = buffer.substr(head_end + 4, length);
@@ -231,15 +206,11 @@ class EchoBackend {
       const std::string answer =
           "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
           "\r\n\r\n" + body;
-      if (::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) return ::close(connection), void();
+      if (::send(connection, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) return;
     }
   }
 
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
-  std::vector<std::thread> workers_;  // accept thread only, then the destructor
+  testing::LoopbackServer server_;
 };
 
 TEST(Client, HundredConcurrentRpcsResolveToTheirCallers) {
