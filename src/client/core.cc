@@ -53,7 +53,7 @@ std::string Core::connect(std::string_view url_text) {
   }
   if (settings.url.secure()) {
     std::string error;
-    settings.tls = redis::TlsContext::create({options_.tls_ca_file, {}, {}}, &error);
+    settings.tls = loop::TlsContext::create({options_.tls_ca_file, {}, {}}, &error);
     if (settings.tls == nullptr) return "TLS: " + error;
   }
   settings.headers = options_.headers;

@@ -93,7 +93,7 @@ void Transport::on_connect_result() {
     return;
   }
   if (settings_.tls != nullptr) {
-    tls_ = std::make_unique<redis::TlsSession>(*settings_.tls, fd_, settings_.url.host);
+    tls_ = std::make_unique<loop::TlsSession>(*settings_.tls, fd_, settings_.url.host);
     state_ = State::kTls;
     continue_tls();
     return;
@@ -103,20 +103,20 @@ void Transport::on_connect_result() {
 
 void Transport::continue_tls() {
   switch (tls_->handshake()) {
-    case redis::TlsStatus::kDone:
+    case loop::TlsStatus::kDone:
       tls_wants_write_ = false;
       send_upgrade();
       return;
-    case redis::TlsStatus::kWantRead:
+    case loop::TlsStatus::kWantRead:
       tls_wants_write_ = false;
       update_interest();
       return;
-    case redis::TlsStatus::kWantWrite:
+    case loop::TlsStatus::kWantWrite:
       tls_wants_write_ = true;
       update_interest();
       return;
-    case redis::TlsStatus::kClosed:
-    case redis::TlsStatus::kFailed:
+    case loop::TlsStatus::kClosed:
+    case loop::TlsStatus::kFailed:
       end({EndKind::kTlsFailed, "TLS: " + (tls_->error().empty() ? std::string("connection closed") : tls_->error())});
       return;
   }
@@ -137,14 +137,14 @@ void Transport::read_available() {
   do {
     std::size_t size = 0;
     if (tls_ != nullptr) {
-      const redis::TlsStatus status = tls_->read(buffer, loop::EventLoop::kReceiveBufferSize, &size);
-      if (status == redis::TlsStatus::kWantRead) return;
-      if (status == redis::TlsStatus::kWantWrite) {
+      const loop::TlsStatus status = tls_->read(buffer, loop::EventLoop::kReceiveBufferSize, &size);
+      if (status == loop::TlsStatus::kWantRead) return;
+      if (status == loop::TlsStatus::kWantWrite) {
         tls_wants_write_ = true;
         update_interest();
         return;
       }
-      if (status != redis::TlsStatus::kDone) {
+      if (status != loop::TlsStatus::kDone) {
         end({EndKind::kLost, tls_->error().empty() ? "connection lost" : tls_->error(), 1006});
         return;
       }
@@ -280,9 +280,9 @@ bool Transport::flush() {
     const std::size_t size = out_.size() - out_offset_;
     std::size_t moved = 0;
     if (tls_ != nullptr) {
-      const redis::TlsStatus status = tls_->write(data, size, &moved);
-      if (status == redis::TlsStatus::kWantWrite || status == redis::TlsStatus::kWantRead) break;
-      if (status != redis::TlsStatus::kDone) {
+      const loop::TlsStatus status = tls_->write(data, size, &moved);
+      if (status == loop::TlsStatus::kWantWrite || status == loop::TlsStatus::kWantRead) break;
+      if (status != loop::TlsStatus::kDone) {
         end_later({EndKind::kLost, "write: " + tls_->error(), 1006});
         return false;
       }

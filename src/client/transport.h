@@ -26,7 +26,7 @@
 #include "client/url.h"
 #include "codec/frame_parser.h"
 #include "loop/event_loop.h"
-#include "redis/tls.h"
+#include "loop/tls.h"
 
 namespace switchboard::client {
 
@@ -68,7 +68,7 @@ struct TransportSettings {
   Endpoint endpoint;
   std::vector<std::string> headers;  // extra "Name: value" lines for the upgrade
   std::string subprotocol;
-  std::shared_ptr<const redis::TlsContext> tls;  // set for wss://
+  std::shared_ptr<const loop::TlsContext> tls;  // set for wss://
   std::uint64_t max_message_size = 64u << 20;
 };
 
@@ -122,7 +122,7 @@ class Transport final : public loop::IoHandler {
   TransportOwner& owner_;
   const TransportSettings& settings_;
   codec::FrameParser parser_;
-  std::unique_ptr<redis::TlsSession> tls_;
+  std::unique_ptr<loop::TlsSession> tls_;
   std::string key_;       // Sec-WebSocket-Key
   std::string response_;  // the upgrade answer's head as it arrives
   std::string out_;       // bytes for the socket; [out_offset_, size) unsent

@@ -14,10 +14,10 @@
 #include "hub/http_api.h"
 #include "hub/hub_impl.h"
 #include "hub/names.h"
+#include "loop/tls.h"
 #include "redis/cluster.h"
 #include "redis/endpoint.h"
 #include "redis/resolve.h"
-#include "redis/tls.h"
 
 namespace switchboard {
 namespace {
@@ -93,7 +93,7 @@ std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& ser
   options.endpoint = std::move(*endpoint);
   options.presence_ttl_ms = config.presence_ttl_ms;
   if (options.endpoint.tls) {
-    options.connection.tls = redis::TlsContext::create(
+    options.connection.tls = loop::TlsContext::create(
         {config.broker_tls_ca_file, config.broker_tls_cert_file, config.broker_tls_key_file}, &error);
     if (!options.connection.tls) throw std::invalid_argument("broker.tls: " + error);
   }

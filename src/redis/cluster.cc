@@ -25,19 +25,19 @@ std::optional<ClusterMap> fail(std::string* error, std::string message) {
 // blocked, every wait bounded by deadline.
 class BlockingLink {
  public:
-  BlockingLink(int fd, TlsSession* tls, std::chrono::steady_clock::time_point deadline)
+  BlockingLink(int fd, loop::TlsSession* tls, std::chrono::steady_clock::time_point deadline)
       : fd_(fd), tls_(tls), deadline_(deadline) {}
 
   bool handshake(std::string* error) {
     if (tls_ == nullptr) return true;
     for (;;) {
       switch (tls_->handshake()) {
-        case TlsStatus::kDone:
+        case loop::TlsStatus::kDone:
           return true;
-        case TlsStatus::kWantRead:
+        case loop::TlsStatus::kWantRead:
           if (!wait(POLLIN)) return (*error = "timed out in the TLS handshake", false);
           break;
-        case TlsStatus::kWantWrite:
+        case loop::TlsStatus::kWantWrite:
           if (!wait(POLLOUT)) return (*error = "timed out in the TLS handshake", false);
           break;
         default:
@@ -88,11 +88,11 @@ class BlockingLink {
     for (;;) {
       if (tls_ != nullptr) {
         std::size_t moved = 0;
-        const TlsStatus status = tls_->write(data, size, &moved);
-        if (status == TlsStatus::kDone) return static_cast<long>(moved);
-        if (status == TlsStatus::kFailed || status == TlsStatus::kClosed)
+        const loop::TlsStatus status = tls_->write(data, size, &moved);
+        if (status == loop::TlsStatus::kDone) return static_cast<long>(moved);
+        if (status == loop::TlsStatus::kFailed || status == loop::TlsStatus::kClosed)
           return (*error = "TLS write: " + tls_->error(), -1);
-        if (!wait(status == TlsStatus::kWantRead ? POLLIN : POLLOUT)) return (*error = "timed out writing", -1);
+        if (!wait(status == loop::TlsStatus::kWantRead ? POLLIN : POLLOUT)) return (*error = "timed out writing", -1);
         continue;
       }
       const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
@@ -108,11 +108,11 @@ class BlockingLink {
     for (;;) {
       if (tls_ != nullptr) {
         std::size_t moved = 0;
-        const TlsStatus status = tls_->read(data, size, &moved);
-        if (status == TlsStatus::kDone) return static_cast<long>(moved);
-        if (status == TlsStatus::kClosed) return (*error = "connection closed", -1);
-        if (status == TlsStatus::kFailed) return (*error = "TLS read: " + tls_->error(), -1);
-        if (!wait(status == TlsStatus::kWantWrite ? POLLOUT : POLLIN)) return (*error = "timed out reading", -1);
+        const loop::TlsStatus status = tls_->read(data, size, &moved);
+        if (status == loop::TlsStatus::kDone) return static_cast<long>(moved);
+        if (status == loop::TlsStatus::kClosed) return (*error = "connection closed", -1);
+        if (status == loop::TlsStatus::kFailed) return (*error = "TLS read: " + tls_->error(), -1);
+        if (!wait(status == loop::TlsStatus::kWantWrite ? POLLOUT : POLLIN)) return (*error = "timed out reading", -1);
         continue;
       }
       const ssize_t n = ::recv(fd_, data, size, 0);
@@ -124,7 +124,7 @@ class BlockingLink {
   }
 
   int fd_;
-  TlsSession* tls_;
+  loop::TlsSession* tls_;
   std::chrono::steady_clock::time_point deadline_;
   ReplyReader reader_;
 };
@@ -192,7 +192,7 @@ std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint
 }
 
 std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms, std::string* error,
-                                            const TlsContext* tls) {
+                                            const loop::TlsContext* tls) {
   std::string problem;
   const std::optional<Endpoint> resolved = resolve(seed, &problem);
   if (!resolved) return fail(error, problem);
@@ -216,10 +216,10 @@ std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t 
       ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &length) != 0 || socket_error != 0) {
     return fail(error, "connect to " + where + ": " + (socket_error != 0 ? std::strerror(socket_error) : "timed out"));
   }
-  std::unique_ptr<TlsSession> session;
+  std::unique_ptr<loop::TlsSession> session;
   if (seed.tls) {
     if (tls == nullptr) return fail(error, where + ": rediss:// needs a TLS context");
-    session = std::make_unique<TlsSession>(*tls, fd, seed.tls_name());
+    session = std::make_unique<loop::TlsSession>(*tls, fd, seed.tls_name());
   }
   BlockingLink link(fd, session.get(), deadline);
   if (!link.handshake(&problem)) return fail(error, where + ": " + problem);

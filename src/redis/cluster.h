@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
+#include "loop/tls.h"
 #include "redis/endpoint.h"
 #include "redis/reply.h"
-#include "redis/tls.h"
 
 namespace switchboard::redis {
 
@@ -46,6 +46,6 @@ std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint
 // seed (over TLS with tls when seed.tls), logs in, asks CLUSTER SLOTS and
 // parses it; timeout_ms bounds the whole exchange.
 std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms, std::string* error,
-                                            const TlsContext* tls = nullptr);
+                                            const loop::TlsContext* tls = nullptr);
 
 }  // namespace switchboard::redis

@@ -44,7 +44,7 @@ Link::~Link() {
   while (state_ == LinkState::kReady && fd_ >= 0 && out_offset_ < out_.size()) {
     if (tls_) {
       std::size_t moved = 0;
-      if (tls_->write(out_.data() + out_offset_, out_.size() - out_offset_, &moved) != TlsStatus::kDone) break;
+      if (tls_->write(out_.data() + out_offset_, out_.size() - out_offset_, &moved) != loop::TlsStatus::kDone) break;
       out_offset_ += moved;
       continue;
     }
@@ -128,7 +128,7 @@ void Link::on_connected() {
       fail("rediss:// needs a TLS context (Options::tls)");
       return;
     }
-    tls_ = std::make_unique<TlsSession>(*options_.tls, fd_, endpoint_.tls_name());
+    tls_ = std::make_unique<loop::TlsSession>(*options_.tls, fd_, endpoint_.tls_name());
     tls_handshaking_ = true;
     continue_tls_handshake();
     return;
@@ -138,19 +138,19 @@ void Link::on_connected() {
 
 void Link::continue_tls_handshake() {
   switch (tls_->handshake()) {
-    case TlsStatus::kDone:
+    case loop::TlsStatus::kDone:
       tls_handshaking_ = false;
       set_watch_write(false);
       start_session();
       return;
-    case TlsStatus::kWantRead:
+    case loop::TlsStatus::kWantRead:
       set_watch_write(false);
       return;
-    case TlsStatus::kWantWrite:
+    case loop::TlsStatus::kWantWrite:
       set_watch_write(true);
       return;
-    case TlsStatus::kClosed:
-    case TlsStatus::kFailed:
+    case loop::TlsStatus::kClosed:
+    case loop::TlsStatus::kFailed:
       fail("TLS handshake: " + (tls_->error().empty() ? std::string("connection closed") : tls_->error()));
       return;
   }
@@ -230,17 +230,17 @@ void Link::read() {
     for (;;) {
       std::size_t moved = 0;
       switch (tls_->read(buffer, loop::EventLoop::kReceiveBufferSize, &moved)) {
-        case TlsStatus::kDone:
+        case loop::TlsStatus::kDone:
           break;
-        case TlsStatus::kWantRead:
+        case loop::TlsStatus::kWantRead:
           return;
-        case TlsStatus::kWantWrite:
+        case loop::TlsStatus::kWantWrite:
           set_watch_write(true);
           return;
-        case TlsStatus::kClosed:
+        case loop::TlsStatus::kClosed:
           fail("connection closed by the server");
           return;
-        case TlsStatus::kFailed:
+        case loop::TlsStatus::kFailed:
           fail("TLS read: " + tls_->error());
           return;
       }
@@ -312,13 +312,13 @@ void Link::flush() {
   while (out_offset_ < out_.size()) {
     if (tls_) {
       std::size_t moved = 0;
-      const TlsStatus status = tls_->write(out_.data() + out_offset_, out_.size() - out_offset_, &moved);
-      if (status == TlsStatus::kDone) {
+      const loop::TlsStatus status = tls_->write(out_.data() + out_offset_, out_.size() - out_offset_, &moved);
+      if (status == loop::TlsStatus::kDone) {
         out_offset_ += moved;
         continue;
       }
-      if (status == TlsStatus::kWantWrite) break;
-      if (status == TlsStatus::kWantRead) {
+      if (status == loop::TlsStatus::kWantWrite) break;
+      if (status == loop::TlsStatus::kWantRead) {
         // TLS must read before it writes again: on_io retries once readable.
         set_watch_write(false);
         return;

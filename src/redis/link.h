@@ -19,10 +19,10 @@
 
 #include "loop/event_loop.h"
 #include "loop/timer_wheel.h"
+#include "loop/tls.h"
 #include "redis/endpoint.h"
 #include "redis/protocol.h"
 #include "redis/reply.h"
-#include "redis/tls.h"
 
 namespace switchboard::redis {
 
@@ -43,8 +43,8 @@ struct Options {
   // once ("queue full") instead of growing memory without bound.
   std::size_t max_buffered_bytes = 64u << 20;
   // For an endpoint with tls (rediss://): the context to verify the server
-  // with (TlsContext::create). Without it such an endpoint fails to connect.
-  std::shared_ptr<const TlsContext> tls;
+  // with (loop::TlsContext::create). Without it such an endpoint fails to connect.
+  std::shared_ptr<const loop::TlsContext> tls;
 };
 
 enum class LinkState : std::uint8_t {
@@ -138,7 +138,7 @@ class Link final : public loop::IoHandler {
   int fd_ = -1;
   LinkState state_ = LinkState::kConnecting;
   bool tcp_connected_ = false;
-  std::unique_ptr<TlsSession> tls_;  // rediss://: from TCP connect to close
+  std::unique_ptr<loop::TlsSession> tls_;  // rediss://: from TCP connect to close
   bool tls_handshaking_ = false;
   bool watching_write_ = false;
   bool flush_posted_ = false;

@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "loop/tls.h"
 #include "redis/resolve.h"
-#include "redis/tls.h"
 #include "redis_server.h"
 
 namespace switchboard::redis {
@@ -159,7 +159,7 @@ class RedisTlsConnection : public RedisConnection {
     std::string error;
     Options options;
     const std::string dir = SB_TEST_TLS_DIR;
-    options.tls = TlsContext::create(
+    options.tls = loop::TlsContext::create(
         {dir + "/" + ca_file, with_certificate ? dir + "/server.pem" : "", with_certificate ? dir + "/server.key" : ""},
         &error);
     EXPECT_TRUE(options.tls) << error;
@@ -232,13 +232,13 @@ TEST_F(RedisTlsConnection, AClientCertificateWhenRedisAsksForOne) {
 
 TEST(TlsContextTest, UnusableFilesAreNamed) {
   std::string error;
-  EXPECT_FALSE(TlsContext::create({"/nonexistent/ca.pem", "", ""}, &error));
+  EXPECT_FALSE(loop::TlsContext::create({"/nonexistent/ca.pem", "", ""}, &error));
   EXPECT_NE(error.find("/nonexistent/ca.pem"), std::string::npos) << error;
-  EXPECT_FALSE(TlsContext::create({"", std::string(SB_TEST_TLS_DIR) + "/server.pem", ""}, &error));
+  EXPECT_FALSE(loop::TlsContext::create({"", std::string(SB_TEST_TLS_DIR) + "/server.pem", ""}, &error));
   EXPECT_NE(error.find("both"), std::string::npos) << error;
-  EXPECT_FALSE(
-      TlsContext::create({"", std::string(SB_TEST_TLS_DIR) + "/server.pem", std::string(SB_TEST_TLS_DIR) + "/ca.pem"},
-                         &error));  // a certificate is no key
+  EXPECT_FALSE(loop::TlsContext::create(
+      {"", std::string(SB_TEST_TLS_DIR) + "/server.pem", std::string(SB_TEST_TLS_DIR) + "/ca.pem"},
+      &error));  // a certificate is no key
 }
 
 TEST_F(RedisTlsConnection, PlainTextToATlsPortFailsClearly) {

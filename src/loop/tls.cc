@@ -1,4 +1,4 @@
-#include "redis/tls.h"
+#include "loop/tls.h"
 
 #include <arpa/inet.h>
 
@@ -9,7 +9,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-namespace switchboard::redis {
+namespace switchboard::loop {
 namespace {
 
 // The oldest queued OpenSSL error as text (and the queue emptied: errors
@@ -147,4 +147,4 @@ TlsStatus TlsSession::write(const char* data, std::size_t size, std::size_t* mov
 
 bool TlsSession::has_pending() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
 
-}  // namespace switchboard::redis
+}  // namespace switchboard::loop

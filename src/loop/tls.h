@@ -1,6 +1,7 @@
-// TLS for the Redis client (rediss://), on OpenSSL, for a non-blocking
-// socket the event loop drives: every call returns at once and says what
-// it waits for (readable or writable) when it cannot go on.
+// Client-side TLS on OpenSSL for a non-blocking socket the event loop
+// drives (the Redis client's rediss://, the C++ client's wss://): every
+// call returns at once and says what it waits for (readable or writable)
+// when it cannot go on.
 //
 // The server is verified against the CA file given (or the system's CAs)
 // and must present a certificate for the host the client connects to (a
@@ -15,7 +16,7 @@
 struct ssl_ctx_st;
 struct ssl_st;
 
-namespace switchboard::redis {
+namespace switchboard::loop {
 
 struct TlsConfig {
   std::string ca_file;    // PEM CAs to trust; empty: the system's
@@ -71,4 +72,4 @@ class TlsSession {
   std::string error_;
 };
 
-}  // namespace switchboard::redis
+}  // namespace switchboard::loop
