@@ -11,7 +11,7 @@
 //        <chat dir>/../../clients/js/dist.
 //
 // The user name comes from ?user=, unchecked: fine for a demo on your own
-// machine, not for the internet (JWT authentication is issue #5).
+// machine, not for the internet (use tokens there: docs/PROTOCOL.md).
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
