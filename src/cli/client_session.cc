@@ -1,0 +1,233 @@
+#include "cli/client_session.h"
+
+#include <cstdio>
+#include <memory>
+
+#include "hub/encode.h"
+
+namespace switchboard::cli {
+namespace {
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  hub::append_json_string(out, text);
+  return out;
+}
+
+std::string optional_user(const std::optional<std::string>& user) { return user ? json_string(*user) : "null"; }
+
+}  // namespace
+
+std::optional<InputLine> split_input_line(std::string_view line) {
+  const auto skip_space = [](std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    return text;
+  };
+  const auto next_word = [&](std::string_view* text) {
+    *text = skip_space(*text);
+    const std::size_t end = text->find_first_of(" \t");
+    std::string word(text->substr(0, end));
+    text->remove_prefix(end == std::string_view::npos ? text->size() : end);
+    return word;
+  };
+  std::string_view rest = line;
+  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t' || rest.back() == '\r')) rest.remove_suffix(1);
+  rest = skip_space(rest);
+  if (rest.empty() || rest.front() == '#') return std::nullopt;
+  InputLine input;
+  input.verb = next_word(&rest);
+  input.argument = next_word(&rest);
+  input.rest = std::string(skip_space(rest));
+  return input;
+}
+
+void EventPrinter::event(std::string_view kind, std::vector<std::pair<std::string_view, std::string>> fields,
+                         const std::string& text) {
+  std::string line;
+  if (json_) {
+    line = "{\"event\":";
+    hub::append_json_string(line, kind);
+    for (auto& [name, value] : fields) {
+      line += ',';
+      hub::append_json_string(line, name);
+      line += ':';
+      line += value;
+    }
+    line += '}';
+  } else {
+    line = text;
+  }
+  line += '\n';
+  std::lock_guard lock(mutex_);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
+
+ClientOptions ClientSession::options(std::string token) {
+  ClientOptions options;
+  options.token = std::move(token);
+  options.tls_ca_file = flags_.ca_file;
+  options.reconnect = !flags_.no_reconnect;
+  options.request_timeout_ms = flags_.timeout_ms;
+  options.on_state = [this](const StateChange& change) { on_state(change); };
+  options.on_error = [this](const ClientError& error) {
+    printer_.event("error",
+                   {{"kind", json_string(to_string(error.kind))},
+                    {"code", std::to_string(error.code)},
+                    {"message", json_string(error.message)}},
+                   "! " + std::string(to_string(error.kind)) +
+                       (error.code != 0 ? " " + std::to_string(error.code) : "") + ": " + error.message);
+  };
+  options.on_direct = [this](const std::optional<std::string>& from, std::string_view data) {
+    printer_.event("direct", {{"from", optional_user(from)}, {"data", std::string(data)}},
+                   "<" + from.value_or("server") + "> " + std::string(data));
+  };
+  return options;
+}
+
+bool ClientSession::run_line(std::string_view text) {
+  const std::optional<InputLine> line = split_input_line(text);
+  if (!line) return true;
+  const std::uint64_t seq = ++seq_;
+  const std::string& verb = line->verb;
+  if (verb == "quit" || verb == "exit") return false;
+  if (verb == "sub" && !line->argument.empty() && line->rest.empty()) {
+    subscribe(line->argument, seq);
+  } else if (verb == "unsub" && !line->argument.empty() && line->rest.empty()) {
+    unsubscribe(line->argument, seq);
+  } else if (verb == "pub" && !line->argument.empty() && !line->rest.empty()) {
+    client_->publish(line->argument, line->rest, {}, answer("pub", seq));
+  } else if (verb == "rpc" && !line->argument.empty()) {
+    client_->rpc(line->argument, line->rest, {}, answer("rpc", seq));
+  } else if (verb == "send" && !line->argument.empty() && !line->rest.empty()) {
+    client_->send(line->argument, line->rest, {}, answer("send", seq));
+  } else if (verb == "presence" && !line->argument.empty() && line->rest.empty()) {
+    client_->presence(line->argument, {}, answer("presence", seq));
+  } else if (verb == "ping" && line->argument.empty()) {
+    client_->ping({}, answer("ping", seq));
+  } else {
+    failed_ = true;
+    printer_.event("error",
+                   {{"command", json_string(verb)},
+                    {"seq", std::to_string(seq)},
+                    {"kind", json_string("input")},
+                    {"message", json_string("not understood: " + std::string(text))}},
+                   "! not understood: " + std::string(text) +
+                       " (sub CH, unsub CH, pub CH JSON, rpc METHOD [JSON], send USER JSON, presence CH, ping, "
+                       "quit)");
+  }
+  return true;
+}
+
+void ClientSession::on_state(const StateChange& change) {
+  std::vector<std::pair<std::string_view, std::string>> fields = {{"state", json_string(to_string(change.state))}};
+  std::string text = std::string("* ") + to_string(change.state);
+  switch (change.state) {
+    case ClientState::kConnected:
+      fields.push_back({"client", json_string(change.client_id)});
+      fields.push_back({"user", optional_user(change.user)});
+      text += " (client " + change.client_id + ", user " + change.user.value_or("anonymous") + ")";
+      break;
+    case ClientState::kDisconnected:
+      fields.push_back({"reason", json_string(change.reason)});
+      fields.push_back({"delay_ms", std::to_string(change.reconnect_delay_ms)});
+      fields.push_back({"attempt", std::to_string(change.attempt)});
+      text += ": " + change.reason + "; reconnecting in " + std::to_string(change.reconnect_delay_ms) + " ms";
+      break;
+    case ClientState::kClosed:
+      fields.push_back({"reason", json_string(change.reason)});
+      fields.push_back({"code", std::to_string(change.close_code)});
+      text += ": " + change.reason;
+      if (!closing_) ended_ = true;  // not our doing: final
+      break;
+    case ClientState::kConnecting:
+      break;
+  }
+  printer_.event("state", std::move(fields), text);
+}
+
+ResultCallback ClientSession::answer(std::string command, std::uint64_t seq) {
+  ++outstanding_;
+  return [this, command = std::move(command), seq](const Result& result) {
+    if (result.ok()) {
+      printer_.event("reply",
+                     {{"command", json_string(command)}, {"seq", std::to_string(seq)}, {"data", result.data()}},
+                     "< " + command + " " + result.data());
+    } else {
+      report_failure(command, seq, result.error());
+    }
+    --outstanding_;
+  };
+}
+
+void ClientSession::report_failure(const std::string& command, std::uint64_t seq, const ClientError& error) {
+  failed_ = true;
+  printer_.event("error",
+                 {{"command", json_string(command)},
+                  {"seq", std::to_string(seq)},
+                  {"kind", json_string(to_string(error.kind))},
+                  {"code", std::to_string(error.code)},
+                  {"message", json_string(error.message)}},
+                 "! " + command + ": " + std::string(to_string(error.kind)) +
+                     (error.code != 0 ? " " + std::to_string(error.code) : "") + ": " + error.message);
+}
+
+void ClientSession::subscribe(const std::string& channel, std::uint64_t seq) {
+  ++outstanding_;
+  // The first on_subscribed or on_error settles the command (later ones
+  // follow reconnects); so does an unsub before either.
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  auto settle = [this, answered] {
+    if (!answered->exchange(true)) --outstanding_;
+  };
+  SubscriptionHandlers handlers;
+  handlers.on_message = [this, channel](std::string_view data, std::uint64_t offset) {
+    printer_.event("message",
+                   {{"channel", json_string(channel)}, {"offset", std::to_string(offset)}, {"data", std::string(data)}},
+                   "[" + channel + " #" + std::to_string(offset) + "] " + std::string(data));
+  };
+  handlers.on_join = [this](const PresenceEvent& event) { presence_event("join", "+ ", event); };
+  handlers.on_leave = [this](const PresenceEvent& event) { presence_event("leave", "- ", event); };
+  handlers.on_subscribed = [this, channel, seq, settle] {
+    printer_.event("subscribed", {{"channel", json_string(channel)}, {"seq", std::to_string(seq)}},
+                   "* subscribed " + channel);
+    settle();
+  };
+  handlers.on_error = [this, channel, seq, settle](const ClientError& error) {
+    report_failure("sub", seq, error);
+    settle();
+  };
+  std::lock_guard lock(mutex_);
+  subscriptions_[channel] = {client_->subscribe(channel, std::move(handlers)), settle};
+}
+
+void ClientSession::unsubscribe(const std::string& channel, std::uint64_t seq) {
+  std::lock_guard lock(mutex_);
+  auto entry = subscriptions_.find(channel);
+  if (entry == subscriptions_.end()) {
+    failed_ = true;
+    printer_.event("error",
+                   {{"command", json_string("unsub")},
+                    {"seq", std::to_string(seq)},
+                    {"kind", json_string("input")},
+                    {"message", json_string("not subscribed to " + channel)}},
+                   "! unsub: not subscribed to " + channel);
+    return;
+  }
+  entry->second.first.unsubscribe();
+  entry->second.second();
+  subscriptions_.erase(entry);
+  printer_.event("unsubscribed", {{"channel", json_string(channel)}, {"seq", std::to_string(seq)}},
+                 "* unsubscribed " + channel);
+}
+
+void ClientSession::presence_event(std::string_view kind, const std::string& sign, const PresenceEvent& event) {
+  std::vector<std::pair<std::string_view, std::string>> fields = {{"channel", json_string(event.channel)},
+                                                                  {"user", optional_user(event.user)},
+                                                                  {"client", json_string(event.client)}};
+  if (kind == "join") fields.push_back({"info", event.info_json});
+  printer_.event(kind, std::move(fields),
+                 sign + event.channel + " " + event.user.value_or("anonymous") + " (client " + event.client + ")");
+}
+
+}  // namespace switchboard::cli
