@@ -230,8 +230,9 @@ void Core::on_answer(const ServerMessage& message) {
         return;
       }
       // 120 (invalid token) is followed by close 4001, which is final;
-      // anything else is left to the connect timeout.
+      // anything else ends this attempt now (the next one may do better).
       report(error_of(ClientErrorKind::kServer, message.text, message.code));
+      if (message.code != 120) abandon_connection("connect refused: " + message.text);
       return;
     case PendingKind::kSubscribe:
       on_subscribe_answer(pending.subscription, message);

@@ -32,6 +32,7 @@ enum class Behaviour : std::uint8_t {
   kSilentAtUpgrade,     // accept, read, never answer
   kBusy,                // 503 with Retry-After: 1
   kNoSubprotocol,       // 101 without Sec-WebSocket-Protocol
+  kConnectError,        // upgrade, then answer `connect` with error 117
 };
 
 // A WebSocket peer that treats every connection the same way, and counts them.
@@ -69,6 +70,14 @@ class FakePeer {
         answer += static_cast<char>(0x81);
         answer += static_cast<char>(reply.size());
         answer += reply;
+        break;
+      }
+      case Behaviour::kConnectError: {
+        answer = switching + "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n";
+        const std::string error = R"({"type":"error","id":1,"code":117,"message":"unavailable"})";
+        answer += static_cast<char>(0x81);
+        answer += static_cast<char>(error.size());
+        answer += error;
         break;
       }
       case Behaviour::kSilentAtUpgrade:
@@ -156,6 +165,20 @@ TEST(ClientPeer, ConnectTimeoutCoversTheUpgrade) {
   const std::optional<StateChange> down = log.first_disconnect();
   ASSERT_TRUE(down);
   EXPECT_EQ(down->reason, "connect timeout");
+}
+
+TEST(ClientPeer, AConnectErrorEndsTheAttemptAtOnce) {
+  FakePeer peer(Behaviour::kConnectError);
+  StateLog log;
+  ClientOptions options = log.options();
+  options.connect_timeout_ms = 10'000;
+  Client client(options);
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(client.connect(peer.url()), "");
+  const std::optional<StateChange> down = log.first_disconnect();
+  ASSERT_TRUE(down);
+  EXPECT_NE(down->reason.find("connect refused: unavailable"), std::string::npos) << down->reason;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);  // not the 10 s connect timeout
 }
 
 TEST(ClientPeer, RetryAfterIsAFloorOnTheNextDelay) {
