@@ -42,7 +42,7 @@ enum class ClientState : std::uint8_t {
   kConnecting,    // TCP connect, upgrade, or waiting for the `connect` reply
   kConnected,     // the `connect` reply came: commands flow
   kDisconnected,  // not connected; a reconnect is scheduled (or connect() was not called yet)
-  kClosed,        // final: close() was called, or the server said not to come back
+  kClosed,        // final: close(), the server said not to come back, or it refused the upgrade (400/401/403/404)
 };
 const char* to_string(ClientState state);
 

@@ -336,8 +336,13 @@ void Core::send_subscribe(const std::shared_ptr<SubscriptionRecord>& record) {
 
 void Core::on_transport_end(const TransportEnd& end) {
   Finality finality = Finality::kRetry;
+  // An upgrade refused with 400, 401, 403 or 404 would be refused again:
+  // the URL or the credentials are wrong, not the moment.
+  const bool refused_for_good =
+      end.kind == EndKind::kUpgradeRefused &&
+      (end.http_status == 400 || end.http_status == 401 || end.http_status == 403 || end.http_status == 404);
   if (!options_.reconnect || server_said_final_ || end.close_code == kInvalidToken ||
-      (end.close_code == kTokenExpired && !options_.token_provider)) {
+      (end.close_code == kTokenExpired && !options_.token_provider) || refused_for_good) {
     finality = Finality::kFinal;
   }
   TransportEnd told = end;

@@ -33,6 +33,7 @@ enum class Behaviour : std::uint8_t {
   kBusy,                // 503 with Retry-After: 1
   kNoSubprotocol,       // 101 without Sec-WebSocket-Protocol
   kConnectError,        // upgrade, then answer `connect` with error 117
+  kForbidden,           // 403
 };
 
 // A WebSocket peer that treats every connection the same way, and counts them.
@@ -80,6 +81,9 @@ class FakePeer {
         answer += error;
         break;
       }
+      case Behaviour::kForbidden:
+        answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+        break;
       case Behaviour::kSilentAtUpgrade:
         break;
       case Behaviour::kBusy:
@@ -179,6 +183,20 @@ TEST(ClientPeer, AConnectErrorEndsTheAttemptAtOnce) {
   ASSERT_TRUE(down);
   EXPECT_NE(down->reason.find("connect refused: unavailable"), std::string::npos) << down->reason;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);  // not the 10 s connect timeout
+}
+
+TEST(ClientPeer, AnUpgradeRefusedWith403IsFinal) {
+  FakePeer peer(Behaviour::kForbidden);
+  StateLog log;
+  ClientOptions options = log.options();
+  options.min_delay_ms = 10;
+  options.max_delay_ms = 10;
+  Client client(options);
+  ASSERT_EQ(client.connect(peer.url()), "");
+  EXPECT_FALSE(client.wait_connected(5000));  // returns at once when closed
+  EXPECT_EQ(client.state(), ClientState::kClosed);
+  std::this_thread::sleep_for(100ms);  // ten backoff delays: no second attempt
+  EXPECT_EQ(peer.connections(), 1);
 }
 
 TEST(ClientPeer, RetryAfterIsAFloorOnTheNextDelay) {
