@@ -63,24 +63,19 @@ class FakePeer {
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Accept: " +
         http::accept_key(key) + "\r\n";
+    const std::string accepted = switching + "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n";
+    // One unmasked text frame (a server's), payload under 126 bytes.
+    const auto text_frame = [](std::string_view payload) {
+      return std::string{static_cast<char>(0x81), static_cast<char>(payload.size())} + std::string(payload);
+    };
     switch (behaviour) {
-      case Behaviour::kSilentAfterConnect: {
-        answer = switching + "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n";
-        // The connect command is the client's first message: id 1.
-        const std::string reply = R"({"type":"reply","id":1,"data":{"client":"1","user":null}})";
-        answer += static_cast<char>(0x81);
-        answer += static_cast<char>(reply.size());
-        answer += reply;
+      // The connect command is the client's first message: id 1.
+      case Behaviour::kSilentAfterConnect:
+        answer = accepted + text_frame(R"({"type":"reply","id":1,"data":{"client":"1","user":null}})");
         break;
-      }
-      case Behaviour::kConnectError: {
-        answer = switching + "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n";
-        const std::string error = R"({"type":"error","id":1,"code":117,"message":"unavailable"})";
-        answer += static_cast<char>(0x81);
-        answer += static_cast<char>(error.size());
-        answer += error;
+      case Behaviour::kConnectError:
+        answer = accepted + text_frame(R"({"type":"error","id":1,"code":117,"message":"unavailable"})");
         break;
-      }
       case Behaviour::kForbidden:
         answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
         break;
