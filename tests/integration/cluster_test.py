@@ -1,18 +1,22 @@
 #!/usr/bin/python3
 """Three nodes act as one (issue #6): a real redis-server, three `switchboard
 serve --broker redis://...` nodes, and real nginx in front running the
-shipped deploy/nginx.conf (rewritten like proxy_test.py, with a third
-upstream line). Clients connect through nginx from 12 source addresses, so
-ip_hash spreads them over the nodes; channel publish, presence, send-to-user
+shipped deploy/nginx.conf (rewritten like proxy_test.py, one upstream line
+per node). Clients connect through nginx from 12 source addresses, so the
+hash spreads them over the nodes; channel publish, presence, send-to-user
 and the HTTP API then work across all of them and the counts match each
 node's own /metrics. Then one node is killed with SIGKILL: its clients'
 connections drop, they reconnect through nginx to the others, its members
 leave presence within the TTL, and the survivors keep working.
 
-Our Python clients do not reconnect by themselves (the SDKs of issue #7
-do): the test reconnects the dropped ones, as a client would.
+A rolling restart of the three nodes through each shipped config, nginx and
+HAProxy (their timers as shipped), with 30 clients from three /24s that
+reconnect as the SDKs do (proxy_test.ReconnectingClient): each /24 starts
+spread over the nodes, and every client is subscribed again within 5 s of
+each loss. The killed-node test reconnects its dropped clients by hand.
 """
 import asyncio
+import http.client
 import json
 import os
 import re
@@ -25,11 +29,15 @@ import websockets.exceptions
 
 import protocol_client
 from protocol_client import STEP, run, stop_server
-from proxy_test import API_KEY, NGINX, PING_MS, Proxy, api, http_get, open_from
+from proxy_test import (API_KEY, HAPROXY, NGINX, PING_MS, ROLL_NODE_FLAGS, Proxy, RestartableNode, api,
+                        check_roll, http_get, open_from, roll_through_proxy, slash24)
 from scaling_test import REDIS, RedisServer, free_port, ready, wait_until
 
 PRESENCE_TTL_MS = 1500
 SOURCES = ["127.0.%d.1" % k for k in range(1, 13)]
+# A rolling restart's clients: ten from each of three /24s.
+ROLL_SOURCES = (["127.0.0.%d" % k for k in range(2, 12)] + ["127.0.1.%d" % k for k in range(1, 11)]
+                + ["127.0.2.%d" % k for k in range(1, 11)])
 
 
 def connections_on(port):
@@ -51,18 +59,6 @@ async def drain_events(client, quiet=0.3):
     except asyncio.TimeoutError:
         pass
     return kept
-
-
-def add_upstream(config_path, after_port, port):
-    """A third `server` line in the upstream block, after the one for after_port."""
-    with open(config_path) as file:
-        text = file.read()
-    text, found = re.subn(r"^(\s*)(server 127\.0\.0\.1:%d\b[^\n]*\n)" % after_port,
-                          lambda m: "%s%s%sserver 127.0.0.1:%d max_fails=1 fail_timeout=10s;\n"
-                          % (m.group(1), m.group(2), m.group(1), port), text, flags=re.M)
-    assert found == 1, "no upstream line for %d" % after_port
-    with open(config_path, "w") as file:
-        file.write(text)
 
 
 @unittest.skipUnless(os.path.exists(REDIS) and os.path.exists(NGINX), "needs redis-server and nginx (scripts/bootstrap)")
@@ -89,8 +85,7 @@ class ThreeNodesBehindNginxTest(unittest.TestCase):
         self.ports = [port for _, port in self.nodes]
         for port in self.ports:
             self.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
-        self.proxy = Proxy("nginx", directory.name, self.ports[:2])
-        add_upstream(self.proxy.config, self.ports[1], self.ports[2])
+        self.proxy = Proxy("nginx", directory.name, self.ports)
         self.addCleanup(self.proxy.stop)
         self.proxy.start()
 
@@ -200,6 +195,71 @@ class ThreeNodesBehindNginxTest(unittest.TestCase):
             for client in kept + back:
                 await client.ws.close()
         run(scenario(), 90)
+
+
+class RollingRestartTests:
+    """Three nodes over Redis behind the shipped proxy config (timers as
+    shipped): a rolling restart, with clients from three /24s that
+    reconnect as the SDKs do, and a publication every 50 ms all along."""
+    KIND = None
+
+    def setUp(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        os.chmod(directory.name, 0o755)
+        self.redis = RedisServer(free_port())
+        self.redis.start()
+        self.addCleanup(self.redis.kill)
+        config = os.path.join(directory.name, "node.toml")
+        with open(config, "w") as file:
+            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\n[api]\nkey = "%s"\n' % (self.redis.port, API_KEY))
+        self.nodes = []
+        for _ in range(3):
+            self.nodes.append(RestartableNode(config, "--workers", "1", "--insecure-user-query",
+                                              "--ping-interval-ms", str(PING_MS), *ROLL_NODE_FLAGS))
+            self.addCleanup(self.nodes[-1].stop)
+        for node in self.nodes:
+            self.assertTrue(wait_until(lambda: ready(node.port)), "node on %d never became ready" % node.port)
+        self.proxy = Proxy(self.KIND, directory.name, [node.port for node in self.nodes], check_timers="shipped")
+        self.addCleanup(self.proxy.stop)
+        self.proxy.start()
+
+    def publish(self, data):
+        """Through any node that takes it (Redis carries it to all); True
+        when Redis numbered it."""
+        for node in self.nodes:
+            try:
+                status, body = api(node.port, "POST", "/api/publish", {"channel": "roll", "data": data})
+            except (OSError, http.client.HTTPException, ValueError):
+                continue
+            if status == 200 and body.get("offset", 0) > 0:
+                return True
+        return False
+
+    def test_rolling_restart_from_several_slash24s(self):
+        report = run(roll_through_proxy(self.proxy.port, self.nodes, ROLL_SOURCES, self.publish), 100)
+        with self.subTest("every client back"):
+            check_roll(self, report, self.KIND + ", 3 nodes over Redis")
+        with self.subTest("each /24 spread"):
+            # Before the roll, the clients of each /24 were spread over the
+            # nodes (the hash takes the whole address, not the /24).
+            first_node = {}
+            for client in report.clients:
+                first_node.setdefault(slash24(client.source), set()).add(client.nodes[0])
+            for network, nodes in sorted(first_node.items()):
+                self.assertGreater(len(nodes), 1, "every client of %s.x on one node" % network)
+
+
+@unittest.skipUnless(os.path.exists(REDIS) and os.path.exists(NGINX),
+                     "needs redis-server and nginx (scripts/bootstrap)")
+class RollingRestartThroughNginxTest(RollingRestartTests, unittest.TestCase):
+    KIND = "nginx"
+
+
+@unittest.skipUnless(os.path.exists(REDIS) and os.path.exists(HAPROXY),
+                     "needs redis-server and haproxy (scripts/bootstrap)")
+class RollingRestartThroughHAProxyTest(RollingRestartTests, unittest.TestCase):
+    KIND = "haproxy"
 
 
 if __name__ == "__main__":

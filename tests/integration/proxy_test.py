@@ -3,8 +3,11 @@
 serve` nodes, all real processes on loopback: protocol v1 through the proxy
 (a 200 KiB message, an idle connection kept alive by the server's pings past
 the proxy's idle timeout), clients from different source addresses spread
-over the nodes and each address sticky to its node, /metrics refused to an
-outside address, and a drain (SIGTERM) moving a node's clients to the other.
+over the nodes and each address sticky to its node, the clients of one /24
+spread too, /metrics refused to an outside address, a drain (SIGTERM) moving
+a node's clients to the other, and a rolling restart of both nodes that
+every client survives (back within 5 s each time). cluster_test.py runs the
+rolling restart (roll_through_proxy) with three nodes over Redis.
 
 The proxies run a copy of the shipped file with only ports, paths, sizes and
 timeouts rewritten (rewrite_nginx, rewrite_haproxy): the shipped file is
@@ -16,11 +19,13 @@ import asyncio
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -53,6 +58,19 @@ def substitute(pattern, replacement, text, count):
     return out
 
 
+def one_server_line_per_node(text, pattern, node_ports, aim):
+    """The shipped upstream's uncommented server lines replaced by one per
+    node port, each a copy of the first (its parameters kept) that
+    aim(line, index, port) points at the node."""
+    found = list(re.finditer(pattern, text, flags=re.M))
+    assert found, "no server line matches %r" % pattern
+    template = found[0].group(0)
+    for match in reversed(found[1:]):
+        text = text[:match.start()] + text[match.end():]
+    lines = "".join(aim(template, index, port) for index, port in enumerate(node_ports))
+    return text[:found[0].start()] + lines + text[found[0].end():]
+
+
 def rewrite_nginx(text, directory, listen_port, node_ports):
     text = substitute(r"^pid .*;$", "pid %s/nginx.pid;" % directory, text, 1)
     text = substitute(r"^error_log \S+", "error_log %s/error.log" % directory, text, 1)
@@ -67,9 +85,8 @@ def rewrite_nginx(text, directory, listen_port, node_ports):
                    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     text = substitute(r"^http \{\n", "http {\n" + temp, text, 1)
     # The upstream servers (uncommented lines only) and the listen port.
-    lines = iter(node_ports)
-    text = substitute(r"^(\s*)server 127\.0\.0\.1:\d+",
-                      lambda m: "%sserver 127.0.0.1:%d" % (m.group(1), next(lines)), text, len(node_ports))
+    text = one_server_line_per_node(text, r"^[ \t]*server 127\.0\.0\.1:\d+.*\n", node_ports,
+                                    lambda line, _, port: re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:%d" % port, line, 1))
     text = substitute(r"^(\s*)listen 80;$", r"\1listen 127.0.0.1:%d;" % listen_port, text, 1)
     text = substitute(r"^\s*listen \[::\]:80;\n", "", text, 1)
     # Idle timeouts well below the time the idle test waits, well above the
@@ -79,18 +96,23 @@ def rewrite_nginx(text, directory, listen_port, node_ports):
     return text
 
 
-def rewrite_haproxy(text, listen_port, node_ports):
+def rewrite_haproxy(text, listen_port, node_ports, check_timers="fast"):
     # Runs as whoever runs the test, with its descriptor limit.
     text = substitute(r"^\s*(user|group) haproxy\n", "", text, 2)
     text = substitute(r"^(\s*)maxconn 100000$", r"\1maxconn 2000", text, 1)
     text = substitute(r"maxconn 50000", "maxconn 1000", text, 1)
     text = substitute(r"^(\s*)bind :80$", r"\1bind 127.0.0.1:%d" % listen_port, text, 1)
-    lines = iter(node_ports)
-    text = substitute(r"^(\s*server node\d+) 127\.0\.0\.1:\d+",
-                      lambda m: "%s 127.0.0.1:%d" % (m.group(1), next(lines)), text, len(node_ports))
+    text = one_server_line_per_node(
+        text, r"^[ \t]*server node\d+ 127\.0\.0\.1:\d+.*\n", node_ports,
+        lambda line, index, port: re.sub(r"node\d+ 127\.0\.0\.1:\d+", "node%d 127.0.0.1:%d" % (index + 1, port),
+                                         line, 1))
     text = substitute(r"^(\s*)timeout tunnel 75s$", r"\1timeout tunnel %ds" % PROXY_IDLE_S, text, 1)
-    # Health checks fast enough for a drain notice of a second or two.
-    text = substitute(r"check inter 2s fall 2 rise 2", "check inter 100ms fall 2 rise 2", text, 1)
+    if check_timers == "fast":
+        # Health checks fast enough for a drain notice of a second or two.
+        text = substitute(r"\bcheck inter 2s\b", "check inter 100ms", text, 1)
+        text = re.sub(r"\b(fastinter|downinter) \S+", r"\1 100ms", text)
+    else:
+        assert check_timers == "shipped", check_timers
     return text
 
 
@@ -98,7 +120,7 @@ class Proxy:
     """nginx or HAProxy in the foreground on a free loopback port, running a
     rewritten copy of the shipped config, in front of node_ports."""
 
-    def __init__(self, kind, directory, node_ports):
+    def __init__(self, kind, directory, node_ports, check_timers="fast"):
         self.kind = kind
         self.port = free_port()
         self.directory = tempfile.mkdtemp(prefix=kind + "-", dir=directory)
@@ -113,7 +135,7 @@ class Proxy:
             self.command = base + ["-g", "daemon off;"]
         else:
             with open(os.path.join(DEPLOY, "haproxy.cfg")) as file:
-                text = rewrite_haproxy(file.read(), self.port, node_ports)
+                text = rewrite_haproxy(file.read(), self.port, node_ports, check_timers)
             self.config = os.path.join(self.directory, "haproxy.cfg")
             self.check_command = [HAPROXY, "-c", "-f", self.config]
             self.command = [HAPROXY, "-f", self.config, "-db"]
@@ -224,6 +246,284 @@ async def locate(clients, node_ports):
     return located
 
 
+# A rolling restart: every node in turn is drained (SIGTERM), waited for,
+# started again on its port and waited for until /readyz says 200; then the
+# next. Every client must be subscribed again within BACK_WITHIN_S of losing
+# its connection.
+BACK_WITHIN_S = 5.0
+# The SDKs' reconnect delays (docs/CLIENTS.md): before attempt n a random
+# delay in [0, min(max, min * factor^n)]; n starts again after a connection
+# that lasted STABLE_AFTER_S.
+BACKOFF_MIN_S = 0.5
+BACKOFF_MAX_S = 20.0
+BACKOFF_FACTOR = 2
+STABLE_AFTER_S = 5.0
+# The nodes' drain in a roll: the 1001 closes spread over a second (5 s by
+# default; shorter keeps the test short).
+ROLL_NODE_FLAGS = ("--drain-spread-ms", "1000")
+# How long a node stays down between its exit and its start: a deploy
+# replaces the binary, the service manager starts it again. Long enough for
+# a proxy's retries to give up on it, as they must in production.
+ROLL_DOWNTIME_S = 2.0
+
+
+def slash24(source):
+    return source.rsplit(".", 1)[0]
+
+
+def answers_ready(port):
+    try:
+        return http_get(port, "/readyz")[0] == 200
+    except (OSError, http.client.HTTPException):
+        return False
+
+
+async def wait_for(predicate, seconds, what):
+    """Polls predicate (a plain function) until it holds; fails naming what."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("after %.0f s: %s" % (seconds, what))
+        await asyncio.sleep(0.05)
+
+
+class RestartableNode:
+    """A `switchboard serve` that a rolling restart drains and starts again
+    on the same port (the first start picks a free one)."""
+
+    def __init__(self, config, *flags):
+        self.config = config
+        self.flags = flags
+        self.port = 0
+        self.process = None
+        self.logs = []
+        self.start()
+
+    def start(self):
+        log = tempfile.TemporaryFile(mode="w+")
+        self.process = subprocess.Popen(
+            [protocol_client.BINARY, "serve", "--config", self.config, "--host", "127.0.0.1",
+             "--port", str(self.port), *self.flags],
+            stdout=subprocess.PIPE, stderr=log, text=True, env=protocol_client.CLEAN_ENV)
+        self.process.log = log
+        line = self.process.stdout.readline()
+        match = re.match(r"listening on 127\.0\.0\.1:(\d+)", line)
+        if not match:
+            raise RuntimeError("node did not start on port %d: %r %s" % (self.port, line, self.stop()))
+        self.port = int(match.group(1))
+
+    def drain(self, seconds):
+        """SIGTERM; the exit status once the node has closed every connection."""
+        self.process.terminate()
+        status = self.process.wait(timeout=seconds)
+        self.stop()
+        return status
+
+    def stop(self):
+        """Stops the node if it runs; its log (stderr)."""
+        self.logs.append(stop_server(self.process))
+        return self.logs[-1]
+
+
+class ReconnectingClient:
+    """What the SDKs do on a lost connection (docs/CLIENTS.md), reduced to
+    what a rolling restart exercises: reconnect through the proxy from the
+    same source address with the SDKs' backoff, send `connect`, subscribe
+    again, and read everything that arrives. The tests have no reconnecting
+    Python client, and the C++ and JS clients cannot choose their source
+    address, which is what makes the proxy's hash spread them."""
+
+    def __init__(self, proxy_port, source, user, channel):
+        self.proxy_port = proxy_port
+        self.source = source
+        self.user = user
+        self.channel = channel
+        self.nodes = []  # per connection: the node's prefix of the client id ("" on a single node)
+        self.outages = []  # [lost at, subscribed again at (None: not yet)]
+        self.goodbyes = []  # per lost connection: (its `disconnect` frame or None, close code)
+        self.failed_attempts = []  # why attempts to reconnect failed
+        self.received = set()  # the `data` of every message on channel
+        self.subscribed = False
+        self.client = None
+        self.task = None
+
+    def start(self):
+        self.task = asyncio.create_task(self.run())
+
+    def up(self):
+        """Subscribed now; raises what ended the reconnect loop, if anything did."""
+        if self.task.done():
+            self.task.result()
+            raise AssertionError("%s stopped reconnecting" % self.source)
+        return self.subscribed
+
+    async def stop(self):
+        self.task.cancel()
+        try:
+            await self.task
+        except asyncio.CancelledError:
+            pass
+        if self.client is not None:
+            await self.client.ws.close()
+
+    async def run(self):
+        attempt = 0
+        while True:
+            try:
+                self.client = await self.connect()
+            except (OSError, asyncio.TimeoutError, websockets.exceptions.WebSocketException) as error:
+                self.failed_attempts.append(repr(error))
+                await asyncio.sleep(random.uniform(0, min(BACKOFF_MAX_S, BACKOFF_MIN_S * BACKOFF_FACTOR ** attempt)))
+                attempt += 1
+                continue
+            up_at = time.monotonic()
+            if self.outages:
+                self.outages[-1][1] = up_at
+            self.subscribed = True
+            self.goodbyes.append(await self.listen(self.client))
+            self.subscribed = False
+            self.outages.append([time.monotonic(), None])
+            if time.monotonic() - up_at >= STABLE_AFTER_S:
+                attempt = 0
+            await asyncio.sleep(random.uniform(0, min(BACKOFF_MAX_S, BACKOFF_MIN_S * BACKOFF_FACTOR ** attempt)))
+            attempt += 1
+
+    async def connect(self):
+        client = await open_from(self.proxy_port, self.source, user=self.user)
+        try:
+            connected = await client.command("connect")
+            subscribed = await client.command("subscribe", channel=self.channel)
+            if connected["type"] != "reply" or subscribed["type"] != "reply":
+                raise websockets.exceptions.WebSocketException("refused: %r %r" % (connected, subscribed))
+        except BaseException:
+            await client.ws.close()
+            raise
+        self.nodes.append(connected["data"]["client"].rpartition("-")[0])
+        return client
+
+    async def listen(self, client):
+        """Reads until the connection ends: (`disconnect` frame or None, close code)."""
+        disconnect = None
+        frames = [json.dumps(frame) for frame in client.backlog]
+        client.backlog = []
+        try:
+            while True:
+                frame = json.loads(frames.pop(0) if frames else await client.ws.recv())
+                if frame["type"] == "message" and frame["channel"] == self.channel:
+                    self.received.add(frame["data"])
+                elif frame["type"] == "disconnect":
+                    disconnect = frame
+        except websockets.exceptions.ConnectionClosed as closed:
+            return disconnect, closed.code
+
+
+class RollReport:
+    """What a rolling restart did to its clients."""
+
+    def __init__(self, clients, accepted, seconds):
+        self.clients = clients
+        self.accepted = accepted  # the publications accepted while the nodes rolled
+        self.seconds = seconds  # how long the roll took
+        now = time.monotonic()
+        self.outages = [(client.source, (back or now) - lost, back is None)
+                        for client in clients for lost, back in client.outages]
+        self.lost = sum(len(accepted - client.received) for client in clients)
+        self.missed_after = []  # the clients a publication after the roll did not reach
+
+    def longest(self):
+        return max((seconds for _, seconds, _ in self.outages), default=0.0)
+
+    def mean(self):
+        return sum(seconds for _, seconds, _ in self.outages) / len(self.outages) if self.outages else 0.0
+
+    def too_long(self):
+        return [(source, round(seconds, 2), "still out" if out else "back")
+                for source, seconds, out in self.outages if seconds > BACK_WITHIN_S]
+
+    def summary(self, kind):
+        expected = len(self.accepted) * len(self.clients)
+        losses = ("%d of %d deliveries lost (%.1f%%)" % (self.lost, expected, 100.0 * self.lost / expected)
+                  if expected else "no publication during the roll reached every node")
+        return ("rolling restart through %s: %d clients, roll %.1f s, %d outages, mean %.2f s, longest %.2f s, "
+                "%d failed reconnect attempts; %s"
+                % (kind, len(self.clients), self.seconds, len(self.outages), self.mean(), self.longest(),
+                   sum(len(client.failed_attempts) for client in self.clients), losses))
+
+
+async def roll_through_proxy(proxy_port, nodes, sources, publish, channel="roll"):
+    """Clients from `sources` subscribe to `channel` through the proxy;
+    every node in turn is drained and started again; then the clients are
+    given BACK_WITHIN_S (and a margin, to tell "late" from "never") to be
+    subscribed again, and a publication made after the roll must reach each
+    of them. publish(data) (blocking) publishes so that every client gets it
+    and says whether it was accepted; it runs all along the roll (a number a
+    tick) to count what the clients missed. Returns a RollReport; the
+    caller asserts."""
+    clients = [ReconnectingClient(proxy_port, source, "r%d" % index, channel) for index, source in enumerate(sources)]
+    for client in clients:
+        client.start()
+    accepted = set()
+    rolling = True
+
+    async def publish_all_along():
+        number = 0
+        while rolling:
+            number += 1
+            if await asyncio.to_thread(publish, number):
+                accepted.add(number)
+            await asyncio.sleep(0.05)
+
+    try:
+        await wait_for(lambda: all(client.up() for client in clients), 30,
+                       "not every client subscribed through the proxy")
+        publisher = asyncio.create_task(publish_all_along())
+        started = time.monotonic()
+        for node in nodes:
+            status = await asyncio.to_thread(node.drain, 30)
+            assert status == 0, "node on %d exited %r: %s" % (node.port, status, node.logs[-1])
+            await asyncio.sleep(ROLL_DOWNTIME_S)
+            await asyncio.to_thread(node.start)
+            await wait_for(lambda: answers_ready(node.port), 30, "node on %d not ready again" % node.port)
+        seconds = time.monotonic() - started
+        try:
+            await wait_for(lambda: all(client.up() for client in clients), BACK_WITHIN_S * 3, "")
+        except AssertionError:
+            pass  # the report says who is out, and since when
+        rolling = False
+        await publisher
+        report = RollReport(clients, accepted, seconds)
+        assert await asyncio.to_thread(publish, "after the roll"), "the publish after the roll was refused"
+        try:
+            await wait_for(lambda: all("after the roll" in client.received for client in clients), STEP, "")
+        except AssertionError:
+            pass
+        report.missed_after = [client.source for client in clients if "after the roll" not in client.received]
+        return report
+    finally:
+        rolling = False
+        for client in clients:
+            await client.stop()
+
+GOING_AWAY = ({"type": "disconnect", "code": 1001, "reason": "server shutting down", "reconnect": True}, 1001)
+# Clients of a roll: several from each of three /24s.
+ROLL_SOURCES = (["127.0.0.%d" % k for k in range(2, 10)] + ["127.0.1.%d" % k for k in range(1, 9)]
+                + ["127.0.2.%d" % k for k in range(1, 9)])
+
+
+def check_roll(test, report, kind):
+    """The roll's promises: every client lost its connection to a drain
+    (`disconnect` with reconnect true, close 1001), was subscribed again
+    within BACK_WITHIN_S every time, and got the publication made after."""
+    summary = report.summary(kind)
+    print("\n" + summary, file=sys.stderr)
+    test.maxDiff = None  # a failure lists every client out too long
+    test.assertEqual(report.too_long(), [], "clients out longer than %.0f s; %s" % (BACK_WITHIN_S, summary))
+    test.assertEqual(report.missed_after, [], "the publication after the roll missed them; " + summary)
+    for client in report.clients:
+        test.assertTrue(client.goodbyes, "%s never lost its connection: which node was it on?" % client.source)
+        test.assertEqual([goodbye for goodbye in client.goodbyes if goodbye != GOING_AWAY], [], client.source)
+
+
 class ProxyTests:
     """The scenarios, run once per proxy (the subclasses set KIND)."""
     KIND = None
@@ -321,6 +621,50 @@ class ProxyTests:
             self.assertEqual(status, 200)
             self.assertGreaterEqual(body["connections"], located.count(index), body)
             self.assertGreater(body["connections"], 0, body)
+
+    def test_clients_of_one_slash24_spread_over_the_nodes(self):
+        # One /24 (an office behind NAT, a mobile carrier's pool) must not
+        # all land on one node: the hash takes the whole address.
+        sources = ["127.0.5.%d" % k for k in range(1, 17)]
+
+        async def scenario():
+            clients = [await open_from(self.proxy.port, source) for source in sources]
+            located = await locate(clients, self.node_ports)
+            for client in clients:
+                await client.ws.close()
+            return located
+
+        located = run(scenario(), 60)
+        self.assertEqual(set(located), {0, 1}, "all of 127.0.5.x on one node: %r" % located)
+
+    def test_rolling_restart_brings_every_client_back_within_seconds(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        os.chmod(directory.name, 0o755)
+        config = os.path.join(directory.name, "node.toml")
+        with open(config, "w") as file:
+            file.write('[api]\nkey = "%s"\n' % API_KEY)
+        nodes = []
+        for _ in range(2):
+            nodes.append(RestartableNode(config, "--workers", "1", "--insecure-user-query",
+                                         "--ping-interval-ms", str(PING_MS), *ROLL_NODE_FLAGS))
+            self.addCleanup(nodes[-1].stop)
+        # The shipped health check timers: how fast HAProxy takes a node
+        # out and back is part of what a roll tests.
+        proxy = Proxy(self.KIND, directory.name, [node.port for node in nodes], check_timers="shipped")
+        self.addCleanup(proxy.stop)
+        proxy.start()
+
+        def publish(data):
+            # The memory broker: each node reaches its own clients only.
+            try:
+                return all(api(node.port, "POST", "/api/publish", {"channel": "roll", "data": data})[0] == 200
+                           for node in nodes)
+            except (OSError, http.client.HTTPException, ValueError):
+                return False
+
+        report = run(roll_through_proxy(proxy.port, nodes, ROLL_SOURCES, publish), 100)
+        check_roll(self, report, self.KIND + ", 2 nodes")
 
     def test_metrics_only_for_internal_addresses(self):
         status, body = http_get(self.proxy.port, "/metrics", source="127.0.0.1")
