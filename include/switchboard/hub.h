@@ -84,6 +84,8 @@ struct AuthConfig {
   std::string issuer;     // "" = not checked
   std::string audience;   // "" = not checked
   std::uint64_t leeway_s = 5;
+  // Refuse a token without exp (it would never expire).
+  bool require_exp = true;
   // auth.required and no token at the upgrade: `connect` must come in time (else close 4003).
   std::uint64_t connect_timeout_ms = 10'000;
   // After the token's exp the client is asked to `refresh`; without a fresh token in time: close 4002.
@@ -141,6 +143,10 @@ struct Principal {
 
 // Decides who a handshake is: a Principal (user may be empty), or nullopt
 // to refuse it with HTTP 401. Runs on the worker thread, before the 101.
+// Asked only when the handshake carries no token (or the hub has no keys):
+// a token is always checked as a connection token first. With
+// auth.required, an anonymous Principal still has to send `connect` with a
+// token.
 using Authenticator = std::function<std::optional<Principal>(const HttpRequest& request)>;
 
 struct RpcCall {

@@ -38,6 +38,10 @@ VerifyError check_claims(const Claims& claims, const VerifyOptions& options) {
       std::find(claims.audience.begin(), claims.audience.end(), options.audience) == claims.audience.end()) {
     return VerifyError::kWrongAudience;
   }
+  if (options.require_exp && !claims.expires_at) return VerifyError::kMissingExpiry;
+  const bool subscription = claims.channel.has_value();
+  if (options.use == TokenUse::kConnection && subscription) return VerifyError::kNotConnectionToken;
+  if (options.use == TokenUse::kSubscription && !subscription) return VerifyError::kNotSubscriptionToken;
   return VerifyError::kNone;
 }
 

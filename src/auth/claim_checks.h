@@ -1,5 +1,5 @@
 // The time, issuer and audience checks of RFC 7519 §4.1 against the
-// caller's clock and expectations.
+// caller's clock and expectations, and which kind of token it is.
 #pragma once
 
 #include "auth/claims.h"
@@ -15,6 +15,9 @@ namespace switchboard::auth {
 //   kIssuedInFuture   iat present and now < iat - leeway
 //   kWrongIssuer      options.issuer set and iss differs (absent counts)
 //   kWrongAudience    options.audience set and not among aud (absent counts)
+//   kMissingExpiry    options.require_exp and no exp
+//   kNotConnectionToken / kNotSubscriptionToken
+//                     a "channel" claim present / absent, against options.use
 // Arithmetic saturates, so extreme values cannot wrap into acceptance.
 VerifyError check_claims(const Claims& claims, const VerifyOptions& options);
 

@@ -24,8 +24,9 @@ struct Claims {
   // "channels": the channel patterns the holder may use; nullopt when absent
   // (the server's defaults apply), an empty vector grants none.
   std::optional<std::vector<std::string>> channels;
-  // "channel": a subscription token names the one channel it grants.
-  std::string channel;
+  // "channel": a subscription token names the one channel it grants. Its
+  // presence, even as "", is what makes a subscription token (TokenUse).
+  std::optional<std::string> channel;
   // "info": any JSON value, minified, passed to other clients (presence,
   // join); "" when absent.
   std::string info_json;

@@ -23,6 +23,16 @@ bool read_string(simdjson::dom::object payload, std::string_view name, std::stri
   return true;
 }
 
+// The same for a claim whose presence matters even when it is "".
+bool read_string(simdjson::dom::object payload, std::string_view name, std::optional<std::string>* out) {
+  element value;
+  if (payload.at_key(name).get(value) != simdjson::SUCCESS) return true;
+  std::string_view text;
+  if (value.get_string().get(text) != simdjson::SUCCESS) return false;
+  out->emplace(text);
+  return true;
+}
+
 bool read_string_array(element value, std::vector<std::string>* out) {
   simdjson::dom::array array;
   if (value.get_array().get(array) != simdjson::SUCCESS) return false;

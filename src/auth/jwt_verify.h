@@ -19,7 +19,8 @@ namespace switchboard::auth {
 //      equal "alg": kAlgorithmMismatch;
 //   5. the signature over "header.payload" as sent: kBadSignature;
 //   6. only then is the payload read (claims_parser.h): kMalformed /
-//      kBadClaims, and checked (claim_checks.h): kExpired ... kWrongAudience.
+//      kBadClaims, and checked (claim_checks.h): kExpired ... kWrongAudience,
+//      kMissingExpiry, and the token's kind against options.use.
 // *claims (may be null) is written only on kNone. Never throws: an
 // allocation failure is reported as kMalformed. Safe to call from many
 // threads at once with the same KeySet.

@@ -30,6 +30,12 @@ std::string_view describe(VerifyError error) {
       return "wrong issuer";
     case VerifyError::kWrongAudience:
       return "wrong audience";
+    case VerifyError::kMissingExpiry:
+      return "token has no exp";
+    case VerifyError::kNotConnectionToken:
+      return "a subscription token is not a connection token";
+    case VerifyError::kNotSubscriptionToken:
+      return "not a subscription token (no channel claim)";
   }
   return "unknown error";
 }

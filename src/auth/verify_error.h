@@ -21,6 +21,9 @@ enum class VerifyError : std::uint8_t {
   kIssuedInFuture,        // now < iat - leeway
   kWrongIssuer,           // "iss" is not VerifyOptions::issuer
   kWrongAudience,         // "aud" does not contain VerifyOptions::audience
+  kMissingExpiry,         // no "exp" and VerifyOptions::require_exp
+  kNotConnectionToken,    // a "channel" claim (a subscription token) where a connection token is due
+  kNotSubscriptionToken,  // no "channel" claim (a connection token) where a subscription token is due
 };
 
 // A short lower-case phrase, e.g. "token expired". Never contains anything

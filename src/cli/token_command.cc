@@ -43,6 +43,11 @@ int run_token(TokenFlags& flags) {
     return 2;
   }
   request.ttl_s = *ttl;
+  if (request.ttl_s == 0) {
+    std::fprintf(stderr,
+                 "switchboard token: --ttl 0: no exp, so a server with auth.require_exp (the default) "
+                 "refuses this token\n");
+  }
   if (!flags.channels.empty()) {
     request.has_channels = true;
     std::string_view rest = flags.channels;
@@ -55,6 +60,14 @@ int run_token(TokenFlags& flags) {
   }
   if (!request.channel.empty() && !hub::is_private_channel(request.channel)) {
     std::fprintf(stderr, "switchboard token: --channel: subscription tokens are for private channels ($name)\n");
+    return 2;
+  }
+  if (!request.channel.empty() && request.has_channels) {
+    // Two kinds of token: --channel makes a subscription token, which is
+    // never a connection token, so connection rights have no place in it.
+    std::fprintf(stderr,
+                 "switchboard token: --channel makes a subscription token, --channels a connection token: "
+                 "give one of them\n");
     return 2;
   }
   if (!request.info_json.empty() && !hub::is_json(request.info_json)) {
@@ -135,14 +148,19 @@ std::string token_payload(const TokenRequest& request, std::int64_t now) {
 void add_token_command(CLI::App& app) {
   auto flags = std::make_shared<TokenFlags>();
   CLI::App* token = app.add_subcommand(
-      "token", "Print a development token for --user, signed with the server's HMAC secret (auth.hmac_secret)");
+      "token",
+      "Print a development token for --user, signed with the server's HMAC secret (auth.hmac_secret): a "
+      "connection token, or with --channel a subscription token");
   token->add_option("--user", flags->request.user, "The user id (sub claim); empty: an anonymous token");
   token->add_option("--secret", flags->secret,
                     "The HMAC secret (default: $SWITCHBOARD_AUTH_HMAC_SECRET, which keeps it out of the process list)");
-  token->add_option("--ttl", flags->ttl, "Lifetime: 3600, 90s, 30m, 12h, 7d; 0: no exp [default 1h]");
+  token->add_option("--ttl", flags->ttl,
+                    "Lifetime: 3600, 90s, 30m, 12h, 7d; 0: no exp (refused unless the server sets "
+                    "auth.require_exp = false) [default 1h]");
   token->add_option("--channels", flags->channels,
                     "Comma-separated channel patterns the token grants ('chat:*,news'); absent: all public channels");
-  token->add_option("--channel", flags->request.channel, "Make a subscription token for this private channel ($name)");
+  token->add_option("--channel", flags->request.channel,
+                    "Make a subscription token for this private channel ($name) instead of a connection token");
   token->add_option("--info", flags->request.info_json, "The info claim, as JSON (shown in presence)");
   token->add_option("--issuer", flags->request.issuer, "The iss claim");
   token->add_option("--audience", flags->request.audience, "The aud claim");

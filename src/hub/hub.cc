@@ -386,7 +386,7 @@ UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std:
   const std::string token = policy->verifier ? hub::token_from_request(request) : std::string();
   if (!token.empty()) {
     hub::GrantedToken granted;
-    const auth::VerifyError error = policy->verifier->verify(token, &granted);
+    const auth::VerifyError error = policy->verifier->verify(token, auth::TokenUse::kConnection, &granted);
     if (error != auth::VerifyError::kNone) {
       impl.metrics.tokens_rejected.add();
       decision.reject_status = 401;
@@ -418,6 +418,9 @@ UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std:
     }
     accepted.principal = std::move(*known);
     accepted.authenticated = !accepted.principal.user.empty();
+    // An anonymous Principal is no authentication: with auth.required the
+    // connection still has to send a token, as without an authenticator.
+    accepted.awaiting_connect = !accepted.authenticated && policy->verifier && policy->auth_required;
   } else if (policy->verifier && policy->auth_required) {
     // Browsers cannot set headers: the token may come in `connect`.
     accepted.awaiting_connect = true;

@@ -185,13 +185,13 @@ bool Hub::Impl::allowed(const Session& session, std::string_view channel, Access
 }
 
 Hub::Impl::TokenCheck Hub::Impl::check_token(Session& session, std::uint64_t id, std::string_view token,
-                                             hub::GrantedToken* granted) {
+                                             auth::TokenUse use, hub::GrantedToken* granted) {
   const hub::TokenVerifier* verifier = policy(session.connection->worker()).verifier.get();
   if (verifier == nullptr) {
     fail(session, id, ErrorCode::kUnavailable, "this server does not check tokens");
     return TokenCheck::kNoKeys;
   }
-  const auth::VerifyError error = verifier->verify(token, granted);
+  const auth::VerifyError error = verifier->verify(token, use, granted);
   if (error != auth::VerifyError::kNone) {
     metrics.tokens_rejected.add();
     fail(session, id, ErrorCode::kInvalidToken, auth::describe(error));
@@ -217,7 +217,7 @@ void Hub::Impl::handle_connect(Session& session, const hub::Command& command) {
       return;
     }
     hub::GrantedToken granted;
-    const TokenCheck check = check_token(session, id, command.token, &granted);
+    const TokenCheck check = check_token(session, id, command.token, auth::TokenUse::kConnection, &granted);
     if (check == TokenCheck::kInvalid) {
       session.connection->close(close_code(hub::HubCloseCode::kInvalidToken), "invalid token");
     }
@@ -245,7 +245,11 @@ void Hub::Impl::handle_refresh(Session& session, const hub::Command& command) {
     return;
   }
   hub::GrantedToken granted;
-  if (check_token(session, id, command.token, &granted) != TokenCheck::kValid) return;
+  // A connection token: a subscription token has no "channels", and would
+  // lift the connection's channel limits.
+  if (check_token(session, id, command.token, auth::TokenUse::kConnection, &granted) != TokenCheck::kValid) {
+    return;
+  }
   if (granted.user != session.user) {
     fail(session, id, ErrorCode::kInvalidToken, "the new token is for another user");
     return;
@@ -281,7 +285,9 @@ void Hub::Impl::handle_subscribe(Session& session, const hub::Command& command) 
       return;
     }
     hub::GrantedToken granted;
-    if (check_token(session, id, command.token, &granted) != TokenCheck::kValid) return;
+    if (check_token(session, id, command.token, auth::TokenUse::kSubscription, &granted) != TokenCheck::kValid) {
+      return;
+    }
     if (granted.channel != command.channel || granted.user != session.user) {
       fail(session, id, ErrorCode::kInvalidToken, "the subscription token is for another channel or user");
       return;

@@ -267,10 +267,11 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   enum class Access : std::uint8_t { kSubscribe, kPublish, kPresence };
   bool may(const hub::Session& session, std::string_view channel, Access access, std::string* why) const;
   bool allowed(const hub::Session& session, std::string_view channel, Access access, std::string* why) const;
-  // Verifies a token a session sent; answers error 117 (no keys) or 120 (a
-  // bad token) itself.
+  // Verifies a token a session sent for `use`; answers error 117 (no keys)
+  // or 120 (a bad token) itself.
   enum class TokenCheck : std::uint8_t { kValid, kNoKeys, kInvalid };
-  TokenCheck check_token(hub::Session& session, std::uint64_t id, std::string_view token, hub::GrantedToken* granted);
+  TokenCheck check_token(hub::Session& session, std::uint64_t id, std::string_view token, auth::TokenUse use,
+                         hub::GrantedToken* granted);
   void handle_connect(hub::Session& session, const hub::Command& command);
   void handle_refresh(hub::Session& session, const hub::Command& command);
   void handle_subscribe(hub::Session& session, const hub::Command& command);

@@ -48,11 +48,13 @@ std::shared_ptr<const TokenVerifier> TokenVerifier::create(const AuthConfig& con
   verifier->options_.leeway_s = config.leeway_s;
   verifier->options_.issuer = config.issuer;
   verifier->options_.audience = config.audience;
+  verifier->options_.require_exp = config.require_exp;
   return verifier;
 }
 
-auth::VerifyError TokenVerifier::verify(std::string_view token, GrantedToken* granted) const {
+auth::VerifyError TokenVerifier::verify(std::string_view token, auth::TokenUse use, GrantedToken* granted) const {
   auth::VerifyOptions options = options_;
+  options.use = use;
   options.now = static_cast<std::int64_t>(std::time(nullptr));  // exp/nbf are wall-clock times
   auth::Claims claims;
   const auth::VerifyError error = auth::verify(token, keys_, options, &claims);
@@ -62,7 +64,7 @@ auth::VerifyError TokenVerifier::verify(std::string_view token, GrantedToken* gr
   granted->info_json = std::move(claims.info_json);
   granted->channels = std::move(claims.channels);
   granted->expires_at = claims.expires_at.value_or(0);
-  granted->channel = std::move(claims.channel);
+  granted->channel = std::move(claims.channel).value_or("");
   return auth::VerifyError::kNone;
 }
 

@@ -22,7 +22,7 @@ struct GrantedToken {
   std::string info_json;  // "info"
   std::optional<std::vector<std::string>> channels;
   std::int64_t expires_at = 0;  // 0: never
-  std::string channel;          // a subscription token's channel
+  std::string channel;          // a subscription token's channel (TokenUse::kSubscription)
 };
 
 class TokenVerifier {
@@ -32,8 +32,10 @@ class TokenVerifier {
   static std::shared_ptr<const TokenVerifier> create(const AuthConfig& config, std::string* error);
 
   // kNone with *granted filled, or why the token is refused. A "sub" that is
-  // not a valid protocol user id is refused as kBadClaims.
-  auth::VerifyError verify(std::string_view token, GrantedToken* granted) const;
+  // not a valid protocol user id is refused as kBadClaims; a token of the
+  // other kind than `use` (auth::TokenUse) as kNotConnectionToken or
+  // kNotSubscriptionToken.
+  auth::VerifyError verify(std::string_view token, auth::TokenUse use, GrantedToken* granted) const;
 
  private:
   auth::KeySet keys_;

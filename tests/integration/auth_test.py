@@ -289,6 +289,71 @@ class AuthTest(unittest.TestCase):
             await outsider.ws.close()
         run(scenario())
 
+    def test_a_subscription_token_is_not_a_connection_token(self):
+        """The bypass: a subscription token has no `channels` claim, so as a
+        connection token it would grant every channel the user's real
+        connection token forbids. It is refused at every entry point."""
+        real = hs256("dave", channels=["room:*"])
+        subscription = hs256("dave", channel="$room")
+
+        async def denied_with_the_real_token():
+            client = await Client.open(self.url, real)
+            refused = await client.command("subscribe", channel="sports")
+            self.assertEqual((refused["type"], refused["code"]), ("error", 109))
+            return client
+
+        async def scenario():
+            await (await denied_with_the_real_token()).ws.close()
+            self.assertEqual(await upgrade_status(self.url, subscription), 401, "?token=")
+            self.assertEqual(await upgrade_status(self.url, headers={"Authorization": "Bearer " + subscription}),
+                             401, "Bearer")
+            client = await Client.open(self.url)
+            reply = await client.command("connect", token=subscription)
+            self.assertEqual((reply["type"], reply["code"]), ("error", 120), "connect")
+            self.assertIn("subscription token", reply["message"])
+            self.assertEqual(await client.closed_with(), (4001, "invalid token"), "connect")
+            # refresh: the new token would replace the connection's channels.
+            client = await denied_with_the_real_token()
+            reply = await client.command("refresh", token=subscription)
+            self.assertEqual((reply["type"], reply["code"]), ("error", 120), "refresh")
+            refused = await client.command("subscribe", channel="sports")
+            self.assertEqual((refused["type"], refused["code"]), ("error", 109), "after refresh")
+            # The same token still does its own job.
+            ok = await client.command("subscribe", channel="$room", token=subscription)
+            self.assertEqual(ok["type"], "reply", ok)
+            await client.ws.close()
+        run(scenario())
+
+    def test_a_connection_token_is_not_a_subscription_token(self):
+        async def scenario():
+            client = await Client.open(self.url, hs256("gina"))
+            for token in (hs256("gina"), hs256("gina", channels=["$team:plans"]), hs256("gina", channel="")):
+                reply = await client.command("subscribe", channel="$team:plans", token=token)
+                self.assertEqual((reply["type"], reply["code"]), ("error", 120), token)
+            # A token that says it is for a channel is a subscription token,
+            # even with an empty one: never a connection token.
+            self.assertEqual(await upgrade_status(self.url, hs256("gina", channel="")), 401)
+            await client.ws.close()
+        run(scenario())
+
+    def test_a_token_without_exp_is_refused(self):
+        forever = hs256("lena", exp=None)
+        forever_subscription = hs256("lena", exp=None, channel="$lena:notes")
+
+        async def scenario():
+            self.assertEqual(await upgrade_status(self.url, forever), 401)
+            client = await Client.open(self.url)
+            reply = await client.command("connect", token=forever)
+            self.assertEqual((reply["type"], reply["code"]), ("error", 120))
+            self.assertIn("exp", reply["message"])
+            self.assertEqual(await client.closed_with(), (4001, "invalid token"))
+            client = await Client.open(self.url, hs256("lena"))
+            self.assertEqual((await client.command("refresh", token=forever))["code"], 120)
+            reply = await client.command("subscribe", channel="$lena:notes", token=forever_subscription)
+            self.assertEqual(reply["code"], 120)
+            await client.ws.close()
+        run(scenario())
+
     def test_expiry_asks_for_refresh_and_a_fresh_token_keeps_the_connection(self):
         async def scenario():
             client = await Client.open(self.url, hs256("ivy", ttl=2))
@@ -330,6 +395,52 @@ class AuthTest(unittest.TestCase):
                                  timeout=10)
         self.assertEqual(missing.returncode, 2)
         self.assertIn("--secret", missing.stderr)
+
+    def test_switchboard_token_makes_both_kinds(self):
+        env = dict(CLEAN_ENV, SWITCHBOARD_AUTH_HMAC_SECRET=SECRET)
+
+        def make(*flags):
+            return subprocess.run([BINARY, "token", "--user", "kim", "--issuer", ISSUER, "--audience", AUDIENCE,
+                                   *flags], capture_output=True, text=True, env=env, timeout=10)
+
+        connection = make("--channels", "room:*")
+        subscription = make("--channel", "$kim:notes")
+        for made in (connection, subscription):
+            self.assertEqual(made.returncode, 0, made.stderr)
+            decoded = jwt.decode(made.stdout.strip(), SECRET, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER)
+            self.assertIn("exp", decoded)  # the default --ttl: 1h
+        both = make("--channels", "room:*", "--channel", "$kim:notes")
+        self.assertEqual(both.returncode, 2)
+        self.assertIn("--channel", both.stderr)
+        forever = make("--ttl", "0")
+        self.assertEqual(forever.returncode, 0, forever.stderr)
+        self.assertIn("auth.require_exp", forever.stderr)
+
+        async def scenario():
+            self.assertEqual(await upgrade_status(self.url, subscription.stdout.strip()), 401)
+            client = await Client.open(self.url, connection.stdout.strip())
+            reply = await client.command("subscribe", channel="$kim:notes", token=subscription.stdout.strip())
+            self.assertEqual(reply["type"], "reply", reply)
+            await client.ws.close()
+        run(scenario())
+
+
+class RequireExpOffTest(unittest.TestCase):
+    def test_auth_require_exp_false_accepts_a_token_without_exp(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        config = os.path.join(directory.name, "serve.toml")
+        with open(config, "w") as file:
+            file.write('[auth]\nrequired = true\nhmac_secret = "%s"\n' % SECRET)
+        server, port = protocol_client.start_server(config, "--auth-require-exp=false")
+        self.addCleanup(stop_server, server)
+        forever = jwt.encode({"sub": "max"}, SECRET, algorithm="HS256")
+
+        async def scenario():
+            client = await Client.open("ws://127.0.0.1:%d/" % port, forever)
+            self.assertEqual((await client.command("connect"))["data"]["user"], "max")
+            await client.ws.close()
+        run(scenario())
 
 
 class ReloadTest(unittest.TestCase):

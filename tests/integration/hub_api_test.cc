@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "auth/jwt_sign.h"
 #include "integration/raw_client.h"
 #include "switchboard/hub.h"
 #include "switchboard/server.h"
@@ -30,6 +32,21 @@ using testing::RawClient;
 using namespace std::chrono_literals;
 
 const std::vector<std::string> kProtocolHeader{"Sec-WebSocket-Protocol: switchboard.v1.json"};
+constexpr std::string_view kSecret = "hub-api-test-secret-of-at-least-32-bytes";
+
+// An HS256 token with these claims (a JSON object's members, without braces)
+// and an exp five minutes away.
+std::string token_with(const std::string& claims) {
+  const std::string exp = std::to_string(std::time(nullptr) + 300);
+  return auth::sign_hmac(auth::Algorithm::kHS256, std::string(kSecret), "", "{" + claims + ",\"exp\":" + exp + "}");
+}
+
+HubConfig config_with_keys(bool required) {
+  HubConfig config;
+  config.auth.required = required;
+  config.auth.hmac_secret = std::string(kSecret);
+  return config;
+}
 
 class HubApiTest : public ::testing::Test {
  protected:
@@ -177,6 +194,43 @@ TEST_F(HubApiTest, AuthenticatorRefusalIs401) {
   EXPECT_TRUE(connected.starts_with(R"({"type":"reply","id":1,"data":{"client":")")) << connected;
   EXPECT_TRUE(connected.ends_with(R"(","user":"carol"}})")) << connected;
   EXPECT_TRUE(stats_become(1, 1, 0));
+}
+
+// With keys and an authenticator, a token in the handshake is checked as a
+// connection token before the authenticator is asked: a subscription token
+// is refused there, not passed on as a connection without channel limits.
+TEST_F(HubApiTest, SubscriptionTokenIsNotAConnectionTokenBesideAnAuthenticator) {
+  start(config_with_keys(false));
+  const std::string subscription = token_with(R"("sub":"carol","channel":"$room")");
+  {
+    RawClient refused(server_->port());
+    const std::string head = refused.upgrade("/?user=carol&token=" + subscription, kProtocolHeader);
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 401 ")) << head;
+  }
+  {
+    RawClient refused(server_->port());
+    std::vector<std::string> headers = kProtocolHeader;
+    headers.push_back("Authorization: Bearer " + subscription);
+    const std::string head = refused.upgrade("/?user=carol", headers);
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 401 ")) << head;
+  }
+  auto client = open("", "/?token=" + token_with(R"("sub":"carol","channels":["news"])"));
+  EXPECT_NE(command(*client, R"({"id":1,"type":"subscribe","channel":"sports"})").find(R"("code":109)"),
+            std::string::npos);
+}
+
+// auth.required: the authenticator vouching for nobody (an anonymous
+// Principal) is not authentication; the connection must send a token.
+TEST_F(HubApiTest, AnonymousAuthenticatorPrincipalWaitsForConnectWhenAuthIsRequired) {
+  start(config_with_keys(true));
+  auto anonymous = open();
+  EXPECT_NE(command(*anonymous, R"({"id":1,"type":"subscribe","channel":"news"})").find(R"("code":119)"),
+            std::string::npos);
+  const std::string connected =
+      command(*anonymous, R"({"id":2,"type":"connect","token":")" + token_with(R"("sub":"dan")") + "\"}");
+  EXPECT_TRUE(connected.ends_with(R"(","user":"dan"}})")) << connected;
+  auto named = open("erin");  // the authenticator names a user: authenticated
+  EXPECT_TRUE(command(*named, R"({"id":1,"type":"subscribe","channel":"news"})").starts_with(R"({"type":"reply")"));
 }
 
 TEST_F(HubApiTest, PlainHandshakeAcceptedWhenNotRequired) {

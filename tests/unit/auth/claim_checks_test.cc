@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -96,6 +98,42 @@ TEST(ClaimChecks, ExpiryIsReportedFirst) {
   VerifyOptions options = at(kNow);
   options.issuer = "x";
   EXPECT_EQ(check_claims(claims, options), VerifyError::kExpired);
+}
+
+TEST(ClaimChecks, RequireExp) {
+  VerifyOptions options = at(kNow);
+  options.require_exp = true;
+  EXPECT_EQ(check_claims(Claims{}, options), VerifyError::kMissingExpiry);
+  EXPECT_EQ(check_claims(expiring(kNow + 1), options), VerifyError::kNone);
+  EXPECT_EQ(check_claims(expiring(kNow - 1), options), VerifyError::kExpired);
+  options.require_exp = false;
+  EXPECT_EQ(check_claims(Claims{}, options), VerifyError::kNone);
+}
+
+// A "channel" claim, whatever its value, makes a subscription token; neither
+// kind passes for the other.
+TEST(ClaimChecks, ConnectionAndSubscriptionTokensAreNotInterchangeable) {
+  Claims connection = expiring(kNow + 60);
+  connection.channels = std::vector<std::string>{"news"};
+  Claims subscription = expiring(kNow + 60);
+  subscription.channel = "$room";
+  Claims empty_channel = expiring(kNow + 60);
+  empty_channel.channel = "";
+  VerifyOptions options = at(kNow);
+  options.use = TokenUse::kConnection;
+  EXPECT_EQ(check_claims(connection, options), VerifyError::kNone);
+  EXPECT_EQ(check_claims(subscription, options), VerifyError::kNotConnectionToken);
+  EXPECT_EQ(check_claims(empty_channel, options), VerifyError::kNotConnectionToken);
+  options.use = TokenUse::kSubscription;
+  EXPECT_EQ(check_claims(subscription, options), VerifyError::kNone);
+  EXPECT_EQ(check_claims(connection, options), VerifyError::kNotSubscriptionToken);
+  EXPECT_EQ(check_claims(Claims{}, options), VerifyError::kNotSubscriptionToken);
+}
+
+TEST(ClaimChecks, ConnectionIsTheDefaultUse) {
+  Claims subscription;
+  subscription.channel = "$room";
+  EXPECT_EQ(check_claims(subscription, at(kNow)), VerifyError::kNotConnectionToken);
 }
 
 }  // namespace

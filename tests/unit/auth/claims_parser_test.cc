@@ -15,7 +15,7 @@ TEST(ClaimsParser, ReadsEveryClaim) {
   ASSERT_EQ(parse_claims(R"({"sub":"alice","exp":1700000100,"nbf":1699999000,"iat":1699999900,"iss":"https://id",
                              "aud":"switchboard","channels":["news","chat:*"],"channel":"chat:1",
                              "info": { "name" : "Alice", "tags" : [ 1, 2 ] },"other":{"ignored":true}})",
-                        &claims),
+                         &claims),
             VerifyError::kNone);
   EXPECT_EQ(claims.subject, "alice");
   EXPECT_EQ(claims.expires_at, 1700000100);
@@ -27,6 +27,9 @@ TEST(ClaimsParser, ReadsEveryClaim) {
   EXPECT_EQ(*claims.channels, (std::vector<std::string>{"news", "chat:*"}));
   EXPECT_EQ(claims.channel, "chat:1");
   EXPECT_EQ(claims.info_json, R"({"name":"Alice","tags":[1,2]})");
+  // Present but empty is still present: it makes a subscription token.
+  ASSERT_EQ(parse_claims(R"({"channel":""})", &claims), VerifyError::kNone);
+  EXPECT_EQ(claims.channel, "");
 }
 
 TEST(ClaimsParser, AbsentClaimsAreEmpty) {
@@ -38,6 +41,7 @@ TEST(ClaimsParser, AbsentClaimsAreEmpty) {
   EXPECT_FALSE(claims.issued_at);
   EXPECT_TRUE(claims.audience.empty());
   EXPECT_FALSE(claims.channels);
+  EXPECT_FALSE(claims.channel);
   EXPECT_EQ(claims.info_json, "");
 }
 

@@ -71,6 +71,7 @@ TEST_F(JwtVerify, AcceptsJwksKeys) {
 }
 
 TEST_F(JwtVerify, ReadsSwitchboardClaims) {
+  options_.use = TokenUse::kSubscription;  // the token has a "channel"
   ASSERT_EQ(check(hs256(R"({"sub":"bob","aud":["x","switchboard"],"iss":"me","channels":["news","chat:*"],)"
                         R"("channel":"chat:1","info":{ "name": "Bob" }})")),
             VerifyError::kNone);
@@ -90,7 +91,9 @@ TEST_F(JwtVerify, AnonymousTokenHasNoSubject) {
   EXPECT_EQ(claims_.subject, "");
 }
 
-TEST_F(JwtVerify, ClaimsMayBeNull) { EXPECT_EQ(verify(hs256(payload()), keys_, options_, nullptr), VerifyError::kNone); }
+TEST_F(JwtVerify, ClaimsMayBeNull) {
+  EXPECT_EQ(verify(hs256(payload()), keys_, options_, nullptr), VerifyError::kNone);
+}
 
 TEST_F(JwtVerify, ChecksIssuerAndAudienceWhenAsked) {
   options_.issuer = "https://id.example";

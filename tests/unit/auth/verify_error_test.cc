@@ -10,7 +10,7 @@ namespace {
 
 TEST(VerifyError, EveryErrorHasADistinctLowerCaseDescription) {
   std::set<std::string_view> seen;
-  for (int i = 0; i <= static_cast<int>(VerifyError::kWrongAudience); ++i) {
+  for (int i = 0; i <= static_cast<int>(VerifyError::kNotSubscriptionToken); ++i) {
     const std::string_view text = describe(static_cast<VerifyError>(i));
     EXPECT_FALSE(text.empty());
     EXPECT_NE(text, "unknown error") << i;

@@ -2,6 +2,7 @@
 // precedence, with an error that names the source and the key.
 #include "cli/serve_settings.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -117,6 +118,23 @@ TEST(ServeSettings, LaterSourcesWin) {
   ASSERT_EQ(apply_text(settings, "server.port", "3000", "--port"), "");
   EXPECT_EQ(settings.server.port, 3000);
   EXPECT_EQ(settings.server.workers, 3u);  // only the file set it
+}
+
+// A token without exp would never expire: refused unless the operator says
+// otherwise, in the file, the environment or a flag.
+TEST(ServeSettings, RequireExpIsOnByDefaultAndCanBeSwitchedOff) {
+  ServeSettings settings;
+  EXPECT_TRUE(settings.hub.auth.require_exp);
+  ASSERT_EQ(apply_toml(settings, "[auth]\nrequire_exp = false\n", "f.toml"), "");
+  EXPECT_FALSE(settings.hub.auth.require_exp);
+  ASSERT_EQ(apply_text(settings, "auth.require_exp", "true", "SWITCHBOARD_AUTH_REQUIRE_EXP"), "");
+  EXPECT_TRUE(settings.hub.auth.require_exp);
+  EXPECT_EQ(environment_name("auth.require_exp"), "SWITCHBOARD_AUTH_REQUIRE_EXP");
+  const std::vector<KeyInfo>& keys = setting_keys();
+  const auto key = std::find_if(keys.begin(), keys.end(),
+                                [](const KeyInfo& info) { return std::string_view(info.key) == "auth.require_exp"; });
+  ASSERT_NE(key, keys.end());
+  EXPECT_STREQ(key->flag, "--auth-require-exp");
 }
 
 TEST(ServeSettings, TextErrors) {
