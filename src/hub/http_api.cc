@@ -154,23 +154,26 @@ class Gather {
 HttpApi::HttpApi(std::shared_ptr<Hub::Impl> hub, std::string api_key)
     : hub_(std::move(hub)), api_key_(std::move(api_key)) {}
 
-bool HttpApi::authorized(const HttpRequest& request) const {
+std::string_view HttpApi::refusal(const HttpRequest& request) const {
   std::string_view given = request.header("Authorization");
+  if (given.empty()) return "no API key";
   constexpr std::string_view kScheme = "apikey ";
-  if (given.size() <= kScheme.size()) return false;
+  if (given.size() <= kScheme.size()) return "not an API key (Authorization: apikey KEY)";
   std::string scheme(given.substr(0, kScheme.size()));
   for (char& c : scheme) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-  if (scheme != kScheme) return false;
+  if (scheme != kScheme) return "not an API key (Authorization: apikey KEY)";
   given.remove_prefix(kScheme.size());
   // Constant time in the key's content: the length is not a secret worth
   // hiding, the bytes are.
-  return given.size() == api_key_.size() && CRYPTO_memcmp(given.data(), api_key_.data(), given.size()) == 0;
+  if (given.size() == api_key_.size() && CRYPTO_memcmp(given.data(), api_key_.data(), given.size()) == 0) return "";
+  return "wrong API key";
 }
 
 void HttpApi::add_routes(Server& server) {
   const auto guarded = [this](void (HttpApi::*route)(const HttpRequest&, HttpResponder)) {
     return [this, route](const HttpRequest& request, HttpResponder responder) {
-      if (!authorized(request)) {
+      if (const std::string_view why = refusal(request); !why.empty()) {
+        hub_->auth_failures.record(request.peer_address, "api", why);
         HttpResponse refused = error_response(401, "missing or wrong API key (Authorization: apikey KEY)");
         refused.headers.emplace_back("WWW-Authenticate", "apikey");
         responder.respond(std::move(refused));

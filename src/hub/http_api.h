@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "switchboard/hub.h"
 #include "switchboard/server.h"
@@ -20,7 +21,9 @@ class HttpApi {
   void add_routes(Server& server);
 
  private:
-  bool authorized(const HttpRequest& request) const;
+  // "" when the request carries the key, else why not (for the log: a
+  // fixed phrase, never what was sent).
+  std::string_view refusal(const HttpRequest& request) const;
   void publish(const HttpRequest& request, HttpResponder responder);
   void broadcast(const HttpRequest& request, HttpResponder responder);
   void send(const HttpRequest& request, HttpResponder responder);

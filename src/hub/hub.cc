@@ -389,6 +389,7 @@ UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std:
     const auth::VerifyError error = policy->verifier->verify(token, auth::TokenUse::kConnection, &granted);
     if (error != auth::VerifyError::kNone) {
       impl.metrics.tokens_rejected.add();
+      impl.auth_failures.record(request.peer_address, "upgrade", auth::describe(error));
       decision.reject_status = 401;
       decision.reject_body = "invalid token: " + std::string(auth::describe(error));
       return decision;
@@ -407,11 +408,13 @@ UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std:
       return decision;
     }
     if (!known) {
+      impl.auth_failures.record(request.peer_address, "upgrade", "refused by the authenticator");
       decision.reject_status = 401;
       decision.reject_body = "authentication failed";
       return decision;
     }
     if (!known->user.empty() && !hub::is_valid_user(known->user)) {
+      impl.auth_failures.record(request.peer_address, "upgrade", "invalid user id from the authenticator");
       decision.reject_status = 401;
       decision.reject_body = "invalid user id";
       return decision;
@@ -439,7 +442,8 @@ void Hub::on_open(Connection& connection, const HttpRequest& request) {
               accepted.principal.user.empty() ? "-" : accepted.principal.user.c_str(),
               static_cast<int>(request.peer_address.size()), request.peer_address.data());
   }
-  impl_->open_session(connection, std::move(accepted.principal), accepted.authenticated, accepted.awaiting_connect);
+  impl_->open_session(connection, request.peer_address, std::move(accepted.principal), accepted.authenticated,
+                      accepted.awaiting_connect);
 }
 
 void Hub::on_message(Connection& connection, std::string_view payload, Opcode opcode) {

@@ -83,6 +83,8 @@ void Hub::Impl::schedule_deadline_tick(unsigned worker) {
 void Hub::Impl::run_deadlines(unsigned worker) {
   hub::WorkerState& state = *workers[worker];
   const std::uint64_t now = base::monotonic_ms();
+  // One worker's tick is enough to write what the failure log left out.
+  if (worker == 0) auth_failures.flush();
   while (!state.deadlines.empty() && state.deadlines.begin()->first <= now) {
     const hub::Deadline deadline = state.deadlines.begin()->second;
     state.deadlines.erase(state.deadlines.begin());
@@ -185,7 +187,7 @@ bool Hub::Impl::allowed(const Session& session, std::string_view channel, Access
 }
 
 Hub::Impl::TokenCheck Hub::Impl::check_token(Session& session, std::uint64_t id, std::string_view token,
-                                             auth::TokenUse use, hub::GrantedToken* granted) {
+                                             auth::TokenUse use, std::string_view where, hub::GrantedToken* granted) {
   const hub::TokenVerifier* verifier = policy(session.connection->worker()).verifier.get();
   if (verifier == nullptr) {
     fail(session, id, ErrorCode::kUnavailable, "this server does not check tokens");
@@ -194,6 +196,7 @@ Hub::Impl::TokenCheck Hub::Impl::check_token(Session& session, std::uint64_t id,
   const auth::VerifyError error = verifier->verify(token, use, granted);
   if (error != auth::VerifyError::kNone) {
     metrics.tokens_rejected.add();
+    auth_failures.record(session.peer, where, auth::describe(error));
     fail(session, id, ErrorCode::kInvalidToken, auth::describe(error));
     return TokenCheck::kInvalid;
   }
@@ -217,7 +220,7 @@ void Hub::Impl::handle_connect(Session& session, const hub::Command& command) {
       return;
     }
     hub::GrantedToken granted;
-    const TokenCheck check = check_token(session, id, command.token, auth::TokenUse::kConnection, &granted);
+    const TokenCheck check = check_token(session, id, command.token, auth::TokenUse::kConnection, "connect", &granted);
     if (check == TokenCheck::kInvalid) {
       session.connection->close(close_code(hub::HubCloseCode::kInvalidToken), "invalid token");
     }
@@ -247,11 +250,14 @@ void Hub::Impl::handle_refresh(Session& session, const hub::Command& command) {
   hub::GrantedToken granted;
   // A connection token: a subscription token has no "channels", and would
   // lift the connection's channel limits.
-  if (check_token(session, id, command.token, auth::TokenUse::kConnection, &granted) != TokenCheck::kValid) {
+  if (check_token(session, id, command.token, auth::TokenUse::kConnection, "refresh", &granted) != TokenCheck::kValid) {
     return;
   }
   if (granted.user != session.user) {
-    fail(session, id, ErrorCode::kInvalidToken, "the new token is for another user");
+    constexpr std::string_view kOtherUser = "the new token is for another user";
+    metrics.tokens_rejected.add();
+    auth_failures.record(session.peer, "refresh", kOtherUser);
+    fail(session, id, ErrorCode::kInvalidToken, kOtherUser);
     return;
   }
   // The identity stays (presence entries keep the info they were made
@@ -285,11 +291,15 @@ void Hub::Impl::handle_subscribe(Session& session, const hub::Command& command) 
       return;
     }
     hub::GrantedToken granted;
-    if (check_token(session, id, command.token, auth::TokenUse::kSubscription, &granted) != TokenCheck::kValid) {
+    if (check_token(session, id, command.token, auth::TokenUse::kSubscription, "subscribe", &granted) !=
+        TokenCheck::kValid) {
       return;
     }
     if (granted.channel != command.channel || granted.user != session.user) {
-      fail(session, id, ErrorCode::kInvalidToken, "the subscription token is for another channel or user");
+      constexpr std::string_view kOther = "the subscription token is for another channel or user";
+      metrics.tokens_rejected.add();
+      auth_failures.record(session.peer, "subscribe", kOther);
+      fail(session, id, ErrorCode::kInvalidToken, kOther);
       return;
     }
   }

@@ -72,7 +72,8 @@ void Hub::Impl::post_error(const hub::ReplyTo& to, ErrorCode code, std::string m
   });
 }
 
-void Hub::Impl::open_session(Connection& connection, Principal principal, bool authenticated, bool awaiting_connect) {
+void Hub::Impl::open_session(Connection& connection, std::string_view peer, Principal principal, bool authenticated,
+                             bool awaiting_connect) {
   hub::WorkerState& state = *workers[connection.worker()];
   auto* session = new Session;
   session->connection = &connection;
@@ -80,6 +81,7 @@ void Hub::Impl::open_session(Connection& connection, Principal principal, bool a
   session->client_text = client_prefix + std::to_string(connection.id());
   session->user = std::move(principal.user);
   session->info_json = std::move(principal.info_json);
+  session->peer = peer;
   connection.set_user_data(session);
   state.sessions.emplace(session->client, session);
   state.connection_count.fetch_add(1, std::memory_order_relaxed);

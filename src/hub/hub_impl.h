@@ -32,6 +32,7 @@
 #include "base/string_hash.h"
 #include "base/token_bucket.h"
 #include "broker/broker.h"
+#include "hub/auth_failure_log.h"
 #include "hub/command.h"
 #include "hub/hub_metrics.h"
 #include "hub/token_verifier.h"
@@ -61,6 +62,7 @@ struct Session {
   std::string client_text;   // the same, as sent in presence and join/leave
   std::string user;          // empty: anonymous
   std::string info_json;
+  std::string peer;  // HttpRequest::peer_address, for the authentication failure log
   // Authentication (docs/PROTOCOL.md "Authentication").
   bool authenticated = false;                                // a token or the authenticator vouched for `user`
   bool awaiting_connect = false;                             // auth.required and no token yet: only connect and ping
@@ -221,6 +223,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   const hub::Policy& policy(unsigned worker) const { return *workers[worker]->policy; }
   metrics::Registry registry;
   hub::HubMetrics metrics{registry};
+  hub::AuthFailureLog auth_failures;
   bool gauges_registered = false;  // the server's gauges, once (on_start)
   void register_gauges();
   // True from on_start until a drain begins (GET /readyz, switchboard_ready).
@@ -244,7 +247,8 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void handle(hub::Session& session, std::string_view text);
   void reply(hub::Session& session, std::uint64_t id, std::string_view data_json);
   void fail(hub::Session& session, std::uint64_t id, hub::ErrorCode code, std::string_view message);
-  void open_session(Connection& connection, Principal principal, bool authenticated, bool awaiting_connect);
+  void open_session(Connection& connection, std::string_view peer, Principal principal, bool authenticated,
+                    bool awaiting_connect);
   // Registers session.user on this worker (and with the user's owner).
   void attach_user(hub::Session& session);
   // Takes a verified token's rights and expiry; sets the expiry deadline.
@@ -267,11 +271,12 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   enum class Access : std::uint8_t { kSubscribe, kPublish, kPresence };
   bool may(const hub::Session& session, std::string_view channel, Access access, std::string* why) const;
   bool allowed(const hub::Session& session, std::string_view channel, Access access, std::string* why) const;
-  // Verifies a token a session sent for `use`; answers error 117 (no keys)
-  // or 120 (a bad token) itself.
+  // Verifies a token a session sent for `use` (`where`: the command, for
+  // the log); answers error 117 (no keys) or 120 (a bad token, also logged)
+  // itself.
   enum class TokenCheck : std::uint8_t { kValid, kNoKeys, kInvalid };
   TokenCheck check_token(hub::Session& session, std::uint64_t id, std::string_view token, auth::TokenUse use,
-                         hub::GrantedToken* granted);
+                         std::string_view where, hub::GrantedToken* granted);
   void handle_connect(hub::Session& session, const hub::Command& command);
   void handle_refresh(hub::Session& session, const hub::Command& command);
   void handle_subscribe(hub::Session& session, const hub::Command& command);

@@ -172,6 +172,24 @@ def valid_tokens():
     ]
 
 
+def server_log(server):
+    """What the server has logged so far. pread: the server writes through
+    the same open file, whose offset must not move."""
+    return os.pread(server.log.fileno(), 1 << 24, 0).decode(errors="replace")
+
+
+def wait_for_log_lines(server, text, count, seconds=20):
+    """The log's lines that contain text, once there are at least count."""
+    deadline = time.monotonic() + seconds
+    while True:
+        lines = [line for line in server_log(server).splitlines() if text in line]
+        if len(lines) >= count:
+            return lines
+        if time.monotonic() > deadline:
+            raise AssertionError("no %d lines with %r in the log:\n%s" % (count, text, server_log(server)))
+        time.sleep(0.05)
+
+
 class AuthTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
