@@ -199,8 +199,11 @@ class Hub final : public WebSocketHandler {
   HubStats stats() const;
 
   // Any thread, after start: takes config's auth (keys, issuer, audience,
-  // leeway, required) and namespaces without dropping a connection (SIGHUP
-  // in `switchboard serve`). "" or why nothing changed (unusable keys).
+  // leeway, required, require_exp) and namespaces without dropping a
+  // connection (SIGHUP in `switchboard serve`). "" or why nothing changed:
+  // unusable keys, or a change that would check tokens less (auth.required
+  // or require_exp switched off, every key removed, issuer or audience no
+  // longer checked), which takes a new Hub: a restart.
   // Namespace options apply to subscriptions made from then on.
   std::string reload(const HubConfig& config);
 

@@ -1,6 +1,7 @@
 #include "cli/serve_command.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/log.h"
@@ -40,8 +42,14 @@ struct ServeFlags {
   std::map<std::string, Given> keys;  // by key, "server.port"
 };
 
+// A reload refuses an empty config file: it is far more likely a truncated
+// write than a wish to run on the defaults (which check no token).
+enum class EmptyFile : std::uint8_t { kAllowed, kRefused };
+
+bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
+
 // Defaults, then the file, then SWITCHBOARD_*, then flags. "" or the error.
-std::string load_settings(ServeFlags& flags, ServeSettings* settings) {
+std::string load_settings(ServeFlags& flags, ServeSettings* settings, EmptyFile empty_file = EmptyFile::kAllowed) {
   std::string path = flags.config_path;
   if (path.empty()) {
     if (const char* from_environment = std::getenv("SWITCHBOARD_CONFIG")) path = from_environment;
@@ -51,6 +59,9 @@ std::string load_settings(ServeFlags& flags, ServeSettings* settings) {
     if (!file) return path + ": cannot read the config file";
     std::ostringstream text;
     text << file.rdbuf();
+    if (empty_file == EmptyFile::kRefused && is_blank(text.str())) {
+      return path + ": the config file is empty (a reload needs the whole file; to run on the defaults, restart)";
+    }
     if (std::string error = apply_toml(*settings, text.str(), path); !error.empty()) return error;
   }
   if (std::string error = apply_environment(*settings, [](const char* name) { return std::getenv(name); });
@@ -131,10 +142,10 @@ int run_serve(ServeFlags& flags) {
     hub.add_routes(server, settings.api_key);
     // SIGHUP: the file, the environment and the flags again; keys and
     // namespaces change without dropping a connection, the rest needs a
-    // restart.
+    // restart, and so does switching a token check off (Hub::reload).
     server.on_reload_signal([&flags, &hub] {
       ServeSettings fresh;
-      std::string error = load_settings(flags, &fresh);
+      std::string error = load_settings(flags, &fresh, EmptyFile::kRefused);
       if (error.empty()) error = load_key_files(&fresh);
       if (error.empty()) error = hub.reload(fresh.hub);
       if (error.empty()) {

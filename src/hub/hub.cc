@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "broker/memory_broker.h"
 #include "broker/redis_broker.h"
+#include "hub/auth_weakening.h"
 #include "hub/encode.h"
 #include "hub/http_api.h"
 #include "hub/hub_impl.h"
@@ -62,6 +63,7 @@ std::shared_ptr<const hub::Policy> Hub::Impl::make_policy(const HubConfig& confi
   policy->verifier = hub::TokenVerifier::create(config.auth, error);
   if (!error->empty()) return nullptr;
   policy->auth_required = config.auth.required;
+  policy->auth = config.auth;
   policy->namespaces = config.namespaces;
   policy->default_namespace = config.default_namespace;
   return policy;
@@ -287,7 +289,10 @@ std::string Hub::reload(const HubConfig& config) {
   if (!policy) return error;
   Impl& impl = *impl_;
   {
+    // Compared and swapped under one lock: two reloads at once cannot
+    // weaken authentication in two steps that each look harmless.
     std::lock_guard lock(impl.policy_mutex);
+    if (std::string why = hub::weakening(impl.current_policy->auth, config.auth); !why.empty()) return why;
     impl.current_policy = policy;
   }
   for (unsigned worker = 0; worker < impl.workers.size(); ++worker) {

@@ -145,6 +145,7 @@ struct ReplyTo {
 struct Policy {
   std::shared_ptr<const TokenVerifier> verifier;  // null: tokens are not checked
   bool auth_required = false;
+  AuthConfig auth;  // what verifier and auth_required were made from (a reload compares)
   std::vector<NamespaceOptions> namespaces;
   NamespaceOptions default_namespace;
 

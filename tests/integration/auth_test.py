@@ -512,6 +512,58 @@ class ReloadTest(unittest.TestCase):
         self.assertIn("reloaded: auth keys and namespaces", log)
         self.assertIn("reload refused, nothing changed: auth.hmac_secret", log)
 
+    def test_a_reload_that_would_weaken_authentication_is_refused(self):
+        """A truncated write (empty file, half a file), an unparsable file, or
+        a file that switches auth.required off or removes every key: the
+        reload is refused with an error line and the running settings stay;
+        switching authentication off takes a restart."""
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        config = os.path.join(directory.name, "serve.toml")
+        good = '[auth]\nrequired = true\nhmac_secret = "%s"\n' % SECRET
+        with open(config, "w") as file:
+            file.write(good)
+        server, port = protocol_client.start_server(config, "--workers", "2")
+        self.addCleanup(stop_server, server)
+        url = "ws://127.0.0.1:%d/" % port
+        weakening = [
+            ("empty", "", "is empty"),
+            ("blank", "\n  \n", "is empty"),
+            ("unparsable", '[auth\nrequired = tr', "serve.toml:"),
+            ("truncated", "[auth]\n", "auth.required"),
+            ("required off", '[auth]\nrequired = false\nhmac_secret = "%s"\n' % SECRET, "auth.required"),
+            ("keys removed", "[auth]\nrequired = false\n", "auth.required"),
+        ]
+
+        async def still_required():
+            # No token: only connect and ping; a forged token: 401.
+            client = await Client.open(url)
+            refused = await client.command("subscribe", channel="room:1")
+            self.assertEqual((refused["type"], refused["code"]), ("error", 119))
+            await client.ws.close()
+            self.assertEqual(await upgrade_status(url, "not-a-token"), 401)
+            client = await Client.open(url, hs256("olga", iss=None, aud=None))
+            self.assertEqual((await client.command("subscribe", channel="room:1"))["type"], "reply")
+            await client.ws.close()
+
+        async def scenario():
+            for count, (name, text, why) in enumerate(weakening, start=1):
+                with open(config, "w") as file:
+                    file.write(text)
+                server.send_signal(signal.SIGHUP)
+                lines = wait_for_log_lines(server, "reload refused", count)
+                self.assertIn(why, lines[-1], name)
+                self.assertNotIn("reloaded", server_log(server), name)
+                await still_required()
+            # An intended change that keeps authentication on still applies.
+            with open(config, "w") as file:
+                file.write(good + '[[namespaces]]\npattern = "room:*"\nclient_publish = false\n')
+            server.send_signal(signal.SIGHUP)
+            wait_for_log_lines(server, "reloaded: auth keys and namespaces", 1)
+        run(scenario())
+        log = stop_server(server)
+        self.assertNotIn(SECRET, log)
+
 
 class RateLimitTest(unittest.TestCase):
     def test_over_the_limit_error_121_then_1008_while_others_are_served(self):

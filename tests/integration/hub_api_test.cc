@@ -233,6 +233,33 @@ TEST_F(HubApiTest, AnonymousAuthenticatorPrincipalWaitsForConnectWhenAuthIsRequi
   EXPECT_TRUE(command(*named, R"({"id":1,"type":"subscribe","channel":"news"})").starts_with(R"({"type":"reply")"));
 }
 
+// Hub::reload keeps authentication on: switching auth.required off or
+// removing every key needs a new Hub (a restart).
+TEST_F(HubApiTest, ReloadThatWouldWeakenAuthenticationIsRefused) {
+  start(config_with_keys(true));
+  HubConfig required_off = config_with_keys(false);
+  EXPECT_NE(hub_->reload(required_off).find("auth.required"), std::string::npos);
+  HubConfig no_keys;
+  no_keys.auth.required = true;
+  EXPECT_NE(hub_->reload(no_keys), "");
+  auto anonymous = open();
+  EXPECT_NE(command(*anonymous, R"({"id":1,"type":"subscribe","channel":"news"})").find(R"("code":119)"),
+            std::string::npos);
+  // A new secret is not a weakening.
+  HubConfig rotated = config_with_keys(true);
+  rotated.auth.hmac_secret = "another-secret-also-at-least-32-bytes-long";
+  EXPECT_EQ(hub_->reload(rotated), "");
+}
+
+// Keys, but auth not required: removing the keys is refused too (every
+// token would become an error 117 and every identity anonymous).
+TEST_F(HubApiTest, ReloadThatRemovesEveryKeyIsRefused) {
+  start(config_with_keys(false));
+  const std::string error = hub_->reload(HubConfig{});
+  EXPECT_NE(error.find("key"), std::string::npos) << error;
+  EXPECT_EQ(hub_->reload(config_with_keys(false)), "");
+}
+
 TEST_F(HubApiTest, PlainHandshakeAcceptedWhenNotRequired) {
   HubConfig config;
   config.require_subprotocol = false;

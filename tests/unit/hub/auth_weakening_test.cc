@@ -1,0 +1,57 @@
+#include "hub/auth_weakening.h"
+
+#include <gtest/gtest.h>
+
+namespace switchboard::hub {
+namespace {
+
+AuthConfig checking() {
+  AuthConfig config;
+  config.required = true;
+  config.hmac_secret = "a-secret-of-at-least-thirty-two-bytes";
+  config.issuer = "https://id.example";
+  config.audience = "switchboard";
+  return config;
+}
+
+TEST(AuthWeakening, TheSameOrStricterIsFine) {
+  EXPECT_EQ(weakening(checking(), checking()), "");
+  EXPECT_EQ(weakening(AuthConfig{}, checking()), "");
+  EXPECT_EQ(weakening(AuthConfig{}, AuthConfig{}), "");
+}
+
+TEST(AuthWeakening, OtherKeysAndValuesAreNotWeakenings) {
+  AuthConfig next = checking();
+  next.hmac_secret.clear();
+  next.jwks_json = R"({"keys":[]})";
+  next.issuer = "https://other.example";
+  next.leeway_s = 60;
+  EXPECT_EQ(weakening(checking(), next), "");
+}
+
+TEST(AuthWeakening, EachCheckSwitchedOffIsNamed) {
+  AuthConfig next = checking();
+  next.required = false;
+  EXPECT_NE(weakening(checking(), next).find("auth.required"), std::string::npos);
+  next = checking();
+  next.required = false;
+  next.hmac_secret.clear();
+  EXPECT_NE(weakening(checking(), next).find("auth.required"), std::string::npos);  // the first one found
+  AuthConfig running = checking();
+  running.required = false;
+  EXPECT_NE(weakening(running, next).find("every token key"), std::string::npos);
+  next = checking();
+  next.require_exp = false;
+  EXPECT_NE(weakening(checking(), next).find("auth.require_exp"), std::string::npos);
+  next = checking();
+  next.issuer.clear();
+  EXPECT_NE(weakening(checking(), next).find("auth.issuer"), std::string::npos);
+  next = checking();
+  next.audience.clear();
+  EXPECT_NE(weakening(checking(), next).find("auth.audience"), std::string::npos);
+  // The emptied file: the defaults.
+  EXPECT_NE(weakening(checking(), AuthConfig{}).find("restart"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchboard::hub
