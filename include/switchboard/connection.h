@@ -49,8 +49,10 @@ class Connection {
   SendStatus send_binary(std::string_view bytes) { return send(bytes, Opcode::kBinary); }
 
   // Starts the closing handshake (RFC 6455 §7.1.2): sends a close frame with
-  // code and reason (cut to fit 123 bytes) and waits for the peer's close
-  // for ServerConfig::close_timeout_ms, then closes TCP. on_close follows.
+  // code and reason (cut to fit 123 bytes) after what is already queued, and
+  // from then on refuses every send (kDropped); waits for the peer's close
+  // for ServerConfig::close_timeout_ms, then closes TCP. on_close follows,
+  // with the peer's code, or ours if it never answered.
   void close(CloseCode code = CloseCode::kNormal, std::string_view reason = {});
   // Drops the TCP connection at once, without a close frame (on_close gets 1006).
   void terminate();

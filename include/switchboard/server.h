@@ -92,7 +92,9 @@ class WebSocketHandler {
   // A whole message (text already validated as UTF-8). The view is valid
   // until this returns.
   virtual void on_message(Connection& connection, std::string_view payload, Opcode opcode) = 0;
-  // Once per opened connection: code is the peer's close code, ours, or
+  // Once per opened connection: code is the peer's close code, ours (a
+  // violation we closed for, or a close we started that the peer did not
+  // answer within close_timeout_ms: reason "close handshake timed out"), or
   // kAbnormal (1006) when TCP went away without a close handshake.
   virtual void on_close(Connection& connection, CloseCode code, std::string_view reason);
   // The outgoing buffer emptied after a send returned kBuffered.
@@ -203,6 +205,8 @@ class Server {
 
   // Workers running (valid after start()); worker indexes are 0..count-1.
   unsigned worker_count() const;
+  // The settings it was made with.
+  const ServerConfig& config() const;
   // Any thread: runs task on that worker's thread soon. Tasks posted from
   // one thread to one worker run in posting order. Use it to reach
   // connections owned by another worker (Connection::worker()).

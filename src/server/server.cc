@@ -173,6 +173,8 @@ ServerStats Server::stats() const {
 
 unsigned Server::worker_count() const { return static_cast<unsigned>(impl_->workers.size()); }
 
+const ServerConfig& Server::config() const { return impl_->config; }
+
 void Server::post(unsigned worker, std::function<void()> task) {
   impl_->workers.at(worker)->loop().post(std::move(task));
 }

@@ -293,7 +293,10 @@ SendStatus ServerConnection::send_late_answer(std::string_view payload, Opcode o
 void ServerConnection::start_close(CloseCode code, std::string_view reason) {
   switch (state_) {
     case State::kOpen:
-      write_close_frame(sendable(code), reason);
+      // After everything already queued (a frame is never cut), and the
+      // last frame: from kClosing on, every send is refused.
+      close_code_sent_ = sendable(code);
+      write_close_frame(close_code_sent_, reason);
       state_ = State::kClosing;
       arm_timer(worker_.config().close_timeout_ms);
       return;
@@ -439,7 +442,10 @@ void ServerConnection::on_timer(void* self) {
       connection.arm_timer(config.ping_interval_ms);
       return;
     case State::kClosing:
-      connection.notify_closed(CloseCode::kAbnormal, "close handshake timed out");
+      // We ended it, for the reason our close frame gave: report that code
+      // (a slow consumer's 1013, a policy 1008) rather than 1006, which
+      // would blame the network. What is still queued is dropped with TCP.
+      connection.notify_closed(static_cast<CloseCode>(connection.close_code_sent_), "close handshake timed out");
       connection.close_now();
       return;
     case State::kLingering:

@@ -127,10 +127,15 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   std::uint64_t id_;
   State state_ = State::kHandshake;
   std::uint8_t missed_pongs_ = 0;
+  // The code of the close frame we started the closing handshake with: what
+  // the handler is told when the peer never answers it.
+  std::uint16_t close_code_sent_ = 0;
   bool reading_paused_ = false;
   bool handling_input_ = false;  // inside parser_.consume: sends answer this peer's input
-  bool open_notified_ = false;   // on_open ran, so on_close is owed
-  bool close_notified_ = false;
+  // One byte for the two flags of the rare path (open and close), so that the
+  // object stays within its 256 bytes.
+  bool open_notified_ : 1 = false;  // on_open ran, so on_close is owed
+  bool close_notified_ : 1 = false;
   bool drain_owed_ = false;  // a send returned kBuffered
 };
 

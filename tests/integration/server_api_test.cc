@@ -53,21 +53,15 @@ class RecordingHandler : public WebSocketHandler {
       connection.close(static_cast<CloseCode>(4000), "bye");
     } else if (payload == "terminate-me") {
       connection.terminate();
-    } else if (payload == "flood-target" || payload == "flood-me") {
-      // 64 MiB: pushed to another connection, or answering our own message.
-      Connection& victim = payload == "flood-me" ? connection : *target_;
-      std::string chunk(1 << 20, 'f');
-      int accepted = 0, buffered = 0, dropped = 0;
-      for (int i = 0; i < 64; ++i) {
-        SendStatus status = victim.send_binary(chunk);
-        accepted += status != SendStatus::kDropped;
-        buffered += status == SendStatus::kBuffered;
-        dropped += status == SendStatus::kDropped;
-      }
+    } else if (payload == "flood-target-then-close") {
+      flood(*target_);
+      target_->close(static_cast<CloseCode>(4000), "bye");
+      const SendStatus late = target_->send_binary("late");
       std::lock_guard lock(mutex_);
-      flood_accepted_ = accepted;
-      events_.push_back("flood buffered>0:" + std::to_string(buffered > 0) +
-                        " dropped>0:" + std::to_string(dropped > 0));
+      events_.push_back(late == SendStatus::kDropped ? "after close: dropped" : "after close: accepted");
+    } else if (payload == "flood-target" || payload == "flood-me") {
+      // Pushed to another connection, or answering our own message.
+      flood(payload == "flood-me" ? connection : *target_);
     } else {
       connection.send(payload, opcode);
     }
@@ -82,6 +76,21 @@ class RecordingHandler : public WebSocketHandler {
     std::lock_guard lock(mutex_);
     events_.push_back("drain");
     changed_.notify_all();
+  }
+
+  // 64 MiB in 1 MiB messages; records how many were accepted.
+  void flood(Connection& victim) {
+    std::string chunk(1 << 20, 'f');
+    int accepted = 0, buffered = 0, dropped = 0;
+    for (int i = 0; i < 64; ++i) {
+      SendStatus status = victim.send_binary(chunk);
+      accepted += status != SendStatus::kDropped;
+      buffered += status == SendStatus::kBuffered;
+      dropped += status == SendStatus::kDropped;
+    }
+    std::lock_guard lock(mutex_);
+    flood_accepted_ = accepted;
+    events_.push_back("flood buffered>0:" + std::to_string(buffered > 0) + " dropped>0:" + std::to_string(dropped > 0));
   }
 
   // Waits until an event starting with prefix was recorded.
@@ -178,7 +187,39 @@ TEST_F(ServerApiTest, CloseTimeoutDropsAPeerThatNeverAnswers) {
   client.send_frame(Opcode::kText, "close-me");
   ASSERT_TRUE(client.read_frame());
   EXPECT_TRUE(client.wait_for_eof());  // no answer from us: the server gives up
-  EXPECT_TRUE(handler_.wait_for("close 1006"));
+  // The handler learns the code the server sent, not 1006: the server
+  // ended it, for the reason it gave.
+  EXPECT_TRUE(handler_.wait_for("close 4000 close handshake timed out"));
+}
+
+TEST_F(ServerApiTest, ACloseWithAFullQueueComesAfterItAndTheQueueTakesNoMoreData) {
+  ServerConfig config;
+  config.workers = 1;  // the pusher's handler touches the target: same thread
+  config.max_buffered_bytes = 4u << 20;
+  start(config);
+  RawClient target(port(), 20000);
+  target.upgrade("/target");
+  RawClient pusher(port());
+  pusher.upgrade();
+  ASSERT_TRUE(handler_.wait_for("open /target"));
+  pusher.send_frame(Opcode::kText, "flood-target-then-close");
+  ASSERT_TRUE(handler_.wait_for("flood buffered>0:1 dropped>0:1"));
+  EXPECT_TRUE(handler_.wait_for("after close: dropped"));
+  // Every accepted message whole, then the close: nothing cut, nothing after.
+  const int accepted = handler_.flood_accepted();
+  for (int i = 0; i < accepted; ++i) {
+    auto frame = target.read_frame();
+    ASSERT_TRUE(frame) << i;
+    ASSERT_EQ(frame->opcode, Opcode::kBinary);
+    ASSERT_EQ(frame->payload.size(), 1u << 20);
+  }
+  auto close = target.read_frame();
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->opcode, Opcode::kClose);
+  EXPECT_EQ(close->close_code, 4000);
+  EXPECT_EQ(close->payload, "bye");
+  target.send_close(4000, "");
+  EXPECT_TRUE(target.wait_for_eof());
 }
 
 TEST_F(ServerApiTest, TerminateDropsTcpWithoutACloseFrame) {
