@@ -45,7 +45,8 @@ enum class SlowConsumerPolicy : std::uint8_t {
   kDrop,        // skip this message for that subscriber (the newest is lost)
   // Hold the channel's messages for that subscriber, at most
   // slow_consumer_backlog of them, dropping the oldest to make room; what is
-  // held is sent, in order, once its buffer has drained.
+  // held is sent, in order, once its buffer has drained. Also bounded in
+  // bytes (HubConfig::max_held_bytes_per_connection, max_held_bytes).
   kDropOldest,
   // The same with room for one: the subscriber gets the channel's latest
   // message once it catches up (a price ticker, a cursor position).
@@ -109,6 +110,12 @@ struct HubConfig {
   std::vector<NamespaceOptions> namespaces;
   NamespaceOptions default_namespace;
   std::size_t max_subscriptions_per_connection = 128;
+  // Bytes of frames held for slow consumers (kDropOldest, kKeepLatest), per
+  // connection (0: twice ServerConfig::max_buffered_bytes) and for the node.
+  // Past either the connection's oldest held frames are pushed out; a frame
+  // that still cannot be held closes it 1013 "slow consumer".
+  std::uint64_t max_held_bytes_per_connection = 0;
+  std::uint64_t max_held_bytes = 256u << 20;
   std::uint64_t rpc_timeout_ms = 10'000;  // then the client gets error 114
   // Refuse (HTTP 400) a WebSocket that does not ask for switchboard.v1.json.
   bool require_subprotocol = true;

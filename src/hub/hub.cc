@@ -124,6 +124,10 @@ void Hub::on_start(Server& server) {
     impl.workers.push_back(std::make_unique<hub::WorkerState>());
     impl.workers.back()->policy = impl.policy_now();
   }
+  impl.held_bytes_per_connection = impl.config.max_held_bytes_per_connection != 0
+                                       ? impl.config.max_held_bytes_per_connection
+                                       : 2 * server.config().max_buffered_bytes;
+  impl.release_slice_bytes = server.config().max_buffered_bytes;
   impl.broker = make_broker(impl.config, server);
   impl.broker->set_sink(impl);
   impl.client_prefix = impl.broker->client_prefix();
@@ -341,6 +345,10 @@ void Hub::Impl::register_gauges() {
   registry.counter_callback("switchboard_admission_refused_total",
                             "Sockets refused before the handshake, by cap (429 per address, 503 new connections)",
                             {{"reason", "new_connection_rate"}}, refused(&ServerStats::refused_new_connections));
+  registry.gauge_callback("switchboard_slow_consumer_held_bytes",
+                          "Bytes of frames held for slow consumers (drop-oldest, keep-latest), a shared frame "
+                          "counted once per connection holding it",
+                          {}, [this] { return static_cast<double>(held_budget.held()); });
   registry.gauge_callback("switchboard_ready",
                           "1 while the server accepts connections and its broker is reachable, else 0", {},
                           [this] { return ready() ? 1.0 : 0.0; });

@@ -101,8 +101,7 @@ void Hub::Impl::leave_channel(Session& session, const Session::Subscription& sub
   state.subscription_count.fetch_sub(1, std::memory_order_relaxed);
   if (session.held != nullptr) {
     // Held frames of a channel left are not the session's any more.
-    std::erase_if(*session.held,
-                  [&](const Session::HeldChannel& entry) { return entry.channel == subscription.channel; });
+    session.held->discard(subscription.channel);
     if (session.held->empty()) session.held.reset();
   }
   auto it = subscription.slot == Session::Subscription::kPending ? state.channel_subscribers.end()
@@ -291,21 +290,12 @@ void Hub::Impl::finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcom
   }
 }
 
-Session::HeldChannel* Session::find_held(std::string_view channel) {
-  if (held == nullptr) return nullptr;
-  for (HeldChannel& entry : *held) {
-    if (entry.channel == channel) return &entry;
-  }
-  return nullptr;
-}
-
 bool Hub::Impl::deliver(Session& session, const SharedMessage& frame, const std::string* channel,
                         const NamespaceOptions* options) {
   // Once a channel's frames are held, the ones after them wait too: they
   // must not overtake what is held.
-  if (channel != nullptr && session.held != nullptr && session.find_held(*channel) != nullptr) {
-    hold(session, *channel, frame, *options);
-    return false;
+  if (channel != nullptr && session.held != nullptr && session.held->holds(*channel)) {
+    return hold(session, *channel, frame, *options);
   }
   if (session.connection->send(frame) != SendStatus::kDropped) return false;
   if (!session.connection->is_open()) return false;  // closing already
@@ -318,43 +308,71 @@ bool Hub::Impl::deliver(Session& session, const SharedMessage& frame, const std:
       return false;
     case SlowConsumerPolicy::kDropOldest:
     case SlowConsumerPolicy::kKeepLatest:
-      hold(session, *channel, frame, *options);
-      return false;
+      return hold(session, *channel, frame, *options);
   }
   return false;
 }
 
-void Hub::Impl::hold(Session& session, const std::string& channel, const SharedMessage& frame,
+bool Hub::Impl::hold(Session& session, const std::string& channel, const SharedMessage& frame,
                      const NamespaceOptions& options) {
-  if (session.held == nullptr) session.held = std::make_unique<std::vector<Session::HeldChannel>>();
-  Session::HeldChannel* entry = session.find_held(channel);
-  if (entry == nullptr) entry = &session.held->emplace_back(Session::HeldChannel{channel, {}});
-  const std::size_t room = options.slow_consumer == SlowConsumerPolicy::kKeepLatest
-                               ? 1
-                               : std::max<std::size_t>(1, options.slow_consumer_backlog);
-  while (entry->frames.size() >= room) {
-    entry->frames.pop_front();
-    metrics.slow_consumer_drops.add();
+  if (!session.connection->is_open()) return false;  // closing: it would never be sent
+  if (session.held == nullptr) session.held = std::make_unique<hub::HeldFrames>(held_budget, held_bytes_per_connection);
+  const std::size_t per_channel =
+      options.slow_consumer == SlowConsumerPolicy::kKeepLatest ? 1 : options.slow_consumer_backlog;
+  const hub::HeldFrames::HoldResult result = session.held->hold(channel, frame, per_channel);
+  if (result.pushed_out != 0) metrics.slow_consumer_drops.add(result.pushed_out);
+  if (result.connection_cap_hit) metrics.held_connection_cap_hits.add();
+  if (result.node_cap_hit) metrics.held_node_cap_hits.add();
+  if (result.outcome == hub::HeldFrames::Outcome::kHeld) {
+    metrics.slow_consumer_held.add();
+    return false;
   }
-  entry->frames.push_back(frame);
-  metrics.slow_consumer_held.add();
+  // Not even the newest frame fits: like the disconnect policy, the client
+  // reconnects and starts afresh. What it held would never be sent: let go
+  // of it now rather than at the close.
+  session.held.reset();
+  metrics.slow_consumer_closes.add();
+  return true;
 }
 
 void Hub::Impl::send_held(Session& session) {
   if (session.held == nullptr) return;
   // Right after a drain the buffer is empty, so the cap refuses none of
-  // these: they all join this loop iteration's fan-out batch, in order,
-  // ahead of anything delivered after them.
-  const std::unique_ptr<std::vector<Session::HeldChannel>> held = std::move(session.held);
-  for (const Session::HeldChannel& entry : *held) {
-    for (const SharedMessage& frame : entry.frames) {
-      if (session.connection->send(frame) == SendStatus::kDropped) return;  // closing
-    }
+  // these: they join this loop iteration's fan-out batch, in order, ahead of
+  // anything delivered after them. One buffer's worth at a time, so that
+  // the buffer and what is still held together stay within the two caps.
+  const bool more =
+      session.held->release(release_slice_bytes, [&](const SharedMessage& frame) { session.connection->send(frame); });
+  if (!more) {
+    session.held.reset();
+    return;
   }
+  // The rest goes on the next drain. Should the kernel take this whole
+  // slice, the buffer never fills and no drain comes: look again on the
+  // next iteration, unless a drain has sent a slice meanwhile.
+  const unsigned worker = session.connection->worker();
+  server->post(worker,
+               [hub = shared_from_this(), worker, client = session.client, releases = session.held->releases()] {
+                 auto it = hub->workers[worker]->sessions.find(client);
+                 if (it == hub->workers[worker]->sessions.end()) return;
+                 Session& again = *it->second;
+                 if (again.held != nullptr && again.held->releases() == releases && again.connection->is_open() &&
+                     again.connection->buffered_amount() == 0) {
+                   hub->send_held(again);
+                 }
+               });
 }
 
 void Hub::Impl::close_slow_consumers(const std::vector<Connection*>& connections) {
-  for (Connection* connection : connections) connection->close(CloseCode::kTryAgainLater, "slow consumer");
+  static constexpr std::string_view kReason = "slow consumer";
+  const std::string notice =
+      hub::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kTryAgainLater), kReason, true);
+  for (Connection* connection : connections) {
+    // An answer, so the full buffer does not refuse it; after it the close
+    // frame, and from then on the connection takes no more data.
+    connection->send_answer(notice, Opcode::kText);
+    connection->close(CloseCode::kTryAgainLater, kReason);
+  }
 }
 
 void Hub::Impl::deliver_to_channel(unsigned worker, const std::string& channel, const SharedMessage& frame,

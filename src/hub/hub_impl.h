@@ -18,7 +18,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +33,7 @@
 #include "broker/broker.h"
 #include "hub/auth_failure_log.h"
 #include "hub/command.h"
+#include "hub/held_frames.h"
 #include "hub/hub_metrics.h"
 #include "hub/token_verifier.h"
 #include "switchboard/hub.h"
@@ -91,12 +91,7 @@ struct Session {
   // Frames held for a full outgoing buffer under kDropOldest/kKeepLatest,
   // per channel in the order they arrived; sent on drain. Null (and free)
   // for a connection that keeps up.
-  struct HeldChannel {
-    std::string channel;
-    std::deque<SharedMessage> frames;
-  };
-  std::unique_ptr<std::vector<HeldChannel>> held;
-  HeldChannel* find_held(std::string_view channel);
+  std::unique_ptr<HeldFrames> held;
   std::size_t user_slot = 0;  // place in the worker's list for `user`
 
   Subscription* find_subscription(std::string_view channel);
@@ -225,7 +220,12 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   metrics::Registry registry;
   hub::HubMetrics metrics{registry};
   hub::AuthFailureLog auth_failures;
-  bool gauges_registered = false;  // the server's gauges, once (on_start)
+  // Bytes held for slow consumers: the node's cap (every worker), and each
+  // connection's (set in on_start, from the server's max_buffered_bytes).
+  hub::HeldBytesBudget held_budget{config.max_held_bytes};
+  std::size_t held_bytes_per_connection = 0;
+  std::size_t release_slice_bytes = 0;  // held frames sent per drain: the server's max_buffered_bytes
+  bool gauges_registered = false;       // the server's gauges, once (on_start)
   void register_gauges();
   // True from on_start until a drain begins (GET /readyz, switchboard_ready).
   std::atomic<bool> accepting{false};
@@ -293,14 +293,19 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   // One fan-out send, with the namespace's slow-consumer policy when the
   // buffer is full (channel and options: null for a send to a user, whose
   // policy is always kDisconnect); true when the policy says to close the connection (the
-  // caller does, after its loop).
+  // caller does, after its loop, with close_slow_consumers).
   bool deliver(hub::Session& session, const SharedMessage& frame, const std::string* channel,
                const NamespaceOptions* options);
-  // kDropOldest/kKeepLatest: keeps frame for session until its buffer drains.
-  void hold(hub::Session& session, const std::string& channel, const SharedMessage& frame,
+  // kDropOldest/kKeepLatest: keeps frame for session until its buffer
+  // drains, within the byte caps; true when it cannot be held (the session
+  // is then closed as a slow consumer, and what it held is let go).
+  bool hold(hub::Session& session, const std::string& channel, const SharedMessage& frame,
             const NamespaceOptions& options);
-  // The buffer drained: sends what was held, channel by channel, in order.
+  // The buffer drained: sends what was held, channel by channel, in order,
+  // a buffer's worth (max_buffered_bytes) at a time.
   void send_held(hub::Session& session);
+  // Tells each why (`disconnect`, 1013, reconnect: true), then closes it
+  // 1013 "slow consumer"; both go after what is already queued for it.
   void close_slow_consumers(const std::vector<Connection*>& connections);
   void deliver_to_user(unsigned worker, const std::string& user, const SharedMessage& frame);
   // The owner has counted the subscription: it joins the worker's list and

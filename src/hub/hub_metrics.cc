@@ -18,6 +18,13 @@ metrics::Counter& refused(metrics::Registry& registry, const char* reason) {
                           {{"reason", reason}});
 }
 
+metrics::Counter& held_cap_hits(metrics::Registry& registry, const char* cap) {
+  return registry.counter("switchboard_slow_consumer_cap_hits_total",
+                          "Frames to hold for a slow consumer that did not fit under a held-bytes cap, by cap "
+                          "(connection, node): its oldest held frames were pushed out, or it was closed 1013",
+                          {{"cap", cap}});
+}
+
 }  // namespace
 
 HubMetrics::HubMetrics(metrics::Registry& registry)
@@ -47,7 +54,10 @@ HubMetrics::HubMetrics(metrics::Registry& registry)
                                           "drained (policies drop-oldest and keep-latest)")),
       slow_consumer_closes(registry.counter("switchboard_slow_consumer_closes_total",
                                             "Connections closed with 1013 because their outgoing buffer was full "
-                                            "(namespace policy disconnect)")),
+                                            "(namespace policy disconnect, or a frame that no held-bytes cap "
+                                            "left room for)")),
+      held_connection_cap_hits(held_cap_hits(registry, "connection")),
+      held_node_cap_hits(held_cap_hits(registry, "node")),
       broker_errors(registry.counter("switchboard_broker_errors_total", "Publishes the broker could not take")),
       connections_opened(registry.counter("switchboard_connections_opened_total", "Protocol connections opened")),
       closes_normal(closes(registry, "normal")),

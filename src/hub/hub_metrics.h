@@ -35,6 +35,9 @@ struct HubMetrics {
   metrics::Counter& slow_consumer_drops;
   metrics::Counter& slow_consumer_held;
   metrics::Counter& slow_consumer_closes;
+  // A frame to hold did not fit under a held-bytes cap (HeldFrames).
+  metrics::Counter& held_connection_cap_hits;
+  metrics::Counter& held_node_cap_hits;
   metrics::Counter& broker_errors;
   // Connections opened and closed, closes grouped by who ended them.
   metrics::Counter& connections_opened;

@@ -209,5 +209,20 @@ TEST(ServeSettings, PrintedConfigHidesTheBrokerPassword) {
   EXPECT_NE(to_toml(plain).find("url = 'redis://db:6379/1'"), std::string::npos);
 }
 
+TEST(ServeSettings, HeldBytesCaps) {
+  ServeSettings settings;
+  EXPECT_EQ(settings.hub.max_held_bytes_per_connection, 0u);  // twice server.max_buffered_bytes
+  EXPECT_EQ(settings.hub.max_held_bytes, 256u << 20);
+  ASSERT_EQ(
+      apply_toml(settings, "[hub]\nmax_held_bytes_per_connection = 1048576\nmax_held_bytes = 33554432\n", "test.toml"),
+      "");
+  EXPECT_EQ(settings.hub.max_held_bytes_per_connection, 1u << 20);
+  EXPECT_EQ(settings.hub.max_held_bytes, 32u << 20);
+  EXPECT_EQ(apply_text(settings, "hub.max_held_bytes", "2048", "--max-held-bytes"), "");
+  EXPECT_EQ(settings.hub.max_held_bytes, 2048u);
+  EXPECT_EQ(apply_text(settings, "hub.max_held_bytes", "0", "--max-held-bytes"),
+            "--max-held-bytes: hub.max_held_bytes: must be at least 1 and at most 1099511627776 (got 0)");
+}
+
 }  // namespace
 }  // namespace switchboard::cli
