@@ -215,7 +215,8 @@ class Hub final : public WebSocketHandler {
   std::string reload(const HubConfig& config);
 
   // The hub's HTTP routes (call before Server::start()): GET /metrics
-  // (Prometheus), GET /readyz (503 while draining), and the API under /api/
+  // (Prometheus), GET /readyz (503 while draining; a health route, answered
+  // past the admission caps), and the API under /api/
   // (docs/HTTP_API.md) for backends that hold api_key (empty: no API).
   void add_routes(Server& server, std::string api_key);
   // What GET /metrics shows (Prometheus text format 0.0.4).

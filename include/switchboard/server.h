@@ -180,6 +180,15 @@ class Server {
   // connection is not read from; without an answer within route_timeout_ms
   // the client gets 504.
   void route_async(std::string method, std::string path, AsyncRouteHandler handler);
+  // A GET route (HEAD too) for a load balancer's health check, like the
+  // built-in /healthz and the Hub's /readyz: a plain GET of it, without a
+  // body, is answered even past max_connections_per_address and
+  // max_new_connections_per_s (a connection flood must not fail the node's
+  // health checks), and holds no per-address slot. Anything else on that
+  // path (an upgrade, another method) meets the caps as usual. Keep it
+  // cheap: it is answered to anyone, however many. For /healthz it replaces
+  // the built-in one (route() would too, but without the exemption).
+  void health_route(std::string path, RouteHandler handler);
 
   // With HandleSignals::kYes, SIGHUP runs reload on the thread in wait()
   // (without it, SIGHUP keeps its default action). Call before start().

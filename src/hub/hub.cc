@@ -365,7 +365,8 @@ void Hub::add_routes(Server& server, std::string api_key) {
     response.body = impl->registry.render();
     return response;
   });
-  server.route("GET", "/readyz", [impl = impl_](const HttpRequest&) {
+  // A health check: answered even when the admission caps refuse the rest.
+  server.health_route("/readyz", [impl = impl_](const HttpRequest&) {
     HttpResponse response;
     if (impl->ready()) {
       response.body = "ready\n";

@@ -21,10 +21,7 @@ Admission::Admission(const ServerConfig& config, unsigned workers)
 
 Admission::Verdict Admission::admit(unsigned worker, std::string_view address, std::uint64_t now_ms, bool* counted) {
   *counted = false;
-  if (!buckets_[worker].try_take(per_worker_rate_, now_ms, 1)) {
-    refused_new_.fetch_add(1, std::memory_order_relaxed);
-    return Verdict::kTooManyNew;
-  }
+  if (!buckets_[worker].try_take(per_worker_rate_, now_ms, 1)) return Verdict::kTooManyNew;
   if (trusted_proxies_.contains(address)) return Verdict::kAdmit;
   return admit_address(address, counted);
 }
@@ -34,13 +31,23 @@ Admission::Verdict Admission::admit_address(std::string_view address, bool* coun
   if (per_address_cap_ == 0) return Verdict::kAdmit;
   std::lock_guard lock(mutex_);
   auto [it, created] = live_by_address_.try_emplace(std::string(address), 0);
-  if (it->second >= per_address_cap_) {
-    refused_from_address_.fetch_add(1, std::memory_order_relaxed);
-    return Verdict::kTooManyFromAddress;
-  }
+  if (it->second >= per_address_cap_) return Verdict::kTooManyFromAddress;
   ++it->second;
   *counted = true;
   return Verdict::kAdmit;
+}
+
+void Admission::count_refusal(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kTooManyFromAddress:
+      refused_from_address_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    case Verdict::kTooManyNew:
+      refused_new_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    case Verdict::kAdmit:
+      return;
+  }
 }
 
 void Admission::release(std::string_view address) {

@@ -2,7 +2,9 @@
 // read: a cap on the live connections from one client address, and a
 // node-wide cap on new connections per second (a reconnect storm after a
 // deploy must not take the node down). Refused sockets still get an HTTP
-// answer (429 or 503 with a jittered Retry-After), from the handshake.
+// answer (429 or 503 with a jittered Retry-After), from the handshake,
+// once their head is read: a load balancer's health check is answered
+// instead, whatever the caps say (Worker::admit_request).
 #pragma once
 
 #include <atomic>
@@ -31,6 +33,8 @@ class Admission {
   // On worker's thread. kAdmit with *counted true means release() is owed
   // when the connection ends. A socket from a trusted proxy is not counted
   // here: its client is known only from the request head (admit_address).
+  // A refusal is final only once the head shows what was asked (a health
+  // check is answered all the same): count_refusal() then.
   Verdict admit(unsigned worker, std::string_view address, std::uint64_t now_ms, bool* counted);
   // The per-address cap alone, for a client named by a trusted proxy.
   Verdict admit_address(std::string_view address, bool* counted);
@@ -41,6 +45,8 @@ class Admission {
 
   bool counts_addresses() const { return per_address_cap_ != 0; }
 
+  // A request answered 429 (kTooManyFromAddress) or 503 (kTooManyNew).
+  void count_refusal(Verdict verdict);
   // Refusals so far (any thread).
   std::uint64_t refused_from_address() const { return refused_from_address_.load(std::memory_order_relaxed); }
   std::uint64_t refused_new() const { return refused_new_.load(std::memory_order_relaxed); }

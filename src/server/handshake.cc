@@ -161,6 +161,16 @@ std::size_t Handshake::body_bytes_missing() const {
   return bytes.size() >= wanted ? 0 : static_cast<std::size_t>(wanted - bytes.size());
 }
 
+bool is_health_check(const Handshake& handshake, const Router& router) {
+  const http::Request& request = handshake.request;
+  if (request.method != "GET" && request.method != "HEAD") return false;
+  if (http::wants_websocket(request) || request.content_length != 0 || request.has_header("Transfer-Encoding")) {
+    return false;
+  }
+  const Router::Route* route = router.find(request.method, request.path()).route;
+  return route != nullptr && route->kind == RouteKind::kHealthCheck;
+}
+
 HttpRequest view_of(Handshake& handshake) {
   const http::Request& request = handshake.request;
   // Rebuilt every time: the views move when the buffer grows with the body.

@@ -44,7 +44,8 @@ struct Handshake {
   std::shared_ptr<HttpResponder::State> responder;  // Phase::kAwaitingAnswer
   Phase phase = Phase::kHead;
   // Set at accept by admission control: answer this status (429 or 503,
-  // with Retry-After) once the head is read, whatever was asked.
+  // with Retry-After) once the head is read, unless it is a health check
+  // (Worker::admit_request).
   int refuse_status = 0;
   // The socket comes from a trusted proxy: once the head is read, `peer`
   // becomes the client that X-Forwarded-For names (server/forwarded.h).
@@ -63,6 +64,11 @@ struct HandshakeOutcome {
   std::string response;
   std::string subprotocol;  // kUpgrade
 };
+
+// Once the head is complete: a plain GET or HEAD, without a body, of a
+// health-check route (RouteKind::kHealthCheck), which the admission caps
+// let through. Never an upgrade: the answer closes the connection.
+bool is_health_check(const Handshake& handshake, const Router& router);
 
 // Public view of the parsed request (valid while handshake is unchanged).
 HttpRequest view_of(Handshake& handshake);

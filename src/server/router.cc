@@ -7,9 +7,9 @@
 
 namespace switchboard::server {
 
-void Router::add(std::string method, std::string path, RouteHandler handler) {
+void Router::add(std::string method, std::string path, RouteHandler handler, RouteKind kind) {
   if (!handler) throw std::invalid_argument("route " + method + " " + path + ": empty handler");
-  insert(std::move(method), std::move(path), Route{std::move(handler), {}});
+  insert(std::move(method), std::move(path), Route{std::move(handler), {}, kind});
 }
 
 void Router::add_async(std::string method, std::string path, AsyncRouteHandler handler) {

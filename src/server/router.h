@@ -3,6 +3,7 @@
 // the server starts, read-only (so shared by all workers) after.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -11,18 +12,23 @@
 
 namespace switchboard::server {
 
+// A load balancer's health check (Server::health_route) is answered past
+// the admission caps; every other route meets them.
+enum class RouteKind : std::uint8_t { kPlain, kHealthCheck };
+
 class Router {
  public:
   // Exactly one of the two handlers is set.
   struct Route {
     RouteHandler handler;             // answers at once
     AsyncRouteHandler async_handler;  // answers through an HttpResponder
+    RouteKind kind = RouteKind::kPlain;
   };
 
   // Throw std::logic_error when the method already has a route on that path
   // (of either kind), std::invalid_argument for an empty handler or a
   // method that is not a token.
-  void add(std::string method, std::string path, RouteHandler handler);
+  void add(std::string method, std::string path, RouteHandler handler, RouteKind kind = RouteKind::kPlain);
   void add_async(std::string method, std::string path, AsyncRouteHandler handler);
   bool has(std::string_view method, std::string_view path) const;
 

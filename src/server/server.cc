@@ -72,13 +72,21 @@ void Server::route_async(std::string method, std::string path, AsyncRouteHandler
   impl_->router.add_async(std::move(method), std::move(path), std::move(handler));
 }
 
+void Server::health_route(std::string path, RouteHandler handler) {
+  impl_->check_not_started("health_route");
+  impl_->router.add("GET", std::move(path), std::move(handler), server::RouteKind::kHealthCheck);
+}
+
 void Server::start() {
   Impl& impl = *impl_;
   // Built in, unless the embedder has its own.
   if (!impl.router.has("GET", "/healthz")) {
-    impl.router.add("GET", "/healthz", [](const HttpRequest&) {
-      return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
-    });
+    impl.router.add(
+        "GET", "/healthz",
+        [](const HttpRequest&) {
+          return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
+        },
+        server::RouteKind::kHealthCheck);
   }
   // OpenSSL's one-time setup (about 1.3 ms) here, not in the first handshake.
   http::prepare_accept_key();

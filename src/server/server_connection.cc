@@ -5,11 +5,9 @@
 #include <algorithm>
 #include <utility>
 
-#include "base/ascii.h"
 #include "base/log.h"
 #include "codec/frame_writer.h"
 #include "http/response.h"
-#include "server/forwarded.h"
 #include "server/handshake.h"
 #include "server/responder.h"
 #include "server/worker.h"
@@ -123,7 +121,7 @@ void ServerConnection::handle_handshake_bytes(std::size_t size) {
         case http::ParseStatus::kComplete:
           break;
       }
-      if (handshake.via_trusted_proxy) resolve_forwarded_client();
+      worker_.admit_request(*this, handshake);
       act_on(decide(handshake, worker_.config(), worker_.handler(), worker_.router()));
       return;
     case Handshake::Phase::kBody:
@@ -320,18 +318,6 @@ void ServerConnection::start_close(CloseCode code, std::string_view reason) {
 void ServerConnection::refuse(int status) { handshake_->refuse_status = status; }
 
 void ServerConnection::trust_forwarded_for() { handshake_->via_trusted_proxy = true; }
-
-void ServerConnection::resolve_forwarded_client() {
-  Handshake& handshake = *handshake_;
-  std::vector<std::string_view> forwarded_for;
-  for (const auto& header : handshake.request.headers) {
-    if (base::ascii_iequals(header.name, "X-Forwarded-For")) forwarded_for.push_back(header.value);
-  }
-  handshake.peer = client_address(handshake.peer, forwarded_for, worker_.admission().trusted_proxies());
-  if (!worker_.admit_forwarded_client(*this, handshake.peer) && handshake.refuse_status == 0) {
-    handshake.refuse_status = 429;
-  }
-}
 
 void ServerConnection::abort() {
   if (state_ == State::kClosed) return;

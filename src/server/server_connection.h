@@ -96,8 +96,6 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   void on_writable();
   void handle_handshake_bytes(std::size_t size);
   void act_on(HandshakeOutcome outcome);
-  // Via a trusted proxy: the client from X-Forwarded-For, and its per-address cap.
-  void resolve_forwarded_client();
   // Hands the request to its async route; stops reading until the answer.
   void call_async_route();
   bool awaiting_answer() const;

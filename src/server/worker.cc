@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "base/ascii.h"
 #include "base/log.h"
+#include "server/forwarded.h"
+#include "server/handshake.h"
 #include "server/server_connection.h"
 
 namespace switchboard::server {
@@ -91,11 +94,40 @@ void Worker::accept(int fd, const std::string& peer) {
   ++live_count_;
 }
 
-bool Worker::admit_forwarded_client(ServerConnection& connection, const std::string& client) {
-  bool counted = false;
-  const Admission::Verdict verdict = admission_.admit_address(client, &counted);
-  if (counted) counted_.emplace(&connection, client);
-  return verdict == Admission::Verdict::kAdmit;
+void Worker::admit_request(ServerConnection& connection, Handshake& handshake) {
+  if (handshake.via_trusted_proxy) {
+    std::vector<std::string_view> forwarded_for;
+    for (const auto& header : handshake.request.headers) {
+      if (base::ascii_iequals(header.name, "X-Forwarded-For")) forwarded_for.push_back(header.value);
+    }
+    handshake.peer = client_address(handshake.peer, forwarded_for, admission_.trusted_proxies());
+  }
+  if (is_health_check(handshake, router_)) {
+    // A connection flood must not fail the load balancer's checks; the
+    // answer closes the connection, so nothing else can follow on it.
+    handshake.refuse_status = 0;
+    release_slot(connection);
+    return;
+  }
+  if (handshake.via_trusted_proxy && handshake.refuse_status == 0) {
+    bool counted = false;
+    if (admission_.admit_address(handshake.peer, &counted) != Admission::Verdict::kAdmit) {
+      handshake.refuse_status = 429;
+    }
+    if (counted) counted_.emplace(&connection, handshake.peer);
+  }
+  if (handshake.refuse_status != 0) {
+    admission_.count_refusal(handshake.refuse_status == 429 ? Admission::Verdict::kTooManyFromAddress
+                                                            : Admission::Verdict::kTooManyNew);
+  }
+}
+
+void Worker::release_slot(const ServerConnection& connection) {
+  if (counted_.empty()) return;
+  if (auto it = counted_.find(&connection); it != counted_.end()) {
+    admission_.release(it->second);
+    counted_.erase(it);
+  }
 }
 
 void Worker::retire(ServerConnection& connection) {
@@ -107,12 +139,7 @@ void Worker::retire(ServerConnection& connection) {
   if (connection.next != nullptr) connection.next->prev = connection.prev;
   connection.prev = connection.next = nullptr;
   --live_count_;
-  if (!counted_.empty()) {
-    if (auto it = counted_.find(&connection); it != counted_.end()) {
-      admission_.release(it->second);
-      counted_.erase(it);
-    }
-  }
+  release_slot(connection);
   retired_.push_back(&connection);
   finish_drain_if_done();
 }

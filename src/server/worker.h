@@ -24,6 +24,7 @@ namespace switchboard::server {
 
 class ServerConnection;
 class PostGate;
+struct Handshake;
 
 class Worker {
  public:
@@ -48,9 +49,12 @@ class Worker {
   const Router& router() const { return router_; }
   // The Server's gate for posts from outside (HttpResponder::respond).
   const std::shared_ptr<PostGate>& post_gate() const { return post_gate_; }
-  const Admission& admission() const { return admission_; }
-  // The per-address cap for the client a trusted proxy named; false: refuse (429).
-  bool admit_forwarded_client(ServerConnection& connection, const std::string& client);
+  // Once connection's head is complete: admission's verdict on the request.
+  // Via a trusted proxy, handshake.peer becomes the client X-Forwarded-For
+  // names, held to the per-address cap. A health check (is_health_check) is
+  // answered whatever the caps said at accept, and gives back the slot it
+  // took there; anything else refused gets its 429 or 503, counted now.
+  void admit_request(ServerConnection& connection, Handshake& handshake);
   loop::CorkBuffer& cork() { return cork_; }
   // Approximate from other threads (relaxed read of a counter).
   std::size_t connection_count() const { return live_count_; }
@@ -73,6 +77,8 @@ class Worker {
   struct DelayedTask;
   static void on_delayed_task(void* task);
   void accept(int fd, const std::string& peer);
+  // Gives back the per-address slot connection holds, if any.
+  void release_slot(const ServerConnection& connection);
   void delete_retired();
   void flush_batch();
   void finish_drain_if_done();

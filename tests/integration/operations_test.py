@@ -175,8 +175,11 @@ class AdmissionTest(unittest.TestCase):
             status, retry_after = await upgrade_refusal(port)
             self.assertEqual(status, 429)
             self.assertTrue(1 <= retry_after <= 5, retry_after)
-            # Plain HTTP counts too: the address is at its cap.
-            self.assertEqual(get(port, "/healthz")[0], 429)
+            # Plain HTTP counts too: the address is at its cap...
+            self.assertEqual(get(port, "/metrics")[0], 429)
+            # ...except the load balancer's health checks.
+            self.assertEqual(get(port, "/healthz")[0], 200)
+            self.assertEqual(get(port, "/readyz")[:2], (200, "ready\n"))
             await kept[0].ws.close()
             await asyncio.sleep(0.3)
             replacement = await Client.open(ws_url(port))
@@ -243,6 +246,8 @@ class AdmissionTest(unittest.TestCase):
             self.assertGreaterEqual(len(admitted), 5)
             self.assertGreaterEqual(len(refused), 3)
             self.assertTrue(all(1 <= retry <= 5 for _, retry in refused), refused)
+            # The bucket is empty, yet every health check is answered.
+            self.assertEqual([get(port, "/readyz")[0] for _ in range(10)], [200] * 10)
             await asyncio.sleep(1.2)
             self.assertEqual((await upgrade_refusal(port))[0], 101)
             counted = samples(port)[("switchboard_admission_refused_total",

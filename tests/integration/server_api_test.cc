@@ -637,6 +637,90 @@ TEST_F(ServerApiTest, RoutesCannotBeRegisteredTwiceOrAfterStart) {
   EXPECT_EQ(body_of(client.request("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")), "mine");
 }
 
+// One plain request on its own connection (every answer closes it).
+std::string ask(std::uint16_t port, std::string_view raw) {
+  RawClient client(port);
+  return client.request(raw);
+}
+
+constexpr std::string_view kGetHealthz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+TEST_F(ServerApiTest, HealthChecksAreAnsweredPastThePerAddressCap) {
+  ServerConfig config;
+  config.max_connections_per_address = 2;
+  start(config, [](Server& server) {
+    server.health_route("/ready", [](const HttpRequest&) { return HttpResponse{200, "text/plain", "ready"}; });
+  });
+  RawClient first(port());
+  RawClient second(port());
+  ASSERT_TRUE(first.upgrade().starts_with("HTTP/1.1 101"));
+  ASSERT_TRUE(second.upgrade().starts_with("HTTP/1.1 101"));
+  // The address is at its cap: another WebSocket, or another route, is refused...
+  RawClient third(port());
+  EXPECT_TRUE(third.upgrade().starts_with("HTTP/1.1 429"));
+  EXPECT_TRUE(ask(port(), "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").starts_with("HTTP/1.1 429"));
+  // ...but a health check is answered: the built-in one and the embedder's.
+  EXPECT_TRUE(ask(port(), kGetHealthz).starts_with("HTTP/1.1 200"));
+  EXPECT_TRUE(ask(port(), "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n").starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(body_of(ask(port(), "GET /ready?from=lb HTTP/1.1\r\nHost: x\r\n\r\n")), "ready");
+  // Only a plain GET: not an upgrade on a health path, another method, or a body.
+  RawClient sneaky(port());
+  EXPECT_TRUE(sneaky.upgrade("/healthz").starts_with("HTTP/1.1 429"));
+  EXPECT_TRUE(
+      ask(port(), "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").starts_with("HTTP/1.1 429"));
+  EXPECT_TRUE(
+      ask(port(), "GET /ready HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello").starts_with("HTTP/1.1 429"));
+  // The refusals counted are the ones answered 429.
+  EXPECT_EQ(server_->stats().refused_per_address, 5u);
+}
+
+TEST_F(ServerApiTest, HealthChecksAreAnsweredPastTheNewConnectionRate) {
+  ServerConfig config;
+  config.workers = 1;
+  config.max_new_connections_per_s = 1;  // one now, then one a second
+  start(config);
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(ask(port(), kGetHealthz).starts_with("HTTP/1.1 200")) << i;
+  // WebSockets are still held to the rate.
+  int admitted = 0;
+  for (int i = 0; i < 10; ++i) {
+    RawClient client(port());
+    admitted += client.upgrade().starts_with("HTTP/1.1 101");
+  }
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  EXPECT_LE(admitted, 1 + seconds.count());
+  EXPECT_GE(server_->stats().refused_new_connections, static_cast<std::uint64_t>(10 - admitted));
+}
+
+TEST_F(ServerApiTest, HealthChecksHoldNoPerAddressSlot) {
+  ServerConfig config;
+  config.max_connections_per_address = 1;
+  start(config);
+  // Answered, and still open on our side (the server lingers for our FIN).
+  RawClient probe(port());
+  ASSERT_TRUE(probe.request(kGetHealthz).starts_with("HTTP/1.1 200"));
+  RawClient client(port());
+  EXPECT_TRUE(client.upgrade().starts_with("HTTP/1.1 101"));
+}
+
+TEST_F(ServerApiTest, HealthChecksThroughATrustedProxyAreAnsweredPastTheCap) {
+  ServerConfig config;
+  config.max_connections_per_address = 1;
+  config.trusted_proxies = {"127.0.0.1"};
+  start(config);
+  RawClient ann(port());
+  ASSERT_TRUE(ann.upgrade("/", {"X-Forwarded-For: 198.51.100.1"}).starts_with("HTTP/1.1 101"));
+  RawClient again(port());
+  EXPECT_TRUE(again.upgrade("/", {"X-Forwarded-For: 198.51.100.1"}).starts_with("HTTP/1.1 429"));
+  EXPECT_TRUE(ask(port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.1\r\n\r\n")
+                  .starts_with("HTTP/1.1 200"));
+  // The proxy's own probes (no X-Forwarded-For) take none of its slot either.
+  RawClient probe(port());
+  ASSERT_TRUE(probe.request(kGetHealthz).starts_with("HTTP/1.1 200"));
+  RawClient proxy_itself(port());
+  EXPECT_TRUE(proxy_itself.upgrade().starts_with("HTTP/1.1 101"));
+}
+
 // Hands the responders of an async route to the test thread.
 class ResponderQueue {
  public:
