@@ -96,7 +96,9 @@ struct AuthConfig {
 
 // Per-connection token buckets over everything a client sends. Past one, the
 // command gets error 121 and is not run; a client that keeps going past
-// `violations_per_s` (burst `violations_burst`) is closed with 1008.
+// `violations_per_s` (burst `violations_burst`) is closed with 1008. A
+// WebSocket ping counts as a message (and its payload as bytes): past the
+// limit it goes unanswered and counts as a violation.
 struct RateLimitConfig {
   std::uint64_t messages_per_s = 1000;  // 0: no message limit
   std::uint64_t messages_burst = 2000;
@@ -230,6 +232,7 @@ class Hub final : public WebSocketHandler {
   UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) override;
   void on_open(Connection& connection, const HttpRequest& request) override;
   void on_message(Connection& connection, std::string_view payload, Opcode opcode) override;
+  PingReply on_ping(Connection& connection, std::string_view payload) override;
   void on_close(Connection& connection, CloseCode code, std::string_view reason) override;
   void on_drain(Connection& connection) override;
 

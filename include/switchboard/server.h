@@ -79,6 +79,12 @@ struct UpgradeDecision {
 
 class Server;
 
+// Whether the server answers a peer's ping with its pong (RFC 6455 §5.5.2).
+enum class PingReply : std::uint8_t {
+  kPong,    // answer it
+  kIgnore,  // leave it unanswered: the handler's rate limit refused it
+};
+
 class WebSocketHandler {
  public:
   virtual ~WebSocketHandler() = default;
@@ -97,6 +103,12 @@ class WebSocketHandler {
   // answer within close_timeout_ms: reason "close handshake timed out"), or
   // kAbnormal (1006) when TCP went away without a close handshake.
   virtual void on_close(Connection& connection, CloseCode code, std::string_view reason);
+  // A ping from the peer (payload: its 0-125 bytes of application data),
+  // before the server answers it. Each pong is a write the peer makes us do,
+  // so a handler that rate-limits messages counts pings too: kIgnore leaves
+  // this one unanswered, and the handler may close the connection (1008)
+  // when the peer keeps going. Default: kPong.
+  virtual PingReply on_ping(Connection& connection, std::string_view payload);
   // The outgoing buffer emptied after a send returned kBuffered.
   virtual void on_drain(Connection& connection);
   // Once, in Server::start(), after the workers exist (worker_count() is

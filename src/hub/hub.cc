@@ -472,6 +472,12 @@ void Hub::on_message(Connection& connection, std::string_view payload, Opcode op
   impl_->handle(*session, payload);
 }
 
+PingReply Hub::on_ping(Connection& connection, std::string_view payload) {
+  auto* session = static_cast<hub::Session*>(connection.user_data());
+  if (session == nullptr || impl_->admit_ping(*session, payload)) return PingReply::kPong;
+  return PingReply::kIgnore;
+}
+
 void Hub::on_drain(Connection& connection) {
   auto* session = static_cast<hub::Session*>(connection.user_data());
   if (session != nullptr) impl_->send_held(*session);

@@ -107,13 +107,21 @@ void Hub::Impl::run_deadlines(unsigned worker) {
   }
 }
 
-bool Hub::Impl::admit(Session& session, std::string_view text) {
+namespace {
+
+// Takes one message and its bytes from the session's buckets.
+bool within_limits(Session& session, const base::RateLimit& message_limit, const base::RateLimit& byte_limit,
+                   std::size_t size) {
   if (!message_limit.enabled() && !byte_limit.enabled()) return true;
   const std::uint64_t now = base::monotonic_ms();
-  const double bytes = std::min(static_cast<double>(text.size()), byte_limit.burst);
-  if (session.message_bucket.try_take(message_limit, now, 1) && session.byte_bucket.try_take(byte_limit, now, bytes)) {
-    return true;
-  }
+  const double bytes = std::min(static_cast<double>(size), byte_limit.burst);
+  return session.message_bucket.try_take(message_limit, now, 1) && session.byte_bucket.try_take(byte_limit, now, bytes);
+}
+
+}  // namespace
+
+bool Hub::Impl::admit(Session& session, std::string_view text) {
+  if (within_limits(session, message_limit, byte_limit, text.size())) return true;
   // Answered with the command's id when it has one, so that the client can
   // tell which request was refused.
   hub::WorkerState& state = *workers[session.connection->worker()];
@@ -142,14 +150,23 @@ bool Hub::Impl::admit_publish(Session& session, std::string_view channel, std::u
   return false;
 }
 
+bool Hub::Impl::admit_ping(Session& session, std::string_view payload) {
+  if (within_limits(session, message_limit, byte_limit, payload.size())) return true;
+  // A ping has no id to answer an error to: the missing pong is the answer.
+  tolerate_violation(session);
+  return false;
+}
+
 void Hub::Impl::refuse_over_limit(Session& session, std::uint64_t id, std::string_view message) {
+  if (tolerate_violation(session)) fail(session, id, ErrorCode::kRateLimited, message);
+}
+
+bool Hub::Impl::tolerate_violation(Session& session) {
   metrics.rate_limited.add();
-  if (!session.violation_bucket.try_take(violation_limit, base::monotonic_ms(), 1)) {
-    metrics.rate_limit_closes.add();
-    session.connection->close(CloseCode::kPolicyViolation, "rate limit exceeded");
-    return;
-  }
-  fail(session, id, ErrorCode::kRateLimited, message);
+  if (session.violation_bucket.try_take(violation_limit, base::monotonic_ms(), 1)) return true;
+  metrics.rate_limit_closes.add();
+  session.connection->close(CloseCode::kPolicyViolation, "rate limit exceeded");
+  return false;
 }
 
 bool Hub::Impl::may(const Session& session, std::string_view channel, Access access, std::string* why) const {

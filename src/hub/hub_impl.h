@@ -262,11 +262,17 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void schedule_deadline_tick(unsigned worker);
   // Rate limits; false when the message must not run (answered or closed here).
   bool admit(hub::Session& session, std::string_view text);
+  // A WebSocket ping, in the same buckets as messages; false: leave it
+  // unanswered (a violation: closed 1008 here past limits.violations_*).
+  bool admit_ping(hub::Session& session, std::string_view payload);
   // The namespace's publish_per_s; false (and the error sent) when over it.
   bool admit_publish(hub::Session& session, std::string_view channel, std::uint64_t id);
   // A command over a limit: error 121, or close 1008 when the client keeps
   // running into limits (limits.violations_per_s).
   void refuse_over_limit(hub::Session& session, std::uint64_t id, std::string_view message);
+  // Counts a refusal over a limit; false (and the connection closed 1008)
+  // once the client keeps running into limits.
+  bool tolerate_violation(hub::Session& session);
   // Who may do what with a channel: true, or false with *why (may() also
   // counts the refusal in /metrics).
   enum class Access : std::uint8_t { kSubscribe, kPublish, kPresence };

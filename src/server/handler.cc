@@ -14,6 +14,7 @@ std::string_view HttpRequest::header(std::string_view name) const {
 UpgradeDecision WebSocketHandler::on_upgrade(const HttpRequest&, std::span<const std::string_view>) { return {}; }
 void WebSocketHandler::on_open(Connection&, const HttpRequest&) {}
 void WebSocketHandler::on_close(Connection&, CloseCode, std::string_view) {}
+PingReply WebSocketHandler::on_ping(Connection&, std::string_view) { return PingReply::kPong; }
 void WebSocketHandler::on_drain(Connection&) {}
 
 void WebSocketHandler::on_start(Server&) {}

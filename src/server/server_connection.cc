@@ -228,9 +228,13 @@ codec::Flow ServerConnection::on_message(Opcode opcode, std::string_view payload
 }
 
 codec::Flow ServerConnection::on_ping(std::string_view payload) {
-  // RFC 6455 §5.5.2: answer with a pong carrying the same application data.
-  if (state_ == State::kOpen) write_frame(Opcode::kPong, payload);
-  return codec::Flow::kContinue;
+  if (state_ != State::kOpen) return codec::Flow::kContinue;
+  // RFC 6455 §5.5.2: answer with a pong carrying the same application data,
+  // unless the handler's rate limit refuses the ping (it may close us too).
+  if (worker_.handler().on_ping(*this, payload) == PingReply::kPong && state_ == State::kOpen) {
+    write_frame(Opcode::kPong, payload);
+  }
+  return state_ == State::kOpen || state_ == State::kClosing ? codec::Flow::kContinue : codec::Flow::kStop;
 }
 
 codec::Flow ServerConnection::on_pong(std::string_view) {

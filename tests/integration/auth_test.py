@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -28,7 +29,7 @@ import websockets.exceptions
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from protocol_client import BINARY, CLEAN_ENV, Client, run, stop_server
+from protocol_client import BINARY, CLEAN_ENV, STEP, Client, run, stop_server
 import protocol_client
 
 SECRET = "integration-test-secret-of-at-least-32-bytes"
@@ -103,6 +104,48 @@ def start_server(directory, *extra_settings, auth=True):
         file.write("\n".join(extra_settings) + "\n")
     server, port = protocol_client.start_server(config, "--workers", "2")
     return server, "ws://127.0.0.1:%d/" % port
+
+
+def masked_frame(opcode, payload):
+    """A client frame (FIN set, masked with a fixed key) of at most 125 bytes."""
+    key = b"\x12\x34\x56\x78"
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+class ServerFrames:
+    """Reads the upgrade's answer head, then unmasked server frames, from a raw socket."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.pending = b""
+
+    def _need(self, size):
+        while len(self.pending) < size:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("EOF")
+            self.pending += chunk
+
+    def head(self):
+        while b"\r\n\r\n" not in self.pending:
+            self._need(len(self.pending) + 1)
+        head, self.pending = self.pending.split(b"\r\n\r\n", 1)
+        return head
+
+    def next(self):
+        """(opcode, payload) of the next frame."""
+        self._need(2)
+        size, offset = self.pending[1] & 0x7F, 2
+        if size == 126:
+            self._need(4)
+            size, offset = int.from_bytes(self.pending[2:4], "big"), 4
+        elif size == 127:
+            self._need(10)
+            size, offset = int.from_bytes(self.pending[2:10], "big"), 10
+        self._need(offset + size)
+        opcode, payload = self.pending[0] & 0x0F, self.pending[offset:offset + size]
+        self.pending = self.pending[offset + size:]
+        return opcode, payload
 
 
 async def upgrade_status(url, token=None, headers=None):
@@ -595,6 +638,35 @@ class RateLimitTest(unittest.TestCase):
             self.assertEqual((await calm.command("ping"))["type"], "pong")
             await calm.ws.close()
         run(scenario())
+
+    def test_pings_count_toward_the_message_limit(self):
+        directory = tempfile.TemporaryDirectory()
+        self.addCleanup(directory.cleanup)
+        server, url = start_server(directory.name, "[limits]\nmessages_per_s = 1\nmessages_burst = 5\n"
+                                   "violations_per_s = 1\nviolations_burst = 3", auth=False)
+        self.addCleanup(stop_server, server)
+        with socket.create_connection(("127.0.0.1", int(url.split(":")[2].strip("/"))), timeout=STEP) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                         b"Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n")
+            frames = ServerFrames(sock)
+            self.assertTrue(frames.head().startswith(b"HTTP/1.1 101"))
+            # 40 pings in one write: the burst's five are answered; each one
+            # past it goes unanswered and counts as a violation, until 1008.
+            sock.sendall(b"".join(masked_frame(0x9, b"%d" % i) for i in range(40)))
+            pongs, close = [], None
+            try:
+                while close is None:
+                    opcode, payload = frames.next()
+                    if opcode == 0xA:
+                        pongs.append(payload)
+                    elif opcode == 0x8:
+                        close = (int.from_bytes(payload[:2], "big"), payload[2:].decode())
+            except (socket.timeout, ConnectionError):
+                pass
+            self.assertEqual(pongs[:5], [b"0", b"1", b"2", b"3", b"4"])
+            self.assertLessEqual(len(pongs), 7, "a refill may add one or two, not more")
+            self.assertEqual(close, (1008, "rate limit exceeded"))
 
     def test_a_namespace_publish_limit_applies_to_its_channels_only(self):
         directory = tempfile.TemporaryDirectory()

@@ -72,6 +72,12 @@ class RecordingHandler : public WebSocketHandler {
     events_.push_back("close " + std::to_string(static_cast<int>(code)) + " " + std::string(reason));
     changed_.notify_all();
   }
+  PingReply on_ping(Connection&, std::string_view payload) override {
+    std::lock_guard lock(mutex_);
+    events_.push_back("ping " + std::string(payload));
+    changed_.notify_all();
+    return payload == "refuse" ? PingReply::kIgnore : PingReply::kPong;
+  }
   void on_drain(Connection&) override {
     std::lock_guard lock(mutex_);
     events_.push_back("drain");
@@ -354,6 +360,20 @@ TEST_F(ServerApiTest, HeartbeatDropsAPeerThatNeverAnswersPings) {
   } while (frame && frame->opcode == Opcode::kPing);
   ASSERT_TRUE(frame);
   EXPECT_EQ(frame->payload, "still here");
+}
+
+TEST_F(ServerApiTest, PingHookMayLeaveAPingUnanswered) {
+  start();
+  RawClient client(port());
+  client.upgrade();
+  client.send_frame(Opcode::kPing, "refuse");
+  client.send_frame(Opcode::kPing, "answer");
+  auto frame = client.read_frame();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->opcode, Opcode::kPong);
+  EXPECT_EQ(frame->payload, "answer");  // the refused ping got nothing
+  EXPECT_TRUE(handler_.wait_for("ping refuse"));
+  EXPECT_TRUE(handler_.wait_for("ping answer"));
 }
 
 TEST_F(ServerApiTest, HandshakeTimeoutAnswers408AndCloses) {
