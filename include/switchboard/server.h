@@ -143,6 +143,7 @@ struct ServerConfig {
   std::uint64_t ping_interval_ms = 25'000;        // 0 disables server pings
   unsigned missed_pongs_allowed = 2;              // then the peer is dead: TCP is dropped
   std::uint64_t close_timeout_ms = 5'000;         // our close frame to the peer's answer
+  std::uint64_t fragment_timeout_ms = 10'000;     // a fragmented message's first to last frame: 1008 (0: none)
   std::uint64_t drain_timeout_ms = 10'000;        // stop(): then the rest is dropped
   std::uint64_t drain_spread_ms = 5'000;          // stop(): 1001 closes spread over this (< drain timeout)
   std::uint64_t drain_notice_ms = 0;              // stop(): on_draining this long before listeners close

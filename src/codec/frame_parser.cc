@@ -78,6 +78,17 @@ bool FrameParser::mid_message() const {
          (state_ == State::kHeader && message_opcode_ != Opcode::kContinuation);
 }
 
+bool FrameParser::fragmented_message_open() const {
+  // message_opcode_ is set while any data message is buffered; the one that
+  // is not fragmented is a single frame (FIN set, not a continuation) whose
+  // payload is still arriving. Between fragments, and in a control frame
+  // between them, frame_* describe the last frame: FIN clear or a control.
+  if (message_opcode_ == Opcode::kContinuation) return false;
+  const bool single_frame =
+      state_ == State::kDataPayload && frame_fin_ == Fin::kYes && frame_opcode_ != Opcode::kContinuation;
+  return !single_frame;
+}
+
 void FrameParser::shrink() {
   if (message_.empty()) {
     std::string().swap(message_);

@@ -9,6 +9,9 @@
 //   Flow on_ping(std::string_view payload);
 //   Flow on_pong(std::string_view payload);
 //   Flow on_close(CloseCode code, std::string_view reason);    // validated; kNoStatus when empty
+// and, optionally:
+//   void on_fragmented_message();  // a fragmented message begins (its first frame's header,
+//                                  // FIN clear, was read): its end is the on_message to come
 // Views are valid only until the callback returns. Returning Flow::kStop
 // makes consume() return ParseStatus::kStopped at once (the caller closed the
 // connection); after on_close the parser is finished and consume() returns
@@ -86,6 +89,10 @@ class FrameParser {
   Violation violation() const;
   // True while a fragmented or partially received message is buffered.
   bool mid_message() const;
+  // True from the first frame of a fragmented message (FIN clear) until its
+  // last byte, control frames between its fragments included; false for a
+  // single frame that is merely split across reads.
+  bool fragmented_message_open() const;
   // Drops the reassembly buffer's capacity (e.g. when a connection goes idle).
   void shrink();
 

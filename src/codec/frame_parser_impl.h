@@ -197,6 +197,10 @@ ParseStatus FrameParser::consume(std::span<char> bytes, Sink& sink) {
         continue;
       }
       // starts_in_place() moved state_ to a payload state; fall through.
+      // Off the fast path: the sink may time a message that comes in pieces.
+      if constexpr (requires { sink.on_fragmented_message(); }) {
+        if (frame_fin_ == Fin::kNo && frame_opcode_ != Opcode::kContinuation) sink.on_fragmented_message();
+      }
     }
 
     const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, end - p));

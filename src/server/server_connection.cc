@@ -244,6 +244,18 @@ codec::Flow ServerConnection::on_pong(std::string_view) {
   return codec::Flow::kContinue;
 }
 
+void ServerConnection::on_fragmented_message() {
+  // RFC 6455 §5.4 lets a message come in any number of fragments with pongs
+  // between them, so the heartbeat never ends one that is held open: this
+  // deadline does. The timer moves to each new fragmented message and is
+  // not cancelled when one ends (that would cost every message a check):
+  // when it fires, an open fragmented message is the one it was armed for.
+  const std::uint64_t timeout = worker_.config().fragment_timeout_ms;
+  if (timeout == 0 || state_ != State::kOpen) return;
+  open_timer_ = OpenTimer::kFragmentDeadline;
+  arm_timer(timeout);
+}
+
 codec::Flow ServerConnection::on_close(CloseCode code, std::string_view reason) {
   if (state_ == State::kOpen) {
     // RFC 6455 §5.5.1: answer with a close frame echoing the status code.
@@ -330,8 +342,10 @@ void ServerConnection::abort() {
 }
 
 void ServerConnection::fail_websocket(codec::Violation violation) {
-  CloseCode code = codec::close_code_for(violation);
-  const char* reason = codec::describe(violation);
+  fail_websocket(codec::close_code_for(violation), codec::describe(violation));
+}
+
+void ServerConnection::fail_websocket(CloseCode code, const char* reason) {
   // RFC 6455 §7.1.7: send a close frame (unless ours already went out),
   // then close the connection without waiting for the peer's.
   if (state_ == State::kOpen) write_close_frame(static_cast<std::uint16_t>(code), reason);
@@ -412,24 +426,38 @@ void ServerConnection::maybe_pause_reading() {
   }
 }
 
+void ServerConnection::on_open_timer() {
+  if (open_timer_ == OpenTimer::kFragmentDeadline) {
+    open_timer_ = OpenTimer::kHeartbeat;
+    // Not a protocol error (1002): the frames are fine, our patience is not.
+    if (parser_.fragmented_message_open()) {
+      fail_websocket(CloseCode::kPolicyViolation, "message not finished in time");
+      return;
+    }
+    // Finished in time; the heartbeat it held back ticks now.
+  }
+  const ServerConfig& config = worker_.config();
+  if (config.ping_interval_ms == 0) return;
+  // Heartbeat: RFC 6455 §5.5.2 ping; a peer that left `missed_pongs_allowed`
+  // pings unanswered is gone (half-open TCP) and is dropped.
+  if (missed_pongs_ >= config.missed_pongs_allowed) {
+    notify_closed(CloseCode::kAbnormal, "ping timeout");
+    close_now();
+    return;
+  }
+  ++missed_pongs_;
+  write_frame(Opcode::kPing, {});
+  arm_timer(config.ping_interval_ms);
+}
+
 void ServerConnection::on_timer(void* self) {
   auto& connection = *static_cast<ServerConnection*>(self);
-  const ServerConfig& config = connection.worker_.config();
   switch (connection.state_) {
     case State::kHandshake:
       connection.reply_http_and_linger(connection.awaiting_answer() ? answer_route_timeout() : answer_timeout());
       return;
     case State::kOpen:
-      // Heartbeat: RFC 6455 §5.5.2 ping; a peer that left `missed_pongs_allowed`
-      // pings unanswered is gone (half-open TCP) and is dropped.
-      if (connection.missed_pongs_ >= config.missed_pongs_allowed) {
-        connection.notify_closed(CloseCode::kAbnormal, "ping timeout");
-        connection.close_now();
-        return;
-      }
-      ++connection.missed_pongs_;
-      connection.write_frame(Opcode::kPing, {});
-      connection.arm_timer(config.ping_interval_ms);
+      connection.on_open_timer();
       return;
     case State::kClosing:
       // We ended it, for the reason our close frame gave: report that code

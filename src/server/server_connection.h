@@ -76,6 +76,8 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   codec::Flow on_ping(std::string_view payload);
   codec::Flow on_pong(std::string_view payload);
   codec::Flow on_close(CloseCode code, std::string_view reason);
+  // Starts the fragmented message's deadline (ServerConfig::fragment_timeout_ms).
+  void on_fragmented_message();
 
   // Writes this connection's share of the worker's fan-out batch (frames
   // in the order they were sent) and, when lingering, the FIN after them.
@@ -104,6 +106,8 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   void open_websocket();
   void reply_http_and_linger(std::string response);
   void fail_websocket(codec::Violation violation);
+  // Close frame with code and reason, then linger: no close handshake.
+  void fail_websocket(CloseCode code, const char* reason);
   void write_close_frame(std::uint16_t code, std::string_view reason);
   // Every frame we send goes through here, so none can overtake the frames
   // already batched for this connection in this iteration.
@@ -116,6 +120,8 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   void arm_timer(std::uint64_t delay_ms);
   void maybe_pause_reading();
   static void on_timer(void* self);
+  // kOpen's timer: the heartbeat, or a fragmented message's deadline.
+  void on_open_timer();
 
   Worker& worker_;
   loop::TcpSocket socket_;
@@ -128,13 +134,18 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   // The code of the close frame we started the closing handshake with: what
   // the handler is told when the peer never answers it.
   std::uint16_t close_code_sent_ = 0;
+  // What timer_ waits for in kOpen. A fragmented message's deadline holds
+  // the heartbeat back (one timer, and no room in 256 bytes for a second
+  // due time); the heartbeat ticks when it passes.
+  enum class OpenTimer : std::uint8_t { kHeartbeat, kFragmentDeadline };
+  OpenTimer open_timer_ = OpenTimer::kHeartbeat;
   bool reading_paused_ = false;
   bool handling_input_ = false;  // inside parser_.consume: sends answer this peer's input
-  // One byte for the two flags of the rare path (open and close), so that the
-  // object stays within its 256 bytes.
+  // One byte for the flags off the per-frame path, so that the object stays
+  // within its 256 bytes.
   bool open_notified_ : 1 = false;  // on_open ran, so on_close is owed
   bool close_notified_ : 1 = false;
-  bool drain_owed_ = false;  // a send returned kBuffered
+  bool drain_owed_ : 1 = false;  // a send returned kBuffered
 };
 
 }  // namespace switchboard::server

@@ -105,8 +105,8 @@ std::string RawClient::request(std::string_view raw) {
   return std::exchange(pending_, {});
 }
 
-void RawClient::send_frame(Opcode opcode, std::string_view payload) {
-  send_raw(codec::make_masked_frame(opcode, payload, {0x12, 0x34, 0x56, 0x78}));
+void RawClient::send_frame(Opcode opcode, std::string_view payload, Fin fin) {
+  send_raw(codec::make_masked_frame(opcode, payload, {0x12, 0x34, 0x56, 0x78}, fin));
 }
 
 void RawClient::send_close(std::uint16_t code, std::string_view reason) {

@@ -38,7 +38,8 @@ class RawClient {
   // Sends raw bytes, returns everything the server sends until it closes.
   std::string request(std::string_view raw);
 
-  void send_frame(Opcode opcode, std::string_view payload);
+  // fin kNo: a fragment of a message (RFC 6455 §5.4) that more frames continue.
+  void send_frame(Opcode opcode, std::string_view payload, Fin fin = Fin::kYes);
   void send_close(std::uint16_t code, std::string_view reason);
   void send_raw(std::string_view bytes);
 

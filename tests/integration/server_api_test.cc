@@ -376,6 +376,61 @@ TEST_F(ServerApiTest, PingHookMayLeaveAPingUnanswered) {
   EXPECT_TRUE(handler_.wait_for("ping answer"));
 }
 
+TEST_F(ServerApiTest, FragmentedMessageNotFinishedInTimeGets1008) {
+  ServerConfig config;
+  config.fragment_timeout_ms = 300;
+  start(config);
+  RawClient client(port());
+  client.upgrade();
+  // Fragments and the pongs between them keep the heartbeat happy; the
+  // message itself never ends.
+  client.send_frame(Opcode::kText, "never", Fin::kNo);
+  client.send_frame(Opcode::kContinuation, " finished", Fin::kNo);
+  client.send_frame(Opcode::kPong, "");
+  auto close = client.read_frame();
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->opcode, Opcode::kClose);
+  EXPECT_EQ(close->close_code, 1008);
+  EXPECT_EQ(close->payload, "message not finished in time");
+  EXPECT_TRUE(client.wait_for_eof());
+  EXPECT_TRUE(handler_.wait_for("close 1008 message not finished in time"));
+}
+
+TEST_F(ServerApiTest, FragmentedMessagesFinishedInTimeAreDeliveredAndTheHeartbeatGoesOn) {
+  ServerConfig config;
+  config.fragment_timeout_ms = 1000;
+  config.ping_interval_ms = 200;
+  start(config);
+  RawClient client(port());
+  client.upgrade();
+  // Message after message, each finished well within its deadline, for
+  // longer than one deadline: the deadline is per message, none is cut.
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; std::chrono::steady_clock::now() - started < 1500ms; ++i) {
+    const std::string first = "message " + std::to_string(i);
+    client.send_frame(Opcode::kText, first, Fin::kNo);
+    std::this_thread::sleep_for(50ms);  // the message takes its time
+    client.send_frame(Opcode::kContinuation, " end");
+    std::optional<testing::Frame> frame;
+    while ((frame = client.read_frame()) && frame->opcode == Opcode::kPing) client.send_frame(Opcode::kPong, "");
+    ASSERT_TRUE(frame) << "message " << i;
+    ASSERT_EQ(frame->opcode, Opcode::kText);
+    EXPECT_EQ(frame->payload, first + " end");
+  }
+  // The deadline held the heartbeat back; once it passes, pings resume.
+  for (int pings = 0; pings < 2; ++pings) {
+    auto frame = client.read_frame();
+    ASSERT_TRUE(frame);
+    ASSERT_EQ(frame->opcode, Opcode::kPing);
+    client.send_frame(Opcode::kPong, "");
+  }
+  client.send_frame(Opcode::kText, "whole");
+  std::optional<testing::Frame> frame;
+  while ((frame = client.read_frame()) && frame->opcode == Opcode::kPing) client.send_frame(Opcode::kPong, "");
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->payload, "whole");
+}
+
 TEST_F(ServerApiTest, HandshakeTimeoutAnswers408AndCloses) {
   ServerConfig config;
   config.handshake_timeout_ms = 150;

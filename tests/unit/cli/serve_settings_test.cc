@@ -111,6 +111,16 @@ TEST(ServeSettings, EnvironmentNamesAndValues) {
   EXPECT_TRUE(settings.insecure_user_query);
 }
 
+TEST(ServeSettings, FragmentTimeout) {
+  ServeSettings settings;
+  EXPECT_EQ(settings.server.fragment_timeout_ms, 10'000u);
+  ASSERT_EQ(apply_toml(settings, "[server]\nfragment_timeout_ms = 0\n", "f.toml"), "");
+  EXPECT_EQ(settings.server.fragment_timeout_ms, 0u);  // no limit
+  ASSERT_EQ(apply_text(settings, "server.fragment_timeout_ms", "2500", "--fragment-timeout-ms"), "");
+  EXPECT_EQ(settings.server.fragment_timeout_ms, 2500u);
+  EXPECT_EQ(environment_name("server.fragment_timeout_ms"), "SWITCHBOARD_SERVER_FRAGMENT_TIMEOUT_MS");
+}
+
 TEST(ServeSettings, LaterSourcesWin) {
   ServeSettings settings;
   ASSERT_EQ(apply_toml(settings, "[server]\nport = 1000\nworkers = 3\n", "f.toml"), "");

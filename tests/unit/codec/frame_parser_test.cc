@@ -474,6 +474,59 @@ TEST(FrameParser, MidMessageAndShrink) {
   EXPECT_EQ(sink.events, std::vector<Event>{message(Opcode::kText, std::string(1000, 'a') + "b")});
 }
 
+// The optional Sink hook: on_fragmented_message() once per fragmented
+// message, when its first frame's header is read.
+struct FragmentSink : RecordingSink {
+  int fragmented = 0;
+  void on_fragmented_message() { ++fragmented; }
+};
+
+TEST(FrameParser, ReportsEachFragmentedMessageOnceAndWhileItIsOpen) {
+  // A fragmented message with a ping between its fragments, a whole frame,
+  // then a second fragmented message.
+  const std::vector<std::string> frames = {masked(Opcode::kText, "ab", Fin::kNo),
+                                           masked(Opcode::kPing, "p"),
+                                           masked(Opcode::kContinuation, "cd", Fin::kNo),
+                                           masked(Opcode::kContinuation, "e"),
+                                           masked(Opcode::kBinary, "whole"),
+                                           masked(Opcode::kText, "f", Fin::kNo),
+                                           masked(Opcode::kContinuation, "g")};
+  std::string input;
+  for (const std::string& frame : frames) input += frame;
+  const std::vector<Event> expected = {ping("p"), message(Opcode::kText, "abcde"), message(Opcode::kBinary, "whole"),
+                                       message(Opcode::kText, "fg")};
+  // A message is open from its first frame's header (6 bytes here) to its
+  // last byte; the whole binary frame, even fed byte by byte, is not fragmented.
+  const std::size_t first_end = frames[0].size() + frames[1].size() + frames[2].size() + frames[3].size();
+  const std::size_t second_start = first_end + frames[4].size();
+  auto open_after = [&](std::size_t fed) {
+    return (fed >= 6 && fed < first_end) || (fed >= second_start + 6 && fed < input.size());
+  };
+  {
+    FrameParser parser(Role::kServer, {});
+    FragmentSink sink;
+    std::string bytes = input;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      ASSERT_EQ(parser.consume(std::span<char>(bytes.data() + i, 1), sink), ParseStatus::kNeedMore);
+      EXPECT_EQ(parser.fragmented_message_open(), open_after(i + 1)) << "after byte " << i + 1;
+      EXPECT_EQ(sink.fragmented, i + 1 < 6 ? 0 : i + 1 < second_start + 6 ? 1 : 2) << "after byte " << i + 1;
+    }
+    EXPECT_EQ(sink.events, expected);
+  }
+  for (std::size_t split = 0; split <= input.size(); ++split) {
+    FrameParser parser(Role::kServer, {});
+    FragmentSink sink;
+    std::string bytes = input;
+    ASSERT_EQ(parser.consume(std::span<char>(bytes.data(), split), sink), ParseStatus::kNeedMore);
+    EXPECT_EQ(parser.fragmented_message_open(), open_after(split)) << "split at " << split;
+    ASSERT_EQ(parser.consume(std::span<char>(bytes.data() + split, bytes.size() - split), sink),
+              ParseStatus::kNeedMore);
+    EXPECT_FALSE(parser.fragmented_message_open());
+    EXPECT_EQ(sink.fragmented, 2) << "split at " << split;
+    EXPECT_EQ(sink.events, expected) << "split at " << split;
+  }
+}
+
 TEST(FrameParser, IdleStateIsSmall) { EXPECT_LE(sizeof(FrameParser) - sizeof(std::string), 80u); }
 
 }  // namespace
