@@ -109,6 +109,32 @@ TEST(Handshake, UpgradeWithABodyIsRefused) {
   EXPECT_EQ(f.run("Content-Length: 0\r\n").kind, HandshakeOutcome::Kind::kUpgrade);
 }
 
+// Whether the head alone shows a health check the admission caps let through.
+bool health_check(const Router& router, std::string head) {
+  ServerConfig config;
+  Handshake handshake("127.0.0.1", config);
+  handshake.bytes = std::move(head) + "\r\n";
+  EXPECT_EQ(handshake.parser.parse(handshake.bytes, handshake.request), http::ParseStatus::kComplete);
+  return is_health_check(handshake, router);
+}
+
+TEST(Handshake, HealthChecksArePlainGetsOfAHealthRouteWithoutABody) {
+  Router router;
+  const RouteHandler ok = [](const HttpRequest&) { return HttpResponse{}; };
+  router.add("GET", "/healthz", ok, RouteKind::kHealthCheck);
+  router.add("POST", "/healthz", ok);
+  router.add("GET", "/hello", ok);
+  EXPECT_TRUE(health_check(router, "GET /healthz HTTP/1.1\r\nHost: h\r\n"));
+  EXPECT_TRUE(health_check(router, "HEAD /healthz HTTP/1.1\r\nHost: h\r\n"));
+  EXPECT_TRUE(health_check(router, "GET /healthz?probe=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n"));
+  EXPECT_FALSE(health_check(router, "GET /hello HTTP/1.1\r\nHost: h\r\n"));
+  EXPECT_FALSE(health_check(router, "GET /nope HTTP/1.1\r\nHost: h\r\n"));
+  EXPECT_FALSE(health_check(router, "POST /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n"));
+  EXPECT_FALSE(health_check(router, "GET /healthz HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n"));
+  EXPECT_FALSE(health_check(router, "GET /healthz HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"));
+  EXPECT_FALSE(health_check(router, std::string(kUpgrade).replace(4, 3, "/healthz")));
+}
+
 // A plain request to the routes, fed like a socket would: `head` first,
 // then each piece of `more` after the head is complete.
 struct PlainFixture {
