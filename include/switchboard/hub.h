@@ -119,6 +119,17 @@ struct HubConfig {
   std::uint64_t max_held_bytes_per_connection = 0;
   std::uint64_t max_held_bytes = 256u << 20;
   std::uint64_t rpc_timeout_ms = 10'000;  // then the client gets error 114
+  // rpcs waiting for their answer: per connection, and on the whole node by
+  // count and by request bytes (the `data` and method of each call, which
+  // the handler or the HTTP backend holds until it answers). A call over a
+  // cap gets error 122 at once. A call of a connection that left still
+  // counts on the node until it is answered or times out.
+  std::size_t max_pending_rpcs_per_connection = 128;
+  std::uint64_t max_pending_rpcs = 4096;
+  std::uint64_t max_pending_rpc_bytes = 64u << 20;
+  // The largest rpc answer (its JSON) sent to a client; a larger one is
+  // error 115 instead (RpcReply::fail_too_large).
+  std::uint64_t max_rpc_answer_size = 1u << 20;
   // Refuse (HTTP 400) a WebSocket that does not ask for switchboard.v1.json.
   bool require_subprotocol = true;
   AuthConfig auth;
@@ -172,6 +183,11 @@ class RpcReply {
  public:
   void ok(std::string data_json) const;
   void fail(std::string message) const;
+  // The answer would be over HubConfig::max_rpc_answer_size: the client gets
+  // error 115 saying so, as it does when ok() is given such an answer. For a
+  // handler that reads its answer from elsewhere and stops at the limit
+  // rather than hold it all (the HTTP proxy).
+  void fail_too_large() const;
 
   struct Target;
   explicit RpcReply(std::shared_ptr<Target> target) : target_(std::move(target)) {}

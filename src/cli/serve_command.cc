@@ -159,7 +159,8 @@ int run_serve(ServeFlags& flags) {
   // posted to workers that still exist (stopped, they drop them).
   std::unique_ptr<hub::RpcProxy> rpc_proxy;
   if (!settings.rpc_proxy_url.empty()) {
-    rpc_proxy = std::make_unique<hub::RpcProxy>(settings.rpc_proxy_url, settings.hub.rpc_timeout_ms);
+    rpc_proxy = std::make_unique<hub::RpcProxy>(settings.rpc_proxy_url, settings.hub.rpc_timeout_ms,
+                                                settings.hub.max_rpc_answer_size);
     hub.on_any_rpc([proxy = rpc_proxy.get()](const RpcCall& call, RpcReply reply) { proxy->forward(call, reply); });
   }
   try {

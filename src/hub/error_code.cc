@@ -48,6 +48,8 @@ const char* default_message(ErrorCode code) {
       return "invalid token";
     case ErrorCode::kRateLimited:
       return "rate limit exceeded";
+    case ErrorCode::kTooManyRpcs:
+      return "too many rpcs waiting for their answer";
   }
   return "error";
 }

@@ -31,6 +31,7 @@ enum class ErrorCode : std::uint16_t {
   kUnauthenticated = 119,       // auth is required: send connect with a token first
   kInvalidToken = 120,          // the token failed verification; on connect the server then closes (4001)
   kRateLimited = 121,           // over the connection's message or byte rate; the command was not run
+  kTooManyRpcs = 122,           // too many rpcs waiting for their answer, on this connection or this server
 };
 
 // Close codes of the hub, from the application range (RFC 6455 §7.4.2);

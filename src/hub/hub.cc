@@ -38,7 +38,8 @@ base::RateLimit rate_limit(std::uint64_t per_second, std::uint64_t burst) {
 
 }  // namespace
 
-Hub::Impl::Impl(HubConfig hub_config) : config(std::move(hub_config)) {
+Hub::Impl::Impl(HubConfig hub_config)
+    : config(std::move(hub_config)), rpc_budget(config.max_pending_rpcs, config.max_pending_rpc_bytes) {
   std::string error;
   current_policy = make_policy(config, &error);
   if (!current_policy) throw std::invalid_argument(error);
@@ -120,6 +121,7 @@ void Hub::on_start(Server& server) {
   }
   const unsigned count = server.worker_count();
   impl.workers.clear();
+  impl.rpc_budget.reset();  // the calls of an earlier server's workers went with them
   for (unsigned i = 0; i < count; ++i) {
     impl.workers.push_back(std::make_unique<hub::WorkerState>());
     impl.workers.back()->policy = impl.policy_now();
@@ -319,6 +321,11 @@ void Hub::Impl::register_gauges() {
                           total(&hub::WorkerState::owned_channel_count));
   registry.gauge_callback("switchboard_subscriptions", "Subscriptions (connection, channel) open", {},
                           total(&hub::WorkerState::subscription_count));
+  registry.gauge_callback("switchboard_rpcs_pending", "rpcs waiting for their answer (hub.max_pending_rpcs)", {},
+                          [this] { return static_cast<double>(rpc_budget.rpcs()); });
+  registry.gauge_callback("switchboard_rpc_pending_bytes",
+                          "Request bytes of the rpcs waiting for their answer (hub.max_pending_rpc_bytes)", {},
+                          [this] { return static_cast<double>(rpc_budget.bytes()); });
   for (unsigned worker = 0; worker < workers.size(); ++worker) {
     registry.gauge_callback(
         "switchboard_connections", "Open protocol connections, per worker thread", {{"worker", std::to_string(worker)}},
@@ -508,6 +515,15 @@ void RpcReply::ok(std::string data_json) const {
                          [hub, worker = target_->worker, rpc = target_->rpc, data = std::move(data_json)] {
                            hub->finish_rpc(worker, rpc, Hub::Impl::RpcOutcome::kAnswered, data);
                          });
+}
+
+void RpcReply::fail_too_large() const {
+  if (target_->answered.exchange(true)) return;
+  std::shared_ptr<Hub::Impl> hub = target_->hub.lock();
+  if (!hub) return;
+  hub->post_from_outside(target_->worker, [hub, worker = target_->worker, rpc = target_->rpc] {
+    hub->finish_rpc(worker, rpc, Hub::Impl::RpcOutcome::kTooLarge, "");
+  });
 }
 
 void RpcReply::fail(std::string message) const {

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "base/clock.h"
-#include "base/log.h"
 #include "hub/encode.h"
 #include "hub/hub_impl.h"
 
@@ -229,63 +228,8 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       return;
     }
 
-    case hub::CommandType::kRpc: {
-      auto found = rpc_handlers.find(std::string(command.method));
-      const RpcHandler* handler = found != rpc_handlers.end() ? &found->second
-                                  : any_rpc_handler           ? &any_rpc_handler
-                                                              : nullptr;
-      if (handler == nullptr) {
-        fail(session, id, ErrorCode::kUnknownMethod, "unknown rpc method");
-        return;
-      }
-      const std::uint64_t rpc = ++state.next_rpc;
-      state.rpcs.emplace(rpc, hub::WorkerState::PendingRpc{session.client, id});
-      server->post_after(worker, config.rpc_timeout_ms, [hub = shared_from_this(), worker, rpc] {
-        hub->finish_rpc(worker, rpc, RpcOutcome::kTimedOut, "");
-      });
-      auto target = std::make_shared<RpcReply::Target>();
-      target->hub = weak_from_this();
-      target->worker = worker;
-      target->rpc = rpc;
-      const RpcCall call{session.user, session.client_text, command.method, command.data};
-      try {
-        (*handler)(call, RpcReply(std::move(target)));
-      } catch (const std::exception& exception) {
-        // Answered now; a reply the handler still makes later is dropped.
-        base::log(base::LogLevel::kError, "rpc handler for %.*s threw: %s", static_cast<int>(command.method.size()),
-                  command.method.data(), exception.what());
-        state.rpcs.erase(rpc);
-        fail(session, id, ErrorCode::kInternal, "the rpc handler failed");
-      }
-      return;
-    }
-  }
-}
-
-void Hub::Impl::finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcome, const std::string& result) {
-  hub::WorkerState& state = *workers[worker];
-  auto pending = state.rpcs.find(rpc);
-  if (pending == state.rpcs.end()) return;  // answered already, or timed out
-  const hub::WorkerState::PendingRpc call = pending->second;
-  state.rpcs.erase(pending);
-  auto session = state.sessions.find(call.client);
-  if (session == state.sessions.end()) return;  // the client left
-  switch (outcome) {
-    case RpcOutcome::kAnswered: {
-      // The handler's JSON goes to the client as it is, so it must be JSON.
-      if (!hub::is_json(result)) {
-        fail(*session->second, call.id, ErrorCode::kInternal, "the rpc handler answered with invalid JSON");
-        return;
-      }
-      reply(*session->second, call.id, result);
-      return;
-    }
-    case RpcOutcome::kFailed:
-      fail(*session->second, call.id, ErrorCode::kRpcFailed, result);
-      return;
-    case RpcOutcome::kTimedOut:
-      fail(*session->second, call.id, ErrorCode::kRpcTimeout,
-           "no answer within " + std::to_string(config.rpc_timeout_ms) + " ms");
+    case hub::CommandType::kRpc:
+      handle_rpc(session, command);
       return;
   }
 }

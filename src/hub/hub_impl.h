@@ -35,6 +35,7 @@
 #include "hub/command.h"
 #include "hub/held_frames.h"
 #include "hub/hub_metrics.h"
+#include "hub/rpc_budget.h"
 #include "hub/token_verifier.h"
 #include "switchboard/hub.h"
 #include "switchboard/shared_message.h"
@@ -93,6 +94,8 @@ struct Session {
   // for a connection that keeps up.
   std::unique_ptr<HeldFrames> held;
   std::size_t user_slot = 0;  // place in the worker's list for `user`
+  // This session's rpcs waiting for their answer (HubConfig::max_pending_rpcs_per_connection).
+  std::uint32_t pending_rpcs = 0;
 
   Subscription* find_subscription(std::string_view channel);
   const Subscription* find_subscription(std::string_view channel) const;
@@ -159,6 +162,7 @@ struct WorkerState {
   struct PendingRpc {
     std::uint64_t client;
     std::uint64_t id;
+    std::uint64_t bytes;  // taken from Hub::Impl::rpc_budget
   };
   std::unordered_map<std::uint64_t, PendingRpc> rpcs;  // by rpc sequence number
   std::uint64_t next_rpc = 0;
@@ -207,6 +211,9 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   bool ready() const { return accepting.load() && broker_healthy(); }
   std::unordered_map<std::string, RpcHandler> rpc_handlers;
   RpcHandler any_rpc_handler;  // for methods without their own
+  // Every worker's pending rpcs together (HubConfig::max_pending_rpcs and
+  // max_pending_rpc_bytes).
+  hub::RpcBudget rpc_budget;
   Authenticator authenticator;
   // The policy for threads that are not a worker's (on_upgrade runs on a
   // worker but is not told which), guarded by policy_mutex; workers use
@@ -291,8 +298,11 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   // Takes session off this worker's list for the channel and tells the
   // channel's owner; the caller updates session.subscriptions.
   void leave_channel(hub::Session& session, const hub::Session::Subscription& subscription);
-  enum class RpcOutcome : std::uint8_t { kAnswered, kFailed, kTimedOut };
-  // result: the answer's JSON, or the failure's message.
+  // Runs an rpc command (hub_rpc.cc): its limits, then its handler.
+  void handle_rpc(hub::Session& session, const hub::Command& command);
+  enum class RpcOutcome : std::uint8_t { kAnswered, kFailed, kTimedOut, kTooLarge };
+  // result: the answer's JSON, or the failure's message. Gives the call's
+  // room back, whatever the outcome.
   void finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcome, const std::string& result);
   void deliver_to_channel(unsigned worker, const std::string& channel, const SharedMessage& frame,
                           std::uint64_t exclude_client, std::uint64_t numbered_ns);

@@ -46,6 +46,10 @@ HubMetrics::HubMetrics(metrics::Registry& registry)
       rate_limited(refused(registry, "rate_limited")),
       rate_limit_closes(registry.counter("switchboard_rate_limit_closes_total",
                                          "Connections closed with 1008 for staying over the rate limits")),
+      rpcs_refused_per_connection(refused(registry, "rpc_pending_per_connection")),
+      rpcs_refused_per_node(refused(registry, "rpc_pending_per_node")),
+      rpc_answers_too_large(registry.counter("switchboard_rpc_answers_too_large_total",
+                                             "rpc answers over hub.max_rpc_answer_size, sent as error 115 instead")),
       slow_consumer_drops(registry.counter("switchboard_slow_consumer_drops_total",
                                            "Frames not delivered because the connection's outgoing buffer was full "
                                            "(policy drop; drop-oldest and keep-latest: held frames pushed out)")),

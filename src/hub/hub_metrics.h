@@ -32,6 +32,9 @@ struct HubMetrics {
   metrics::Counter& permission_denied;
   metrics::Counter& rate_limited;
   metrics::Counter& rate_limit_closes;
+  metrics::Counter& rpcs_refused_per_connection;  // error 122: the connection's pending cap
+  metrics::Counter& rpcs_refused_per_node;        // error 122: the node's pending cap (count or bytes)
+  metrics::Counter& rpc_answers_too_large;        // error 115: over max_rpc_answer_size
   metrics::Counter& slow_consumer_drops;
   metrics::Counter& slow_consumer_held;
   metrics::Counter& slow_consumer_closes;

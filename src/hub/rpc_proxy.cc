@@ -1,5 +1,6 @@
 #include "hub/rpc_proxy.h"
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -22,21 +23,55 @@ constexpr long kMaxBackendConnections = 32;
 // client gets the timeout error (114) rather than "unreachable".
 constexpr std::uint64_t kTransportGraceMs = 1'000;
 
-size_t collect_body(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
-}
+// Of a failing status's body, only this much goes into the error message.
+constexpr std::size_t kErrorBodyShown = 200;
 
 }  // namespace
 
 // One HTTP request in flight.
 struct Transfer {
+  // Why the answer was not read to its end; curl then ends the transfer
+  // with CURLE_WRITE_ERROR, which is not a transport error here.
+  enum class Cut : std::uint8_t {
+    kNo,
+    kTooLarge,   // a 2xx body over max_response: never held whole
+    kErrorBody,  // another status: the start of its body is all the message needs
+  };
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   std::string request;
   std::string response;
+  std::size_t max_response = 0;
+  Cut cut = Cut::kNo;
   std::unique_ptr<RpcReply> reply;
 };
+
+namespace {
+
+// curl's write callback: keeps the body up to the limit and stops the
+// transfer past it (returning less than it was given), so a 50 MB answer
+// costs at most the limit and one read, not 50 MB.
+size_t collect_body(char* data, size_t size, size_t count, void* user) {
+  auto& transfer = *static_cast<Transfer*>(user);
+  const size_t bytes = size * count;
+  long status = 0;
+  curl_easy_getinfo(transfer.easy, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status > 299) {
+    const size_t room = kErrorBodyShown - std::min(kErrorBodyShown, transfer.response.size());
+    transfer.response.append(data, std::min(bytes, room));
+    if (bytes <= room) return bytes;
+    transfer.cut = Transfer::Cut::kErrorBody;
+    return 0;
+  }
+  if (bytes > transfer.max_response - transfer.response.size()) {
+    transfer.cut = Transfer::Cut::kTooLarge;
+    return 0;
+  }
+  transfer.response.append(data, bytes);
+  return bytes;
+}
+
+}  // namespace
 
 // A socket curl asked us to watch.
 class SocketWatch final : public loop::IoHandler {
@@ -50,7 +85,8 @@ class SocketWatch final : public loop::IoHandler {
 };
 
 struct RpcProxy::Impl {
-  Impl(std::string backend_url, std::uint64_t timeout) : url(std::move(backend_url)), timeout_ms(timeout) {
+  Impl(std::string backend_url, std::uint64_t timeout, std::uint64_t max_answer)
+      : url(std::move(backend_url)), timeout_ms(timeout), max_answer_size(max_answer) {
     std::call_once(curl_initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
@@ -90,6 +126,7 @@ struct RpcProxy::Impl {
     auto transfer = std::make_unique<Transfer>();
     transfer->easy = curl_easy_init();
     transfer->request = std::move(body);
+    transfer->max_response = max_answer_size;
     transfer->reply = std::make_unique<RpcReply>(std::move(reply));
     transfer->headers = curl_slist_append(nullptr, "Content-Type: application/json");
     transfer->headers = curl_slist_append(transfer->headers, "Accept: application/json");
@@ -99,7 +136,7 @@ struct RpcProxy::Impl {
     curl_easy_setopt(easy, CURLOPT_POSTFIELDS, transfer->request.c_str());
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(transfer->request.size()));
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &collect_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer->response);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms + kTransportGraceMs));
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -128,11 +165,13 @@ struct RpcProxy::Impl {
       curl_multi_remove_handle(multi, easy);
       curl_easy_cleanup(easy);
       curl_slist_free_all(transfer->headers);
-      if (result != CURLE_OK) {
+      if (transfer->cut == Transfer::Cut::kTooLarge) {
+        transfer->reply->fail_too_large();
+      } else if (result != CURLE_OK && transfer->cut == Transfer::Cut::kNo) {
         transfer->reply->fail(std::string("rpc backend unreachable: ") + curl_easy_strerror(result));
       } else if (status < 200 || status > 299) {
         std::string message_text = "rpc backend answered HTTP " + std::to_string(status);
-        if (!transfer->response.empty()) message_text += ": " + transfer->response.substr(0, 200);
+        if (!transfer->response.empty()) message_text += ": " + transfer->response;
         transfer->reply->fail(std::move(message_text));
       } else {
         transfer->reply->ok(std::move(transfer->response));
@@ -180,6 +219,7 @@ struct RpcProxy::Impl {
 
   std::string url;
   std::uint64_t timeout_ms;
+  std::uint64_t max_answer_size;
   loop::EventLoop loop;
   loop::Timer timer{&Impl::on_timer, this};
   CURLM* multi = nullptr;
@@ -198,8 +238,8 @@ void SocketWatch::on_io(std::uint32_t events) {
   proxy_.act(fd_, flags);
 }
 
-RpcProxy::RpcProxy(std::string url, std::uint64_t timeout_ms)
-    : impl_(std::make_unique<Impl>(std::move(url), timeout_ms)) {}
+RpcProxy::RpcProxy(std::string url, std::uint64_t timeout_ms, std::uint64_t max_answer_size)
+    : impl_(std::make_unique<Impl>(std::move(url), timeout_ms, max_answer_size)) {}
 
 RpcProxy::~RpcProxy() = default;
 

@@ -443,6 +443,97 @@ TEST_F(HubApiTest, ManyRpcsInFlightAnsweredOutOfOrder) {
   }
 }
 
+// The per-connection cap: the call over it is refused at once (122) while
+// other connections keep their room; an answer, a timeout or a throwing
+// handler gives the room back.
+TEST_F(HubApiTest, PendingRpcsPerConnectionAreCappedAndAnswersGiveTheRoomBack) {
+  std::mutex mutex;
+  std::vector<RpcReply> kept;
+  handlers_.emplace_back("never", [&](const RpcCall&, RpcReply reply) {
+    std::lock_guard lock(mutex);
+    kept.push_back(reply);
+  });
+  handlers_.emplace_back("throws", [](const RpcCall&, RpcReply) { throw std::runtime_error("no"); });
+  const auto kept_count = [&] {
+    std::lock_guard lock(mutex);
+    return kept.size();
+  };
+  HubConfig config;
+  config.max_pending_rpcs_per_connection = 3;
+  config.rpc_timeout_ms = 60'000;
+  start(config);
+  auto ann = open("ann");
+  auto bob = open("bob");
+  for (int id = 1; id <= 3; ++id) {
+    ann->send_frame(Opcode::kText, R"({"id":)" + std::to_string(id) + R"(,"type":"rpc","method":"never"})");
+  }
+  EXPECT_EQ(
+      command(*ann, R"({"id":4,"type":"rpc","method":"never"})"),
+      R"({"type":"error","id":4,"code":122,"message":"at most 3 pending rpcs per connection: wait for an answer"})");
+  EXPECT_EQ(
+      command(*ann, R"({"id":5,"type":"rpc","method":"throws"})"),
+      R"({"type":"error","id":5,"code":122,"message":"at most 3 pending rpcs per connection: wait for an answer"})");
+  EXPECT_EQ(kept_count(), 3u);
+  // bob has room of his own; a throwing handler gives its room back at once.
+  for (int id = 1; id <= 2; ++id) {
+    bob->send_frame(Opcode::kText, R"({"id":)" + std::to_string(id) + R"(,"type":"rpc","method":"never"})");
+  }
+  EXPECT_EQ(command(*bob, R"({"id":3,"type":"rpc","method":"throws"})"),
+            R"({"type":"error","id":3,"code":100,"message":"the rpc handler failed"})");
+  bob->send_frame(Opcode::kText, R"({"id":4,"type":"rpc","method":"never"})");
+  for (auto deadline = std::chrono::steady_clock::now() + 3s;
+       kept_count() < 6 && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(kept_count(), 6u);
+  EXPECT_EQ(
+      command(*bob, R"({"id":5,"type":"rpc","method":"never"})"),
+      R"({"type":"error","id":5,"code":122,"message":"at most 3 pending rpcs per connection: wait for an answer"})");
+  // An answer to one of ann's calls makes room for one more.
+  {
+    std::lock_guard lock(mutex);
+    kept[1].ok("\"second\"");
+  }
+  EXPECT_EQ(next_text(*ann), R"({"type":"reply","id":2,"data":"second"})");
+  ann->send_frame(Opcode::kText, R"({"id":6,"type":"rpc","method":"never"})");
+  EXPECT_EQ(
+      command(*ann, R"({"id":7,"type":"rpc","method":"never"})"),
+      R"({"type":"error","id":7,"code":122,"message":"at most 3 pending rpcs per connection: wait for an answer"})");
+  EXPECT_EQ(kept_count(), 7u);
+  // Everything answered: the node's count is back at zero.
+  {
+    std::lock_guard lock(mutex);
+    for (const RpcReply& reply : kept) reply.ok("1");
+  }
+  for (auto deadline = std::chrono::steady_clock::now() + 3s;
+       hub_->metrics_text().find("\nswitchboard_rpcs_pending 0\n") == std::string::npos &&
+       std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_NE(hub_->metrics_text().find("\nswitchboard_rpcs_pending 0\n"), std::string::npos);
+  EXPECT_NE(hub_->metrics_text().find("\nswitchboard_rpc_pending_bytes 0\n"), std::string::npos);
+  EXPECT_NE(hub_->metrics_text().find("switchboard_refused_total{reason=\"rpc_pending_per_connection\"} 4\n"),
+            std::string::npos)
+      << hub_->metrics_text();
+}
+
+// A C++ handler's answer over max_rpc_answer_size is error 115, not a frame.
+TEST_F(HubApiTest, AnAnswerOverTheSizeLimitIsError115) {
+  handlers_.emplace_back("sized", [](const RpcCall& call, RpcReply reply) {
+    const std::size_t size = std::stoul(std::string(call.data_json));
+    reply.ok("\"" + std::string(size - 2, 'x') + "\"");
+  });
+  HubConfig config;
+  config.max_rpc_answer_size = 100;
+  start(config);
+  auto client = open();
+  EXPECT_EQ(command(*client, R"({"id":1,"type":"rpc","method":"sized","data":100})"),
+            R"({"type":"reply","id":1,"data":")" + std::string(98, 'x') + "\"}");
+  EXPECT_EQ(command(*client, R"({"id":2,"type":"rpc","method":"sized","data":101})"),
+            R"({"type":"error","id":2,"code":115,"message":"the rpc answer is larger than 100 bytes"})");
+  EXPECT_NE(hub_->metrics_text().find("\nswitchboard_rpc_answers_too_large_total 1\n"), std::string::npos);
+}
+
 // A client that pipelines commands without reading: the replies come back
 // to its worker after on_message returned, and must all arrive although
 // they overflow the kernel's socket buffers and the output-buffer cap many
@@ -451,9 +542,13 @@ TEST_F(HubApiTest, EveryCommandIsAnsweredWhenTheClientDoesNotRead) {
   const std::string big = "\"" + std::string(64 * 1024, 'b') + "\"";
   handlers_.emplace_back("big", [&big](const RpcCall&, RpcReply reply) { reply.ok(big); });
   max_buffered_bytes_ = 64 * 1024;
-  start();
-  auto client = open();
   constexpr int kCommands = 400;  // 26 MB of replies
+  // An answer made inside the handler is still posted to the worker: until
+  // that post runs, the calls of one read all count as pending.
+  HubConfig config;
+  config.max_pending_rpcs_per_connection = kCommands;
+  start(config);
+  auto client = open();
   for (int i = 1; i <= kCommands; ++i) {
     client->send_frame(Opcode::kText, R"({"id":)" + std::to_string(i) + R"(,"type":"rpc","method":"big"})");
   }

@@ -234,5 +234,29 @@ TEST(ServeSettings, HeldBytesCaps) {
             "--max-held-bytes: hub.max_held_bytes: must be at least 1 and at most 1099511627776 (got 0)");
 }
 
+TEST(ServeSettings, RpcLimits) {
+  const ServeSettings defaults;
+  EXPECT_EQ(defaults.hub.max_pending_rpcs_per_connection, 128u);
+  EXPECT_EQ(defaults.hub.max_pending_rpcs, 4096u);
+  EXPECT_EQ(defaults.hub.max_pending_rpc_bytes, 64u << 20);
+  EXPECT_EQ(defaults.hub.max_rpc_answer_size, 1u << 20);
+  ServeSettings settings;
+  ASSERT_EQ(apply_toml(settings,
+                       "[hub]\nmax_pending_rpcs_per_connection = 4\nmax_pending_rpcs = 100\n"
+                       "max_pending_rpc_bytes = 5000000\nmax_rpc_answer_size = 65536\n",
+                       "a.toml"),
+            "");
+  EXPECT_EQ(settings.hub.max_pending_rpcs_per_connection, 4u);
+  EXPECT_EQ(settings.hub.max_pending_rpcs, 100u);
+  EXPECT_EQ(settings.hub.max_pending_rpc_bytes, 5000000u);
+  EXPECT_EQ(settings.hub.max_rpc_answer_size, 65536u);
+  ASSERT_EQ(apply_text(settings, "hub.max_pending_rpcs", "7", "--max-pending-rpcs"), "");
+  EXPECT_EQ(settings.hub.max_pending_rpcs, 7u);
+  EXPECT_EQ(apply_text(settings, "hub.max_pending_rpcs_per_connection", "0", "X"),
+            "X: hub.max_pending_rpcs_per_connection: must be at least 1 (got 0)");
+  EXPECT_EQ(apply_text(settings, "hub.max_rpc_answer_size", "0", "X"),
+            "X: hub.max_rpc_answer_size: must be at least 1 and at most 1099511627776 (got 0)");
+}
+
 }  // namespace
 }  // namespace switchboard::cli
