@@ -106,6 +106,18 @@ struct RateLimitConfig {
   std::uint64_t bytes_burst = 8u << 20;  // a larger message is counted as this many bytes
   std::uint64_t violations_per_s = 1;
   std::uint64_t violations_burst = 50;
+  // `send` to a user, per connection (0: no limit): over it, error 121.
+  std::uint64_t sends_per_s = 10;
+  std::uint64_t sends_burst = 50;
+};
+
+// Who may `send` to a user (docs/PROTOCOL.md "Direct messages"). Whatever
+// this says, a connection whose Principal (or token claim `send_to`) lists
+// users may send to those only.
+enum class SendPermission : std::uint8_t {
+  kAnyone,         // every connection, anonymous ones too
+  kAuthenticated,  // connections with a user that a token or the authenticator vouched for
+  kListedUsers,    // only to the users the connection's send_to lists; none without one
 };
 
 struct HubConfig {
@@ -130,6 +142,10 @@ struct HubConfig {
   // The largest rpc answer (its JSON) sent to a client; a larger one is
   // error 115 instead (RpcReply::fail_too_large).
   std::uint64_t max_rpc_answer_size = 1u << 20;
+  SendPermission send_permission = SendPermission::kAuthenticated;
+  // The reply to a client's `send` is {} instead of {"online": ...}: clients
+  // cannot probe who is connected. The HTTP API still says.
+  bool hide_online = false;
   // Refuse (HTTP 400) a WebSocket that does not ask for switchboard.v1.json.
   bool require_subprotocol = true;
   AuthConfig auth;
@@ -159,6 +175,9 @@ struct Principal {
   // ("x#user") and private ("$x") channels have their own rules on top.
   std::optional<std::vector<std::string>> channels;
   std::int64_t expires_at = 0;  // seconds since the epoch; 0: never
+  // The users this connection may `send` to (the token claim `send_to`);
+  // nullopt: as HubConfig::send_permission allows.
+  std::optional<std::vector<std::string>> send_to;
 };
 
 // Decides who a handshake is: a Principal (user may be empty), or nullopt

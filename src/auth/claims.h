@@ -27,6 +27,9 @@ struct Claims {
   // "channel": a subscription token names the one channel it grants. Its
   // presence, even as "", is what makes a subscription token (TokenUse).
   std::optional<std::string> channel;
+  // "send_to": the user ids the holder may `send` to; nullopt when absent
+  // (the server's hub.send_permission decides), an empty vector allows none.
+  std::optional<std::vector<std::string>> send_to;
   // "info": any JSON value, minified, passed to other clients (presence,
   // join); "" when absent.
   std::string info_json;

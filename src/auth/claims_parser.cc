@@ -89,6 +89,15 @@ bool read_channels(simdjson::dom::object payload, std::optional<std::vector<std:
   return true;
 }
 
+bool read_send_to(simdjson::dom::object payload, std::optional<std::vector<std::string>>* out) {
+  element value;
+  if (payload.at_key("send_to").get(value) != simdjson::SUCCESS) return true;
+  std::vector<std::string> users;
+  if (!read_string_array(value, &users)) return false;
+  *out = std::move(users);
+  return true;
+}
+
 bool read_info(simdjson::dom::object payload, std::string* out) {
   element value;
   if (payload.at_key("info").get(value) != simdjson::SUCCESS) return true;
@@ -110,6 +119,7 @@ VerifyError parse_claims(std::string_view json, Claims* claims) {
                           read_channels(payload, &parsed.channels) &&
                           read_string(payload, "channel", &parsed.channel) && read_info(payload, &parsed.info_json);
   if (!well_typed) return VerifyError::kBadClaims;
+  if (!read_send_to(payload, &parsed.send_to)) return VerifyError::kBadClaims;
   *claims = std::move(parsed);
   return VerifyError::kNone;
 }

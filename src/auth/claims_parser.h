@@ -13,7 +13,8 @@ namespace switchboard::auth {
 // kBadClaims: "sub", "iss", "channel" not strings; "exp", "nbf", "iat" not
 // NumericDates (an integer that fits int64_t, or a non-negative real below
 // 2^63, truncated); "aud" neither a string nor an array of strings;
-// "channels" not an array of strings. Unknown claims are ignored.
+// "channels" not an array of strings; "send_to" not an array of strings.
+// Unknown claims are ignored.
 // *claims is written only on kNone. May throw std::bad_alloc.
 VerifyError parse_claims(std::string_view json, Claims* claims);
 

@@ -117,6 +117,7 @@ int run_serve(ServeFlags& flags) {
   BroadcastHandler broadcast;
   std::unique_ptr<Hub> hub_holder;
   settings.hub.broker_url = settings.broker_url;
+  settings.hub.send_permission = *send_permission_from_name(settings.send_permission);  // validated
   try {
     hub_holder = std::make_unique<Hub>(settings.hub);
   } catch (const std::invalid_argument& error) {

@@ -34,6 +34,13 @@ std::optional<SlowConsumerPolicy> slow_consumer_policy(std::string_view name) {
   return std::nullopt;
 }
 
+// hub.send_permission, as written in TOML.
+constexpr std::pair<std::string_view, SendPermission> kSendPermissions[] = {
+    {"authenticated", SendPermission::kAuthenticated},
+    {"anyone", SendPermission::kAnyone},
+    {"token", SendPermission::kListedUsers},
+};
+
 std::string_view slow_consumer_policy_name(SlowConsumerPolicy policy) {
   for (const auto& [text, value] : kSlowConsumerPolicies) {
     if (value == policy) return text;
@@ -145,6 +152,15 @@ const std::vector<Field>& fields() {
       {{"hub.require_subprotocol", "", "Refuse WebSockets that do not ask for switchboard.v1.json", KeyType::kBool, 0,
         0},
        [](ServeSettings& s) -> Ref { return &s.hub.require_subprotocol; }},
+      {{"hub.send_permission", "--send-permission",
+        "Who may send to a user: authenticated (connections with a user), anyone (anonymous ones too), or token "
+        "(only to the users the token's send_to claim names)",
+        KeyType::kString, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.send_permission; }},
+      {{"hub.hide_online", "--hide-online",
+        "The reply to a client's send is {} instead of {\"online\": ...} (the HTTP API still says)", KeyType::kBool, 0,
+        0},
+       [](ServeSettings& s) -> Ref { return &s.hub.hide_online; }},
       {{"auth.required", "--auth-required", "Connections must present a valid token (at the upgrade or in connect)",
         KeyType::kBool, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.hub.auth.required; }},
@@ -194,6 +210,11 @@ const std::vector<Field>& fields() {
       {{"limits.violations_burst", "", "Refused commands a client may cause at once before close 1008",
         KeyType::kUnsigned, 1, kNoMax},
        [](ServeSettings& s) -> Ref { return &s.hub.limits.violations_burst; }},
+      {{"limits.sends_per_s", "--limit-sends-per-s", "sends to users a connection may make per second (0: unlimited)",
+        KeyType::kUnsigned, 0, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.limits.sends_per_s; }},
+      {{"limits.sends_burst", "", "sends to users a connection may make at once", KeyType::kUnsigned, 1, kNoMax},
+       [](ServeSettings& s) -> Ref { return &s.hub.limits.sends_burst; }},
       {{"api.key", "", "Key for the HTTP API (Authorization: apikey KEY); empty: the API is off", KeyType::kString, 0,
         0, true},
        [](ServeSettings& s) -> Ref { return &s.api_key; }},
@@ -544,11 +565,21 @@ std::string validate(const ServeSettings& settings) {
   if (!auth.hmac_secret.empty() && !settings.public_key_file.empty()) {
     return "auth.public_key_file: give either auth.hmac_secret or a public key for tokens without a kid, not both";
   }
+  if (!send_permission_from_name(settings.send_permission)) {
+    return "hub.send_permission: '" + settings.send_permission + "' is not authenticated, anyone or token";
+  }
   const std::string& proxy = settings.rpc_proxy_url;
   if (!proxy.empty() && !proxy.starts_with("http://") && !proxy.starts_with("https://")) {
     return "hub.rpc_proxy_url: '" + proxy + "' is not an http:// or https:// URL";
   }
   return "";
+}
+
+std::optional<SendPermission> send_permission_from_name(std::string_view name) {
+  for (const auto& [text, permission] : kSendPermissions) {
+    if (text == name) return permission;
+  }
+  return std::nullopt;
 }
 
 std::string load_key_files(ServeSettings* settings) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,8 @@ struct ServeSettings {
   std::string api_key;              // api.key: "" disables the HTTP API
   std::string log_level = "info";   // log.level: debug, info, warn, error, off
   std::string log_format = "text";  // log.format: text, json
+  // hub.send_permission: authenticated, anyone, token (into hub.send_permission by send_permission_from_name)
+  std::string send_permission = "authenticated";
 };
 
 enum class KeyType : std::uint8_t { kString, kUnsigned, kBool, kStringList };
@@ -69,6 +72,10 @@ std::string apply_environment(ServeSettings& settings, const std::function<const
 
 // Checks what no single key can: the broker URL's scheme, namespace patterns.
 std::string validate(const ServeSettings& settings);
+
+// hub.send_permission's text ("authenticated", "anyone", "token") as the
+// hub's setting; nullopt for anything else (validate() says so).
+std::optional<SendPermission> send_permission_from_name(std::string_view name);
 
 // "chat:*=presence,join_leave" (the --namespace flag) -> options.
 std::string parse_namespace_flag(std::string_view text, NamespaceOptions* options);

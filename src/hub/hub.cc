@@ -46,6 +46,7 @@ Hub::Impl::Impl(HubConfig hub_config)
   message_limit = rate_limit(config.limits.messages_per_s, config.limits.messages_burst);
   byte_limit = rate_limit(config.limits.bytes_per_s, config.limits.bytes_burst);
   violation_limit = rate_limit(config.limits.violations_per_s, config.limits.violations_burst);
+  send_limit = rate_limit(config.limits.sends_per_s, config.limits.sends_burst);
 }
 
 unsigned Hub::Impl::owner_of(std::string_view name) const {
@@ -416,7 +417,7 @@ UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std:
       return decision;
     }
     accepted.principal = {std::move(granted.user), std::move(granted.info_json), std::move(granted.channels),
-                          granted.expires_at};
+                          granted.expires_at, std::move(granted.send_to)};
     accepted.authenticated = true;
   } else if (impl.authenticator) {
     std::optional<Principal> known;

@@ -54,6 +54,7 @@ void Hub::Impl::grant(Session& session, hub::GrantedToken granted) {
   session.awaiting_connect = false;
   session.channel_patterns = std::move(granted.channels);
   session.token_expires_at = granted.expires_at;
+  session.send_to = std::move(granted.send_to);
   if (session.token_expires_at != 0) {
     set_deadline(session, monotonic_deadline(session.token_expires_at), hub::DeadlineKind::kTokenExpiry);
   } else {

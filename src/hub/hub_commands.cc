@@ -90,7 +90,8 @@ void Hub::Impl::open_session(Connection& connection, std::string_view peer, Prin
     session->awaiting_connect = true;
     set_deadline(*session, base::monotonic_ms() + config.auth.connect_timeout_ms, hub::DeadlineKind::kConnect);
   } else if (authenticated) {
-    grant(*session, hub::GrantedToken{"", "", std::move(principal.channels), principal.expires_at, ""});
+    grant(*session, hub::GrantedToken{"", "", std::move(principal.channels), principal.expires_at, "",
+                                      std::move(principal.send_to)});
   }
 }
 
@@ -220,10 +221,12 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
     }
 
     case hub::CommandType::kSend: {
+      if (!admit_send(session, command.user, id)) return;
       const unsigned owner = owner_of(command.user);
+      const hub::OnlineInReply online = config.hide_online ? hub::OnlineInReply::kHidden : hub::OnlineInReply::kShown;
       server->post(owner, [hub = shared_from_this(), owner, user = std::string(command.user), from = session.user,
-                           data = std::move(command.data), worker, client = session.client, id] {
-        hub->owner_send(owner, user, from, data, hub::ReplyTo{worker, client, id, {}});
+                           data = std::move(command.data), worker, client = session.client, id, online] {
+        hub->owner_send(owner, user, from, data, hub::ReplyTo{worker, client, id, {}}, online);
       });
       return;
     }

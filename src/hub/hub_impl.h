@@ -45,6 +45,9 @@ namespace switchboard::hub {
 template <typename T>
 using StringMap = std::unordered_map<std::string, T, base::StringHash, std::equal_to<>>;
 
+// Whether a `send` reply says if the user is connected.
+enum class OnlineInReply : std::uint8_t { kShown, kHidden };
+
 // What a session must do by a deadline (auth): connect with a token, be
 // asked for a refresh when its token expires, or send that refresh.
 enum class DeadlineKind : std::uint8_t { kConnect, kTokenExpiry, kRefresh };
@@ -74,6 +77,9 @@ struct Session {
   base::TokenBucket message_bucket;
   base::TokenBucket byte_bucket;
   base::TokenBucket violation_bucket;
+  base::TokenBucket send_bucket;  // limits.sends_per_s
+  // The users this session may `send` to (Principal::send_to); nullopt: any.
+  std::optional<std::vector<std::string>> send_to;
   // Per namespace (by pattern) with a publish_per_s, once it is used.
   std::vector<std::pair<std::string, base::TokenBucket>> publish_buckets;
   // Subscribed channels, each with this session's place in the worker's
@@ -239,6 +245,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   base::RateLimit message_limit;
   base::RateLimit byte_limit;
   base::RateLimit violation_limit;
+  base::RateLimit send_limit;
   std::vector<std::unique_ptr<hub::WorkerState>> workers;
 
   unsigned owner_of(std::string_view name) const;
@@ -272,6 +279,9 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   // A WebSocket ping, in the same buckets as messages; false: leave it
   // unanswered (a violation: closed 1008 here past limits.violations_*).
   bool admit_ping(hub::Session& session, std::string_view payload);
+  // hub.send_permission, the session's send_to and limits.sends_per_s;
+  // false (and the error sent) when the send must not run (hub_send.cc).
+  bool admit_send(hub::Session& session, std::string_view user, std::uint64_t id);
   // The namespace's publish_per_s; false (and the error sent) when over it.
   bool admit_publish(hub::Session& session, std::string_view channel, std::uint64_t id);
   // A command over a limit: error 121, or close 1008 when the client keeps
@@ -345,8 +355,10 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void owner_presence(unsigned owner, const std::string& channel, const hub::ReplyTo& reply_to);
   void owner_user_online(unsigned owner, const std::string& user, unsigned worker);
   void owner_user_offline(unsigned owner, const std::string& user, unsigned worker);
+  // online: whether the reply says if the user had a connection
+  // (HubConfig::hide_online applies to clients, not to the HTTP API).
   void owner_send(unsigned owner, const std::string& user, const std::string& from_user, const std::string& data_json,
-                  const hub::ReplyTo& reply_to);
+                  const hub::ReplyTo& reply_to, hub::OnlineInReply online = hub::OnlineInReply::kShown);
   // Sends frame to every worker with subscribers of channel.
   // numbered_ns: when the broker numbered it (monotonic), 0 for events.
   void fan_out(const hub::OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,

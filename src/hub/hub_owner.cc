@@ -196,15 +196,19 @@ void Hub::Impl::owner_user_offline(unsigned owner, const std::string& user, unsi
 }
 
 void Hub::Impl::owner_send(unsigned owner, const std::string& user, const std::string& from_user,
-                           const std::string& data_json, const hub::ReplyTo& reply_to) {
+                           const std::string& data_json, const hub::ReplyTo& reply_to, hub::OnlineInReply online) {
   // Through the broker even on one node: wherever the user's connections
   // are, they get it from their node's owner of user (on_user_message).
   const std::string frame = hub::encode_direct(from_user, data_json);
   const broker::UserMessage message{user, broker::UserMessageKind::kDirect, frame};
-  broker->send_to_user(owner, message, [this, reply_to](broker::UserSendResult result) {
+  broker->send_to_user(owner, message, [this, reply_to, online](broker::UserSendResult result) {
     if (result.status != broker::PublishStatus::kAccepted) {
       metrics.broker_errors.add();
       post_error(reply_to, hub::ErrorCode::kUnavailable, "the broker cannot take messages now");
+      return;
+    }
+    if (online == hub::OnlineInReply::kHidden) {
+      post_reply(reply_to, "{}");  // the same for everyone: nothing to learn from it
       return;
     }
     post_reply(reply_to, result.nodes > 0 ? "{\"online\":true}" : "{\"online\":false}");

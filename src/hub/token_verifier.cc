@@ -65,6 +65,7 @@ auth::VerifyError TokenVerifier::verify(std::string_view token, auth::TokenUse u
   granted->channels = std::move(claims.channels);
   granted->expires_at = claims.expires_at.value_or(0);
   granted->channel = std::move(claims.channel).value_or("");
+  granted->send_to = std::move(claims.send_to);
   return auth::VerifyError::kNone;
 }
 

@@ -23,6 +23,8 @@ struct GrantedToken {
   std::optional<std::vector<std::string>> channels;
   std::int64_t expires_at = 0;  // 0: never
   std::string channel;          // a subscription token's channel (TokenUse::kSubscription)
+  // "send_to": the users the holder may `send` to; nullopt: any.
+  std::optional<std::vector<std::string>> send_to;
 };
 
 class TokenVerifier {

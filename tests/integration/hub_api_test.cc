@@ -574,6 +574,7 @@ static std::size_t count_of(const std::string& text, const std::string& part) {
 TEST_F(HubApiTest, StatsCountConnectionsUsersChannelsAndReturnToZero) {
   HubConfig config;
   config.namespaces.push_back(NamespaceOptions{.pattern = "room:*", .presence = true});
+  config.send_permission = SendPermission::kAnyone;  // the anonymous connections below ask who is online
   start(config);
   EXPECT_TRUE(stats_become(0, 0, 0));
   std::string presence;

@@ -216,10 +216,13 @@ export class Client extends Emitter<ClientEvents> {
     return this.request('rpc', { method, data: data ?? null }, options);
   }
 
-  /** Sends to every connection of a user; `online` says whether there was any. */
-  async send(user: string, data: unknown, options: RequestOptions = {}): Promise<{ online: boolean }> {
-    const reply = (await this.request('send', { user, data: data ?? null }, options)) as { online: boolean };
-    return { online: reply.online };
+  /**
+   * Sends to every connection of a user; `online` says whether there was any,
+   * unless the server hides that (`hub.hide_online`): then it is absent.
+   */
+  async send(user: string, data: unknown, options: RequestOptions = {}): Promise<{ online?: boolean }> {
+    const reply = (await this.request('send', { user, data: data ?? null }, options)) as { online?: boolean };
+    return reply.online === undefined ? {} : { online: reply.online };
   }
 
   /** Who is subscribed to a channel (its namespace needs presence). */

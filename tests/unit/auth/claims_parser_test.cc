@@ -118,5 +118,19 @@ TEST(ClaimsParser, LeavesTheOutputAloneOnFailure) {
   EXPECT_EQ(claims.subject, "kept");
 }
 
+TEST(ClaimsParser, SendToIsAListOfUsers) {
+  Claims claims;
+  ASSERT_EQ(parse_claims(R"({"sub":"alice"})", &claims), VerifyError::kNone);
+  EXPECT_FALSE(claims.send_to);
+  ASSERT_EQ(parse_claims(R"({"sub":"alice","send_to":["bob","carol"]})", &claims), VerifyError::kNone);
+  ASSERT_TRUE(claims.send_to);
+  EXPECT_EQ(*claims.send_to, (std::vector<std::string>{"bob", "carol"}));
+  ASSERT_EQ(parse_claims(R"({"send_to":[]})", &claims), VerifyError::kNone);
+  ASSERT_TRUE(claims.send_to);
+  EXPECT_TRUE(claims.send_to->empty());
+  EXPECT_EQ(parse(R"({"send_to":"bob"})"), VerifyError::kBadClaims);
+  EXPECT_EQ(parse(R"({"send_to":["bob",1]})"), VerifyError::kBadClaims);
+}
+
 }  // namespace
 }  // namespace switchboard::auth

@@ -258,5 +258,32 @@ TEST(ServeSettings, RpcLimits) {
             "X: hub.max_rpc_answer_size: must be at least 1 and at most 1099511627776 (got 0)");
 }
 
+TEST(ServeSettings, SendPermissionsAndRate) {
+  const ServeSettings defaults;
+  EXPECT_EQ(defaults.send_permission, "authenticated");
+  EXPECT_EQ(defaults.hub.send_permission, SendPermission::kAuthenticated);
+  EXPECT_FALSE(defaults.hub.hide_online);
+  EXPECT_EQ(defaults.hub.limits.sends_per_s, 10u);
+  EXPECT_EQ(defaults.hub.limits.sends_burst, 50u);
+  EXPECT_EQ(send_permission_from_name("authenticated"), SendPermission::kAuthenticated);
+  EXPECT_EQ(send_permission_from_name("anyone"), SendPermission::kAnyone);
+  EXPECT_EQ(send_permission_from_name("token"), SendPermission::kListedUsers);
+  EXPECT_EQ(send_permission_from_name("everyone"), std::nullopt);
+  ServeSettings settings;
+  ASSERT_EQ(apply_toml(settings,
+                       "[hub]\nsend_permission = \"token\"\nhide_online = true\n"
+                       "[limits]\nsends_per_s = 2\nsends_burst = 4\n",
+                       "a.toml"),
+            "");
+  EXPECT_EQ(settings.send_permission, "token");
+  EXPECT_TRUE(settings.hub.hide_online);
+  EXPECT_EQ(settings.hub.limits.sends_per_s, 2u);
+  EXPECT_EQ(settings.hub.limits.sends_burst, 4u);
+  EXPECT_EQ(validate(settings), "");
+  ASSERT_EQ(apply_text(settings, "hub.send_permission", "everyone", "--send-permission"), "");
+  EXPECT_EQ(validate(settings), "hub.send_permission: 'everyone' is not authenticated, anyone or token");
+  EXPECT_EQ(apply_text(settings, "limits.sends_burst", "0", "X"), "X: limits.sends_burst: must be at least 1 (got 0)");
+}
+
 }  // namespace
 }  // namespace switchboard::cli
