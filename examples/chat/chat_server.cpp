@@ -19,6 +19,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 
 #include "switchboard/hub.h"
@@ -137,7 +138,13 @@ int main(int argc, char** argv) {
     return switchboard::HttpResponse{200, "text/javascript; charset=utf-8", script};
   });
   serve_sdk(server, sdk_directory);
-  server.start();
+  try {
+    server.start();
+  } catch (const std::runtime_error& error) {
+    // The port is in use (another server listens there) or cannot be bound.
+    std::fprintf(stderr, "chat_server: %s\n", error.what());
+    return 2;
+  }
   std::printf("listening on %s:%u\n", config.host.c_str(), static_cast<unsigned>(server.port()));
   std::fflush(stdout);
   server.wait();

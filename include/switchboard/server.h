@@ -207,7 +207,9 @@ class Server {
   // (without it, SIGHUP keeps its default action). Call before start().
   void on_reload_signal(std::function<void()> reload);
 
-  // Binds every worker's listener (throws std::runtime_error on failure) and
+  // Binds every worker's listener (throws std::runtime_error on failure,
+  // among them a port that another process, or another Server, already
+  // listens on: the workers share the port only among themselves) and
   // starts the worker threads.
   void start();
   // The bound port (useful with port 0), valid after start().

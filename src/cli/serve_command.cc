@@ -20,6 +20,7 @@
 #include "cli/serve_settings.h"
 #include "http/query.h"
 #include "hub/rpc_proxy.h"
+#include "loop/listener.h"
 #include "switchboard/hub.h"
 #include "switchboard/server.h"
 
@@ -166,6 +167,11 @@ int run_serve(ServeFlags& flags) {
   }
   try {
     server.start();
+  } catch (const loop::ListenError& error) {
+    // The address or port cannot be used (another server listens there,
+    // say): a settings problem like the others.
+    std::fprintf(stderr, "switchboard serve: %s\n", error.what());
+    return 2;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "switchboard serve: %s\n", error.what());
     return 1;

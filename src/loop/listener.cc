@@ -33,13 +33,34 @@ std::string describe_peer(const sockaddr_storage& address) {
 }
 
 [[noreturn]] void fail(const ListenAddress& address, const char* what) {
-  throw std::runtime_error(std::string(what) + " " + address.host + ":" + std::to_string(address.port) + ": " +
-                           std::strerror(errno));
+  throw ListenError(std::string(what) + " " + address.host + ":" + std::to_string(address.port) + ": " +
+                    std::strerror(errno));
+}
+
+// Binds a throwaway socket to the address without SO_REUSEPORT. That fails
+// with EADDRINUSE exactly when another socket listens on the port (or on a
+// wildcard address covering it), whatever options it has. SO_REUSEADDR
+// keeps connections of an earlier run in TIME_WAIT from counting. Between
+// this check and the real bind another process could still take the port:
+// a window of microseconds, not the minutes of a second `serve` started by
+// mistake.
+void check_port_is_free(const ListenAddress& address, const sockaddr_storage& storage, socklen_t length) {
+  const int probe = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) fail(address, "socket");
+  int one = 1;
+  setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const bool in_use = ::bind(probe, reinterpret_cast<const sockaddr*>(&storage), length) != 0 && errno == EADDRINUSE;
+  ::close(probe);
+  if (in_use) {
+    throw ListenError(address.host + ":" + std::to_string(address.port) +
+                      " is already in use: another process (another server?) listens on port " +
+                      std::to_string(address.port));
+  }
 }
 
 }  // namespace
 
-Listener::Listener(EventLoop& loop, const ListenAddress& address, AcceptCallback on_accept)
+Listener::Listener(EventLoop& loop, const ListenAddress& address, AcceptCallback on_accept, PortClaim claim)
     : loop_(loop), on_accept_(std::move(on_accept)), resume_timer_(&Listener::resume_accepting, this) {
   sockaddr_storage storage{};
   socklen_t length = 0;
@@ -57,6 +78,7 @@ Listener::Listener(EventLoop& loop, const ListenAddress& address, AcceptCallback
     errno = EINVAL;
     fail(address, "not an IP address:");
   }
+  if (claim == PortClaim::kFirst && address.port != 0) check_port_is_free(address, storage, length);
   fd_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) fail(address, "socket");
   int one = 1;

@@ -20,8 +20,10 @@ Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& han
       admission_(admission),
       drain_deadline_(&on_drain_deadline, this),
       drain_tick_(&on_drain_tick, this) {
-  listener_ = std::make_unique<loop::Listener>(loop_, loop::ListenAddress{config.host, port},
-                                               [this](int fd, const std::string& peer) { accept(fd, peer); });
+  // The first worker claims the port; the others join it.
+  listener_ = std::make_unique<loop::Listener>(
+      loop_, loop::ListenAddress{config.host, port}, [this](int fd, const std::string& peer) { accept(fd, peer); },
+      index == 0 ? loop::PortClaim::kFirst : loop::PortClaim::kJoin);
   // Order matters: the batch is written before closed connections are freed.
   loop_.add_end_of_iteration_hook([this] { flush_batch(); });
   loop_.add_end_of_iteration_hook([this] { delete_retired(); });

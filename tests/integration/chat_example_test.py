@@ -2,8 +2,9 @@
 """The chat example (examples/chat) end to end: the page, its script and the
 SDK build (from a stand-in build made here; tests/browser runs the real SDK in
 a browser) are served, nothing else under /sdk/ is, two people chat in the
-room and see each other come and go, the getUser rpc answers, and a visitor
-without a name is refused (401).
+room and see each other come and go, the getUser rpc answers, a visitor
+without a name is refused (401), and a second chat_server on the same port
+refuses to start.
 CHAT_SERVER_BIN names the binary, CHAT_DIR the example's folder.
 """
 import asyncio
@@ -163,6 +164,15 @@ class ChatExampleTest(unittest.TestCase):
             self.assertEqual(caught.exception.status_code, 401)
 
         asyncio.run(body())
+
+    def test_a_second_server_on_the_same_port_is_refused(self):
+        second = subprocess.run([BINARY, str(self.port), DIRECTORY, self.sdk], capture_output=True, text=True,
+                                timeout=15)
+        self.assertEqual(second.returncode, 2, second.stdout + second.stderr)
+        self.assertIn(":%d is already in use" % self.port, second.stderr)
+        self.assertEqual(second.stdout, "")
+        self.assertIsNone(self.server.poll())
+        self.assertEqual(get(self.port, "/")[0], 200)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import tomllib
 import unittest
+import urllib.request
 
 import websockets
 
@@ -160,6 +161,33 @@ class ServeConfigTest(unittest.TestCase):
             self.assertEqual(result.returncode, 2, (arguments, env, result.stderr))
             self.assertIn(expected, result.stderr, (arguments, env))
             self.assertEqual(result.stdout, "", "started although the settings were bad")
+
+    def test_a_port_another_server_listens_on_is_refused(self):
+        # Every worker's listener uses SO_REUSEPORT; without a check a second
+        # server would start and the kernel would split connections between
+        # the two processes.
+        first = subprocess.Popen([BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=CLEAN_ENV)
+        try:
+            match = re.match(r"listening on 127\.0\.0\.1:(\d+)", first.stdout.readline())
+            self.assertIsNotNone(match)
+            port = match.group(1)
+            for arguments in (["--host", "127.0.0.1"], ["--host", "0.0.0.0", "--echo"]):
+                second = serve(*arguments, "--port", port, "--workers", "2")
+                self.assertEqual(second.returncode, 2, (arguments, second.stdout, second.stderr))
+                self.assertIn(":%s" % port, second.stderr)
+                self.assertIn("in use", second.stderr)
+                self.assertEqual(second.stdout, "", "the second server started")
+            # The first still answers every new connection (the second's
+            # would have answered /metrics with 404 for --echo: no hub).
+            for _ in range(20):
+                with urllib.request.urlopen("http://127.0.0.1:%s/readyz" % port, timeout=10) as response:
+                    self.assertEqual(response.status, 200)
+            self.assertIsNone(first.poll())
+        finally:
+            first.terminate()
+            first.wait(timeout=15)
+            first.stdout.close()
 
     def test_namespace_from_the_file_applies(self):
         path = self.write('[server]\nhost = "127.0.0.1"\nport = 0\nworkers = 1\n'

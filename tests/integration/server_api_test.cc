@@ -301,6 +301,27 @@ TEST_F(ServerApiTest, OriginAllowList) {
   EXPECT_TRUE(client.upgrade("/", {"Origin: https://good.example"}).starts_with("HTTP/1.1 101"));
 }
 
+TEST_F(ServerApiTest, AnotherServerOnTheSamePortIsRefusedAndTheFirstKeepsServing) {
+  start();
+  ServerConfig config;
+  config.host = "127.0.0.1";
+  config.port = port();
+  config.workers = 2;
+  config.handle_signals = HandleSignals::kNo;
+  RecordingHandler other_handler;
+  Server other(config, other_handler);
+  try {
+    other.start();
+    FAIL() << "a second server started on port " << port();
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("127.0.0.1:" + std::to_string(port())), std::string::npos) << error.what();
+  }
+  for (int i = 0; i < 8; ++i) {
+    RawClient client(port());
+    EXPECT_TRUE(client.request("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").starts_with("HTTP/1.1 200"));
+  }
+}
+
 TEST_F(ServerApiTest, RoutesAnswerWith200And404And405AndHead) {
   start();
   {
