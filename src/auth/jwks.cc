@@ -116,10 +116,7 @@ std::string oct_key(object jwk, std::optional<Algorithm> algorithm, std::shared_
   }
   std::string secret;
   if (std::string error = decoded_member(jwk, "k", &secret); !error.empty()) return error;
-  if (secret.size() < digest_size(*algorithm)) {
-    return std::string(algorithm_name(*algorithm)) + " secret must be at least " +
-           std::to_string(digest_size(*algorithm)) + " bytes";
-  }
+  if (std::string problem = check_hmac_secret(*algorithm, secret); !problem.empty()) return problem;
   *key = std::make_shared<const VerificationKey>(*algorithm, std::move(secret), nullptr);
   return "";
 }

@@ -59,4 +59,15 @@ std::string check_key_for_algorithm(Algorithm algorithm, EVP_PKEY* key) {
   return "unknown algorithm";
 }
 
+std::string check_hmac_secret(Algorithm algorithm, std::string_view secret) {
+  if (signature_scheme(algorithm) != SignatureScheme::kHmac) {
+    return std::string(algorithm_name(algorithm)) + " needs a public key, not a secret";
+  }
+  if (secret.size() < digest_size(algorithm)) {
+    return std::string(algorithm_name(algorithm)) + " secret must be at least " +
+           std::to_string(digest_size(algorithm)) + " bytes";
+  }
+  return "";
+}
+
 }  // namespace switchboard::auth

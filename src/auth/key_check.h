@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <openssl/evp.h>
 
@@ -18,5 +19,11 @@ namespace switchboard::auth {
 //   EdDSA     an Ed25519 key (RFC 8037; Ed448 is not supported)
 //   HS*       never: an HMAC key is a secret, not an EVP_PKEY
 std::string check_key_for_algorithm(Algorithm algorithm, EVP_PKEY* key);
+
+// "" when `secret` can serve `algorithm` as an HMAC key: the algorithm is
+// HS256/384/512 and the secret at least as long as its hash (32, 48, 64
+// bytes; RFC 7518 §3.2). The one check for every place a secret is taken:
+// the server's key set and JWKS oct keys, --print-config, `switchboard token`.
+std::string check_hmac_secret(Algorithm algorithm, std::string_view secret);
 
 }  // namespace switchboard::auth

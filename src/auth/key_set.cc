@@ -20,13 +20,7 @@ std::string duplicate_kid(std::string_view kid) {
 }  // namespace
 
 std::string KeySet::add_hmac_secret(std::string kid, Algorithm algorithm, std::string secret) {
-  if (signature_scheme(algorithm) != SignatureScheme::kHmac) {
-    return std::string(algorithm_name(algorithm)) + " needs a public key, not a secret";
-  }
-  if (secret.size() < digest_size(algorithm)) {
-    return std::string(algorithm_name(algorithm)) + " secret must be at least " +
-           std::to_string(digest_size(algorithm)) + " bytes";
-  }
+  if (std::string problem = check_hmac_secret(algorithm, secret); !problem.empty()) return problem;
   return add(std::move(kid), std::make_shared<const VerificationKey>(algorithm, std::move(secret), nullptr));
 }
 

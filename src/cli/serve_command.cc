@@ -1,5 +1,7 @@
 #include "cli/serve_command.h"
 
+#include <unistd.h>  // environ
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -27,6 +29,16 @@
 namespace switchboard::cli {
 namespace {
 
+// The name of every variable in this process's environment.
+std::vector<std::string> environment_variable_names() {
+  std::vector<std::string> names;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view text = *entry;
+    names.emplace_back(text.substr(0, text.find('=')));
+  }
+  return names;
+}
+
 // What the command line said, applied after the file and the environment.
 struct ServeFlags {
   std::string config_path;
@@ -51,6 +63,7 @@ bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") 
 
 // Defaults, then the file, then SWITCHBOARD_*, then flags. "" or the error.
 std::string load_settings(ServeFlags& flags, ServeSettings* settings, EmptyFile empty_file = EmptyFile::kAllowed) {
+  if (std::string error = check_environment_names(environment_variable_names()); !error.empty()) return error;
   std::string path = flags.config_path;
   if (path.empty()) {
     if (const char* from_environment = std::getenv("SWITCHBOARD_CONFIG")) path = from_environment;
@@ -98,6 +111,13 @@ int run_serve(ServeFlags& flags) {
   }
   if (flags.print_config) {
     std::fputs(to_toml(settings).c_str(), stdout);
+    // Also where a person sees it when the output goes to a file.
+    for (const std::string& key : redacted_secrets(settings)) {
+      std::fprintf(stderr,
+                   "switchboard serve: --print-config: %s is not printed; a server started from this output "
+                   "refuses to start until it is given as a value, { env = \"VARIABLE\" } or { file = \"PATH\" }\n",
+                   key.c_str());
+    }
     return 0;
   }
   const std::string& level = settings.log_level;
@@ -135,6 +155,11 @@ int run_serve(ServeFlags& flags) {
       return principal;
     });
     base::log(base::LogLevel::kWarn, "dev.insecure_user_query: clients choose their own user id with ?user=");
+    if (settings.hub.auth.required) {
+      base::log(base::LogLevel::kWarn,
+                "dev.insecure_user_query_bypasses_auth: auth.required is set, yet ?user=NAME connects as NAME "
+                "without a token");
+    }
   }
   WebSocketHandler& handler = flags.echo        ? static_cast<WebSocketHandler&>(echo)
                               : flags.broadcast ? static_cast<WebSocketHandler&>(broadcast)

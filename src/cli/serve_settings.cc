@@ -1,6 +1,8 @@
 #include "cli/serve_settings.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -9,6 +11,8 @@
 
 #include <toml++/toml.h>
 
+#include "auth/algorithm.h"
+#include "auth/key_check.h"
 #include "hub/names.h"
 #include "redis/endpoint.h"
 #include "server/forwarded.h"
@@ -18,6 +22,17 @@ namespace {
 
 constexpr std::uint64_t kNoMax = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t kOneTerabyte = std::uint64_t{1} << 40;
+
+constexpr std::string_view kEnvironmentPrefix = "SWITCHBOARD_";
+// SWITCHBOARD_* names that are not settings, yet are set for a reason:
+//   SWITCHBOARD_CONFIG  serve reads the config file's path from it
+//   SWITCHBOARD_BIN     the test harnesses (ctest, the JS SDK's) name the
+//                       binary under test, and pass their environment on to
+//                       the servers they start
+constexpr std::string_view kNotSettings[] = {"SWITCHBOARD_CONFIG", "SWITCHBOARD_BIN"};
+// A name this close to a setting's (edits) is offered as "did you mean".
+constexpr std::size_t kMaxSuggestionDistance = 3;
+constexpr std::string_view kSecretForms = R"(must be a string, { env = "VARIABLE" } or { file = "PATH" })";
 
 // The namespace key slow_consumer, as written in TOML.
 constexpr std::pair<std::string_view, SlowConsumerPolicy> kSlowConsumerPolicies[] = {
@@ -228,7 +243,7 @@ const std::vector<Field>& fields() {
       {{"broker.url", "--broker",
         "memory:// (one node) or redis[s]://[[user]:password@]host[:port][/db] (nodes share channels through Redis; "
         "rediss: TLS)",
-        KeyType::kString, 0, 0},
+        KeyType::kString, 0, 0, true},
        [](ServeSettings& s) -> Ref { return &s.broker_url; }},
       {{"broker.cluster", "--broker-cluster",
         "broker.url is a node of a Redis Cluster: use every master, with sharded pub/sub", KeyType::kBool, 0, 0},
@@ -249,6 +264,11 @@ const std::vector<Field>& fields() {
       {{"dev.insecure_user_query", "--insecure-user-query",
         "Development only: take the user id from ?user= in the WebSocket URL, unchecked", KeyType::kBool, 0, 0},
        [](ServeSettings& s) -> Ref { return &s.insecure_user_query; }},
+      {{"dev.insecure_user_query_bypasses_auth", "--insecure-user-query-bypasses-auth",
+        "With auth.required and dev.insecure_user_query: accept that ?user= connects as anyone without a token "
+        "(else startup refuses the pair)",
+        KeyType::kBool, 0, 0},
+       [](ServeSettings& s) -> Ref { return &s.insecure_user_query_bypasses_auth; }},
   };
   return table;
 }
@@ -314,7 +334,107 @@ std::vector<std::string> split_list(std::string_view text) {
   return items;
 }
 
-std::string apply_node(ServeSettings& settings, const Field& field, const toml::node& node, std::string_view source) {
+// Levenshtein distance, for "did you mean" (names of a few dozen bytes).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The setting whose name (by `name_of`) is closest to `name`; "" if none is close.
+template <typename NameOf>
+std::string closest_setting(std::string_view name, NameOf name_of) {
+  std::string best;
+  std::size_t best_distance = kMaxSuggestionDistance + 1;
+  for (const Field& field : fields()) {
+    std::string candidate = name_of(field.info.key);
+    const std::size_t distance = edit_distance(name, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = std::move(candidate);
+    }
+  }
+  return best;
+}
+
+// "did you mean server.port?", or "" when nothing is close.
+std::string did_you_mean(const std::string& suggestion) {
+  return suggestion.empty() ? "" : "did you mean " + suggestion + "?";
+}
+
+void note_secret_source(ServeSettings& settings, std::string_view key, const std::string& value,
+                        SecretSource::Kind kind, std::string_view name) {
+  if (value.empty()) {
+    settings.secret_sources.erase(std::string(key));
+  } else {
+    settings.secret_sources[std::string(key)] = SecretSource{kind, std::string(name)};
+  }
+}
+
+// The whole file is the secret, but for the newline an editor or `echo`
+// leaves at its end.
+std::string read_secret_file(const std::string& path, std::string* secret) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return "cannot read '" + path + "'";
+  std::ostringstream text;
+  text << file.rdbuf();
+  *secret = text.str();
+  if (secret->ends_with('\n')) secret->pop_back();
+  if (secret->ends_with('\r')) secret->pop_back();
+  if (secret->empty()) return "'" + path + "' is empty";
+  return "";
+}
+
+// A secret in the file: a string, { env = "VARIABLE" } or { file = "PATH" };
+// { redacted = ... } is what --print-config wrote in place of a value.
+std::string apply_secret_node(ServeSettings& settings, const Field& field, const toml::node& node,
+                              std::string_view source, const EnvironmentLookup& lookup) {
+  const std::string_view key = field.info.key;
+  std::string& value = *std::get<std::string*>(field.ref(settings));
+  if (node.is_string()) {
+    value = node.value<std::string>().value();
+    note_secret_source(settings, key, value, SecretSource::Kind::kValue, source);
+    return "";
+  }
+  const toml::table* table = node.as_table();
+  if (table == nullptr || table->size() != 1) return problem(source, key, kSecretForms);
+  const auto entry = table->begin();  // it holds the pair it hands out
+  const std::string_view form = entry->first.str();
+  const toml::node& reference_node = entry->second;
+  if (form == "redacted") {
+    return problem(source, key,
+                   "not printed by --print-config (" + reference_node.value<std::string>().value_or("a secret") +
+                       "): write the value here, or { env = \"VARIABLE\" } or { file = \"PATH\" }");
+  }
+  if (!reference_node.is_string() || (form != "env" && form != "file")) return problem(source, key, kSecretForms);
+  const std::string reference = reference_node.value<std::string>().value();
+  std::string secret;
+  if (form == "env") {
+    const char* text = lookup ? lookup(reference.c_str()) : std::getenv(reference.c_str());
+    if (text == nullptr) return problem(source, key, "the environment variable " + reference + " is not set");
+    secret = text;
+    if (secret.empty()) return problem(source, key, "the environment variable " + reference + " is empty");
+  } else if (std::string error = read_secret_file(reference, &secret); !error.empty()) {
+    return problem(source, key, error);
+  }
+  value = std::move(secret);
+  note_secret_source(settings, key, value, form == "env" ? SecretSource::Kind::kEnvironment : SecretSource::Kind::kFile,
+                     reference);
+  return "";
+}
+
+std::string apply_node(ServeSettings& settings, const Field& field, const toml::node& node, std::string_view source,
+                       const EnvironmentLookup& lookup) {
+  if (field.info.secret) return apply_secret_node(settings, field, node, source, lookup);
   switch (field.info.type) {
     case KeyType::kString:
       if (!node.is_string()) return problem(source, field.info.key, "must be a string");
@@ -435,6 +555,36 @@ void append_value(std::string& out, const Ref& ref) {
       ref);
 }
 
+// A secret that is set; a broker URL only when it holds a password.
+bool printed_as_reference(ServeSettings& settings, const Field& field) {
+  if (!field.info.secret) return false;
+  const std::string& value = *std::get<std::string*>(field.ref(settings));
+  if (value.empty()) return false;
+  return field.info.key != std::string_view("broker.url") || redis::redact_redis_url(value) != value;
+}
+
+// { env = 'NAME' }, { file = 'PATH' } or { redacted = 'from FILE' }.
+std::string secret_reference(const ServeSettings& settings, std::string_view key) {
+  const auto found = settings.secret_sources.find(key);
+  const SecretSource source = found == settings.secret_sources.end() ? SecretSource{} : found->second;
+  std::string out = "{ ";
+  switch (source.kind) {
+    case SecretSource::Kind::kEnvironment:
+      out += "env = ";
+      append_toml_string(out, source.name);
+      break;
+    case SecretSource::Kind::kFile:
+      out += "file = ";
+      append_toml_string(out, source.name);
+      break;
+    case SecretSource::Kind::kValue:
+      out += "redacted = ";
+      append_toml_string(out, source.name.empty() ? "not printed" : "from " + source.name);
+      break;
+  }
+  return out + " }";
+}
+
 }  // namespace
 
 std::string value_as_toml(const ServeSettings& settings, std::string_view key) {
@@ -467,6 +617,7 @@ std::string apply_text(ServeSettings& settings, std::string_view key, std::strin
   switch (field->info.type) {
     case KeyType::kString:
       *std::get<std::string*>(field->ref(settings)) = std::string(text);
+      if (field->info.secret) note_secret_source(settings, key, std::string(text), SecretSource::Kind::kValue, source);
       return "";
     case KeyType::kBool: {
       bool value = false;
@@ -486,7 +637,8 @@ std::string apply_text(ServeSettings& settings, std::string_view key, std::strin
   return problem(source, key, "unsupported type");
 }
 
-std::string apply_toml(ServeSettings& settings, std::string_view toml_text, std::string_view source_name) {
+std::string apply_toml(ServeSettings& settings, std::string_view toml_text, std::string_view source_name,
+                       const EnvironmentLookup& lookup) {
   toml::table document;
   try {
     document = toml::parse(toml_text, source_name);
@@ -515,19 +667,40 @@ std::string apply_toml(ServeSettings& settings, std::string_view toml_text, std:
     for (const auto& [name, node] : *table) {
       const std::string key = section_key + "." + std::string(name.str());
       const Field* field = find_field(key);
-      if (field == nullptr) return problem(source_name, key, "unknown key (see docs/CONFIG.md)");
-      if (std::string error = apply_node(settings, *field, node, source_name); !error.empty()) return error;
+      if (field == nullptr) {
+        const std::string suggestion = closest_setting(key, [](std::string_view name) { return std::string(name); });
+        const std::string hint = did_you_mean(suggestion);
+        return problem(source_name, key, "unknown key (see docs/CONFIG.md)" + (hint.empty() ? "" : "; " + hint));
+      }
+      if (std::string error = apply_node(settings, *field, node, source_name, lookup); !error.empty()) return error;
     }
   }
   return "";
 }
 
-std::string apply_environment(ServeSettings& settings, const std::function<const char*(const char*)>& lookup) {
+std::string apply_environment(ServeSettings& settings, const EnvironmentLookup& lookup) {
   for (const Field& field : fields()) {
     const std::string name = environment_name(field.info.key);
     if (const char* value = lookup(name.c_str())) {
       if (std::string error = apply_text(settings, field.info.key, value, name); !error.empty()) return error;
+      if (field.info.secret) {
+        note_secret_source(settings, field.info.key, value, SecretSource::Kind::kEnvironment, name);
+      }
     }
+  }
+  return "";
+}
+
+std::string check_environment_names(const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (!name.starts_with(kEnvironmentPrefix)) continue;
+    if (std::find(std::begin(kNotSettings), std::end(kNotSettings), name) != std::end(kNotSettings)) continue;
+    const bool setting = std::any_of(fields().begin(), fields().end(),
+                                     [&](const Field& field) { return environment_name(field.info.key) == name; });
+    if (setting) continue;
+    const std::string hint = did_you_mean(closest_setting(name, environment_name));
+    return name + ": not a setting" + (hint.empty() ? "" : " (" + hint + ")") +
+           "; settings are SWITCHBOARD_<SECTION>_<KEY> as listed in docs/CONFIG.md";
   }
   return "";
 }
@@ -561,6 +734,18 @@ std::string validate(const ServeSettings& settings) {
   const AuthConfig& auth = settings.hub.auth;
   if (auth.required && auth.hmac_secret.empty() && settings.public_key_file.empty() && settings.jwks_file.empty()) {
     return "auth.required: needs a key: auth.hmac_secret, auth.public_key_file or auth.jwks_file";
+  }
+  if (!auth.hmac_secret.empty()) {
+    const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(auth.hmac_algorithm);
+    if (!algorithm) return "auth.hmac_algorithm: unknown algorithm '" + auth.hmac_algorithm + "'";
+    if (std::string problem = auth::check_hmac_secret(*algorithm, auth.hmac_secret); !problem.empty()) {
+      return "auth.hmac_secret: " + problem;
+    }
+  }
+  if (settings.insecure_user_query && auth.required && !settings.insecure_user_query_bypasses_auth) {
+    return "dev.insecure_user_query: with auth.required, ?user=NAME connects as NAME without a token, which "
+           "defeats auth.required; drop one of the two, or set dev.insecure_user_query_bypasses_auth = true "
+           "(--insecure-user-query-bypasses-auth) if that is really meant";
   }
   if (!auth.hmac_secret.empty() && !settings.public_key_file.empty()) {
     return "auth.public_key_file: give either auth.hmac_secret or a public key for tokens without a kid, not both";
@@ -630,9 +815,30 @@ std::string parse_namespace_flag(std::string_view text, NamespaceOptions* option
   return "";
 }
 
+std::vector<std::string> redacted_secrets(const ServeSettings& settings) {
+  ServeSettings copy = settings;  // fields() hands out mutable references
+  std::vector<std::string> keys;
+  for (const Field& field : fields()) {
+    if (!printed_as_reference(copy, field)) continue;
+    const auto source = settings.secret_sources.find(field.info.key);
+    if (source == settings.secret_sources.end() || source->second.kind == SecretSource::Kind::kValue) {
+      keys.emplace_back(field.info.key);
+    }
+  }
+  return keys;
+}
+
 std::string to_toml(const ServeSettings& settings) {
   ServeSettings copy = settings;  // fields() hands out mutable references
   std::string out = "# effective configuration (switchboard serve --print-config)\n";
+  if (const std::vector<std::string> redacted = redacted_secrets(settings); !redacted.empty()) {
+    std::string keys;
+    for (const std::string& key : redacted) keys += (keys.empty() ? "" : ", ") + key;
+    out += "#\n# WARNING: not printed: " + keys +
+           ". Each is written as { redacted = ... }, which a server\n"
+           "# refuses to start from until it is given here as a value, { env = \"VARIABLE\" } or\n"
+           "# { file = \"PATH\" } (docs/CONFIG.md, \"Secrets\").\n";
+  }
   std::string section;
   for (const Field& field : fields()) {
     const std::string_view key = field.info.key;
@@ -642,14 +848,10 @@ std::string to_toml(const ServeSettings& settings) {
       out += "\n[" + section + "]\n";
     }
     const std::string name(key.substr(key.find('.') + 1));
-    if (field.info.secret && !std::get<std::string*>(field.ref(copy))->empty()) {
-      out += "# " + name + " is set (a secret: not printed)\n";
-      continue;
-    }
-    if (key == "broker.url" && settings.broker_url != redis::redact_redis_url(settings.broker_url)) {
-      out += "# " + name + " = ";
-      append_toml_string(out, redis::redact_redis_url(settings.broker_url));
-      out += " (its password is not printed)\n";
+    if (printed_as_reference(copy, field)) {
+      out += name + " = " + secret_reference(settings, key);
+      if (key == "broker.url") out += "  # " + redis::redact_redis_url(settings.broker_url);
+      out += "\n";
       continue;
     }
     out += name + " = ";

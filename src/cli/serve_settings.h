@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,12 +20,30 @@
 
 namespace switchboard::cli {
 
+// getenv, or a map in tests.
+using EnvironmentLookup = std::function<const char*(const char* name)>;
+
+// Where a secret's value came from, so that --print-config can name the
+// source instead of printing the value.
+struct SecretSource {
+  enum class Kind : std::uint8_t {
+    kValue,        // written out: in a config file, or on a flag (--broker)
+    kEnvironment,  // a variable: SWITCHBOARD_API_KEY, or { env = "NAME" } in the file
+    kFile,         // { file = "PATH" } in the file: the whole file is the secret
+  };
+  Kind kind = Kind::kValue;
+  std::string name;  // the config file or flag, the variable, or the path
+};
+
 struct ServeSettings {
   ServerConfig server;
   HubConfig hub;
   std::string broker_url = "memory://";
   std::string rpc_proxy_url;         // hub.rpc_proxy_url: "" forwards nothing
   bool insecure_user_query = false;  // dev.insecure_user_query
+  // dev.insecure_user_query_bypasses_auth: the operator's word that, with
+  // auth.required, ?user= connecting as anyone without a token is meant.
+  bool insecure_user_query_bypasses_auth = false;
   // Key files, read by the program into hub.auth (public_key_pem, jwks_json)
   // at start and on SIGHUP.
   std::string public_key_file;      // auth.public_key_file
@@ -34,13 +53,18 @@ struct ServeSettings {
   std::string log_format = "text";  // log.format: text, json
   // hub.send_permission: authenticated, anyone, token (into hub.send_permission by send_permission_from_name)
   std::string send_permission = "authenticated";
+  // By key ("api.key"), for the secrets that are set.
+  std::map<std::string, SecretSource, std::less<>> secret_sources;
 };
 
 enum class KeyType : std::uint8_t { kString, kUnsigned, kBool, kStringList };
 
 // One scalar key: its TOML name "section.key", its flag ("" if it has none),
-// and the range an unsigned value must lie in. A secret has no flag (the
-// process list would show it) and is never printed.
+// and the range an unsigned value must lie in. A secret (a key, or a URL
+// that may hold a password) is never printed, and in the file may be given
+// by reference: { env = "VARIABLE" } or { file = "PATH" }. The keys have no
+// flag (the process list would show it); broker.url has one for URLs
+// without a password.
 struct KeyInfo {
   const char* key;
   const char* flag;
@@ -63,14 +87,25 @@ std::string apply_text(ServeSettings& settings, std::string_view key, std::strin
 
 // Applies a TOML document: the scalar keys by section, and [[namespaces]]
 // tables. Unknown sections and keys are errors (a typo must not pass
-// silently). source_name is the file name in messages.
-std::string apply_toml(ServeSettings& settings, std::string_view toml_text, std::string_view source_name);
+// silently). source_name is the file name in messages. lookup resolves a
+// secret's { env = "VARIABLE" } (empty: getenv).
+std::string apply_toml(ServeSettings& settings, std::string_view toml_text, std::string_view source_name,
+                       const EnvironmentLookup& lookup = {});
 
 // Applies every SWITCHBOARD_* variable that lookup finds (getenv in the
 // binary; a map in tests).
-std::string apply_environment(ServeSettings& settings, const std::function<const char*(const char* name)>& lookup);
+std::string apply_environment(ServeSettings& settings, const EnvironmentLookup& lookup);
 
-// Checks what no single key can: the broker URL's scheme, namespace patterns.
+// Refuses a SWITCHBOARD_* variable name that is not a setting (a typo such
+// as SWITCHBOARD_SERVER_PROT would otherwise be ignored), naming it and the
+// closest setting. `names` are every variable's name in the environment;
+// other prefixes and the few SWITCHBOARD_* names that are not settings
+// (SWITCHBOARD_CONFIG, SWITCHBOARD_BIN) pass. "" or the problem.
+std::string check_environment_names(const std::vector<std::string>& names);
+
+// Checks what no single key can: the broker URL's scheme, namespace
+// patterns, the HMAC secret against its algorithm (auth::check_hmac_secret,
+// as the server and `switchboard token` do), keys that contradict each other.
 std::string validate(const ServeSettings& settings);
 
 // hub.send_permission's text ("authenticated", "anyone", "token") as the
@@ -84,9 +119,14 @@ std::string parse_namespace_flag(std::string_view text, NamespaceOptions* option
 // problem (a file that cannot be read).
 std::string load_key_files(ServeSettings* settings);
 
-// The effective settings as a TOML document (serve --print-config); secrets
-// that are set appear as comments, not values.
+// The effective settings as a TOML document (serve --print-config). A secret
+// that is set is printed as its reference ({ env = "VARIABLE" }, { file =
+// "PATH" }), which reads back to the same value, or, when it was written out
+// in a file or a flag, as { redacted = "from FILE" }, which reads back as an
+// error naming the key: the copy never silently loses a secret.
 std::string to_toml(const ServeSettings& settings);
+// The keys to_toml writes as { redacted = ... }, in table order.
+std::vector<std::string> redacted_secrets(const ServeSettings& settings);
 // One key's value as TOML ("8080", "\"0.0.0.0\"", "[]").
 std::string value_as_toml(const ServeSettings& settings, std::string_view key);
 

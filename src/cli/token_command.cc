@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "auth/jwt_sign.h"
+#include "auth/key_check.h"
 #include "hub/command.h"
 #include "hub/encode.h"
 #include "hub/names.h"
@@ -77,6 +78,13 @@ int run_token(TokenFlags& flags) {
   const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(flags.algorithm);
   if (!algorithm || flags.algorithm.rfind("HS", 0) != 0) {
     std::fprintf(stderr, "switchboard token: --algorithm: HS256, HS384 or HS512\n");
+    return 2;
+  }
+  // The check the server makes (auth.hmac_secret): a token signed with a
+  // secret it would refuse is of no use.
+  if (std::string problem = auth::check_hmac_secret(*algorithm, flags.secret); !problem.empty()) {
+    std::fprintf(stderr, "switchboard token: auth.hmac_secret: %s (the server refuses a shorter one)\n",
+                 problem.c_str());
     return 2;
   }
   const std::string payload = token_payload(request, static_cast<std::int64_t>(std::time(nullptr)));

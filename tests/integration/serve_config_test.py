@@ -140,10 +140,92 @@ class ServeConfigTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertNotIn(secret, result.stdout)
         self.assertNotIn("api-key-1", result.stdout)
-        self.assertIn("# hmac_secret is set", result.stdout)
-        self.assertIn("# key is set", result.stdout)
-        # What is printed still reads back (without the secrets).
-        tomllib.loads(result.stdout)
+        printed = tomllib.loads(result.stdout)
+        self.assertEqual(printed["auth"]["hmac_secret"], {"redacted": "from %s" % path})
+        self.assertEqual(printed["api"]["key"], {"redacted": "from %s" % path})
+        self.assertIn("api.key", result.stderr)  # said loudly, on the terminal too
+
+    def test_printed_secrets_read_back_by_reference_or_not_at_all(self):
+        # From the environment: printed as a reference to the variable, so
+        # the printed file starts a server whose API is still on.
+        env = {"SWITCHBOARD_API_KEY": "api-key-2"}
+        result = serve("--print-config", "--host", "127.0.0.1", "--port", "0", env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertNotIn("api-key-2", result.stdout)
+        self.assertEqual(tomllib.loads(result.stdout)["api"]["key"], {"env": "SWITCHBOARD_API_KEY"})
+        printed = self.write(result.stdout, "printed.toml")
+        server = subprocess.Popen([BINARY, "serve", "--config", printed], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True, env={**CLEAN_ENV, **env})
+        try:
+            match = re.match(r"listening on 127\.0\.0\.1:(\d+)", server.stdout.readline())
+            self.assertIsNotNone(match)
+            request = urllib.request.Request("http://127.0.0.1:%s/api/publish" % match.group(1),
+                                             data=b'{"channel": "news", "data": 1}',
+                                             headers={"Authorization": "apikey api-key-2"})
+            with urllib.request.urlopen(request, timeout=10) as response:
+                self.assertEqual(response.status, 200)
+        finally:
+            server.terminate()
+            server.wait(timeout=15)
+            server.stdout.close()
+        # The same file without the variable: refused, naming the key.
+        result = serve("--config", printed)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("api.key: the environment variable SWITCHBOARD_API_KEY is not set", result.stderr)
+        # Written in the file: the printed copy is refused, naming the key,
+        # rather than starting a server without its API.
+        source = self.write('[api]\nkey = "api-key-3"\n', "source.toml")
+        result = serve("--config", source, "--print-config")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        copy = self.write(result.stdout, "copy.toml")
+        result = serve("--config", copy)
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("api.key: not printed by --print-config", result.stderr)
+        self.assertEqual(result.stdout, "")
+
+    def test_insecure_user_query_with_auth_required_needs_the_override(self):
+        env = {"SWITCHBOARD_AUTH_HMAC_SECRET": "x" * 32}
+        result = serve("--insecure-user-query", "--auth-required", "--print-config", env=env)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn("dev.insecure_user_query", result.stderr)
+        self.assertIn("--insecure-user-query-bypasses-auth", result.stderr)
+        self.assertEqual(result.stdout, "")
+        result = serve("--insecure-user-query", "--auth-required", "--insecure-user-query-bypasses-auth",
+                       "--print-config", env=env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(tomllib.loads(result.stdout)["dev"]["insecure_user_query_bypasses_auth"])
+
+    def test_unknown_switchboard_variables_are_refused(self):
+        result = serve("--print-config", env={"SWITCHBOARD_SERVER_PROT": "9000"})
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn("SWITCHBOARD_SERVER_PROT: not a setting (did you mean SWITCHBOARD_SERVER_PORT?)", result.stderr)
+        self.assertEqual(result.stdout, "")
+        # SWITCHBOARD_BIN (in CLEAN_ENV: the harness's) and SWITCHBOARD_CONFIG are not settings but allowed.
+        path = self.write("[server]\nport = 4321\n")
+        result = serve("--print-config", env={"SWITCHBOARD_CONFIG": path, "SWITCHBOARD_BIN": BINARY})
+        self.assertEqual(result.returncode, 0, result.stderr)
+
+    def test_a_short_secret_is_refused_everywhere_with_the_same_message(self):
+        expected = "auth.hmac_secret: HS256 secret must be at least 32 bytes"
+        env = {"SWITCHBOARD_AUTH_HMAC_SECRET": "abc"}
+        for arguments in (["--print-config"], ["--host", "127.0.0.1", "--port", "0"]):
+            result = serve(*arguments, env=env)
+            self.assertEqual(result.returncode, 2, (arguments, result.stdout))
+            self.assertIn(expected, result.stderr)
+            self.assertEqual(result.stdout, "")
+        for arguments, token_env in ((["--secret", "abc"], {}), ([], env)):
+            result = subprocess.run([BINARY, "token", "--user", "ann", *arguments], capture_output=True, text=True,
+                                    timeout=15, env={**CLEAN_ENV, **token_env})
+            self.assertEqual(result.returncode, 2, (arguments, result.stdout))
+            self.assertIn(expected, result.stderr)
+            self.assertEqual(result.stdout, "")
+        result = subprocess.run([BINARY, "token", "--user", "ann", "--secret", "x" * 48, "--algorithm", "HS384"],
+                                capture_output=True, text=True, timeout=15, env=CLEAN_ENV)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        result = subprocess.run([BINARY, "token", "--user", "ann", "--secret", "x" * 47, "--algorithm", "HS384"],
+                                capture_output=True, text=True, timeout=15, env=CLEAN_ENV)
+        self.assertEqual(result.returncode, 2, result.stdout)
+        self.assertIn("auth.hmac_secret: HS384 secret must be at least 48 bytes", result.stderr)
 
     def test_bad_auth_settings_stop_startup(self):
         cases = [

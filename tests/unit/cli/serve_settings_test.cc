@@ -2,9 +2,15 @@
 // precedence, with an error that names the source and the key.
 #include "cli/serve_settings.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -70,7 +76,7 @@ TEST(ServeSettings, FileErrorsNameTheKey) {
       {"[server]\nport = 70000\n", "test.toml: server.port: must be at least 0 and at most 65535 (got 70000)"},
       {"[server]\nport = -1\n", "test.toml: server.port: must not be negative"},
       {"[server]\nport = \"80\"\n", "test.toml: server.port: must be an integer"},
-      {"[server]\nprot = 80\n", "test.toml: server.prot: unknown key (see docs/CONFIG.md)"},
+      {"[server]\nprot = 80\n", "test.toml: server.prot: unknown key (see docs/CONFIG.md); did you mean server.port?"},
       {"[sever]\nport = 80\n", "test.toml: sever.port: unknown key (see docs/CONFIG.md)"},
       {"[hub]\nrequire_subprotocol = \"yes\"\n", "test.toml: hub.require_subprotocol: must be true or false"},
       {"[server]\nallowed_origins = \"x\"\n", "test.toml: server.allowed_origins: must be an array of strings"},
@@ -212,7 +218,7 @@ TEST(ServeSettings, PrintedConfigHidesTheBrokerPassword) {
   ASSERT_EQ(apply_toml(settings, "[broker]\nurl = \"redis://app:hunter2@db:6379/1\"\n", "a.toml"), "");
   const std::string printed = to_toml(settings);
   EXPECT_EQ(printed.find("hunter2"), std::string::npos) << printed;
-  EXPECT_NE(printed.find("# url = 'redis://app:***@db:6379/1' (its password is not printed)"), std::string::npos)
+  EXPECT_NE(printed.find("url = { redacted = 'from a.toml' }  # redis://app:***@db:6379/1"), std::string::npos)
       << printed;
   ServeSettings plain;
   ASSERT_EQ(apply_toml(plain, "[broker]\nurl = \"redis://db:6379/1\"\n", "a.toml"), "");
@@ -283,6 +289,151 @@ TEST(ServeSettings, SendPermissionsAndRate) {
   ASSERT_EQ(apply_text(settings, "hub.send_permission", "everyone", "--send-permission"), "");
   EXPECT_EQ(validate(settings), "hub.send_permission: 'everyone' is not authenticated, anyone or token");
   EXPECT_EQ(apply_text(settings, "limits.sends_burst", "0", "X"), "X: limits.sends_burst: must be at least 1 (got 0)");
+}
+
+// The environment of a test: a map, looked up like getenv.
+struct FakeEnvironment {
+  std::map<std::string, std::string> variables;
+  EnvironmentLookup lookup() const {
+    return [this](const char* name) -> const char* {
+      auto it = variables.find(name);
+      return it == variables.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+// A file in the temporary directory that is removed with this object.
+struct TemporaryFile {
+  explicit TemporaryFile(const std::string& text) {
+    char name[] = "/tmp/serve_settings_test_XXXXXX";
+    const int fd = ::mkstemp(name);
+    path = name;
+    ::close(fd);
+    std::ofstream(path) << text;
+  }
+  ~TemporaryFile() { std::remove(path.c_str()); }
+  std::string path;
+};
+
+const std::string kGoodSecret(32, 's');
+
+TEST(ServeSettings, InsecureUserQueryWithAuthRequiredNeedsTheOverride) {
+  ServeSettings settings;
+  settings.hub.auth.required = true;
+  settings.hub.auth.hmac_secret = kGoodSecret;
+  EXPECT_EQ(validate(settings), "");
+  settings.insecure_user_query = true;
+  const std::string error = validate(settings);
+  EXPECT_NE(error.find("dev.insecure_user_query"), std::string::npos) << error;
+  EXPECT_NE(error.find("auth.required"), std::string::npos) << error;
+  EXPECT_NE(error.find("dev.insecure_user_query_bypasses_auth"), std::string::npos) << error;
+  ASSERT_EQ(
+      apply_text(settings, "dev.insecure_user_query_bypasses_auth", "true", "--insecure-user-query-bypasses-auth"), "");
+  EXPECT_EQ(validate(settings), "");
+  // Without auth.required there is nothing to bypass.
+  ServeSettings development;
+  development.insecure_user_query = true;
+  EXPECT_EQ(validate(development), "");
+}
+
+TEST(ServeSettings, UnknownSwitchboardVariablesAreRefused) {
+  const std::string typo = check_environment_names({"PATH", "SWITCHBOARD_SERVER_PROT", "SWITCHBOARD_SERVER_PORT"});
+  EXPECT_EQ(typo,
+            "SWITCHBOARD_SERVER_PROT: not a setting (did you mean SWITCHBOARD_SERVER_PORT?); settings are "
+            "SWITCHBOARD_<SECTION>_<KEY> as listed in docs/CONFIG.md");
+  const std::string unlike = check_environment_names({"SWITCHBOARD_COLOUR"});
+  EXPECT_NE(unlike.find("SWITCHBOARD_COLOUR: not a setting"), std::string::npos) << unlike;
+  EXPECT_EQ(unlike.find("did you mean"), std::string::npos) << unlike;
+  // Names that are not settings but are used: the config file, and the
+  // binary the test harnesses run (they pass their environment on).
+  EXPECT_EQ(check_environment_names({"SWITCHBOARD_CONFIG", "SWITCHBOARD_BIN", "SWITCHBOARD_API_KEY",
+                                     "SWITCHBOARD_AUTH_HMAC_SECRET", "SWITCHBOARDS", "HOME"}),
+            "");
+  for (const KeyInfo& key : setting_keys()) EXPECT_EQ(check_environment_names({environment_name(key.key)}), "");
+}
+
+TEST(ServeSettings, ASecretTooShortForItsAlgorithmIsRefusedBeforeTheServerStarts) {
+  ServeSettings settings;
+  settings.hub.auth.hmac_secret = "abc";
+  EXPECT_EQ(validate(settings), "auth.hmac_secret: HS256 secret must be at least 32 bytes");
+  settings.hub.auth.hmac_algorithm = "HS512";
+  settings.hub.auth.hmac_secret = std::string(63, 's');
+  EXPECT_EQ(validate(settings), "auth.hmac_secret: HS512 secret must be at least 64 bytes");
+  settings.hub.auth.hmac_secret.push_back('s');
+  EXPECT_EQ(validate(settings), "");
+  settings.hub.auth.hmac_algorithm = "none";
+  EXPECT_EQ(validate(settings), "auth.hmac_algorithm: unknown algorithm 'none'");
+  settings.hub.auth.hmac_algorithm = "RS256";
+  EXPECT_EQ(validate(settings), "auth.hmac_secret: RS256 needs a public key, not a secret");
+}
+
+TEST(ServeSettings, SecretsFromTheEnvironmentAreReadBackByReference) {
+  FakeEnvironment environment{{{"SWITCHBOARD_API_KEY", "api-key-1"},
+                               {"SWITCHBOARD_AUTH_HMAC_SECRET", kGoodSecret},
+                               {"SWITCHBOARD_BROKER_URL", "redis://:hunter2@db:6379/1"}}};
+  ServeSettings settings;
+  ASSERT_EQ(apply_environment(settings, environment.lookup()), "");
+  const std::string printed = to_toml(settings);
+  EXPECT_EQ(printed.find("api-key-1"), std::string::npos) << printed;
+  EXPECT_EQ(printed.find("hunter2"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("key = { env = 'SWITCHBOARD_API_KEY' }"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("hmac_secret = { env = 'SWITCHBOARD_AUTH_HMAC_SECRET' }"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("url = { env = 'SWITCHBOARD_BROKER_URL' }  # redis://:***@db:6379/1"), std::string::npos)
+      << printed;
+  EXPECT_TRUE(redacted_secrets(settings).empty());
+  ServeSettings again;
+  ASSERT_EQ(apply_toml(again, printed, "printed.toml", environment.lookup()), "") << printed;
+  EXPECT_EQ(again.api_key, "api-key-1");
+  EXPECT_EQ(again.hub.auth.hmac_secret, kGoodSecret);
+  EXPECT_EQ(again.broker_url, "redis://:hunter2@db:6379/1");
+  EXPECT_EQ(to_toml(again), printed);
+  // Read back where the variable is not set: refused, not silently empty.
+  ServeSettings elsewhere;
+  EXPECT_EQ(apply_toml(elsewhere, "[api]\nkey = { env = \"SWITCHBOARD_API_KEY\" }\n", "printed.toml",
+                       FakeEnvironment{}.lookup()),
+            "printed.toml: api.key: the environment variable SWITCHBOARD_API_KEY is not set");
+}
+
+TEST(ServeSettings, SecretsFromAFileAreReadBackByReference) {
+  const TemporaryFile key("api-key-2\n");
+  ServeSettings settings;
+  ASSERT_EQ(apply_toml(settings, "[api]\nkey = { file = \"" + key.path + "\" }\n", "a.toml"), "");
+  EXPECT_EQ(settings.api_key, "api-key-2");  // without the file's newline
+  const std::string printed = to_toml(settings);
+  EXPECT_NE(printed.find("key = { file = '" + key.path + "' }"), std::string::npos) << printed;
+  ServeSettings again;
+  ASSERT_EQ(apply_toml(again, printed, "printed.toml"), "") << printed;
+  EXPECT_EQ(again.api_key, "api-key-2");
+  const TemporaryFile empty("");
+  ServeSettings bad;
+  EXPECT_EQ(apply_toml(bad, "[api]\nkey = { file = \"" + empty.path + "\" }\n", "a.toml"),
+            "a.toml: api.key: '" + empty.path + "' is empty");
+  EXPECT_EQ(apply_toml(bad, "[api]\nkey = { file = \"/nonexistent/key\" }\n", "a.toml"),
+            "a.toml: api.key: cannot read '/nonexistent/key'");
+  EXPECT_EQ(apply_toml(bad, "[api]\nkey = { path = \"x\" }\n", "a.toml"),
+            "a.toml: api.key: must be a string, { env = \"VARIABLE\" } or { file = \"PATH\" }");
+  EXPECT_EQ(apply_toml(bad, "[server]\nhost = { env = \"HOST\" }\n", "a.toml"),
+            "a.toml: server.host: must be a string");
+}
+
+TEST(ServeSettings, SecretsWrittenInTheFileAreRedactedAndRefusedWhenReadBack) {
+  ServeSettings settings;
+  ASSERT_EQ(apply_toml(settings,
+                       "[api]\nkey = \"api-key-3\"\n[auth]\nhmac_secret = \"" + kGoodSecret +
+                           "\"\n[broker]\nurl = \"redis://app:hunter2@db:6379/1\"\n",
+                       "/etc/sb.toml"),
+            "");
+  const std::string printed = to_toml(settings);
+  EXPECT_EQ(printed.find("api-key-3"), std::string::npos) << printed;
+  EXPECT_EQ(printed.find(kGoodSecret), std::string::npos) << printed;
+  EXPECT_NE(printed.find("key = { redacted = 'from /etc/sb.toml' }"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("WARNING"), std::string::npos) << printed;
+  EXPECT_EQ(redacted_secrets(settings), (std::vector<std::string>{"auth.hmac_secret", "api.key", "broker.url"}));
+  ServeSettings again;
+  const std::string error = apply_toml(again, printed, "printed.toml");
+  EXPECT_EQ(error,
+            "printed.toml: api.key: not printed by --print-config (from /etc/sb.toml): write the value here, or "
+            "{ env = \"VARIABLE\" } or { file = \"PATH\" }");
 }
 
 }  // namespace
