@@ -1,5 +1,6 @@
 #include "bench/pubsub_scenario.h"
 
+#include <charconv>
 #include <cstring>
 
 #include "codec/frame_writer.h"
@@ -10,6 +11,8 @@ namespace {
 
 constexpr std::string_view kMessagePrefix = R"({"type":"message",)";
 constexpr std::string_view kReplyPrefix = R"({"type":"reply",)";
+constexpr std::string_view kErrorPrefix = R"({"type":"error",)";
+constexpr std::size_t kRefusalTextMax = 200;
 constexpr std::string_view kDataField = R"("data":")";
 constexpr std::size_t kHexDigits = 16;
 
@@ -33,10 +36,41 @@ bool read_hex(std::string_view text, std::uint64_t* value) {
 
 std::string channel_name(std::uint32_t channel) { return "bench." + std::to_string(channel); }
 
+// The unsigned integer right after `"field":` in text.
+template <typename Integer>
+bool read_field(std::string_view text, std::string_view field, Integer* value) {
+  const std::size_t at = text.find(field);
+  if (at == std::string_view::npos) return false;
+  const char* begin = text.data() + at + field.size();
+  const char* end = text.data() + text.size();
+  const auto result = std::from_chars(begin, end, *value);
+  return result.ec == std::errc() && result.ptr != begin;
+}
+
 }  // namespace
 
 std::uint64_t published_to_channel(std::uint64_t published, std::uint32_t k, std::uint32_t n) {
   return published / n + (k < published % n ? 1 : 0);
+}
+
+std::uint64_t missing_deliveries(const std::vector<std::uint64_t>& channel_subscribers,
+                                 const std::vector<std::uint64_t>& channel_received,
+                                 const std::vector<std::uint64_t>& channel_refused, std::uint64_t published_total) {
+  const auto channels = static_cast<std::uint32_t>(channel_subscribers.size());
+  std::uint64_t missing = 0;
+  for (std::uint32_t k = 0; k < channels; ++k) {
+    const std::uint64_t sent = published_to_channel(published_total, k, channels);
+    const std::uint64_t refused = k < channel_refused.size() ? channel_refused[k] : 0;
+    const std::uint64_t due = channel_subscribers[k] * (sent > refused ? sent - refused : 0);
+    const std::uint64_t received = k < channel_received.size() ? channel_received[k] : 0;
+    if (due > received) missing += due - received;
+  }
+  return missing;
+}
+
+bool parse_refusal(std::string_view text, std::uint64_t* id, std::uint32_t* code) {
+  if (!text.starts_with(kErrorPrefix)) return false;
+  return read_field(text, R"("id":)", id) && read_field(text, R"("code":)", code);
 }
 
 bool parse_delivery(std::string_view text, std::uint64_t* timestamp, std::uint64_t* sequence) {
@@ -66,6 +100,7 @@ PubsubDriver::PubsubDriver(const ThreadPlan& plan, const PubsubSettings& setting
   subscribers_.resize(connections_.size());
   result_.channel_subscribers.assign(settings_.channels, 0);
   result_.channel_received.assign(settings_.channels, 0);
+  result_.channel_refused.assign(settings_.channels, 0);
 }
 
 bool PubsubDriver::is_publisher(const LoadConnection& connection) const {
@@ -108,6 +143,8 @@ void PubsubDriver::start_measuring() {
 void PubsubDriver::stop_measuring() {
   ThreadDriver::stop_measuring();
   publishing_ = false;
+  retry_timer_.cancel();
+  refused_slots_ = 0;
 }
 
 void PubsubDriver::publish(LoadConnection& connection) {
@@ -133,6 +170,12 @@ void PubsubDriver::on_message(LoadConnection& connection, Opcode opcode, std::st
 }
 
 void PubsubDriver::on_publisher_frame(LoadConnection& connection, std::string_view text) {
+  std::uint64_t id = 0;
+  std::uint32_t code = 0;
+  if (in_flight_ > 0 && parse_refusal(text, &id, &code) && id >= 1 && id <= next_sequence_) {
+    on_refused(id, text);
+    return;
+  }
   if (!text.starts_with(kReplyPrefix) || in_flight_ == 0) {
     count_error(ErrorKind::kMismatch, text.substr(0, 120));
     return;
@@ -141,6 +184,28 @@ void PubsubDriver::on_publisher_frame(LoadConnection& connection, std::string_vi
   live().outstanding.store(in_flight_, std::memory_order_relaxed);
   if (measuring_) bump(live().published);
   if (publishing_) publish(connection);
+}
+
+// Publish `id` (sequence id - 1) was not run: it is owed to no one.
+void PubsubDriver::on_refused(std::uint64_t id, std::string_view text) {
+  ++result_.channel_refused[(id - 1) % settings_.channels];
+  if (result_.first_refusal.empty()) result_.first_refusal = std::string(text.substr(0, kRefusalTextMax));
+  --in_flight_;
+  live().outstanding.store(in_flight_, std::memory_order_relaxed);
+  if (!publishing_) return;
+  ++refused_slots_;
+  if (!retry_timer_.armed()) loop_.arm(retry_timer_, kRefusedRetryMs);
+}
+
+void PubsubDriver::retry_refused(void* self) {
+  auto* driver = static_cast<PubsubDriver*>(self);
+  LoadConnection& publisher = *driver->connections_[0];
+  const std::uint32_t slots = driver->refused_slots_;
+  driver->refused_slots_ = 0;
+  if (!driver->publishing_ || !publisher.is_open()) return;
+  publisher.begin_batch();
+  for (std::uint32_t i = 0; i < slots && publisher.is_open(); ++i) driver->publish(publisher);
+  publisher.end_batch();
 }
 
 void PubsubDriver::on_subscriber_frame(LoadConnection& connection, std::string_view text) {
@@ -155,9 +220,11 @@ void PubsubDriver::on_subscriber_frame(LoadConnection& connection, std::string_v
     }
     return;
   }
-  if (sequence != subscriber.next_sequence) {
-    count_error(ErrorKind::kMismatch, "a message out of order, duplicated or missing");
-    if (sequence < subscriber.next_sequence) return;
+  // A gap (sequence > next) is a refused publish or a lost delivery: the
+  // runner tells them apart per channel.
+  if (sequence < subscriber.next_sequence) {
+    count_error(ErrorKind::kMismatch, "a message out of order or duplicated");
+    return;
   }
   subscriber.next_sequence = sequence + settings_.channels;
   ++result_.channel_received[subscriber.channel];

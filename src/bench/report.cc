@@ -147,7 +147,12 @@ std::string format_human(const RunResult& r) {
                        o.payload_kind == PayloadKind::kBinary ? "binary" : "text", r.window_seconds);
       }
       text +=
-          format("  %-12s %" PRIu64 " (%.0f/s)\n", "publishes", r.publishes, per_second(r.publishes, r.window_seconds));
+          format("  %-12s %" PRIu64 " (%.0f/s)", "publishes", r.publishes, per_second(r.publishes, r.window_seconds));
+      if (o.scenario == Scenario::kPubsub) {
+        text += format(" accepted; %" PRIu64 " refused by the server", r.refused_publishes);
+        if (r.refused_publishes > 0) text += " (first: " + r.first_refusal + ")";
+      }
+      text += "\n";
       text += format("  %-12s %" PRIu64 " (%.0f/s), %.2f MB/s delivered; %" PRIu64 " missing\n", "deliveries",
                      r.messages, per_second(r.messages, r.window_seconds), per_second(r.bytes, r.window_seconds) / 1e6,
                      r.missing_deliveries);
@@ -185,6 +190,11 @@ std::string format_human(const RunResult& r) {
   if (r.watchdog_fired) text += "  watchdog: a phase overran its time limit and was cut short\n";
   if (r.interrupted) text += "  interrupted: the run was ended early by a signal\n";
   return text;
+}
+
+bool run_is_clean(const RunResult& r) {
+  return r.errors.total() == 0 && r.connections_failed == 0 && r.aborted.empty() && !r.watchdog_fired &&
+         !r.interrupted && r.missing_deliveries == 0;
 }
 
 std::string format_json(const RunResult& r) {
@@ -233,6 +243,10 @@ std::string format_json(const RunResult& r) {
       json += format(",\"deliveries\":%" PRIu64, r.messages);
       json += ",\"deliveries_per_second\":" + json_number(per_second(r.messages, r.window_seconds));
       json += format(",\"missing_deliveries\":%" PRIu64, r.missing_deliveries);
+    }
+    if (o.scenario == Scenario::kPubsub) {
+      json += format(",\"refused_publishes\":%" PRIu64, r.refused_publishes);
+      json += ",\"first_refusal\":" + json_string(r.first_refusal);
     }
   }
   json += format(",\"errors\":%" PRIu64 ",\"error_counts\":{", r.errors.total());

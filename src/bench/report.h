@@ -11,6 +11,10 @@
 namespace switchboard::bench {
 
 std::string format_human(const RunResult& result);
+// Exit status 0: no errors, no failed connections, nothing cut short, and
+// every accepted publication delivered (missing_deliveries is 0). Publishes
+// the server refused are reported, not failures: it said so.
+bool run_is_clean(const RunResult& result);
 std::string format_json(const RunResult& result);
 
 // The JSON string literal for text, quotes included (RFC 8259 §7): quote,

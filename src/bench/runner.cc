@@ -347,6 +347,7 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   std::uint64_t expected_sum = 0;
   std::vector<std::uint64_t> channel_subscribers(options.channels, 0);
   std::vector<std::uint64_t> channel_received(options.channels, 0);
+  std::vector<std::uint64_t> channel_refused(options.channels, 0);
   for (auto& driver : drivers) {
     const ThreadResult& thread = driver->result();
     result.handshake.merge(thread.handshake);
@@ -362,18 +363,18 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
       channel_subscribers[k] += thread.channel_subscribers[k];
       channel_received[k] += thread.channel_received[k];
     }
+    for (std::size_t k = 0; k < thread.channel_refused.size() && k < options.channels; ++k) {
+      channel_refused[k] += thread.channel_refused[k];
+      result.refused_publishes += thread.channel_refused[k];
+    }
+    if (result.first_refusal.empty()) result.first_refusal = thread.first_refusal;
   }
   // Failed: every connection that never opened, including any never
   // started because the run was cut short.
   result.connections_failed = total - result.connections_open;
   if (pubsub) {
-    std::uint64_t due = 0;
-    std::uint64_t received = 0;
-    for (std::uint32_t k = 0; k < options.channels; ++k) {
-      due += channel_subscribers[k] * published_to_channel(published_total, k, options.channels);
-      received += channel_received[k];
-    }
-    result.missing_deliveries = due > received ? due - received : 0;
+    result.missing_deliveries =
+        missing_deliveries(channel_subscribers, channel_received, channel_refused, published_total);
     result.bytes = result.messages * options.payload_size;
   } else if (broadcast) {
     const std::uint64_t due = subscribers * published_total;

@@ -36,7 +36,9 @@ struct RunResult {
   std::uint64_t messages = 0;            // in the window: echoes received, or deliveries
   std::uint64_t publishes = 0;           // broadcast, in the window
   std::uint64_t bytes = 0;               // payload bytes: echo both ways; broadcast delivered
-  std::uint64_t missing_deliveries = 0;  // broadcast
+  std::uint64_t missing_deliveries = 0;  // broadcast, pubsub: accepted and never delivered
+  std::uint64_t refused_publishes = 0;   // pubsub, the whole run: publishes the server answered with an error
+  std::string first_refusal;             // pubsub: that error's text
   ErrorCounts errors;
   std::string first_error;
   // --server-pid: VmRSS in bytes before and after the connect phase, and

@@ -60,9 +60,12 @@ struct ThreadResult {
   std::uint64_t subscribers = 0;  // subscribers that opened
   std::uint64_t gaps = 0;
   std::uint64_t expected_sum = 0;
-  // Pubsub: subscribers and messages received, per channel.
+  // Pubsub: subscribers and messages received, per channel; publishes the
+  // server refused, per channel, and the first refusal's text.
   std::vector<std::uint64_t> channel_subscribers;
   std::vector<std::uint64_t> channel_received;
+  std::vector<std::uint64_t> channel_refused;
+  std::string first_refusal;
 };
 
 struct ThreadPlan {

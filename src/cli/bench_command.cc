@@ -12,8 +12,8 @@
 namespace switchboard::cli {
 namespace {
 
-// Exit codes: 0 a clean run, 1 a run with errors, failed connections or
-// cut short (watchdog, signal),
+// Exit codes: 0 a clean run (bench::run_is_clean), 1 a run with errors,
+// failed connections, missing deliveries or cut short (watchdog, signal),
 // 2 bad options or a run that could not start.
 int run_bench_command(const bench::BenchOptions& options, bool json) {
   bench::BenchOptions resolved = options;
@@ -36,9 +36,7 @@ int run_bench_command(const bench::BenchOptions& options, bool json) {
     std::fwrite(text.data(), 1, text.size(), stdout);
   }
   std::fflush(stdout);
-  const bool clean = result->errors.total() == 0 && result->connections_failed == 0 && result->aborted.empty() &&
-                     !result->watchdog_fired && !result->interrupted;
-  return clean ? 0 : 1;
+  return bench::run_is_clean(*result) ? 0 : 1;
 }
 
 struct BenchFlags {

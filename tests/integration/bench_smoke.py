@@ -132,6 +132,32 @@ class BenchSmoke(unittest.TestCase):
         self.assertEqual(report["missing_deliveries"], 0)
         self.assertEqual(report["errors"], 0, report["error_counts"])
 
+    def test_pubsub_counts_publishes_the_server_refused_apart_from_missing_deliveries(self):
+        # A low message rate: the publisher's window soon gets error 121.
+        # Violations never close the connection here, so the run goes on.
+        server = subprocess.Popen(
+            [BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "1", "--limit-messages-per-s", "100"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, "SWITCHBOARD_LIMITS_MESSAGES_BURST": "20", "SWITCHBOARD_LIMITS_VIOLATIONS_PER_S": "0"})
+        try:
+            match = re.match(r"listening on 127\.0\.0\.1:(\d+)", server.stdout.readline())
+            self.assertIsNotNone(match)
+            url = "ws://127.0.0.1:%s/" % match.group(1)
+            completed = subprocess.run(
+                [BINARY, "bench", "pubsub", "--url", url, "-c", "4", "--channels", "2", "-p", "8", "--duration", "1",
+                 "--json"],
+                capture_output=True, text=True, timeout=60)
+        finally:
+            stop(server)
+        self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
+        report = json.loads(completed.stdout)
+        self.assertGreater(report["refused_publishes"], 0, report)
+        self.assertIn('"code":121', report["first_refusal"])
+        self.assertGreater(report["publishes"], 0)
+        self.assertGreater(report["deliveries"], 0)
+        self.assertEqual(report["missing_deliveries"], 0)
+        self.assertEqual(report["errors"], 0, report["error_counts"])
+
     def test_pubsub_against_a_server_without_the_protocol(self):
         # The echo server does not speak protocol v1: it echoes the subscribe
         # commands, which the loader counts as errors, and no subscribe is

@@ -99,6 +99,38 @@ TEST(FormatHuman, NamesErrorsAndFirstError) {
   EXPECT_NE(text.find("3 missing"), std::string::npos) << text;
 }
 
+TEST(FormatJson, PubsubCountsRefusedPublishesApartFromMissingDeliveries) {
+  RunResult result;
+  result.options.scenario = Scenario::kPubsub;
+  result.publishes = 2001;
+  result.refused_publishes = 4;
+  result.first_refusal = R"({"type":"error","id":2002,"code":121,"message":"rate limit exceeded"})";
+  result.window_seconds = 1;
+  const std::string json = format_json(result);
+  EXPECT_NE(json.find("\"refused_publishes\":4"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"missing_deliveries\":0"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"first_refusal\":\"{\\\"type\\\":\\\"error\\\""), std::string::npos) << json;
+  const std::string text = format_human(result);
+  EXPECT_NE(text.find("2001 (2001/s) accepted; 4 refused by the server"), std::string::npos) << text;
+  EXPECT_NE(text.find("code\":121"), std::string::npos) << text;
+}
+
+TEST(RunIsClean, MissingDeliveriesFailTheRunRefusalsDoNot) {
+  RunResult result;
+  result.options.scenario = Scenario::kPubsub;
+  EXPECT_TRUE(run_is_clean(result));
+  result.refused_publishes = 10;  // the server said no: reported, not lost
+  EXPECT_TRUE(run_is_clean(result));
+  result.missing_deliveries = 1;  // accepted and never delivered
+  EXPECT_FALSE(run_is_clean(result));
+  result.missing_deliveries = 0;
+  result.errors.add(ErrorKind::kMismatch);
+  EXPECT_FALSE(run_is_clean(result));
+  RunResult cut_short;
+  cut_short.interrupted = true;
+  EXPECT_FALSE(run_is_clean(cut_short));
+}
+
 TEST(FormatDuration, PicksAUnit) {
   EXPECT_EQ(format_duration_ns(950), "950 ns");
   EXPECT_EQ(format_duration_ns(12'345), "12.3 us");
