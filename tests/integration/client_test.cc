@@ -215,7 +215,9 @@ class EchoBackend {
 
 TEST(Client, HundredConcurrentRpcsResolveToTheirCallers) {
   EchoBackend backend;
-  ServerProcess server({"--rpc-proxy-url", backend.url()}, {});
+  // Both forms together keep 200 calls in flight on one connection, more
+  // than the server's default of 128 pending rpcs per connection.
+  ServerProcess server({"--rpc-proxy-url", backend.url(), "--max-pending-rpcs-per-connection", "200"}, {});
   Client client;
   ASSERT_EQ(client.connect(server.url()), "");
   ASSERT_TRUE(client.wait_connected(kWaitMs));
