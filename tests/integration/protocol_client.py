@@ -7,9 +7,11 @@ import os
 import re
 import subprocess
 import tempfile
+import urllib.request
 
 import websockets
 import websockets.exceptions
+from prometheus_client.parser import text_string_to_metric_families
 
 BINARY = os.environ.get("SWITCHBOARD_BIN", "switchboard")
 PROTOCOL = "switchboard.v1.json"
@@ -96,3 +98,19 @@ def stop_server(server):
     stderr = server.log.read()
     server.log.close()
     return stderr
+
+
+def metric_samples(port):
+    """{(name, frozenset(labels)): value} from the server's GET /metrics."""
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=STEP) as response:
+        text = response.read().decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[(sample.name, frozenset(sample.labels.items()))] = sample.value
+    return out
+
+
+def refused(port, reason):
+    """switchboard_refused_total{reason} (0 before the first refusal)."""
+    return metric_samples(port).get(("switchboard_refused_total", frozenset({("reason", reason)})), 0)

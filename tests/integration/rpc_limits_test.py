@@ -17,14 +17,12 @@ import os
 import tempfile
 import threading
 import unittest
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import websockets
-from prometheus_client.parser import text_string_to_metric_families
 
 import protocol_client
-from protocol_client import PROTOCOL, STEP, Client, run, stop_server
+from protocol_client import PROTOCOL, STEP, Client, metric_samples, refused, run, stop_server
 
 HUGE = 50 * 1000 * 1000
 WAIT = 60.0  # how long a held call may wait for the test to release it
@@ -62,21 +60,6 @@ class Backend(BaseHTTPRequestHandler):
 
     def log_message(self, *arguments):
         pass
-
-
-def metrics(port):
-    """{(name, frozenset(labels)): value} from GET /metrics."""
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=STEP) as response:
-        text = response.read().decode()
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            out[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return out
-
-
-def refused(port, reason):
-    return metrics(port).get(("switchboard_refused_total", frozenset({("reason", reason)})), 0)
 
 
 def peak_rss_kib(pid):
@@ -170,7 +153,7 @@ class RpcLimitsTest(unittest.TestCase):
             self.assertEqual((await bob.command("rpc", method="echo", data=7))["data"], {"echo": 7})
             bob_held = [await send_rpc(bob, "hold") for _ in range(4)]
             self.assertEqual(await answers_until_pong(bob), [])
-            self.assertEqual(metrics(port)[("switchboard_rpcs_pending", frozenset())], 8)
+            self.assertEqual(metric_samples(port)[("switchboard_rpcs_pending", frozenset())], 8)
             # Answers give the room back.
             Backend.release.set()
             self.assertEqual(sorted([(await ann.recv())["id"] for _ in held]), held)
@@ -180,8 +163,8 @@ class RpcLimitsTest(unittest.TestCase):
             await bob.ws.close()
         run(scenario())
         self.assertEqual(refused(port, "rpc_pending_per_connection"), 1)
-        self.assertEqual(metrics(port)[("switchboard_rpcs_pending", frozenset())], 0)
-        self.assertEqual(metrics(port)[("switchboard_rpc_pending_bytes", frozenset())], 0)
+        self.assertEqual(metric_samples(port)[("switchboard_rpcs_pending", frozenset())], 0)
+        self.assertEqual(metric_samples(port)[("switchboard_rpc_pending_bytes", frozenset())], 0)
 
     def test_pending_cap_per_node_counts_every_connection(self):
         _, port, url = self.start("--max-pending-rpcs-per-connection", "4", "--max-pending-rpcs", "6")
@@ -226,7 +209,7 @@ class RpcLimitsTest(unittest.TestCase):
             await send_rpc(bob, "hold", megabyte)
             self.assertEqual(await answers_until_pong(ann), [])
             self.assertEqual(await answers_until_pong(bob), [])
-            self.assertGreaterEqual(metrics(port)[("switchboard_rpc_pending_bytes", frozenset())], 2000000)
+            self.assertGreaterEqual(metric_samples(port)[("switchboard_rpc_pending_bytes", frozenset())], 2000000)
             over = await ann.command("rpc", method="hold", data=megabyte)
             self.assertEqual((over["type"], over["code"]), ("error", 122), over)
             self.assertIn("2500000 bytes of pending rpcs on this server", over["message"])
@@ -263,7 +246,7 @@ class RpcLimitsTest(unittest.TestCase):
             self.assertEqual((await client.command("rpc", method="echo", data=2))["data"], {"echo": 2})
             await ws.close()
         run(scenario())
-        self.assertEqual(metrics(port)[("switchboard_rpc_answers_too_large_total", frozenset())], 1)
+        self.assertEqual(metric_samples(port)[("switchboard_rpc_answers_too_large_total", frozenset())], 1)
 
 
 if __name__ == "__main__":

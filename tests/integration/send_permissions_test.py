@@ -21,10 +21,9 @@ import unittest
 import urllib.request
 
 import jwt
-from prometheus_client.parser import text_string_to_metric_families
 
 import protocol_client
-from protocol_client import Client, run, stop_server
+from protocol_client import Client, refused, run, stop_server
 
 SECRET = "integration-test-secret-of-at-least-32-bytes"
 API_KEY = "send-permissions-test-api-key"
@@ -33,16 +32,6 @@ API_KEY = "send-permissions-test-api-key"
 def token(user, **extra):
     now = int(time.time())
     return jwt.encode({"sub": user, "iat": now, "exp": now + 300, **extra}, SECRET, algorithm="HS256")
-
-
-def refused(port, reason):
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as response:
-        text = response.read().decode()
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == "switchboard_refused_total" and sample.labels == {"reason": reason}:
-                return sample.value
-    return 0
 
 
 def api_send(port, user, data):

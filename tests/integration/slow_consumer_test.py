@@ -12,12 +12,9 @@ import socket
 import tempfile
 import time
 import unittest
-import urllib.request
-
-from prometheus_client.parser import text_string_to_metric_families
 
 import protocol_client
-from protocol_client import STEP, Client, run, stop_server
+from protocol_client import STEP, Client, metric_samples, run, stop_server
 
 DEADLINE = 30.0  # seconds for a condition on a loaded machine
 PAYLOAD = 4000  # bytes of each published message's data
@@ -30,19 +27,8 @@ def start_server(directory, config_text, *flags):
     return protocol_client.start_server(config, *flags)
 
 
-def samples(port):
-    """{(name, frozenset(labels)): value} from GET /metrics."""
-    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=STEP) as response:
-        text = response.read().decode()
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            out[(sample.name, frozenset(sample.labels.items()))] = sample.value
-    return out
-
-
 def metric(port, name, **labels):
-    return samples(port).get((name, frozenset(labels.items())))
+    return metric_samples(port).get((name, frozenset(labels.items())))
 
 
 def wait_until(condition, what):
@@ -221,7 +207,7 @@ class SlowConsumerCloseTest(unittest.TestCase):
             line = wait_until(lambda: re.search(r"event=close client=\d+ user=- code=\d+ reason=.*",
                                                 server_log(server)), "the close to be logged")
             self.assertRegex(line.group(0), r'code=1013 reason="close handshake timed out"')
-            closed = samples(port)
+            closed = metric_samples(port)
             self.assertEqual(closed[("switchboard_connections_closed_total", frozenset({("kind", "policy")}))], 1)
             self.assertEqual(closed[("switchboard_connections_closed_total", frozenset({("kind", "abnormal")}))], 0)
             await publisher.ws.close()
@@ -255,7 +241,7 @@ class HeldBytesCapTest(unittest.TestCase):
             await publish(publisher, "feed:x", 0, 1000)  # 4 MB
             await publisher.ws.close()
         run(body())
-        metrics = samples(port)
+        metrics = metric_samples(port)
 
         numbers = stalled.read_newest(999)
         # Its buffers, then a jump, then the newest that fit in the cap, in order.
@@ -313,7 +299,7 @@ class HeldBytesCapTest(unittest.TestCase):
             publisher = await Client.open("ws://127.0.0.1:%d/" % port)
             # The first one holds up to the node's cap, then pushes out its own oldest.
             await publish(publisher, "feed:a", 0, 1000)
-            metrics = samples(port)
+            metrics = metric_samples(port)
             self.assertLessEqual(metrics[("switchboard_slow_consumer_held_bytes", frozenset())], node_cap)
             self.assertGreater(metrics[("switchboard_slow_consumer_held_bytes", frozenset())], node_cap / 2)
             self.assertGreater(metrics[("switchboard_slow_consumer_cap_hits_total", frozenset({("cap", "node")}))], 0)
