@@ -141,7 +141,7 @@ struct ServerConfig {
   std::size_t max_buffered_bytes = 4u << 20;      // per connection; reading pauses and send() drops past it
   std::uint64_t handshake_timeout_ms = 10'000;    // TCP accept to complete request (head and body): 408
   std::uint64_t ping_interval_ms = 25'000;        // 0 disables server pings
-  unsigned missed_pongs_allowed = 2;              // then the peer is dead: TCP is dropped
+  unsigned missed_pongs_allowed = 2;              // then the peer is dead: TCP is dropped (at most 255)
   std::uint64_t close_timeout_ms = 5'000;         // our close frame to the peer's answer
   std::uint64_t fragment_timeout_ms = 10'000;     // a fragmented message's first to last frame: 1008 (0: none)
   std::uint64_t drain_timeout_ms = 10'000;        // stop(): then the rest is dropped

@@ -97,7 +97,7 @@ const std::vector<Field>& fields() {
         kNoMax},
        [](ServeSettings& s) -> Ref { return &s.server.ping_interval_ms; }},
       {{"server.missed_pongs", "--missed-pongs", "Unanswered pings before a peer is dropped", KeyType::kUnsigned, 1,
-        1000},
+        255},
        [](ServeSettings& s) -> Ref { return &s.server.missed_pongs_allowed; }},
       {{"server.close_timeout_ms", "--close-timeout-ms", "Wait for the peer's close frame", KeyType::kUnsigned, 1,
         kNoMax},

@@ -95,6 +95,9 @@ class FrameParser {
   bool fragmented_message_open() const;
   // Drops the reassembly buffer's capacity (e.g. when a connection goes idle).
   void shrink();
+  // Bytes the reassembly buffer has allocated: what a message split across
+  // reads left behind, kept for the next one until shrink().
+  std::size_t buffer_capacity() const { return message_.capacity(); }
 
  private:
   enum class State : std::uint8_t {

@@ -21,6 +21,11 @@ namespace {
 // flight (RFC 6455 §7.1.1 wants the server to close TCP first, cleanly).
 constexpr std::uint64_t kLingerMs = 2'000;
 
+// Reassembly capacity a connection keeps between messages; above it the
+// buffer is freed once the message is delivered. Messages that arrive whole
+// in one read never use it (they are parsed in the loop's receive buffer).
+constexpr std::size_t kKeptReassemblyBytes = 64 * 1024;
+
 // RFC 6455 §7.4.1: 1005, 1006 and 1015 are for reporting only; never send
 // them (or anything outside 1000-4999) in a close frame.
 std::uint16_t sendable(CloseCode code) {
@@ -213,6 +218,10 @@ void ServerConnection::handle_frames(char* data, std::size_t size) {
   codec::ParseStatus status = parser_.consume({data, size}, *this);
   handling_input_ = false;
   if (status == codec::ParseStatus::kFailed && state_ != State::kClosed) fail_websocket(parser_.violation());
+  // A message reassembled across reads leaves its buffer behind (up to
+  // max_message_size): a connection that sent one large message must not
+  // hold that much for the rest of its life. Between messages only.
+  if (parser_.buffer_capacity() > kKeptReassemblyBytes && !parser_.mid_message()) parser_.shrink();
   if (corked_here && state_ != State::kClosed && socket_.uncork() == loop::WriteStatus::kFailed) {
     notify_closed(CloseCode::kAbnormal, "connection lost");
     close_now();
@@ -439,8 +448,9 @@ void ServerConnection::on_open_timer() {
   const ServerConfig& config = worker_.config();
   if (config.ping_interval_ms == 0) return;
   // Heartbeat: RFC 6455 §5.5.2 ping; a peer that left `missed_pongs_allowed`
-  // pings unanswered is gone (half-open TCP) and is dropped.
-  if (missed_pongs_ >= config.missed_pongs_allowed) {
+  // pings unanswered is gone (half-open TCP) and is dropped. The count is
+  // one byte: a larger allowance counts as 255, so it never wraps to 0.
+  if (missed_pongs_ >= std::min(config.missed_pongs_allowed, 255u)) {
     notify_closed(CloseCode::kAbnormal, "ping timeout");
     close_now();
     return;

@@ -474,6 +474,20 @@ TEST(FrameParser, MidMessageAndShrink) {
   EXPECT_EQ(sink.events, std::vector<Event>{message(Opcode::kText, std::string(1000, 'a') + "b")});
 }
 
+TEST(FrameParser, AMessageSplitAcrossReadsLeavesCapacityThatShrinkFrees) {
+  FrameParser parser(Role::kServer, {});
+  RecordingSink sink;
+  std::string frame = masked(Opcode::kBinary, std::string(100'000, 'a'));
+  const std::size_t half = frame.size() / 2;
+  EXPECT_EQ(parser.consume(std::span<char>(frame.data(), half), sink), ParseStatus::kNeedMore);
+  EXPECT_EQ(parser.consume(std::span<char>(frame.data() + half, frame.size() - half), sink), ParseStatus::kNeedMore);
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_FALSE(parser.mid_message());
+  EXPECT_GE(parser.buffer_capacity(), 100'000u);  // kept for the next message
+  parser.shrink();
+  EXPECT_LT(parser.buffer_capacity(), 100u);
+}
+
 // The optional Sink hook: on_fragmented_message() once per fragmented
 // message, when its first frame's header is read.
 struct FragmentSink : RecordingSink {
