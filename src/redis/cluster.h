@@ -1,4 +1,4 @@
-// Redis Cluster (issue #6): which master serves a key or a sharded pub/sub
+// Redis Cluster: which master serves a key or a sharded pub/sub
 // channel. A key's slot is CRC16 (XMODEM) of its hash tag -- the text
 // between the first '{' and the next '}' when that is not empty, else the
 // whole key -- modulo 16384. Our keys and channels for one Switchboard

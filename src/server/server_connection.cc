@@ -38,8 +38,9 @@ std::uint16_t sendable(CloseCode code) {
 
 // An idle connection costs this object plus its kernel socket: no receive
 // buffer (the loop's is shared), no write queue until a write is short, no
-// handshake state once open. Keep it within 256 bytes (issue #3 measures
-// RSS per idle connection against a 300-byte target).
+// handshake state once open. Keep it within 256 bytes (`switchboard bench
+// connect --server-pid` measures RSS per idle connection against a 300-byte
+// target, docs/BENCHMARKS.md).
 static_assert(sizeof(ServerConnection) <= 256, "ServerConnection grew past 256 bytes");
 
 ServerConnection::ServerConnection(Worker& worker, int fd, std::string peer, std::uint64_t id)

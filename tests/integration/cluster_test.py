@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Three nodes act as one (issue #6): a real redis-server, three `switchboard
+"""Three nodes act as one: a real redis-server, three `switchboard
 serve --broker redis://...` nodes, and real nginx in front running the
 shipped deploy/nginx.conf (rewritten like proxy_test.py, one upstream line
 per node). Clients connect through nginx from 12 source addresses, so the

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Several nodes over Redis (issue #6), with real processes on loopback: a
+"""Several nodes over Redis, with real processes on loopback: a
 redis-server this test starts on a free port, and `switchboard serve
 --broker redis://...` nodes. Publishes cross nodes with one numbering; a
 subscribe reply means the subscription is in place cluster-wide; messages
