@@ -24,8 +24,15 @@ TEST(EventLoop, PostFromAnotherThreadWakesTheLoop) {
 
 TEST(EventLoop, StopSoonFromAnotherThread) {
   EventLoop loop;
+  // The stopper waits until the loop is running (it ran a posted task), so
+  // stop_soon reaches a loop that is already running, the case under test.
+  std::atomic<bool> running{false};
+  loop.post([&] {
+    running = true;
+    running.notify_one();
+  });
   std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    running.wait(false);
     loop.stop_soon();
   });
   loop.run();  // returns only because of stop_soon

@@ -4,18 +4,20 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -61,33 +63,37 @@ class RedisServer {
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
-  // Starts redis-server on port() and waits (up to 5 s) until it accepts.
+  // Starts redis-server on port() and waits (up to 10 s, a loaded machine
+  // starts it slowly) until it says it accepts connections. The server logs
+  // to a pipe and the wait is poll() on it: no sleeping, no connect probes.
   bool start() {
-    std::vector<std::string> args = {kRedisServer, "--port",    std::to_string(port_), "--bind", "127.0.0.1",
-                                     "--save",     "",          "--appendonly",        "no",     "--daemonize",
-                                     "no",         "--logfile", "/dev/null",           "--dir",  "/tmp"};
+    std::vector<std::string> args = {
+        kRedisServer,  "--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--daemonize", "no",     "--logfile",           "",       "--dir",     "/tmp"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    int log[2];
+    if (::pipe2(log, O_CLOEXEC) != 0) return false;
     pid_ = ::fork();
     if (pid_ == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a killed test
+      ::dup2(log[1], STDOUT_FILENO);       // "--logfile ''" logs to stdout
       std::vector<char*> argv;
       for (auto& arg : args) argv.push_back(arg.data());
       argv.push_back(nullptr);
       ::execv(kRedisServer, argv.data());
       ::_exit(127);
     }
-    if (pid_ < 0) return false;
-    auto deadline = base::monotonic_ms() + 5000;
-    while (base::monotonic_ms() < deadline) {
-      if (accepts_connections(port_)) return true;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ::close(log[1]);
+    if (pid_ < 0) {
+      ::close(log[0]);
+      return false;
     }
-    return false;
+    bool ready = wait_for_ready_line(log[0], base::monotonic_ms() + 10'000);
+    // Closing the read end is safe: redis-server ignores SIGPIPE, and its
+    // later log lines (shutdown, cluster state) then go nowhere.
+    ::close(log[0]);
+    if (!ready) stop(SIGKILL);
+    return ready;
   }
 
   void stop(int signal = SIGKILL) {
@@ -117,14 +123,35 @@ class RedisServer {
   }
 
  private:
+  // Reads the server's log until its "Ready to accept connections" line,
+  // end of file (it exited: bad arguments, port taken) or the deadline.
+  static bool wait_for_ready_line(int fd, std::uint64_t deadline_ms) {
+    std::string text;
+    char chunk[4096];
+    while (text.find("Ready to accept connections") == std::string::npos) {
+      std::uint64_t now = base::monotonic_ms();
+      if (now >= deadline_ms) return false;
+      pollfd readable{fd, POLLIN, 0};
+      int polled = ::poll(&readable, 1, static_cast<int>(deadline_ms - now));
+      if (polled < 0 && errno == EINTR) continue;
+      if (polled <= 0) return false;
+      ssize_t got = ::read(fd, chunk, sizeof chunk);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return false;
+      text.append(chunk, static_cast<std::size_t>(got));
+    }
+    return true;
+  }
+
   std::uint16_t port_;
   std::vector<std::string> extra_args_;
   pid_t pid_ = -1;
 };
 
 // Runs loop on this thread until done() holds (checked every timer tick,
-// 25 ms) or timeout_ms passed; returns done(). Bounds every test.
-inline bool run_until(loop::EventLoop& loop, const std::function<bool()>& done, std::uint64_t timeout_ms = 5000) {
+// 25 ms) or timeout_ms passed; returns done(). Bounds every test; the
+// default is sized for a loaded 2-core machine (it ends as soon as done()).
+inline bool run_until(loop::EventLoop& loop, const std::function<bool()>& done, std::uint64_t timeout_ms = 10000) {
   struct Poll {
     loop::EventLoop* loop;
     const std::function<bool()>* done;
