@@ -21,7 +21,7 @@ OP_CLOSE, OP_PING, OP_PONG = 0x8, 0x9, 0xA
 RSV1, RSV2, RSV3 = 0x4, 0x2, 0x1  # values of the `rsv` argument below
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
-DEFAULT_TIMEOUT = 5.0
+DEFAULT_TIMEOUT = 10.0
 
 
 def mask_bytes(payload, key):

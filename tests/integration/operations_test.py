@@ -18,7 +18,7 @@ import websockets.exceptions
 from prometheus_client.parser import text_string_to_metric_families
 
 import protocol_client
-from protocol_client import STEP, Client, run, stop_server
+from protocol_client import STEP, Client, eventually, eventually_async, run, stop_server
 
 
 def start_server(directory, config_text, *flags):
@@ -50,6 +50,20 @@ def samples(port):
         for sample in family.samples:
             out[(sample.name, frozenset(sample.labels.items()))] = sample.value
     return out
+
+
+async def open_once_admitted(url, headers=None):
+    """Opens a connection once the server has counted a close that frees a
+    slot: it does so after the client saw the close, so retry 429s until
+    the deadline."""
+    deadline = time.monotonic() + protocol_client.DEADLINE
+    while True:
+        try:
+            return await Client.open(url, headers=headers)
+        except websockets.exceptions.InvalidStatusCode as refused:
+            if refused.status_code != 429 or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(protocol_client.POLL_INTERVAL)  # pacing the retries
 
 
 class MetricsAndHealthTest(unittest.TestCase):
@@ -91,12 +105,20 @@ class MetricsAndHealthTest(unittest.TestCase):
                 await client.ws.close()
 
         run(scenario())
-        time.sleep(0.3)  # the server's on_close runs after the client saw the close
-        after = samples(self.port)
 
         def delta(name, **labels):
             key = (name, frozenset(labels.items()))
             return after.get(key, 0) - before.get(key, 0)
+
+        # The server's on_close runs after the client saw the close: poll
+        # until all four closes are counted and the subscriptions are gone.
+        closed = ("switchboard_connections_closed_total", frozenset({("kind", "normal")}))
+
+        def settled(now):
+            return (now.get(closed, 0) - before.get(closed, 0) >= 4 and
+                    now[("switchboard_subscriptions", frozenset())] == 0)
+
+        after = eventually(lambda: samples(self.port), settled)
 
         self.assertEqual(delta("switchboard_commands_total", type="subscribe"), 3)
         self.assertEqual(delta("switchboard_commands_total", type="publish"), 5)
@@ -128,8 +150,8 @@ class DrainTest(unittest.TestCase):
             self.assertEqual(get(port, "/readyz")[0], 200)
             started = time.monotonic()
             server.terminate()  # SIGTERM
-            await asyncio.sleep(0.2)
-            status, body, headers = await asyncio.to_thread(get, port, "/readyz")
+            status, body, headers = await eventually_async(lambda: get(port, "/readyz"),
+                                                           lambda answer: answer[0] != 200)
             self.assertEqual((status, body), (503, "draining\n"))
             self.assertEqual(headers["Retry-After"], "1")
 
@@ -181,8 +203,7 @@ class AdmissionTest(unittest.TestCase):
             self.assertEqual(get(port, "/healthz")[0], 200)
             self.assertEqual(get(port, "/readyz")[:2], (200, "ready\n"))
             await kept[0].ws.close()
-            await asyncio.sleep(0.3)
-            replacement = await Client.open(ws_url(port))
+            replacement = await open_once_admitted(ws_url(port))
             self.assertEqual((await replacement.command("ping"))["type"], "pong")
             for client in kept[1:] + [replacement]:
                 await client.ws.close()
@@ -207,8 +228,7 @@ class AdmissionTest(unittest.TestCase):
             ben = [await Client.open(ws_url(port), headers=via_proxy("198.51.100.2")) for _ in range(2)]
             self.assertEqual((await ben[1].command("ping"))["type"], "pong")
             await ann[0].ws.close()
-            await asyncio.sleep(0.3)
-            again = await Client.open(ws_url(port), headers=via_proxy("198.51.100.1"))
+            again = await open_once_admitted(ws_url(port), headers=via_proxy("198.51.100.1"))
             for client in ann[1:] + ben + [again]:
                 await client.ws.close()
         run(scenario())
@@ -248,7 +268,7 @@ class AdmissionTest(unittest.TestCase):
             self.assertTrue(all(1 <= retry <= 5 for _, retry in refused), refused)
             # The bucket is empty, yet every health check is answered.
             self.assertEqual([get(port, "/readyz")[0] for _ in range(10)], [200] * 10)
-            await asyncio.sleep(1.2)
+            await asyncio.sleep(1.2)  # the bucket refilling with time is under test, not a wait for a result
             self.assertEqual((await upgrade_refusal(port))[0], 101)
             counted = samples(port)[("switchboard_admission_refused_total",
                                      frozenset({("reason", "new_connection_rate")}))]
@@ -292,7 +312,10 @@ class SlowConsumerTest(unittest.TestCase):
                             bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
             reader = await Client.open(ws_url(port))
             self.assertEqual((await reader.command("subscribe", channel="feed:x"))["type"], "reply")
-            time.sleep(0.2)  # the stalled subscriber's subscribe is in too
+            # The stalled subscriber's subscribe is in too (it reads no reply).
+            subscriptions = await eventually_async(lambda: samples(port)[("switchboard_subscriptions", frozenset())],
+                                                   lambda count: count == 2)
+            self.assertEqual(subscriptions, 2)
             publisher = await Client.open(ws_url(port))
             count = 1000  # 4 MB: far past the stalled one's 64 KiB buffer and the kernel's socket buffers
             for i in range(count):

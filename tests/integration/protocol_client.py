@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 import urllib.request
 
 import websockets
@@ -15,7 +16,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 BINARY = os.environ.get("SWITCHBOARD_BIN", "switchboard")
 PROTOCOL = "switchboard.v1.json"
-STEP = 5.0  # seconds any single expected frame may take
+STEP = 10.0  # seconds any single expected frame may take (a loaded 2-core machine)
+DEADLINE = 20.0  # seconds a polled condition may take to come true
+POLL_INTERVAL = 0.02  # seconds between two looks at a polled condition
 CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_") or k == "SWITCHBOARD_BIN"}
 
 
@@ -57,6 +60,28 @@ class Client:
                 await asyncio.wait_for(self.ws.recv(), STEP)
         except websockets.exceptions.ConnectionClosed as closed:
             return closed.code, closed.reason
+
+
+def eventually(probe, done, seconds=DEADLINE):
+    """Calls probe() until done(value) holds or `seconds` pass; returns the
+    last value, so the caller's assertions show what was seen instead."""
+    deadline = time.monotonic() + seconds
+    value = probe()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(POLL_INTERVAL)  # pacing the poll, not a wait for a result
+        value = probe()
+    return value
+
+
+async def eventually_async(probe, done, seconds=DEADLINE):
+    """eventually() inside a coroutine: a blocking probe runs in a thread
+    so the event loop keeps reading the test's connections."""
+    deadline = time.monotonic() + seconds
+    value = await asyncio.to_thread(probe)
+    while not done(value) and time.monotonic() < deadline:
+        await asyncio.sleep(POLL_INTERVAL)  # pacing the poll
+        value = await asyncio.to_thread(probe)
+    return value
 
 
 def run(coroutine, seconds=90):
