@@ -98,6 +98,16 @@ class ServerProcess {
   std::uint16_t port_ = 0;
 };
 
+// Polls a condition another thread makes true, up to kWaitMs.
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kWaitMs);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // pacing the poll
+  }
+  return true;
+}
+
 // Waits for a condition made true on the client's loop thread.
 class Signal {
  public:
@@ -175,12 +185,15 @@ TEST(Client, PublishReachesTheSubscriber) {
 // request body, so each rpc's answer names the call it belongs to.
 class EchoBackend {
  public:
-  EchoBackend() : server_([](int fd, const std::atomic<bool>&) { serve(fd); }) {}
+  EchoBackend() : server_([this](int fd, const std::atomic<bool>&) { serve(fd); }) {}
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()) + "/rpc"; }
+  // How many "slow" calls reached the backend: a test waits on it to know
+  // one is in flight.
+  int slow_calls() const { return slow_calls_.load(); }
 
  private:
   // Keep-alive: requests one after another until the peer closes.
-  static void serve(int connection) {
+  void serve(int connection) {
     timeval timeout{5, 0};
     ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     std::string buffer;
@@ -202,7 +215,10 @@ class EchoBackend {
       }
       const std::string body = buffer.substr(head_end + 4, length);
       buffer.erase(0, head_end + 4 + length);
-      if (body.find("\"slow\"") != std::string::npos) std::this_thread::sleep_for(1500ms);
+      if (body.find("\"slow\"") != std::string::npos) {
+        ++slow_calls_;
+        std::this_thread::sleep_for(1500ms);  // the slow backend under test, not a wait for a result
+      }
       const std::string answer =
           "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
           "\r\n\r\n" + body;
@@ -210,7 +226,8 @@ class EchoBackend {
     }
   }
 
-  testing::LoopbackServer server_;
+  std::atomic<int> slow_calls_{0};
+  testing::LoopbackServer server_;  // last: its threads use slow_calls_
 };
 
 TEST(Client, HundredConcurrentRpcsResolveToTheirCallers) {
@@ -275,7 +292,7 @@ TEST(Client, ReconnectsAfterARestartResubscribesAndSendsTheQueueOnce) {
 
   // In flight when the server dies: fails "disconnected", never re-sent.
   std::future<Result> in_flight = client.rpc("slow", "");
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(eventually([&] { return backend.slow_calls() == 1; }));
   server.stop(SIGKILL);
   const Result lost = in_flight.get();
   ASSERT_FALSE(lost.ok());
@@ -327,7 +344,8 @@ TEST(Client, AnInvalidTokenIsFinal) {
   ASSERT_EQ(client.connect(server.url()), "");
   ASSERT_TRUE(signal.wait([&] { return !states.empty() && states.back() == ClientState::kClosed; }));
   EXPECT_EQ(queued.get().error().kind, ClientErrorKind::kClosed);
-  std::this_thread::sleep_for(300ms);  // several backoff periods: no new attempt
+  // Several backoff periods: no new attempt (absence cannot be polled).
+  std::this_thread::sleep_for(300ms);
   std::lock_guard lock(signal.mutex());
   EXPECT_EQ(states, (std::vector<ClientState>{ClientState::kConnecting, ClientState::kClosed}));
   ASSERT_FALSE(errors.empty());
@@ -355,7 +373,7 @@ TEST(Client, ADisconnectWithoutReconnectIsFinal) {
       std::to_string(body.size()) + "\r\n\r\n" + body);
   ASSERT_NE(answer.find(" 200 "), std::string::npos) << answer;
   ASSERT_TRUE(signal.wait([&] { return !changes.empty() && changes.back().state == ClientState::kClosed; }));
-  std::this_thread::sleep_for(300ms);
+  std::this_thread::sleep_for(300ms);  // several backoff periods: no reconnect (absence cannot be polled)
   std::lock_guard lock(signal.mutex());
   EXPECT_EQ(changes.back().state, ClientState::kClosed);
   EXPECT_EQ(changes.back().close_code, 4004);
