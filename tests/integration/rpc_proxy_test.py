@@ -34,7 +34,7 @@ class Backend(BaseHTTPRequestHandler):
         elif method == "notJson":
             self.answer(200, "<html>")
         elif method == "slow":
-            time.sleep(2)
+            time.sleep(2)  # the slow backend under test, not a wait for a result
             self.answer(200, "1")
         else:
             self.answer(404, "no such method")

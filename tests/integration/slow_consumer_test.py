@@ -37,7 +37,7 @@ def wait_until(condition, what):
         value = condition()
         if value:
             return value
-        time.sleep(0.05)
+        time.sleep(0.05)  # pacing the poll
     raise AssertionError("timed out waiting for " + what)
 
 
