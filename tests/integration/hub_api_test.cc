@@ -124,7 +124,7 @@ class HubApiTest : public ::testing::Test {
 
   // Polls stats() until it matches (counts change on the workers' threads).
   bool stats_become(std::size_t connections, std::size_t users, std::size_t channels) {
-    for (auto deadline = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < deadline;) {
+    for (auto deadline = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < deadline;) {
       const HubStats stats = hub_->stats();
       if (stats.connections == connections && stats.users == users && stats.channels == channels) return true;
       std::this_thread::sleep_for(10ms);
@@ -315,7 +315,7 @@ TEST_F(HubApiTest, RpcAnsweredLaterFromAnotherThread) {
   handlers_.emplace_back("slow", [this](const RpcCall&, RpcReply reply) {
     std::lock_guard lock(threads_mutex_);
     threads_.emplace_back([reply] {
-      std::this_thread::sleep_for(50ms);
+      std::this_thread::sleep_for(50ms);  // answering later is the test
       reply.ok("[1,2,3]");
     });
   });
@@ -368,7 +368,7 @@ TEST_F(HubApiTest, RpcTimeoutThenTheLateAnswerIsDropped) {
   // connection's worker, so they run in that order: had the late answer to
   // id 9 been sent, it would come before the reply to id 11.
   client->send_frame(Opcode::kText, R"({"id":11,"type":"rpc","method":"never"})");
-  for (auto deadline = std::chrono::steady_clock::now() + 1s; std::chrono::steady_clock::now() < deadline;) {
+  for (auto deadline = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < deadline;) {
     {
       std::lock_guard lock(mutex);
       if (kept.size() == 2) break;
@@ -386,6 +386,7 @@ TEST_F(HubApiTest, RpcTimeoutThenTheLateAnswerIsDropped) {
   EXPECT_EQ(next_text(*client), R"({"type":"reply","id":11,"data":"on time"})");
   EXPECT_EQ(command(*client, R"({"id":12,"type":"ping"})"), R"({"type":"pong","id":12})");
   // And no 114 for id 11 once its timer fires: the next frame is the pong.
+  // Waiting out the rpc timeout the test set is the point, not a wait for a result.
   std::this_thread::sleep_for(250ms);
   EXPECT_EQ(command(*client, R"({"id":13,"type":"ping"})"), R"({"type":"pong","id":13})");
 }
@@ -404,7 +405,7 @@ TEST_F(HubApiTest, ManyRpcsInFlightAnsweredOutOfOrder) {
     client->send_frame(Opcode::kText, R"({"id":)" + std::to_string(i) + R"(,"type":"rpc","method":"echo","data":)" +
                                           std::to_string(i * 100) + "}");
   }
-  for (auto deadline = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < deadline;) {
+  for (auto deadline = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < deadline;) {
     {
       std::lock_guard lock(mutex);
       if (pending.size() == kCalls) break;
@@ -481,7 +482,7 @@ TEST_F(HubApiTest, PendingRpcsPerConnectionAreCappedAndAnswersGiveTheRoomBack) {
   EXPECT_EQ(command(*bob, R"({"id":3,"type":"rpc","method":"throws"})"),
             R"({"type":"error","id":3,"code":100,"message":"the rpc handler failed"})");
   bob->send_frame(Opcode::kText, R"({"id":4,"type":"rpc","method":"never"})");
-  for (auto deadline = std::chrono::steady_clock::now() + 3s;
+  for (auto deadline = std::chrono::steady_clock::now() + 15s;
        kept_count() < 6 && std::chrono::steady_clock::now() < deadline;) {
     std::this_thread::sleep_for(1ms);
   }
@@ -505,7 +506,7 @@ TEST_F(HubApiTest, PendingRpcsPerConnectionAreCappedAndAnswersGiveTheRoomBack) {
     std::lock_guard lock(mutex);
     for (const RpcReply& reply : kept) reply.ok("1");
   }
-  for (auto deadline = std::chrono::steady_clock::now() + 3s;
+  for (auto deadline = std::chrono::steady_clock::now() + 15s;
        hub_->metrics_text().find("\nswitchboard_rpcs_pending 0\n") == std::string::npos &&
        std::chrono::steady_clock::now() < deadline;) {
     std::this_thread::sleep_for(1ms);
@@ -552,7 +553,7 @@ TEST_F(HubApiTest, EveryCommandIsAnsweredWhenTheClientDoesNotRead) {
   for (int i = 1; i <= kCommands; ++i) {
     client->send_frame(Opcode::kText, R"({"id":)" + std::to_string(i) + R"(,"type":"rpc","method":"big"})");
   }
-  std::this_thread::sleep_for(300ms);  // let the replies pile up unread
+  std::this_thread::sleep_for(300ms);  // let the replies pile up unread: the test's point
   for (int i = 1; i <= kCommands; ++i) {
     const std::string expected = R"({"type":"reply","id":)" + std::to_string(i) + R"(,"data":)" + big + "}";
     const std::string got = next_text(*client);
@@ -690,7 +691,7 @@ TEST_F(HubApiTest, RpcAnswerAfterTheServerIsDestroyedIsDropped) {
   start();
   auto client = open();
   client->send_frame(Opcode::kText, R"({"id":1,"type":"rpc","method":"never"})");
-  for (auto deadline = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < deadline;) {
+  for (auto deadline = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < deadline;) {
     {
       std::lock_guard lock(mutex);
       if (kept.size() == 1) break;

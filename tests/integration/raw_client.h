@@ -25,7 +25,7 @@ struct Frame {
 class RawClient {
  public:
   // Connects to 127.0.0.1:port (blocking, with a receive timeout).
-  explicit RawClient(std::uint16_t port, int timeout_ms = 5000);
+  explicit RawClient(std::uint16_t port, int timeout_ms = 10000);  // sized for a loaded 2-core machine
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;

@@ -100,7 +100,7 @@ class RecordingHandler : public WebSocketHandler {
   }
 
   // Waits until an event starting with prefix was recorded.
-  bool wait_for(const std::string& prefix, std::chrono::milliseconds timeout = 5s) {
+  bool wait_for(const std::string& prefix, std::chrono::milliseconds timeout = 15s) {
     std::unique_lock lock(mutex_);
     return changed_.wait_for(lock, timeout, [&] {
       for (const auto& event : events_) {
@@ -430,7 +430,7 @@ TEST_F(ServerApiTest, FragmentedMessagesFinishedInTimeAreDeliveredAndTheHeartbea
   for (int i = 0; std::chrono::steady_clock::now() - started < 1500ms; ++i) {
     const std::string first = "message " + std::to_string(i);
     client.send_frame(Opcode::kText, first, Fin::kNo);
-    std::this_thread::sleep_for(50ms);  // the message takes its time
+    std::this_thread::sleep_for(50ms);  // the message takes its time: pacing under test
     client.send_frame(Opcode::kContinuation, " end");
     std::optional<testing::Frame> frame;
     while ((frame = client.read_frame()) && frame->opcode == Opcode::kPing) client.send_frame(Opcode::kPong, "");
@@ -598,10 +598,10 @@ TEST_F(ServerApiTest, BodySplitAcrossWritesWithPauses) {
   // Head alone, then its last bytes with the body's start, then the body a
   // few bytes at a time, pausing so each lands in a read of its own.
   client.send_raw(whole.substr(0, head - 3));
-  std::this_thread::sleep_for(30ms);
+  std::this_thread::sleep_for(30ms);  // pacing the pieces, the test's point
   client.send_raw(whole.substr(head - 3, 6));
   for (std::size_t offset = head + 3; offset < whole.size(); offset += 7) {
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(20ms);  // pacing the pieces
     client.send_raw(whole.substr(offset, 7));
   }
   std::string answer = client.request("");
@@ -833,7 +833,7 @@ class ResponderQueue {
     std::string body;
     HttpResponder responder;
   };
-  std::optional<Waiting> next(std::chrono::milliseconds timeout = 5s) {
+  std::optional<Waiting> next(std::chrono::milliseconds timeout = 15s) {
     std::unique_lock lock(mutex_);
     if (!changed_.wait_for(lock, timeout, [&] { return !waiting_.empty(); })) return std::nullopt;
     Waiting waiting = std::move(waiting_.front());
@@ -856,7 +856,7 @@ TEST_F(ServerApiTest, AsyncRouteAnsweredFromAnotherThreadLater) {
     ASSERT_TRUE(job);
     EXPECT_EQ(job->body, R"({"job":1})");
     const auto before = std::chrono::steady_clock::now();
-    std::this_thread::sleep_for(50ms);
+    std::this_thread::sleep_for(50ms);  // answering later is the test
     job->responder.respond(
         HttpResponse{202, "application/json", R"({"accepted":)" + job->body + "}", {{"Location", "/jobs/1"}}});
     job->responder.respond(HttpResponse{500, "text/plain", "ignored", {}});  // once only
@@ -935,11 +935,11 @@ TEST_F(ServerApiTest, AsyncRouteThatNeverAnswersGets504) {
 
 // Waits until the server counts `count` connections (they close a little
 // after their answer: linger).
-bool wait_for_connections(const Server& server, std::size_t count, std::chrono::milliseconds timeout = 5s) {
+bool wait_for_connections(const Server& server, std::size_t count, std::chrono::milliseconds timeout = 15s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (server.connection_count() != count) {
     if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(5ms);  // pacing the poll
   }
   return true;
 }
@@ -971,8 +971,8 @@ TEST_F(ServerApiTest, AsyncRouteWhoseClientClosesBeforeTheAnswer) {
     client.send(post("/jobs", "2"));
     job = queue.next();
     ASSERT_TRUE(job);
-  }  // FIN: a half-closed client may still read, so the request still waits
-  std::this_thread::sleep_for(20ms);
+  }                                   // FIN: a half-closed client may still read, so the request still waits
+  std::this_thread::sleep_for(20ms);  // room for a wrong early close: absence cannot be polled
   EXPECT_EQ(server_->connection_count(), 1u);
   std::thread([&] { job->responder.respond(HttpResponse{200, "text/plain", "for nobody", {}}); }).join();
   EXPECT_TRUE(wait_for_connections(*server_, 0));  // written, refused by the peer (RST), closed
@@ -988,8 +988,8 @@ TEST_F(ServerApiTest, StopLetsAWaitingAsyncRequestFinish) {
   });
   std::optional<ResponderQueue::Waiting> job = queue.next();
   ASSERT_TRUE(job);
-  server_->stop();  // the drain waits for the answer (up to drain_timeout_ms)
-  std::this_thread::sleep_for(50ms);
+  server_->stop();                    // the drain waits for the answer (up to drain_timeout_ms)
+  std::this_thread::sleep_for(50ms);  // answering after the stop began is the test
   std::thread([&] { job->responder.respond(HttpResponse{200, "text/plain", "finished", {}}); }).join();
   client_thread.join();
   server_->wait();
@@ -1038,6 +1038,7 @@ TEST_F(ServerApiTest, ManyAsyncRequestsAnsweredFromManyThreads) {
       break;  // the clients time out; join them all the same
     }
     answerers.emplace_back([job = std::move(*job)] {
+      // Answers out of order, on purpose.
       std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(job.body) % 5));
       job.responder.respond(HttpResponse{200, "text/plain", "job " + job.body, {}});
     });
