@@ -64,7 +64,7 @@ class Fragmentation(ServerTestCase):
         frames = fragments(OP_TEXT, [b"one ", b"two ", b"three"])
         for frame in frames[:-1]:
             ws.send_raw(frame)
-            time.sleep(0.05)
+            time.sleep(0.05)  # the pause between fragments is the test
         ws.expect_silence(0.1)
         ws.send_raw(frames[-1])
         ws.expect_frame(OP_TEXT, b"one two three")

@@ -1,7 +1,6 @@
 """The HTTP side: the opening handshake (RFC 6455 §4.2) and plain routes."""
 
 import os
-import time
 import unittest
 
 from harness import ServerTestCase
@@ -153,7 +152,6 @@ class Http(ServerTestCase):
         for _ in range(3):
             self._upgrade(version="8")
             self._upgrade(method="POST")
-        time.sleep(0.05)
         _, resp = self._upgrade()
         self.assertEqual(resp.status, 101)
 

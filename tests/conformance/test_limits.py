@@ -82,7 +82,7 @@ class SlowReader(ServerTestCase):
         data = b"".join(encode_frame(OP_BINARY, m) for m in messages)
         writer = threading.Thread(target=ws.send_raw, args=(data,), daemon=True)
         writer.start()
-        time.sleep(read_delay)
+        time.sleep(read_delay)  # reading late is the test: the server must hold back, not drop
         try:
             for i, m in enumerate(messages):
                 ws.expect_frame(OP_BINARY, m)

@@ -161,7 +161,7 @@ class Utf8(ServerTestCase):
         ws = self.connect()
         frame = encode_frame(OP_TEXT, b"valid prefix \xf4\x90\x80\x80 and a tail" * 3)
         ws.send_raw(frame[: 6 + 20])
-        time.sleep(0.2)
+        time.sleep(0.2)  # the tail arriving later is the test
         try:
             ws.send_raw(frame[6 + 20 :])
         except OSError:

@@ -159,7 +159,7 @@ class WsClient:
         for i in range(0, len(data), chunk):
             self.sock.sendall(data[i : i + chunk])
             if delay:
-                time.sleep(delay)
+                time.sleep(delay)  # pacing the pieces, as the caller asked
 
     def send_frame(self, opcode, payload=b"", chunk=None, delay=0.0, **kw):
         self.send_raw(encode_frame(opcode, payload, **kw), chunk, delay)
