@@ -170,14 +170,14 @@ class ThreeNodesBehindNginxTest(unittest.TestCase):
             # addresses, and land on the other nodes.
             back = []
             for k, (source, _) in enumerate(dropped):
-                deadline = time.monotonic() + 10
+                deadline = time.monotonic() + protocol_client.DEADLINE
                 while True:
                     try:
                         back.append(await open_from(self.proxy.port, source, user="again%d" % k))
                         break
                     except (OSError, asyncio.TimeoutError, websockets.exceptions.InvalidHandshake):
                         self.assertLess(time.monotonic(), deadline, "nginx did not take %s elsewhere" % source)
-                        await asyncio.sleep(0.2)
+                        await asyncio.sleep(0.2)  # a client's backoff between retries
             for client in back:
                 self.assertEqual((await client.command("subscribe", channel="lobby:main"))["type"], "reply")
             for client in kept:

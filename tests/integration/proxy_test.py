@@ -160,7 +160,7 @@ class Proxy:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
             except OSError:
-                time.sleep(0.05)
+                time.sleep(0.05)  # pacing the poll
         raise RuntimeError("%s did not listen: %s" % (self.kind, self.output()))
 
     def output(self):
@@ -284,7 +284,7 @@ async def wait_for(predicate, seconds, what):
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError("after %.0f s: %s" % (seconds, what))
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # pacing the poll
 
 
 class RestartableNode:
@@ -471,7 +471,7 @@ async def roll_through_proxy(proxy_port, nodes, sources, publish, channel="roll"
             number += 1
             if await asyncio.to_thread(publish, number):
                 accepted.add(number)
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # pacing the load
 
     try:
         await wait_for(lambda: all(client.up() for client in clients), 30,
@@ -481,7 +481,7 @@ async def roll_through_proxy(proxy_port, nodes, sources, publish, channel="roll"
         for node in nodes:
             status = await asyncio.to_thread(node.drain, 30)
             assert status == 0, "node on %d exited %r: %s" % (node.port, status, node.logs[-1])
-            await asyncio.sleep(ROLL_DOWNTIME_S)
+            await asyncio.sleep(ROLL_DOWNTIME_S)  # scenario pacing: the node stays down a while
             await asyncio.to_thread(node.start)
             await wait_for(lambda: answers_ready(node.port), 30, "node on %d not ready again" % node.port)
         seconds = time.monotonic() - started
@@ -577,7 +577,7 @@ class ProxyTests:
         # idle that long and must survive 2.5 times the proxy's timeout.
         async def scenario():
             client = await open_from(self.proxy.port, "127.0.0.1")
-            await asyncio.sleep(PROXY_IDLE_S * 2.5)
+            await asyncio.sleep(PROXY_IDLE_S * 2.5)  # outliving the proxy's idle timeout is the test
             self.assertTrue(client.ws.open, "closed %r %r" % (client.ws.close_code, client.ws.close_reason))
             self.assertEqual((await client.command("ping"))["type"], "pong")
             await client.ws.close()
@@ -598,7 +598,7 @@ class ProxyTests:
         async def scenario():
             client = await open_from(proxy.port, "127.0.0.1")
             self.assertEqual((await client.command("ping"))["type"], "pong")
-            await asyncio.sleep(PROXY_IDLE_S * 2.5)
+            await asyncio.sleep(PROXY_IDLE_S * 2.5)  # waiting out the proxy's idle timeout is the test
             self.assertFalse(client.ws.open, "the proxy kept an idle connection past its timeout")
         run(scenario(), 30)
 
@@ -705,10 +705,15 @@ class ProxyTests:
                 # During the notice the node still accepts, but /readyz says
                 # 503 and the health check takes it out of the pool: a new
                 # client from one of its addresses lands on the other node.
-                await asyncio.sleep(notice_s / 2)
-                newcomer = await open_from(proxy.port, drained[0][0])
-                self.assertEqual(await locate([newcomer], node_ports[1:]), [0],
-                                 "the health check did not take the draining node out")
+                # Poll for that (the check runs on its own clock).
+                while True:
+                    newcomer = await open_from(proxy.port, drained[0][0])
+                    where = await locate([newcomer], node_ports)
+                    if where == [1] or time.monotonic() - started >= notice_s:
+                        break
+                    await newcomer.ws.close()
+                    await asyncio.sleep(0.05)  # pacing the poll
+                self.assertEqual(where, [1], "the health check did not take the draining node out")
                 self.assertLess(time.monotonic() - started, notice_s, "too slow to test the notice")
                 await newcomer.ws.close()
 
@@ -720,14 +725,14 @@ class ProxyTests:
             # What a client does next: reconnect through the proxy, from the
             # same address, with a short backoff while the proxy notices.
             for source, _ in drained:
-                deadline = time.monotonic() + 10
+                deadline = time.monotonic() + protocol_client.DEADLINE
                 while True:
                     try:
                         again = await open_from(proxy.port, source)
                         break
                     except (OSError, asyncio.TimeoutError, websockets.exceptions.InvalidHandshake):
                         self.assertLess(time.monotonic(), deadline, "no node took %s back" % source)
-                        await asyncio.sleep(0.2)
+                        await asyncio.sleep(0.2)  # a client's backoff between retries
                 self.assertEqual(await locate([again], node_ports[1:]), [0])
                 self.assertEqual((await again.command("ping"))["type"], "pong")
                 await again.ws.close()
