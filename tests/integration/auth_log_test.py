@@ -110,7 +110,7 @@ class AuthFailureLogTest(unittest.TestCase):
             suppressed = sum(int(re.search(r" count=(\d+)", line).group(1)) for line in summaries)
             if len(lines) + suppressed >= flood or time.monotonic() > deadline:
                 break
-            time.sleep(0.1)
+            time.sleep(0.1)  # pacing the poll
         self.assertEqual(len(lines) + suppressed, flood, summaries)
         self.assertGreaterEqual(len(lines), BURST)
         self.assertLessEqual(len(lines), BURST * len(summaries))

@@ -127,7 +127,7 @@ class HubApiTest : public ::testing::Test {
     for (auto deadline = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < deadline;) {
       const HubStats stats = hub_->stats();
       if (stats.connections == connections && stats.users == users && stats.channels == channels) return true;
-      std::this_thread::sleep_for(10ms);
+      std::this_thread::sleep_for(10ms);  // pacing the poll
     }
     const HubStats stats = hub_->stats();
     ADD_FAILURE() << "stats " << stats.connections << "/" << stats.users << "/" << stats.channels << ", expected "
@@ -373,7 +373,7 @@ TEST_F(HubApiTest, RpcTimeoutThenTheLateAnswerIsDropped) {
       std::lock_guard lock(mutex);
       if (kept.size() == 2) break;
     }
-    std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(1ms);  // pacing the poll
   }
   {
     std::lock_guard lock(mutex);
@@ -410,7 +410,7 @@ TEST_F(HubApiTest, ManyRpcsInFlightAnsweredOutOfOrder) {
       std::lock_guard lock(mutex);
       if (pending.size() == kCalls) break;
     }
-    std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(5ms);  // pacing the poll
   }
   {
     std::lock_guard lock(mutex);
@@ -484,7 +484,7 @@ TEST_F(HubApiTest, PendingRpcsPerConnectionAreCappedAndAnswersGiveTheRoomBack) {
   bob->send_frame(Opcode::kText, R"({"id":4,"type":"rpc","method":"never"})");
   for (auto deadline = std::chrono::steady_clock::now() + 15s;
        kept_count() < 6 && std::chrono::steady_clock::now() < deadline;) {
-    std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(1ms);  // pacing the poll
   }
   ASSERT_EQ(kept_count(), 6u);
   EXPECT_EQ(
@@ -509,7 +509,7 @@ TEST_F(HubApiTest, PendingRpcsPerConnectionAreCappedAndAnswersGiveTheRoomBack) {
   for (auto deadline = std::chrono::steady_clock::now() + 15s;
        hub_->metrics_text().find("\nswitchboard_rpcs_pending 0\n") == std::string::npos &&
        std::chrono::steady_clock::now() < deadline;) {
-    std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(1ms);  // pacing the poll
   }
   EXPECT_NE(hub_->metrics_text().find("\nswitchboard_rpcs_pending 0\n"), std::string::npos);
   EXPECT_NE(hub_->metrics_text().find("\nswitchboard_rpc_pending_bytes 0\n"), std::string::npos);
@@ -696,7 +696,7 @@ TEST_F(HubApiTest, RpcAnswerAfterTheServerIsDestroyedIsDropped) {
       std::lock_guard lock(mutex);
       if (kept.size() == 1) break;
     }
-    std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(1ms);  // pacing the poll
   }
   server_->stop();
   // The drain tells the client first (Hub::on_going_away), then closes 1001.

@@ -71,7 +71,7 @@ class HubClusterApiTest : public ::testing::Test {
   static bool eventually(const std::function<bool()>& done) {
     for (auto deadline = std::chrono::steady_clock::now() + 15s; std::chrono::steady_clock::now() < deadline;) {
       if (done()) return true;
-      std::this_thread::sleep_for(10ms);
+      std::this_thread::sleep_for(10ms);  // pacing the poll
     }
     return done();
   }

@@ -57,7 +57,7 @@ class ReassemblyMemoryTest(unittest.TestCase):
                 deadline = time.monotonic() + DEADLINE
                 grown = rss_kib(server.pid) - before
                 while grown > 32 * 1024 and time.monotonic() < deadline:
-                    await asyncio.sleep(0.2)
+                    await asyncio.sleep(0.2)  # pacing the poll
                     grown = rss_kib(server.pid) - before
                 self.assertLess(grown, 32 * 1024,
                                 "the server kept %d KiB after %d large messages" % (grown, CONNECTIONS))
