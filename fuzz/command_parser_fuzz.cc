@@ -9,9 +9,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "hub/command.h"
-#include "hub/encode.h"
-#include "hub/names.h"
+#include "protocol/command.h"
+#include "protocol/encode.h"
+#include "protocol/names.h"
 
 namespace {
 

@@ -3,14 +3,14 @@
 #include <cstdio>
 #include <memory>
 
-#include "hub/encode.h"
+#include "protocol/encode.h"
 
 namespace switchboard::cli {
 namespace {
 
 std::string json_string(std::string_view text) {
   std::string out;
-  hub::append_json_string(out, text);
+  protocol::append_json_string(out, text);
   return out;
 }
 
@@ -46,10 +46,10 @@ void EventPrinter::event(std::string_view kind, std::vector<std::pair<std::strin
   std::string line;
   if (json_) {
     line = "{\"event\":";
-    hub::append_json_string(line, kind);
+    protocol::append_json_string(line, kind);
     for (auto& [name, value] : fields) {
       line += ',';
-      hub::append_json_string(line, name);
+      protocol::append_json_string(line, name);
       line += ':';
       line += value;
     }

@@ -13,7 +13,7 @@
 
 #include "auth/algorithm.h"
 #include "auth/key_check.h"
-#include "hub/names.h"
+#include "protocol/names.h"
 #include "redis/endpoint.h"
 #include "server/forwarded.h"
 
@@ -521,7 +521,7 @@ std::string check_pattern(std::string_view pattern) {
   if (pattern == "*") return "";
   std::string_view name = pattern;
   if (name.size() >= 2 && name.substr(name.size() - 2) == ":*") name.remove_suffix(2);
-  if (!hub::is_valid_channel(name)) {
+  if (!protocol::is_valid_channel(name)) {
     return "pattern '" + std::string(pattern) + "' must be a channel name, a namespace followed by :*, or *";
   }
   return "";

@@ -8,9 +8,9 @@
 
 #include "auth/jwt_sign.h"
 #include "auth/key_check.h"
-#include "hub/command.h"
-#include "hub/encode.h"
-#include "hub/names.h"
+#include "protocol/command.h"
+#include "protocol/encode.h"
+#include "protocol/names.h"
 
 namespace switchboard::cli {
 namespace {
@@ -33,7 +33,7 @@ int run_token(TokenFlags& flags) {
     return 2;
   }
   TokenRequest& request = flags.request;
-  if (!request.user.empty() && !hub::is_valid_user(request.user)) {
+  if (!request.user.empty() && !protocol::is_valid_user(request.user)) {
     std::fprintf(stderr, "switchboard token: --user: not a valid user id\n");
     return 2;
   }
@@ -59,7 +59,7 @@ int run_token(TokenFlags& flags) {
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }
-  if (!request.channel.empty() && !hub::is_private_channel(request.channel)) {
+  if (!request.channel.empty() && !protocol::is_private_channel(request.channel)) {
     std::fprintf(stderr, "switchboard token: --channel: subscription tokens are for private channels ($name)\n");
     return 2;
   }
@@ -71,7 +71,7 @@ int run_token(TokenFlags& flags) {
                  "give one of them\n");
     return 2;
   }
-  if (!request.info_json.empty() && !hub::is_json(request.info_json)) {
+  if (!request.info_json.empty() && !protocol::is_json(request.info_json)) {
     std::fprintf(stderr, "switchboard token: --info: not valid JSON\n");
     return 2;
   }
@@ -125,29 +125,29 @@ std::optional<std::uint64_t> parse_duration_s(std::string_view text) {
 
 std::string token_payload(const TokenRequest& request, std::int64_t now) {
   std::string out = "{\"sub\":";
-  hub::append_json_string(out, request.user);
+  protocol::append_json_string(out, request.user);
   out += ",\"iat\":" + std::to_string(now);
   if (request.ttl_s != 0) out += ",\"exp\":" + std::to_string(now + static_cast<std::int64_t>(request.ttl_s));
   if (request.has_channels) {
     out += ",\"channels\":[";
     for (std::size_t i = 0; i < request.channels.size(); ++i) {
       if (i > 0) out += ',';
-      hub::append_json_string(out, request.channels[i]);
+      protocol::append_json_string(out, request.channels[i]);
     }
     out += ']';
   }
   if (!request.channel.empty()) {
     out += ",\"channel\":";
-    hub::append_json_string(out, request.channel);
+    protocol::append_json_string(out, request.channel);
   }
   if (!request.info_json.empty()) out += ",\"info\":" + request.info_json;
   if (!request.issuer.empty()) {
     out += ",\"iss\":";
-    hub::append_json_string(out, request.issuer);
+    protocol::append_json_string(out, request.issuer);
   }
   if (!request.audience.empty()) {
     out += ",\"aud\":";
-    hub::append_json_string(out, request.audience);
+    protocol::append_json_string(out, request.audience);
   }
   out += '}';
   return out;

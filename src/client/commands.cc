@@ -3,7 +3,7 @@
 #include <simdjson.h>
 
 #include "codec/utf8.h"
-#include "hub/encode.h"
+#include "protocol/encode.h"
 
 namespace switchboard::client {
 namespace {
@@ -19,7 +19,7 @@ void add_string(std::string& body, std::string_view name, std::string_view value
   body += ",\"";
   body += name;
   body += "\":";
-  hub::append_json_string(body, value);
+  protocol::append_json_string(body, value);
 }
 
 void add_json(std::string& body, std::string_view name, std::string_view value_json) {

@@ -4,7 +4,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "hub/encode.h"
+#include "protocol/encode.h"
 
 namespace switchboard::hub {
 
@@ -15,7 +15,7 @@ void AuthFailureLog::record(std::string_view peer, std::string_view where, std::
   if (!throttle_.admit(now)) return;
   // Quoted as a JSON string, like every free text in a key=value line.
   std::string quoted;
-  append_json_string(quoted, reason);
+  protocol::append_json_string(quoted, reason);
   base::log(base::LogLevel::kWarn, "event=auth_failure peer=%.*s where=%.*s reason=%s", static_cast<int>(peer.size()),
             peer.data(), static_cast<int>(where.size()), where.data(), quoted.c_str());
 }

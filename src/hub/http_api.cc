@@ -16,9 +16,9 @@
 
 #include "http/query.h"
 #include "hub/disconnect_order.h"
-#include "hub/encode.h"
 #include "hub/hub_impl.h"
-#include "hub/names.h"
+#include "protocol/encode.h"
+#include "protocol/names.h"
 
 namespace switchboard::hub {
 namespace {
@@ -39,19 +39,19 @@ HttpResponse json_response(int status, std::string body) {
 
 HttpResponse error_response(int status, std::string_view message) {
   std::string body = "{\"error\":";
-  append_json_string(body, message);
+  protocol::append_json_string(body, message);
   body += '}';
   return json_response(status, std::move(body));
 }
 
 // The status an owner's protocol error becomes.
-int status_for(ErrorCode code) {
+int status_for(protocol::ErrorCode code) {
   switch (code) {
-    case ErrorCode::kUnavailable:
+    case protocol::ErrorCode::kUnavailable:
       return 503;
-    case ErrorCode::kPermissionDenied:
+    case protocol::ErrorCode::kPermissionDenied:
       return 403;
-    case ErrorCode::kInternal:
+    case protocol::ErrorCode::kInternal:
       return 500;
     default:
       return 400;
@@ -61,7 +61,7 @@ int status_for(ErrorCode code) {
 // A ReplyTo whose answer becomes the HTTP response.
 ReplyTo reply_with(HttpResponder responder) {
   ReplyTo to;
-  to.callback = [responder = std::move(responder)](bool ok, ErrorCode code, std::string data) {
+  to.callback = [responder = std::move(responder)](bool ok, protocol::ErrorCode code, std::string data) {
     responder.respond(ok ? json_response(200, std::move(data)) : error_response(status_for(code), data));
   };
   return to;
@@ -108,7 +108,7 @@ bool data_field(const object& body, std::string* out, HttpResponse* error) {
 
 bool channel_field(const object& body, std::string_view* out, HttpResponse* error) {
   if (!string_field(body, "channel", out, error)) return false;
-  if (!is_valid_channel(*out)) {
+  if (!protocol::is_valid_channel(*out)) {
     *error = error_response(400, "invalid channel name (docs/PROTOCOL.md \"Names\")");
     return false;
   }
@@ -117,7 +117,7 @@ bool channel_field(const object& body, std::string_view* out, HttpResponse* erro
 
 bool user_field(const object& body, std::string_view* out, HttpResponse* error) {
   if (!string_field(body, "user", out, error)) return false;
-  if (!is_valid_user(*out)) {
+  if (!protocol::is_valid_user(*out)) {
     *error = error_response(400, "invalid user id (docs/PROTOCOL.md \"Names\")");
     return false;
   }
@@ -225,7 +225,7 @@ void HttpApi::broadcast(const HttpRequest& request, HttpResponder responder) {
   std::vector<std::string> channels;
   for (element item : list) {
     std::string_view channel;
-    if (item.get_string().get(channel) != simdjson::SUCCESS || !is_valid_channel(channel)) {
+    if (item.get_string().get(channel) != simdjson::SUCCESS || !protocol::is_valid_channel(channel)) {
       responder.respond(error_response(400, "\"channels\" must be a non-empty array of channel names"));
       return;
     }
@@ -239,15 +239,15 @@ void HttpApi::broadcast(const HttpRequest& request, HttpResponder responder) {
   });
   for (std::size_t i = 0; i < channels.size(); ++i) {
     ReplyTo to;
-    to.callback = [gather, i, channel = channels[i]](bool ok, ErrorCode, std::string answer) {
+    to.callback = [gather, i, channel = channels[i]](bool ok, protocol::ErrorCode, std::string answer) {
       std::string part = "{\"channel\":";
-      append_json_string(part, channel);
+      protocol::append_json_string(part, channel);
       if (ok) {
         // answer is {"offset":N}: splice its members in.
         part += "," + answer.substr(1);
       } else {
         part += ",\"error\":";
-        append_json_string(part, answer);
+        protocol::append_json_string(part, answer);
         part += '}';
       }
       gather->add(i, std::move(part));
@@ -281,7 +281,7 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
     responder.respond(std::move(error));
     return;
   }
-  std::uint64_t code = static_cast<std::uint64_t>(HubCloseCode::kDisconnected);
+  std::uint64_t code = static_cast<std::uint64_t>(protocol::ServerCloseCode::kDisconnected);
   element value;
   if (body["code"].get(value) == simdjson::SUCCESS &&
       (value.get_uint64().get(code) != simdjson::SUCCESS || code < 4000 || code > 4999)) {
@@ -333,7 +333,7 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
 
 void HttpApi::presence(const HttpRequest& request, HttpResponder responder) {
   const std::optional<std::string> channel = http::query_parameter(request.target, "channel");
-  if (!channel || !is_valid_channel(*channel)) {
+  if (!channel || !protocol::is_valid_channel(*channel)) {
     responder.respond(error_response(400, "give ?channel= with a valid channel name"));
     return;
   }
@@ -377,7 +377,7 @@ void HttpApi::channels(const HttpRequest&, HttpResponder responder) {
       for (const auto& [channel, count] : subscribers) {
         out += first ? "{\"channel\":" : ",{\"channel\":";
         first = false;
-        append_json_string(out, channel);
+        protocol::append_json_string(out, channel);
         out += ",\"subscribers\":" + std::to_string(count) + "}";
       }
       out += "],\"nodes\":" + std::to_string(answers.size()) + ",\"complete\":" + (complete ? "true" : "false") + "}";
@@ -390,7 +390,7 @@ void HttpApi::user(const HttpRequest& request, HttpResponder responder) {
   // Every node says how many connections the user has there: exact, and
   // nothing to go stale when a node dies (it just does not answer).
   const std::optional<std::string> user = http::query_parameter(request.target, "user");
-  if (!user || !is_valid_user(*user)) {
+  if (!user || !protocol::is_valid_user(*user)) {
     responder.respond(error_response(400, "give ?user= with a valid user id"));
     return;
   }

@@ -11,11 +11,11 @@
 #include "broker/memory_broker.h"
 #include "broker/redis_broker.h"
 #include "hub/auth_weakening.h"
-#include "hub/encode.h"
 #include "hub/http_api.h"
 #include "hub/hub_impl.h"
-#include "hub/names.h"
 #include "loop/tls.h"
+#include "protocol/encode.h"
+#include "protocol/names.h"
 #include "redis/cluster.h"
 #include "redis/endpoint.h"
 #include "redis/resolve.h"
@@ -55,7 +55,7 @@ unsigned Hub::Impl::owner_of(std::string_view name) const {
 
 const NamespaceOptions& hub::Policy::options_for(std::string_view channel) const {
   for (const NamespaceOptions& options : namespaces) {
-    if (hub::channel_matches(options.pattern, channel)) return options;
+    if (protocol::channel_matches(options.pattern, channel)) return options;
   }
   return default_namespace;
 }
@@ -143,7 +143,7 @@ void Hub::on_start(Server& server) {
 }
 
 void Hub::on_rpc(std::string method, RpcHandler handler) {
-  if (!hub::is_valid_method(method)) throw std::invalid_argument("invalid rpc method name: " + method);
+  if (!protocol::is_valid_method(method)) throw std::invalid_argument("invalid rpc method name: " + method);
   impl_->rpc_handlers[std::move(method)] = std::move(handler);
 }
 
@@ -164,7 +164,7 @@ void Hub::on_draining(Server&) {
 void Hub::on_going_away(Connection& connection) {
   if (connection.user_data() == nullptr) return;
   connection.send_answer(
-      hub::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kGoingAway), "server shutting down", true),
+      protocol::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kGoingAway), "server shutting down", true),
       Opcode::kText);
 }
 
@@ -185,8 +185,8 @@ void Hub::set_authenticator(Authenticator authenticator) { impl_->authenticator 
 
 void Hub::publish(std::string channel, std::string data_json) {
   if (impl_->server == nullptr) throw std::logic_error("Hub::publish before the server started");
-  if (!hub::is_valid_channel(channel)) throw std::invalid_argument("invalid channel name: " + channel);
-  if (!hub::is_json(data_json)) throw std::invalid_argument("publish: data is not valid JSON");
+  if (!protocol::is_valid_channel(channel)) throw std::invalid_argument("invalid channel name: " + channel);
+  if (!protocol::is_json(data_json)) throw std::invalid_argument("publish: data is not valid JSON");
   Impl& impl = *impl_;
   const unsigned owner = impl.owner_of(channel);
   impl.post_from_outside(owner, [hub = impl_, owner, channel = std::move(channel), data = std::move(data_json)] {
@@ -196,8 +196,8 @@ void Hub::publish(std::string channel, std::string data_json) {
 
 void Hub::send_to_user(std::string user, std::string data_json) {
   if (impl_->server == nullptr) throw std::logic_error("Hub::send_to_user before the server started");
-  if (!hub::is_valid_user(user)) throw std::invalid_argument("invalid user id: " + user);
-  if (!hub::is_json(data_json)) throw std::invalid_argument("send_to_user: data is not valid JSON");
+  if (!protocol::is_valid_user(user)) throw std::invalid_argument("invalid user id: " + user);
+  if (!protocol::is_json(data_json)) throw std::invalid_argument("send_to_user: data is not valid JSON");
   Impl& impl = *impl_;
   const unsigned owner = impl.owner_of(user);
   impl.post_from_outside(owner, [hub = impl_, owner, user = std::move(user), data = std::move(data_json)] {
@@ -207,10 +207,10 @@ void Hub::send_to_user(std::string user, std::string data_json) {
 
 void Hub::broadcast(std::string data_json) {
   if (impl_->server == nullptr) throw std::logic_error("Hub::broadcast before the server started");
-  if (!hub::is_json(data_json)) throw std::invalid_argument("broadcast: data is not valid JSON");
+  if (!protocol::is_json(data_json)) throw std::invalid_argument("broadcast: data is not valid JSON");
   // Every node, this one included, gets it back through on_broadcast.
-  impl_->post_from_outside(0,
-                           [hub = impl_, frame = hub::encode_direct("", data_json)] { hub->broker->broadcast(frame); });
+  impl_->post_from_outside(
+      0, [hub = impl_, frame = protocol::encode_direct("", data_json)] { hub->broker->broadcast(frame); });
 }
 
 void Hub::Impl::on_broadcast(std::string_view text) {
@@ -274,7 +274,7 @@ void Hub::Impl::list_local_channels(std::function<void(std::string json_array)> 
       for (const auto& [name, owned] : hub->workers[worker]->owned_channels) {
         if (!part.empty()) part += ',';
         part += "{\"channel\":";
-        hub::append_json_string(part, name);
+        protocol::append_json_string(part, name);
         part += ",\"subscribers\":" + std::to_string(owned.subscribers) + "}";
       }
       std::unique_lock lock(gathered->mutex);
@@ -435,7 +435,7 @@ UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std:
       decision.reject_body = "authentication failed";
       return decision;
     }
-    if (!known->user.empty() && !hub::is_valid_user(known->user)) {
+    if (!known->user.empty() && !protocol::is_valid_user(known->user)) {
       impl.auth_failures.record(request.peer_address, "upgrade", "invalid user id from the authenticator");
       decision.reject_status = 401;
       decision.reject_body = "invalid user id";
@@ -474,7 +474,7 @@ void Hub::on_message(Connection& connection, std::string_view payload, Opcode op
   impl_->metrics.bytes_received.add(payload.size());
   if (!impl_->admit(*session, payload)) return;
   if (opcode != Opcode::kText) {
-    impl_->fail(*session, 0, hub::ErrorCode::kMalformed, "protocol v1 commands are JSON text frames, not binary");
+    impl_->fail(*session, 0, protocol::ErrorCode::kMalformed, "protocol v1 commands are JSON text frames, not binary");
     return;
   }
   impl_->handle(*session, payload);
@@ -499,7 +499,7 @@ void Hub::on_close(Connection& connection, CloseCode code, std::string_view reas
     // The reason is the peer's text: printed as a quoted, escaped JSON
     // string so that it cannot forge a log line.
     std::string quoted;
-    hub::append_json_string(quoted, reason.substr(0, 123));
+    protocol::append_json_string(quoted, reason.substr(0, 123));
     base::log(base::LogLevel::kInfo, "event=close client=%llu user=%s code=%u reason=%s",
               static_cast<unsigned long long>(connection.id()), session->user.empty() ? "-" : session->user.c_str(),
               static_cast<unsigned>(code), quoted.c_str());

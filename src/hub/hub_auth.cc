@@ -6,21 +6,21 @@
 #include <utility>
 
 #include "base/clock.h"
-#include "hub/encode.h"
 #include "hub/hub_impl.h"
-#include "hub/names.h"
+#include "protocol/encode.h"
+#include "protocol/names.h"
 
 namespace switchboard {
 namespace {
 
-using hub::ErrorCode;
 using hub::Session;
+using protocol::ErrorCode;
 
 // How often each worker looks at its deadlines; a deadline fires up to this
 // late, which is nothing next to timeouts of seconds.
 constexpr std::uint64_t kDeadlineTickMs = 250;
 
-CloseCode close_code(hub::HubCloseCode code) { return static_cast<CloseCode>(code); }
+CloseCode close_code(protocol::ServerCloseCode code) { return static_cast<CloseCode>(code); }
 
 // Monotonic ms at which a token's exp (wall-clock seconds) passes.
 std::uint64_t monotonic_deadline(std::int64_t expires_at) {
@@ -95,14 +95,14 @@ void Hub::Impl::run_deadlines(unsigned worker) {
     session.deadline.reset();
     switch (deadline.kind) {
       case hub::DeadlineKind::kConnect:
-        session.connection->close(close_code(hub::HubCloseCode::kAuthTimeout), "authentication timeout");
+        session.connection->close(close_code(protocol::ServerCloseCode::kAuthTimeout), "authentication timeout");
         break;
       case hub::DeadlineKind::kTokenExpiry:
-        session.connection->send_answer(hub::encode_refresh(config.auth.refresh_grace_ms), Opcode::kText);
+        session.connection->send_answer(protocol::encode_refresh(config.auth.refresh_grace_ms), Opcode::kText);
         set_deadline(session, now + config.auth.refresh_grace_ms, hub::DeadlineKind::kRefresh);
         break;
       case hub::DeadlineKind::kRefresh:
-        session.connection->close(close_code(hub::HubCloseCode::kTokenExpired), "token expired");
+        session.connection->close(close_code(protocol::ServerCloseCode::kTokenExpired), "token expired");
         break;
     }
   }
@@ -126,8 +126,8 @@ bool Hub::Impl::admit(Session& session, std::string_view text) {
   // Answered with the command's id when it has one, so that the client can
   // tell which request was refused.
   hub::WorkerState& state = *workers[session.connection->worker()];
-  hub::Command command;
-  hub::CommandError error;
+  protocol::Command command;
+  protocol::CommandError error;
   const std::uint64_t id = state.parser.parse(text, &command, &error) ? command.id : error.id;
   refuse_over_limit(session, id, "rate limit exceeded: the command was not run");
   return false;
@@ -177,12 +177,12 @@ bool Hub::Impl::may(const Session& session, std::string_view channel, Access acc
 }
 
 bool Hub::Impl::allowed(const Session& session, std::string_view channel, Access access, std::string* why) const {
-  if (hub::is_personal_channel(channel)) {
-    if (session.user.empty() || hub::personal_channel_owner(channel) != session.user) {
+  if (protocol::is_personal_channel(channel)) {
+    if (session.user.empty() || protocol::personal_channel_owner(channel) != session.user) {
       *why = "a personal channel (name#user) is only for that user";
       return false;
     }
-  } else if (hub::is_private_channel(channel)) {
+  } else if (protocol::is_private_channel(channel)) {
     // Subscribing takes a subscription token (handle_subscribe); after that
     // the subscription is the right to publish and to see presence.
     if (access != Access::kSubscribe && session.find_subscription(channel) == nullptr) {
@@ -192,7 +192,7 @@ bool Hub::Impl::allowed(const Session& session, std::string_view channel, Access
   } else if (session.channel_patterns) {
     const std::vector<std::string>& patterns = *session.channel_patterns;
     if (std::none_of(patterns.begin(), patterns.end(),
-                     [&](const std::string& pattern) { return hub::channel_matches(pattern, channel); })) {
+                     [&](const std::string& pattern) { return protocol::channel_matches(pattern, channel); })) {
       *why = "the token does not grant this channel";
       return false;
     }
@@ -221,7 +221,7 @@ Hub::Impl::TokenCheck Hub::Impl::check_token(Session& session, std::uint64_t id,
   return TokenCheck::kValid;
 }
 
-void Hub::Impl::handle_connect(Session& session, const hub::Command& command) {
+void Hub::Impl::handle_connect(Session& session, const protocol::Command& command) {
   const std::uint64_t id = command.id;
   if (command.has_token) {
     if (policy(session.connection->worker()).verifier == nullptr) {
@@ -240,7 +240,7 @@ void Hub::Impl::handle_connect(Session& session, const hub::Command& command) {
     hub::GrantedToken granted;
     const TokenCheck check = check_token(session, id, command.token, auth::TokenUse::kConnection, "connect", &granted);
     if (check == TokenCheck::kInvalid) {
-      session.connection->close(close_code(hub::HubCloseCode::kInvalidToken), "invalid token");
+      session.connection->close(close_code(protocol::ServerCloseCode::kInvalidToken), "invalid token");
     }
     if (check != TokenCheck::kValid) return;
     session.user = std::move(granted.user);
@@ -252,14 +252,14 @@ void Hub::Impl::handle_connect(Session& session, const hub::Command& command) {
     return;
   }
   std::string data = "{\"client\":";
-  hub::append_json_string(data, session.client_text);
+  protocol::append_json_string(data, session.client_text);
   data += ",\"user\":";
-  hub::append_json_user(data, session.user);
+  protocol::append_json_user(data, session.user);
   data += '}';
   reply(session, id, data);
 }
 
-void Hub::Impl::handle_refresh(Session& session, const hub::Command& command) {
+void Hub::Impl::handle_refresh(Session& session, const protocol::Command& command) {
   const std::uint64_t id = command.id;
   if (!session.authenticated) {
     fail(session, id, ErrorCode::kUnauthenticated, "refresh replaces the token of an authenticated connection");
@@ -284,12 +284,12 @@ void Hub::Impl::handle_refresh(Session& session, const hub::Command& command) {
   reply(session, id, "{}");
 }
 
-void Hub::Impl::handle_subscribe(Session& session, const hub::Command& command) {
+void Hub::Impl::handle_subscribe(Session& session, const protocol::Command& command) {
   const std::uint64_t id = command.id;
   const unsigned worker = session.connection->worker();
   hub::WorkerState& state = *workers[worker];
   if (session.find_subscription(command.channel) != nullptr) {
-    fail(session, id, ErrorCode::kAlreadySubscribed, hub::default_message(ErrorCode::kAlreadySubscribed));
+    fail(session, id, ErrorCode::kAlreadySubscribed, protocol::default_message(ErrorCode::kAlreadySubscribed));
     return;
   }
   if (session.subscriptions.size() >= config.max_subscriptions_per_connection) {
@@ -302,7 +302,7 @@ void Hub::Impl::handle_subscribe(Session& session, const hub::Command& command) 
     fail(session, id, ErrorCode::kPermissionDenied, why);
     return;
   }
-  if (hub::is_private_channel(command.channel)) {
+  if (protocol::is_private_channel(command.channel)) {
     // The grant is a token made for this user and this channel.
     if (!command.has_token) {
       fail(session, id, ErrorCode::kPermissionDenied, "a private channel needs a subscription token");

@@ -4,14 +4,14 @@
 #include <utility>
 
 #include "base/clock.h"
-#include "hub/encode.h"
 #include "hub/hub_impl.h"
+#include "protocol/encode.h"
 
 namespace switchboard {
 namespace {
 
-using hub::ErrorCode;
 using hub::Session;
+using protocol::ErrorCode;
 
 // Removes session from a list where it sits at `slot`, moving the last
 // entry into the hole; returns the session that moved (or nullptr).
@@ -38,11 +38,11 @@ Session::Subscription* Session::find_subscription(std::string_view channel) {
 // output-buffer cap (the cap pauses the client's reads instead), also when
 // the answer comes back from another worker after on_message returned.
 void Hub::Impl::reply(Session& session, std::uint64_t id, std::string_view data_json) {
-  session.connection->send_answer(hub::encode_reply(id, data_json), Opcode::kText);
+  session.connection->send_answer(protocol::encode_reply(id, data_json), Opcode::kText);
 }
 
-void Hub::Impl::fail(Session& session, std::uint64_t id, ErrorCode code, std::string_view message) {
-  session.connection->send_answer(hub::encode_error(id, code, message), Opcode::kText);
+void Hub::Impl::fail(Session& session, std::uint64_t id, protocol::ErrorCode code, std::string_view message) {
+  session.connection->send_answer(protocol::encode_error(id, code, message), Opcode::kText);
 }
 
 void Hub::Impl::post_reply(const hub::ReplyTo& to, std::string data_json) {
@@ -58,7 +58,7 @@ void Hub::Impl::post_reply(const hub::ReplyTo& to, std::string data_json) {
   });
 }
 
-void Hub::Impl::post_error(const hub::ReplyTo& to, ErrorCode code, std::string message) {
+void Hub::Impl::post_error(const hub::ReplyTo& to, protocol::ErrorCode code, std::string message) {
   if (to.callback) {
     to.callback(false, code, std::move(message));
     return;
@@ -145,8 +145,8 @@ void Hub::Impl::close_session(Session& session) {
 void Hub::Impl::handle(Session& session, std::string_view text) {
   const unsigned worker = session.connection->worker();
   hub::WorkerState& state = *workers[worker];
-  hub::Command command;
-  hub::CommandError error;
+  protocol::Command command;
+  protocol::CommandError error;
   if (!state.parser.parse(text, &command, &error)) {
     metrics.invalid_commands.add();
     fail(session, error.id, error.code, error.message);
@@ -154,31 +154,31 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
   }
   metrics.commands[static_cast<std::size_t>(command.type)]->add();
   const std::uint64_t id = command.id;
-  if (session.awaiting_connect && command.type != hub::CommandType::kConnect &&
-      command.type != hub::CommandType::kPing) {
-    fail(session, id, ErrorCode::kUnauthenticated, hub::default_message(ErrorCode::kUnauthenticated));
+  if (session.awaiting_connect && command.type != protocol::CommandType::kConnect &&
+      command.type != protocol::CommandType::kPing) {
+    fail(session, id, ErrorCode::kUnauthenticated, protocol::default_message(ErrorCode::kUnauthenticated));
     return;
   }
   std::string why;
   switch (command.type) {
-    case hub::CommandType::kConnect:
+    case protocol::CommandType::kConnect:
       handle_connect(session, command);
       return;
-    case hub::CommandType::kRefresh:
+    case protocol::CommandType::kRefresh:
       handle_refresh(session, command);
       return;
-    case hub::CommandType::kPing:
-      session.connection->send_answer(hub::encode_pong(id), Opcode::kText);
+    case protocol::CommandType::kPing:
+      session.connection->send_answer(protocol::encode_pong(id), Opcode::kText);
       return;
 
-    case hub::CommandType::kSubscribe:
+    case protocol::CommandType::kSubscribe:
       handle_subscribe(session, command);
       return;
 
-    case hub::CommandType::kUnsubscribe: {
+    case protocol::CommandType::kUnsubscribe: {
       Session::Subscription* subscription = session.find_subscription(command.channel);
       if (subscription == nullptr) {
-        fail(session, id, ErrorCode::kNotSubscribed, hub::default_message(ErrorCode::kNotSubscribed));
+        fail(session, id, ErrorCode::kNotSubscribed, protocol::default_message(ErrorCode::kNotSubscribed));
         return;
       }
       leave_channel(session, *subscription);
@@ -188,7 +188,7 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       return;
     }
 
-    case hub::CommandType::kPublish: {
+    case protocol::CommandType::kPublish: {
       if (!may(session, command.channel, Access::kPublish, &why)) {
         fail(session, id, ErrorCode::kPermissionDenied, why);
         return;
@@ -203,9 +203,9 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       return;
     }
 
-    case hub::CommandType::kPresence: {
+    case protocol::CommandType::kPresence: {
       if (!options_for(worker, command.channel).presence) {
-        fail(session, id, ErrorCode::kPresenceDisabled, hub::default_message(ErrorCode::kPresenceDisabled));
+        fail(session, id, ErrorCode::kPresenceDisabled, protocol::default_message(ErrorCode::kPresenceDisabled));
         return;
       }
       if (!may(session, command.channel, Access::kPresence, &why)) {
@@ -220,7 +220,7 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       return;
     }
 
-    case hub::CommandType::kSend: {
+    case protocol::CommandType::kSend: {
       if (!admit_send(session, command.user, id)) return;
       const unsigned owner = owner_of(command.user);
       const hub::OnlineInReply online = config.hide_online ? hub::OnlineInReply::kHidden : hub::OnlineInReply::kShown;
@@ -231,7 +231,7 @@ void Hub::Impl::handle(Session& session, std::string_view text) {
       return;
     }
 
-    case hub::CommandType::kRpc:
+    case protocol::CommandType::kRpc:
       handle_rpc(session, command);
       return;
   }
@@ -313,7 +313,7 @@ void Hub::Impl::send_held(Session& session) {
 void Hub::Impl::close_slow_consumers(const std::vector<Connection*>& connections) {
   static constexpr std::string_view kReason = "slow consumer";
   const std::string notice =
-      hub::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kTryAgainLater), kReason, true);
+      protocol::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kTryAgainLater), kReason, true);
   for (Connection* connection : connections) {
     // An answer, so the full buffer does not refuse it; after it the close
     // frame, and from then on the connection takes no more data.
@@ -382,7 +382,7 @@ std::size_t Hub::Impl::disconnect_user_here(unsigned worker, const std::string& 
   // A copy: should a close end a session at once, the list would change.
   std::vector<Connection*> connections;
   for (Session* session : it->second) connections.push_back(session->connection);
-  const std::string notice = hub::encode_disconnect(code, reason, reconnect);
+  const std::string notice = protocol::encode_disconnect(code, reason, reconnect);
   for (Connection* connection : connections) {
     connection->send_answer(notice, Opcode::kText);
     connection->close(static_cast<CloseCode>(code), reason);

@@ -32,11 +32,11 @@
 #include "base/token_bucket.h"
 #include "broker/broker.h"
 #include "hub/auth_failure_log.h"
-#include "hub/command.h"
 #include "hub/held_frames.h"
 #include "hub/hub_metrics.h"
 #include "hub/rpc_budget.h"
 #include "hub/token_verifier.h"
+#include "protocol/command.h"
 #include "switchboard/hub.h"
 #include "switchboard/shared_message.h"
 
@@ -139,7 +139,7 @@ struct ReplyTo {
   std::uint64_t client = 0;
   std::uint64_t id = 0;
   // ok: data is the reply's JSON; else code and data the error's message.
-  std::function<void(bool ok, ErrorCode code, std::string data)> callback;
+  std::function<void(bool ok, protocol::ErrorCode code, std::string data)> callback;
 };
 
 // What SIGHUP can change without dropping a connection (Hub::reload): the
@@ -161,7 +161,7 @@ struct WorkerState {
   std::shared_ptr<const Policy> policy;
 
   // Local role.
-  CommandParser parser;
+  protocol::CommandParser parser;
   StringMap<std::vector<Session*>> channel_subscribers;
   StringMap<std::vector<Session*>> user_sessions;
   std::unordered_map<std::uint64_t, Session*> sessions;  // by client id
@@ -261,7 +261,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   // Local role, on the session's worker (hub_commands.cc).
   void handle(hub::Session& session, std::string_view text);
   void reply(hub::Session& session, std::uint64_t id, std::string_view data_json);
-  void fail(hub::Session& session, std::uint64_t id, hub::ErrorCode code, std::string_view message);
+  void fail(hub::Session& session, std::uint64_t id, protocol::ErrorCode code, std::string_view message);
   void open_session(Connection& connection, std::string_view peer, Principal principal, bool authenticated,
                     bool awaiting_connect);
   // Registers session.user on this worker (and with the user's owner).
@@ -301,15 +301,15 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   enum class TokenCheck : std::uint8_t { kValid, kNoKeys, kInvalid };
   TokenCheck check_token(hub::Session& session, std::uint64_t id, std::string_view token, auth::TokenUse use,
                          std::string_view where, hub::GrantedToken* granted);
-  void handle_connect(hub::Session& session, const hub::Command& command);
-  void handle_refresh(hub::Session& session, const hub::Command& command);
-  void handle_subscribe(hub::Session& session, const hub::Command& command);
+  void handle_connect(hub::Session& session, const protocol::Command& command);
+  void handle_refresh(hub::Session& session, const protocol::Command& command);
+  void handle_subscribe(hub::Session& session, const protocol::Command& command);
   void close_session(hub::Session& session);
   // Takes session off this worker's list for the channel and tells the
   // channel's owner; the caller updates session.subscriptions.
   void leave_channel(hub::Session& session, const hub::Session::Subscription& subscription);
   // Runs an rpc command (hub_rpc.cc): its limits, then its handler.
-  void handle_rpc(hub::Session& session, const hub::Command& command);
+  void handle_rpc(hub::Session& session, const protocol::Command& command);
   enum class RpcOutcome : std::uint8_t { kAnswered, kFailed, kTimedOut, kTooLarge };
   // result: the answer's JSON, or the failure's message. Gives the call's
   // room back, whatever the outcome.
@@ -341,7 +341,7 @@ struct Hub::Impl : public broker::BrokerSink, public std::enable_shared_from_thi
   void deliver_to_everyone(unsigned worker, const SharedMessage& frame);
   // Sends a reply or error where `to` says (from an owner).
   void post_reply(const hub::ReplyTo& to, std::string data_json);
-  void post_error(const hub::ReplyTo& to, hub::ErrorCode code, std::string message);
+  void post_error(const hub::ReplyTo& to, protocol::ErrorCode code, std::string message);
 
   // Owner role, on owner_of(name) (hub_owner.cc).
   void owner_subscribe(unsigned owner, const std::string& channel, unsigned worker, std::uint64_t client,

@@ -5,7 +5,7 @@
 namespace switchboard::hub {
 namespace {
 
-static_assert(static_cast<std::size_t>(CommandType::kPing) + 1 == kCommandTypeCount,
+static_assert(static_cast<std::size_t>(protocol::CommandType::kPing) + 1 == kCommandTypeCount,
               "a new command type needs its counter");
 
 metrics::Counter& closes(metrics::Registry& registry, const char* kind) {
@@ -71,7 +71,7 @@ HubMetrics::HubMetrics(metrics::Registry& registry)
       closes_application(closes(registry, "application")) {
   for (std::size_t type = 0; type < kCommandTypeCount; ++type) {
     commands[type] = &registry.counter("switchboard_commands_total", "Valid v1 commands received, by type",
-                                       {{"type", command_name(static_cast<CommandType>(type))}});
+                                       {{"type", protocol::command_name(static_cast<protocol::CommandType>(type))}});
   }
 }
 

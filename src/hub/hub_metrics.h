@@ -7,8 +7,8 @@
 #include <array>
 #include <cstdint>
 
-#include "hub/command.h"
 #include "metrics/registry.h"
+#include "protocol/command.h"
 #include "switchboard/frame.h"
 
 namespace switchboard::hub {

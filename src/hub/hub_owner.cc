@@ -5,8 +5,8 @@
 
 #include "base/clock.h"
 #include "hub/disconnect_order.h"
-#include "hub/encode.h"
 #include "hub/hub_impl.h"
+#include "protocol/encode.h"
 
 namespace switchboard {
 
@@ -37,10 +37,10 @@ void Hub::Impl::owner_subscribe(unsigned owner, const std::string& channel, unsi
   if (member != nullptr) {
     owned.members.emplace(client, *member);
     broker->presence_join(owner, channel,
-                          {member->client, hub::encode_member(member->user, member->client, member->info_json),
-                           hub::encode_leave(channel, member->user, member->client)});
+                          {member->client, protocol::encode_member(member->user, member->client, member->info_json),
+                           protocol::encode_leave(channel, member->user, member->client)});
     if (options_for(owner, channel).join_leave) {
-      std::string join = hub::encode_join(channel, member->user, member->client, member->info_json);
+      std::string join = protocol::encode_join(channel, member->user, member->client, member->info_json);
       broker->publish_event(owner, channel, join);  // for the other nodes' subscribers
       // The joiner learns it is in from the subscribe reply, not an event.
       fan_out(owned, channel, SharedMessage::make(std::move(join), Opcode::kText), client);
@@ -85,7 +85,7 @@ void Hub::Impl::owner_unsubscribe(unsigned owner, const std::string& channel, un
     owned.members.erase(member);
     broker->presence_leave(owner, channel, left.client);
     if (options_for(owner, channel).join_leave) {
-      std::string leave = hub::encode_leave(channel, left.user, left.client);
+      std::string leave = protocol::encode_leave(channel, left.user, left.client);
       broker->publish_event(owner, channel, leave);
       if (owned.subscribers > 0) fan_out(owned, channel, SharedMessage::make(std::move(leave), Opcode::kText), 0);
     }
@@ -115,7 +115,7 @@ void Hub::Impl::owner_publish(unsigned owner, const std::string& channel, const 
         return;
       case broker::PublishStatus::kUnavailable:
         metrics.broker_errors.add();
-        post_error(reply_to, hub::ErrorCode::kUnavailable, "the broker cannot take publishes now");
+        post_error(reply_to, protocol::ErrorCode::kUnavailable, "the broker cannot take publishes now");
         return;
     }
   });
@@ -127,7 +127,7 @@ void Hub::Impl::on_publication(unsigned owner_worker, const broker::Publication&
   if (it == state.owned_channels.end()) return;  // the last subscriber left meanwhile
   // The one serialisation of this message, shared by every recipient.
   const SharedMessage frame = SharedMessage::make(
-      hub::encode_message(publication.channel, publication.offset, publication.data_json), Opcode::kText);
+      protocol::encode_message(publication.channel, publication.offset, publication.data_json), Opcode::kText);
   fan_out(it->second, it->first, frame, publication.exclude_client, base::monotonic_ns());
 }
 
@@ -140,7 +140,7 @@ void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, const
     for (const auto& [client, member] : it->second.members) {
       if (!first) members += ',';
       first = false;
-      members += hub::encode_member(member.user, member.client, member.info_json);
+      members += protocol::encode_member(member.user, member.client, member.info_json);
     }
   }
   broker->presence_elsewhere(owner, channel,
@@ -148,7 +148,7 @@ void Hub::Impl::owner_presence(unsigned owner, const std::string& channel, const
                                  broker::PublishStatus status, std::vector<std::string> elsewhere) mutable {
                                if (status != broker::PublishStatus::kAccepted) {
                                  metrics.broker_errors.add();
-                                 post_error(reply_to, hub::ErrorCode::kUnavailable,
+                                 post_error(reply_to, protocol::ErrorCode::kUnavailable,
                                             "the broker cannot list other nodes' members now");
                                  return;
                                }
@@ -199,12 +199,12 @@ void Hub::Impl::owner_send(unsigned owner, const std::string& user, const std::s
                            const std::string& data_json, const hub::ReplyTo& reply_to, hub::OnlineInReply online) {
   // Through the broker even on one node: wherever the user's connections
   // are, they get it from their node's owner of user (on_user_message).
-  const std::string frame = hub::encode_direct(from_user, data_json);
+  const std::string frame = protocol::encode_direct(from_user, data_json);
   const broker::UserMessage message{user, broker::UserMessageKind::kDirect, frame};
   broker->send_to_user(owner, message, [this, reply_to, online](broker::UserSendResult result) {
     if (result.status != broker::PublishStatus::kAccepted) {
       metrics.broker_errors.add();
-      post_error(reply_to, hub::ErrorCode::kUnavailable, "the broker cannot take messages now");
+      post_error(reply_to, protocol::ErrorCode::kUnavailable, "the broker cannot take messages now");
       return;
     }
     if (online == hub::OnlineInReply::kHidden) {

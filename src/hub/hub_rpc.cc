@@ -5,15 +5,15 @@
 #include <utility>
 
 #include "base/log.h"
-#include "hub/encode.h"
 #include "hub/hub_impl.h"
+#include "protocol/encode.h"
 
 namespace switchboard {
 
-using hub::ErrorCode;
 using hub::Session;
+using protocol::ErrorCode;
 
-void Hub::Impl::handle_rpc(Session& session, const hub::Command& command) {
+void Hub::Impl::handle_rpc(Session& session, const protocol::Command& command) {
   const std::uint64_t id = command.id;
   auto found = rpc_handlers.find(std::string(command.method));
   const RpcHandler* handler = found != rpc_handlers.end() ? &found->second
@@ -91,7 +91,7 @@ void Hub::Impl::finish_rpc(unsigned worker, std::uint64_t rpc, RpcOutcome outcom
   switch (outcome) {
     case RpcOutcome::kAnswered:
       // The handler's JSON goes to the client as it is, so it must be JSON.
-      if (!hub::is_json(result)) {
+      if (!protocol::is_json(result)) {
         fail(session, call.id, ErrorCode::kInternal, "the rpc handler answered with invalid JSON");
         return;
       }

@@ -8,8 +8,8 @@
 
 namespace switchboard {
 
-using hub::ErrorCode;
 using hub::Session;
+using protocol::ErrorCode;
 
 bool Hub::Impl::admit_send(Session& session, std::string_view user, std::uint64_t id) {
   // Each refusal depends on the sender alone, never on whether `user`

@@ -9,9 +9,9 @@
 
 #include <curl/curl.h>
 
-#include "hub/encode.h"
 #include "loop/event_loop.h"
 #include "loop/timer_wheel.h"
+#include "protocol/encode.h"
 
 namespace switchboard::hub {
 namespace {
@@ -245,11 +245,11 @@ RpcProxy::~RpcProxy() = default;
 
 std::string RpcProxy::request_body(const RpcCall& call) {
   std::string body = "{\"user\":";
-  append_json_user(body, call.user);
+  protocol::append_json_user(body, call.user);
   body += ",\"client\":";
-  append_json_string(body, call.client);
+  protocol::append_json_string(body, call.client);
   body += ",\"method\":";
-  append_json_string(body, call.method);
+  protocol::append_json_string(body, call.method);
   body += ",\"data\":";
   body += call.data_json;
   body += '}';

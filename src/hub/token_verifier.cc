@@ -4,7 +4,7 @@
 
 #include "base/ascii.h"
 #include "http/query.h"
-#include "hub/names.h"
+#include "protocol/names.h"
 
 namespace switchboard::hub {
 
@@ -59,7 +59,7 @@ auth::VerifyError TokenVerifier::verify(std::string_view token, auth::TokenUse u
   auth::Claims claims;
   const auth::VerifyError error = auth::verify(token, keys_, options, &claims);
   if (error != auth::VerifyError::kNone) return error;
-  if (!claims.subject.empty() && !is_valid_user(claims.subject)) return auth::VerifyError::kBadClaims;
+  if (!claims.subject.empty() && !protocol::is_valid_user(claims.subject)) return auth::VerifyError::kBadClaims;
   granted->user = std::move(claims.subject);
   granted->info_json = std::move(claims.info_json);
   granted->channels = std::move(claims.channels);

@@ -1,11 +1,11 @@
-#include "hub/command.h"
+#include "protocol/command.h"
 
 #include <array>
 #include <utility>
 
-#include "hub/names.h"
+#include "protocol/names.h"
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 namespace {
 
 using simdjson::dom::element;
@@ -195,4 +195,4 @@ bool CommandParser::parse(std::string_view text, Command* out, CommandError* err
   return fail_with_id(ErrorCode::kInternal, "unhandled command type");
 }
 
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

@@ -12,9 +12,9 @@
 #include <string>
 #include <string_view>
 
-#include "hub/error_code.h"
+#include "protocol/error_code.h"
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 
 enum class CommandType : std::uint8_t {
   kConnect,
@@ -65,4 +65,4 @@ const char* command_name(CommandType type);
 // elsewhere than a client (the C++ API, rpc answers). Any thread.
 bool is_json(std::string_view text);
 
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

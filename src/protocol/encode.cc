@@ -1,8 +1,8 @@
-#include "hub/encode.h"
+#include "protocol/encode.h"
 
 #include <charconv>
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 namespace {
 
 // `"user":…,"client":…,"info":…` of a presence member and a join event.
@@ -176,4 +176,4 @@ std::string encode_direct(std::string_view from_user, std::string_view data_json
   return out;
 }
 
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

@@ -9,9 +9,9 @@
 #include <string>
 #include <string_view>
 
-#include "hub/error_code.h"
+#include "protocol/error_code.h"
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 
 // Appends `text` as a JSON string (RFC 8259 §7): quotes, backslash and
 // control characters escaped; the text must already be valid UTF-8.
@@ -37,4 +37,4 @@ std::string encode_refresh(std::uint64_t grace_ms);
 // reason as in the close frame that follows, and whether to come back.
 std::string encode_disconnect(std::uint16_t code, std::string_view reason, bool reconnect);
 
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

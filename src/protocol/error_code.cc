@@ -1,6 +1,6 @@
-#include "hub/error_code.h"
+#include "protocol/error_code.h"
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 
 const char* default_message(ErrorCode code) {
   switch (code) {
@@ -54,4 +54,4 @@ const char* default_message(ErrorCode code) {
   return "error";
 }
 
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 
 enum class ErrorCode : std::uint16_t {
   kInternal = 100,          // a server fault; the command may be retried
@@ -34,10 +34,10 @@ enum class ErrorCode : std::uint16_t {
   kTooManyRpcs = 122,           // too many rpcs waiting for their answer, on this connection or this server
 };
 
-// Close codes of the hub, from the application range (RFC 6455 §7.4.2);
+// Close codes a protocol v1 server sends, from the application range (RFC 6455 §7.4.2);
 // also part of the wire contract. 1008 closes a client that keeps breaking
 // the rate limits, 1001 comes with a drain.
-enum class HubCloseCode : std::uint16_t {
+enum class ServerCloseCode : std::uint16_t {
   kInvalidToken = 4001,  // connect with a bad token: do not retry with it
   kTokenExpired = 4002,  // no refresh within the grace period: get a new token, then reconnect
   kAuthTimeout = 4003,   // auth.required and no connect in time
@@ -47,4 +47,4 @@ enum class HubCloseCode : std::uint16_t {
 // A short, stable English description, used when no better message exists.
 const char* default_message(ErrorCode code);
 
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

@@ -1,6 +1,6 @@
-#include "hub/names.h"
+#include "protocol/names.h"
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 namespace {
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
@@ -68,4 +68,4 @@ std::string_view channel_namespace(std::string_view channel) {
   return colon == std::string_view::npos ? std::string_view() : channel.substr(0, colon);
 }
 
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

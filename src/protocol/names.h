@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string_view>
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 
 inline constexpr std::size_t kMaxChannelLength = 255;
 inline constexpr std::size_t kMaxUserLength = 255;
@@ -43,4 +43,4 @@ bool channel_matches(std::string_view pattern, std::string_view channel);
 // channel without one ("chat:lobby" is in "chat", "news" in "").
 std::string_view channel_namespace(std::string_view channel);
 
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

@@ -4,16 +4,16 @@
 
 #include <gtest/gtest.h>
 
-#include "hub/command.h"
+#include "protocol/command.h"
 
 namespace switchboard::client {
 namespace {
 
 // Every command we write is one the server's own parser accepts.
-hub::Command parsed(const std::string& text) {
-  static hub::CommandParser parser;  // the views of a Command point into it
-  hub::Command command;
-  hub::CommandError error;
+protocol::Command parsed(const std::string& text) {
+  static protocol::CommandParser parser;  // the views of a Command point into it
+  protocol::Command command;
+  protocol::CommandError error;
   EXPECT_TRUE(parser.parse(text, &command, &error)) << text << ": " << error.message;
   return command;
 }
@@ -32,7 +32,7 @@ TEST(Commands, ConnectAndRefreshCarryTheTokenWhenThereIsOne) {
 TEST(Commands, SubscribeAndUnsubscribe) {
   EXPECT_EQ(encode_command(3, subscribe_body("chat:lobby", "")),
             R"({"id":3,"type":"subscribe","channel":"chat:lobby"})");
-  const hub::Command command = parsed(encode_command(4, subscribe_body("$secret", "t")));
+  const protocol::Command command = parsed(encode_command(4, subscribe_body("$secret", "t")));
   EXPECT_EQ(command.channel, "$secret");
   EXPECT_EQ(command.token, "t");
   EXPECT_EQ(encode_command(5, unsubscribe_body("news")), R"({"id":5,"type":"unsubscribe","channel":"news"})");
@@ -41,7 +41,7 @@ TEST(Commands, SubscribeAndUnsubscribe) {
 TEST(Commands, PublishKeepsDataAsGiven) {
   EXPECT_EQ(encode_command(6, publish_body("news", R"({"a":[1,2]})", ExcludeSelf::kNo)),
             R"({"id":6,"type":"publish","channel":"news","data":{"a":[1,2]}})");
-  const hub::Command command = parsed(encode_command(7, publish_body("news", " \"x\" ", ExcludeSelf::kYes)));
+  const protocol::Command command = parsed(encode_command(7, publish_body("news", " \"x\" ", ExcludeSelf::kYes)));
   EXPECT_TRUE(command.exclude_self);
   EXPECT_EQ(command.data, "\"x\"");
 }
@@ -49,7 +49,7 @@ TEST(Commands, PublishKeepsDataAsGiven) {
 TEST(Commands, RpcSendPresence) {
   EXPECT_EQ(encode_command(8, rpc_body("getUser", "")), R"({"id":8,"type":"rpc","method":"getUser"})");
   EXPECT_EQ(parsed(encode_command(9, rpc_body("getUser", R"({"id":42})"))).data, R"({"id":42})");
-  const hub::Command send = parsed(encode_command(10, send_body("bob", "[true]")));
+  const protocol::Command send = parsed(encode_command(10, send_body("bob", "[true]")));
   EXPECT_EQ(send.user, "bob");
   EXPECT_EQ(send.data, "[true]");
   EXPECT_EQ(encode_command(11, presence_body("room")), R"({"id":11,"type":"presence","channel":"room"})");

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "hub/encode.h"
+#include "protocol/encode.h"
 
 namespace switchboard::client {
 namespace {
@@ -18,59 +18,59 @@ ServerMessage decoded(const std::string& text) {
 }
 
 TEST(ServerMessage, ReplyErrorPong) {
-  ServerMessage reply = decoded(hub::encode_reply(5, R"({"offset":3})"));
+  ServerMessage reply = decoded(protocol::encode_reply(5, R"({"offset":3})"));
   EXPECT_EQ(reply.type, ServerMessageType::kReply);
   EXPECT_EQ(reply.id, 5u);
   EXPECT_EQ(reply.data, R"({"offset":3})");
 
-  ServerMessage error = decoded(hub::encode_error(6, hub::ErrorCode::kBadChannel, "bad \"name\""));
+  ServerMessage error = decoded(protocol::encode_error(6, protocol::ErrorCode::kBadChannel, "bad \"name\""));
   EXPECT_EQ(error.type, ServerMessageType::kError);
   EXPECT_EQ(error.id, 6u);
   EXPECT_EQ(error.code, 106);
   EXPECT_EQ(error.text, "bad \"name\"");
-  EXPECT_EQ(decoded(hub::encode_error(0, hub::ErrorCode::kBadId, "no id")).id, 0u);
+  EXPECT_EQ(decoded(protocol::encode_error(0, protocol::ErrorCode::kBadId, "no id")).id, 0u);
 
-  ServerMessage pong = decoded(hub::encode_pong(7));
+  ServerMessage pong = decoded(protocol::encode_pong(7));
   EXPECT_EQ(pong.type, ServerMessageType::kPong);
   EXPECT_EQ(pong.id, 7u);
 }
 
 TEST(ServerMessage, ChannelEvents) {
-  ServerMessage message = decoded(hub::encode_message("chat:lobby", 12, R"({"text":"hi"})"));
+  ServerMessage message = decoded(protocol::encode_message("chat:lobby", 12, R"({"text":"hi"})"));
   EXPECT_EQ(message.type, ServerMessageType::kMessage);
   EXPECT_EQ(message.channel, "chat:lobby");
   EXPECT_EQ(message.offset, 12u);
   EXPECT_EQ(message.data, R"({"text":"hi"})");
 
-  ServerMessage join = decoded(hub::encode_join("chat:lobby", "bob", "512", R"({"role":"x"})"));
+  ServerMessage join = decoded(protocol::encode_join("chat:lobby", "bob", "512", R"({"role":"x"})"));
   EXPECT_EQ(join.type, ServerMessageType::kJoin);
   EXPECT_EQ(join.user, std::optional<std::string>("bob"));
   EXPECT_EQ(join.client, "512");
   EXPECT_EQ(join.info, R"({"role":"x"})");
 
-  ServerMessage leave = decoded(hub::encode_leave("chat:lobby", "", "513"));
+  ServerMessage leave = decoded(protocol::encode_leave("chat:lobby", "", "513"));
   EXPECT_EQ(leave.type, ServerMessageType::kLeave);
   EXPECT_EQ(leave.user, std::nullopt);  // anonymous
   EXPECT_EQ(leave.client, "513");
 }
 
 TEST(ServerMessage, DirectRefreshDisconnect) {
-  ServerMessage direct = decoded(hub::encode_direct("alice", "[1]"));
+  ServerMessage direct = decoded(protocol::encode_direct("alice", "[1]"));
   EXPECT_EQ(direct.type, ServerMessageType::kDirect);
   EXPECT_EQ(direct.user, std::optional<std::string>("alice"));
   EXPECT_EQ(direct.data, "[1]");
-  EXPECT_EQ(decoded(hub::encode_direct("", "2")).user, std::nullopt);
+  EXPECT_EQ(decoded(protocol::encode_direct("", "2")).user, std::nullopt);
 
-  ServerMessage refresh = decoded(hub::encode_refresh(30000));
+  ServerMessage refresh = decoded(protocol::encode_refresh(30000));
   EXPECT_EQ(refresh.type, ServerMessageType::kRefresh);
   EXPECT_EQ(refresh.grace_ms, 30000u);
 
-  ServerMessage drain = decoded(hub::encode_disconnect(1001, "server shutting down", true));
+  ServerMessage drain = decoded(protocol::encode_disconnect(1001, "server shutting down", true));
   EXPECT_EQ(drain.type, ServerMessageType::kDisconnect);
   EXPECT_EQ(drain.code, 1001);
   EXPECT_EQ(drain.text, "server shutting down");
   EXPECT_TRUE(drain.reconnect);
-  EXPECT_FALSE(decoded(hub::encode_disconnect(4000, "kicked", false)).reconnect);
+  EXPECT_FALSE(decoded(protocol::encode_disconnect(4000, "kicked", false)).reconnect);
 }
 
 TEST(ServerMessage, UnknownTypesAreKeptForwardCompatible) {

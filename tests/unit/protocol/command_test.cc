@@ -1,12 +1,12 @@
 // Protocol v1 command parsing: every command type, and every error path
 // with its stable code and the id it can still answer.
-#include "hub/command.h"
+#include "protocol/command.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 namespace {
 
 class CommandTest : public ::testing::Test {
@@ -157,4 +157,4 @@ TEST_F(CommandTest, ParserIsReusable) {
 }
 
 }  // namespace
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

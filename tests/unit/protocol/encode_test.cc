@@ -1,6 +1,6 @@
 // Server messages of protocol v1: exact bytes, and valid JSON whatever the
 // strings hold.
-#include "hub/encode.h"
+#include "protocol/encode.h"
 
 #include <simdjson.h>
 
@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 namespace {
 
 std::string as_json_string(std::string_view text) {
@@ -77,4 +77,4 @@ TEST(Encode, OutputIsValidJson) {
 }
 
 }  // namespace
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol

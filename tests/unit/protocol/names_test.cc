@@ -1,18 +1,19 @@
 // Which channel names, user ids and method names protocol v1 accepts.
-#include "hub/names.h"
+#include "protocol/names.h"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace switchboard::hub {
+namespace switchboard::protocol {
 namespace {
 
 TEST(Names, Channels) {
   for (const char* good : {"a", "chat:lobby", "user@example.com", "a/b=c+d", "x_y-z.0", "A:B:C"}) {
     EXPECT_TRUE(is_valid_channel(good)) << good;
   }
-  for (const char* bad : {"", "with space", "quote\"", "back\\slash", "tab\t", "emoji\xF0\x9F\x98\x80", "a*b", "a$b", "$", "$$a"}) {
+  for (const char* bad :
+       {"", "with space", "quote\"", "back\\slash", "tab\t", "emoji\xF0\x9F\x98\x80", "a*b", "a$b", "$", "$$a"}) {
     EXPECT_FALSE(is_valid_channel(bad)) << bad;
   }
   EXPECT_TRUE(is_valid_channel(std::string(kMaxChannelLength, 'c')));
@@ -72,4 +73,4 @@ TEST(Names, Namespace) {
 }
 
 }  // namespace
-}  // namespace switchboard::hub
+}  // namespace switchboard::protocol
