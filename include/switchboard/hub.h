@@ -278,7 +278,4 @@ class Hub final : public WebSocketHandler {
   std::unique_ptr<hub::HttpApi> http_api_;
 };
 
-// The subprotocol of protocol v1.
-inline constexpr std::string_view kProtocolV1 = "switchboard.v1.json";
-
 }  // namespace switchboard

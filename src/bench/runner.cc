@@ -26,6 +26,7 @@
 #include "bench/server_process.h"
 #include "bench/thread_driver.h"
 #include "client/url.h"
+#include "protocol/subprotocol.h"
 
 namespace switchboard::bench {
 namespace {
@@ -171,7 +172,7 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
 
   settings->headers = options.headers;
   settings->subprotocol = options.subprotocol;
-  if (pubsub && settings->subprotocol.empty()) settings->subprotocol = "switchboard.v1.json";
+  if (pubsub && settings->subprotocol.empty()) settings->subprotocol = std::string(protocol::kSubprotocol);
   settings->handshake_timeout_ms = static_cast<std::uint64_t>(std::ceil(options.handshake_timeout_s * 1000));
   settings->close_timeout_ms = kCloseTimeoutMs;
   settings->max_message_size = std::max<std::uint64_t>(std::uint64_t{options.payload_size} * 2, 1u << 20);

@@ -23,6 +23,7 @@
 #include "http/query.h"
 #include "hub/rpc_proxy.h"
 #include "loop/listener.h"
+#include "protocol/subprotocol.h"
 #include "switchboard/hub.h"
 #include "switchboard/server.h"
 
@@ -221,9 +222,9 @@ void add_serve_command(CLI::App& app) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* serve = app.add_subcommand(
       "serve",
-      "Run the server: the messaging hub (protocol v1, subprotocol switchboard.v1.json) unless --echo or "
-      "--broadcast. Settings: defaults < --config FILE (TOML) < SWITCHBOARD_* environment < flags "
-      "(docs/CONFIG.md)");
+      "Run the server: the messaging hub (protocol v1, subprotocol " + std::string(protocol::kSubprotocol) +
+          ") unless --echo or --broadcast. Settings: defaults < --config FILE (TOML) < SWITCHBOARD_* environment < "
+          "flags (docs/CONFIG.md)");
   serve->add_option("--config", flags->config_path, "TOML config file (also SWITCHBOARD_CONFIG)");
   serve->add_flag("--print-config", flags->print_config, "Print the effective settings as TOML and exit");
   auto* echo = serve->add_flag("--echo", flags->echo, "Echo every message back to its sender (RFC 6455 echo server)");

@@ -5,15 +5,14 @@
 
 #include "client/commands.h"
 #include "client/handshake.h"
+#include "protocol/error_code.h"
+#include "protocol/subprotocol.h"
 
 namespace switchboard::client {
 namespace {
 
-constexpr std::string_view kSubprotocol = "switchboard.v1.json";
-// Protocol close codes after which coming back is pointless (PROTOCOL.md).
-constexpr std::uint16_t kInvalidToken = 4001;
-constexpr std::uint16_t kTokenExpired = 4002;
-constexpr int kErrorInvalidToken = 120;
+constexpr auto kInvalidTokenClose = static_cast<std::uint16_t>(protocol::ServerCloseCode::kInvalidToken);
+constexpr auto kTokenExpiredClose = static_cast<std::uint16_t>(protocol::ServerCloseCode::kTokenExpired);
 
 ClientError error_of(ClientErrorKind kind, std::string message, int code = 0) {
   return ClientError{kind, code, std::move(message)};
@@ -57,7 +56,7 @@ std::string Core::connect(std::string_view url_text) {
     if (settings.tls == nullptr) return "TLS: " + error;
   }
   settings.headers = options_.headers;
-  settings.subprotocol = std::string(kSubprotocol);
+  settings.subprotocol = std::string(protocol::kSubprotocol);
   settings.max_message_size = options_.max_message_size;
   if (state() == ClientState::kClosed) return "the client is closed";
   if (started_.exchange(true)) return "connect() was called already";
@@ -229,10 +228,11 @@ void Core::on_answer(const ServerMessage& message) {
         on_connected(message.data);
         return;
       }
-      // 120 (invalid token) is followed by close 4001, which is final;
+      // An invalid token is followed by close 4001, which is final;
       // anything else ends this attempt now (the next one may do better).
       report(error_of(ClientErrorKind::kServer, message.text, message.code));
-      if (message.code != 120) abandon_connection("connect refused: " + message.text);
+      if (message.code != static_cast<int>(protocol::ErrorCode::kInvalidToken))
+        abandon_connection("connect refused: " + message.text);
       return;
     case PendingKind::kSubscribe:
       on_subscribe_answer(pending.subscription, message);
@@ -341,8 +341,9 @@ void Core::on_transport_end(const TransportEnd& end) {
   const bool refused_for_good =
       end.kind == EndKind::kUpgradeRefused &&
       (end.http_status == 400 || end.http_status == 401 || end.http_status == 403 || end.http_status == 404);
-  if (!options_.reconnect || server_said_final_ || end.close_code == kInvalidToken ||
-      (end.close_code == kTokenExpired && !options_.token_provider) || refused_for_good) {
+  // Close codes after which coming back is pointless (docs/PROTOCOL.md).
+  if (!options_.reconnect || server_said_final_ || end.close_code == kInvalidTokenClose ||
+      (end.close_code == kTokenExpiredClose && !options_.token_provider) || refused_for_good) {
     finality = Finality::kFinal;
   }
   TransportEnd told = end;

@@ -16,6 +16,7 @@
 #include "loop/tls.h"
 #include "protocol/encode.h"
 #include "protocol/names.h"
+#include "protocol/subprotocol.h"
 #include "redis/cluster.h"
 #include "redis/endpoint.h"
 #include "redis/resolve.h"
@@ -393,15 +394,14 @@ void Hub::add_routes(Server& server, std::string api_key) {
 
 UpgradeDecision Hub::on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) {
   UpgradeDecision decision;
-  const bool asked = std::find(offered.begin(), offered.end(), kProtocolV1) != offered.end();
+  const bool asked = std::find(offered.begin(), offered.end(), protocol::kSubprotocol) != offered.end();
   if (!asked && impl_->config.require_subprotocol) {
     decision.reject_status = 400;
-    decision.reject_body =
-        "this server speaks protocol v1: ask for the subprotocol switchboard.v1.json "
-        "(Sec-WebSocket-Protocol)";
+    decision.reject_body = "this server speaks protocol v1: ask for the subprotocol " +
+                           std::string(protocol::kSubprotocol) + " (Sec-WebSocket-Protocol)";
     return decision;
   }
-  if (asked) decision.subprotocol = std::string(kProtocolV1);
+  if (asked) decision.subprotocol = std::string(protocol::kSubprotocol);
   Impl& impl = *impl_;
   const std::shared_ptr<const hub::Policy> policy = impl.policy_now();
   Upgraded accepted;
