@@ -4,10 +4,10 @@
 #include <cstdio>
 #include <vector>
 
+#include "base/json_string.h"
+
 namespace switchboard::base {
 namespace {
-
-constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
 // "2026-11-29T03:40:18.123Z": 24 characters.
 void append_time(std::string& out, timespec time) {
@@ -18,92 +18,6 @@ void append_time(std::string& out, timespec time) {
       std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", utc.tm_year + 1900, utc.tm_mon + 1,
                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, time.tv_nsec / 1'000'000);
   if (n > 0 && static_cast<std::size_t>(n) < sizeof text) out.append(text, static_cast<std::size_t>(n));
-}
-
-// The length of the valid UTF-8 sequence at text[i], or 0 if there is none
-// (RFC 3629 §4: no overlong forms, no surrogates, nothing above U+10FFFF).
-std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80;  // bounds of the second byte
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead == 0xE0) {
-    length = 3;
-    low = 0xA0;
-  } else if (lead == 0xED) {
-    length = 3;
-    high = 0x9F;
-  } else if (lead >= 0xE1 && lead <= 0xEF) {
-    length = 3;
-  } else if (lead == 0xF0) {
-    length = 4;
-    low = 0x90;
-  } else if (lead == 0xF4) {
-    length = 4;
-    high = 0x8F;
-  } else if (lead >= 0xF1 && lead <= 0xF3) {
-    length = 4;
-  } else {
-    return 0;
-  }
-  if (text.size() - i < length) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
-
-// `text` as a JSON string (RFC 8259 §7), always valid whatever the bytes.
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      const std::size_t length = utf8_sequence_length(text, i);
-      if (length == 0) {
-        out += kReplacement;
-        ++i;
-      } else {
-        out.append(text.data() + i, length);
-        i += length;
-      }
-      continue;
-    }
-    ++i;
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) {
-      out.push_back(static_cast<char>(c));
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-    }
-  }
-  out.push_back('"');
 }
 
 void append_utf8(std::string& out, std::uint32_t code_point) {
@@ -291,13 +205,13 @@ std::string format_log_line(LogFormat format, LogLevel level, timespec time, std
   if (parse_fields(message, &fields)) {
     for (const LogField& field : fields) {
       line += ',';
-      append_json_string(line, field.key);
+      append_json_string_lossy(line, field.key);
       line += ':';
-      append_json_string(line, field.value);
+      append_json_string_lossy(line, field.value);
     }
   } else {
     line += R"(,"message":)";
-    append_json_string(line, message);
+    append_json_string_lossy(line, message);
   }
   line += "}\n";
   return line;

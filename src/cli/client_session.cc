@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/json_string.h"
 #include "protocol/encode.h"
 
 namespace switchboard::cli {
@@ -10,7 +11,7 @@ namespace {
 
 std::string json_string(std::string_view text) {
   std::string out;
-  protocol::append_json_string(out, text);
+  base::append_json_string(out, text);
   return out;
 }
 
@@ -46,10 +47,10 @@ void EventPrinter::event(std::string_view kind, std::vector<std::pair<std::strin
   std::string line;
   if (json_) {
     line = "{\"event\":";
-    protocol::append_json_string(line, kind);
+    base::append_json_string(line, kind);
     for (auto& [name, value] : fields) {
       line += ',';
-      protocol::append_json_string(line, name);
+      base::append_json_string(line, name);
       line += ':';
       line += value;
     }

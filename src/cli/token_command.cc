@@ -8,6 +8,7 @@
 
 #include "auth/jwt_sign.h"
 #include "auth/key_check.h"
+#include "base/json_string.h"
 #include "protocol/command.h"
 #include "protocol/encode.h"
 #include "protocol/names.h"
@@ -125,29 +126,29 @@ std::optional<std::uint64_t> parse_duration_s(std::string_view text) {
 
 std::string token_payload(const TokenRequest& request, std::int64_t now) {
   std::string out = "{\"sub\":";
-  protocol::append_json_string(out, request.user);
+  base::append_json_string(out, request.user);
   out += ",\"iat\":" + std::to_string(now);
   if (request.ttl_s != 0) out += ",\"exp\":" + std::to_string(now + static_cast<std::int64_t>(request.ttl_s));
   if (request.has_channels) {
     out += ",\"channels\":[";
     for (std::size_t i = 0; i < request.channels.size(); ++i) {
       if (i > 0) out += ',';
-      protocol::append_json_string(out, request.channels[i]);
+      base::append_json_string(out, request.channels[i]);
     }
     out += ']';
   }
   if (!request.channel.empty()) {
     out += ",\"channel\":";
-    protocol::append_json_string(out, request.channel);
+    base::append_json_string(out, request.channel);
   }
   if (!request.info_json.empty()) out += ",\"info\":" + request.info_json;
   if (!request.issuer.empty()) {
     out += ",\"iss\":";
-    protocol::append_json_string(out, request.issuer);
+    base::append_json_string(out, request.issuer);
   }
   if (!request.audience.empty()) {
     out += ",\"aud\":";
-    protocol::append_json_string(out, request.audience);
+    base::append_json_string(out, request.audience);
   }
   out += '}';
   return out;

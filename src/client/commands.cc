@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include "base/json_string.h"
 #include "codec/utf8.h"
 #include "protocol/encode.h"
 
@@ -19,7 +20,7 @@ void add_string(std::string& body, std::string_view name, std::string_view value
   body += ",\"";
   body += name;
   body += "\":";
-  protocol::append_json_string(body, value);
+  base::append_json_string(body, value);
 }
 
 void add_json(std::string& body, std::string_view name, std::string_view value_json) {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/clock.h"
+#include "base/json_string.h"
 #include "base/log.h"
 #include "protocol/encode.h"
 
@@ -15,7 +16,7 @@ void AuthFailureLog::record(std::string_view peer, std::string_view where, std::
   if (!throttle_.admit(now)) return;
   // Quoted as a JSON string, like every free text in a key=value line.
   std::string quoted;
-  protocol::append_json_string(quoted, reason);
+  base::append_json_string(quoted, reason);
   base::log(base::LogLevel::kWarn, "event=auth_failure peer=%.*s where=%.*s reason=%s", static_cast<int>(peer.size()),
             peer.data(), static_cast<int>(where.size()), where.data(), quoted.c_str());
 }

@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/json_string.h"
 #include "http/query.h"
 #include "hub/disconnect_order.h"
 #include "hub/hub_impl.h"
@@ -39,7 +40,7 @@ HttpResponse json_response(int status, std::string body) {
 
 HttpResponse error_response(int status, std::string_view message) {
   std::string body = "{\"error\":";
-  protocol::append_json_string(body, message);
+  base::append_json_string(body, message);
   body += '}';
   return json_response(status, std::move(body));
 }
@@ -241,13 +242,13 @@ void HttpApi::broadcast(const HttpRequest& request, HttpResponder responder) {
     ReplyTo to;
     to.callback = [gather, i, channel = channels[i]](bool ok, protocol::ErrorCode, std::string answer) {
       std::string part = "{\"channel\":";
-      protocol::append_json_string(part, channel);
+      base::append_json_string(part, channel);
       if (ok) {
         // answer is {"offset":N}: splice its members in.
         part += "," + answer.substr(1);
       } else {
         part += ",\"error\":";
-        protocol::append_json_string(part, answer);
+        base::append_json_string(part, answer);
         part += '}';
       }
       gather->add(i, std::move(part));
@@ -377,7 +378,7 @@ void HttpApi::channels(const HttpRequest&, HttpResponder responder) {
       for (const auto& [channel, count] : subscribers) {
         out += first ? "{\"channel\":" : ",{\"channel\":";
         first = false;
-        protocol::append_json_string(out, channel);
+        base::append_json_string(out, channel);
         out += ",\"subscribers\":" + std::to_string(count) + "}";
       }
       out += "],\"nodes\":" + std::to_string(answers.size()) + ",\"complete\":" + (complete ? "true" : "false") + "}";

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "base/json_string.h"
 #include "base/log.h"
 #include "broker/memory_broker.h"
 #include "broker/redis_broker.h"
@@ -275,7 +276,7 @@ void Hub::Impl::list_local_channels(std::function<void(std::string json_array)> 
       for (const auto& [name, owned] : hub->workers[worker]->owned_channels) {
         if (!part.empty()) part += ',';
         part += "{\"channel\":";
-        protocol::append_json_string(part, name);
+        base::append_json_string(part, name);
         part += ",\"subscribers\":" + std::to_string(owned.subscribers) + "}";
       }
       std::unique_lock lock(gathered->mutex);
@@ -499,7 +500,7 @@ void Hub::on_close(Connection& connection, CloseCode code, std::string_view reas
     // The reason is the peer's text: printed as a quoted, escaped JSON
     // string so that it cannot forge a log line.
     std::string quoted;
-    protocol::append_json_string(quoted, reason.substr(0, 123));
+    base::append_json_string(quoted, reason.substr(0, 123));
     base::log(base::LogLevel::kInfo, "event=close client=%llu user=%s code=%u reason=%s",
               static_cast<unsigned long long>(connection.id()), session->user.empty() ? "-" : session->user.c_str(),
               static_cast<unsigned>(code), quoted.c_str());

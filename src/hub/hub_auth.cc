@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/clock.h"
+#include "base/json_string.h"
 #include "hub/hub_impl.h"
 #include "protocol/encode.h"
 #include "protocol/names.h"
@@ -252,7 +253,7 @@ void Hub::Impl::handle_connect(Session& session, const protocol::Command& comman
     return;
   }
   std::string data = "{\"client\":";
-  protocol::append_json_string(data, session.client_text);
+  base::append_json_string(data, session.client_text);
   data += ",\"user\":";
   protocol::append_json_user(data, session.user);
   data += '}';

@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "base/json_string.h"
 #include "loop/event_loop.h"
 #include "loop/timer_wheel.h"
 #include "protocol/encode.h"
@@ -247,9 +248,9 @@ std::string RpcProxy::request_body(const RpcCall& call) {
   std::string body = "{\"user\":";
   protocol::append_json_user(body, call.user);
   body += ",\"client\":";
-  protocol::append_json_string(body, call.client);
+  base::append_json_string(body, call.client);
   body += ",\"method\":";
-  protocol::append_json_string(body, call.method);
+  base::append_json_string(body, call.method);
   body += ",\"data\":";
   body += call.data_json;
   body += '}';

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "base/json_string.h"
+
 namespace switchboard::protocol {
 namespace {
 
@@ -20,43 +22,8 @@ void append_json_user(std::string& out, std::string_view user) {
   if (user.empty()) {
     out += "null";
   } else {
-    append_json_string(out, user);
+    base::append_json_string(out, user);
   }
-}
-
-void append_json_string(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t plain_from = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(text.data() + plain_from, i - plain_from);
-    plain_from = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-    }
-  }
-  out.append(text.data() + plain_from, text.size() - plain_from);
-  out.push_back('"');
 }
 
 std::string encode_reply(std::uint64_t id, std::string_view data_json) {
@@ -82,7 +49,7 @@ std::string encode_error(std::uint64_t id, ErrorCode code, std::string_view mess
   out += R"(,"code":)";
   append_number(out, static_cast<std::uint64_t>(code));
   out += R"(,"message":)";
-  append_json_string(out, message);
+  base::append_json_string(out, message);
   out += '}';
   return out;
 }
@@ -94,7 +61,7 @@ void append_member_fields(std::string& out, std::string_view user, std::string_v
   out += R"("user":)";
   append_json_user(out, user);
   out += R"(,"client":)";
-  append_json_string(out, client);
+  base::append_json_string(out, client);
   out += R"(,"info":)";
   out += info_json.empty() ? std::string_view("null") : info_json;
 }
@@ -126,7 +93,7 @@ std::string encode_disconnect(std::uint16_t code, std::string_view reason, bool 
   std::string out = R"({"type":"disconnect","code":)";
   append_number(out, code);
   out += R"(,"reason":)";
-  append_json_string(out, reason);
+  base::append_json_string(out, reason);
   out += reconnect ? R"(,"reconnect":true})" : R"(,"reconnect":false})";
   return out;
 }
@@ -135,7 +102,7 @@ std::string encode_message(std::string_view channel, std::uint64_t offset, std::
   std::string out;
   out.reserve(48 + channel.size() + data_json.size());
   out += R"({"type":"message","channel":)";
-  append_json_string(out, channel);
+  base::append_json_string(out, channel);
   out += R"(,"offset":)";
   append_number(out, offset);
   out += R"(,"data":)";
@@ -147,7 +114,7 @@ std::string encode_message(std::string_view channel, std::uint64_t offset, std::
 std::string encode_join(std::string_view channel, std::string_view user, std::string_view client,
                         std::string_view info_json) {
   std::string out = R"({"type":"join","channel":)";
-  append_json_string(out, channel);
+  base::append_json_string(out, channel);
   out += ',';
   append_member_fields(out, user, client, info_json);
   out += '}';
@@ -156,11 +123,11 @@ std::string encode_join(std::string_view channel, std::string_view user, std::st
 
 std::string encode_leave(std::string_view channel, std::string_view user, std::string_view client) {
   std::string out = R"({"type":"leave","channel":)";
-  append_json_string(out, channel);
+  base::append_json_string(out, channel);
   out += R"(,"user":)";
   append_json_user(out, user);
   out += R"(,"client":)";
-  append_json_string(out, client);
+  base::append_json_string(out, client);
   out += '}';
   return out;
 }

@@ -1,7 +1,7 @@
 // Protocol v1 server messages (docs/PROTOCOL.md), written as compact JSON.
 // Values named *_json are already JSON (a client's `data` as the command
 // parser minified it, or a handler's answer) and go in as they are; every
-// other string is escaped here. An empty user means an anonymous client and
+// other string is escaped here (base/json_string.h). An empty user means an anonymous client and
 // is written as null.
 #pragma once
 
@@ -13,9 +13,6 @@
 
 namespace switchboard::protocol {
 
-// Appends `text` as a JSON string (RFC 8259 §7): quotes, backslash and
-// control characters escaped; the text must already be valid UTF-8.
-void append_json_string(std::string& out, std::string_view text);
 // A user id as a JSON string, or null for an anonymous one ("").
 void append_json_user(std::string& out, std::string_view user);
 

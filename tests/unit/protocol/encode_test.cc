@@ -11,31 +11,6 @@
 namespace switchboard::protocol {
 namespace {
 
-std::string as_json_string(std::string_view text) {
-  std::string out;
-  append_json_string(out, text);
-  return out;
-}
-
-TEST(Encode, JsonStringEscapes) {
-  EXPECT_EQ(as_json_string("plain"), "\"plain\"");
-  EXPECT_EQ(as_json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(as_json_string("\n\r\t"), "\"\\n\\r\\t\"");
-  EXPECT_EQ(as_json_string(std::string("\x01\x1f\x00", 3)), "\"\\u0001\\u001f\\u0000\"");
-  EXPECT_EQ(as_json_string("caf\xC3\xA9 \xF0\x9F\x98\x80"), "\"caf\xC3\xA9 \xF0\x9F\x98\x80\"");  // UTF-8 as is
-  EXPECT_EQ(as_json_string(""), "\"\"");
-}
-
-TEST(Encode, EveryControlCharacterRoundTrips) {
-  std::string all;
-  for (int c = 0; c < 0x80; ++c) all.push_back(static_cast<char>(c));
-  const std::string json = as_json_string(all);
-  simdjson::dom::parser parser;
-  std::string_view back;
-  ASSERT_EQ(parser.parse(json).get_string().get(back), simdjson::SUCCESS) << json;
-  EXPECT_EQ(back, all);
-}
-
 TEST(Encode, Messages) {
   EXPECT_EQ(encode_reply(7, "{\"offset\":3}"), R"({"type":"reply","id":7,"data":{"offset":3}})");
   EXPECT_EQ(encode_error(7, ErrorCode::kBadChannel, "bad \"name\""),
