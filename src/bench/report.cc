@@ -6,7 +6,7 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "codec/utf8.h"
+#include "base/json_string.h"
 
 namespace switchboard::bench {
 namespace {
@@ -77,29 +77,8 @@ std::string format_duration_ns(double ns) {
 }
 
 std::string json_string(std::string_view text) {
-  const bool utf8 = codec::is_valid_utf8(text);
-  std::string out = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (byte < 0x20 || byte == 0x7F) {
-      out += format("\\u%04x", byte);
-    } else if (byte >= 0x80 && !utf8) {
-      out += "\\ufffd";
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
+  std::string out;
+  base::append_json_string_lossy(out, text);
   return out;
 }
 

@@ -17,9 +17,9 @@ std::string format_human(const RunResult& result);
 bool run_is_clean(const RunResult& result);
 std::string format_json(const RunResult& result);
 
-// The JSON string literal for text, quotes included (RFC 8259 §7): quote,
-// backslash and control characters escaped; bytes >= 0x80 that are not UTF-8 are
-// replaced by U+FFFD so the output always parses.
+// The JSON string literal for text, quotes included (base/json_string.h,
+// lossy: an invalid UTF-8 sequence becomes U+FFFD, so the output always
+// parses).
 std::string json_string(std::string_view text);
 
 // 12.3 us, 4.56 ms, 1.20 s: a latency for people.
