@@ -70,10 +70,11 @@ std::string make_close_payload(std::uint16_t code, std::string_view reason) {
 }
 
 bool is_valid_close_code_on_wire(std::uint16_t code) {
-  // RFC 6455 §7.4.1/§7.4.2: 1004-1006 and 1015 are reserved or local-only;
-  // 1012-1014 are accepted by neither Autobahn nor us; 3000-4999 are for
-  // libraries and applications; everything else is unassigned.
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+  // RFC 6455 §7.4.1/§7.4.2 and the IANA registry: 1004 is reserved, 1005,
+  // 1006 and 1015 are for reporting only; 1012-1014 (service restart, try
+  // again later, bad gateway) were registered after the RFC; 3000-4999 are
+  // for libraries and applications; everything else is unassigned.
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
 }  // namespace switchboard::codec

@@ -29,10 +29,11 @@ std::string make_masked_frame(Opcode opcode, std::string_view payload, MaskKey k
 // to fit 125 bytes in all, at a UTF-8 code point boundary.
 std::string make_close_payload(std::uint16_t code, std::string_view reason);
 
-// RFC 6455 §7.4: may this code appear in a close frame? 1000-1003,
-// 1007-1011, 3000-4999 (1004-1006, 1012-1015 and the rest: no). Note 1012-1014
-// are IANA-registered; we follow the Autobahn testsuite, which accepts
-// 1000-1003, 1007-1011 and 3000-4999 only.
+// RFC 6455 §7.4 and the IANA "WebSocket Close Code Number Registry": may
+// this code appear in a close frame? 1000-1003, 1007-1014, 3000-4999
+// (1004-1006, 1015 and the rest: no). The one rule for both directions: the
+// parser refuses a received close with any other code (1002), and the
+// server never sends one.
 bool is_valid_close_code_on_wire(std::uint16_t code);
 
 }  // namespace switchboard::codec

@@ -26,12 +26,12 @@ constexpr std::uint64_t kLingerMs = 2'000;
 // in one read never use it (they are parsed in the loop's receive buffer).
 constexpr std::size_t kKeptReassemblyBytes = 64 * 1024;
 
-// RFC 6455 §7.4.1: 1005, 1006 and 1015 are for reporting only; never send
-// them (or anything outside 1000-4999) in a close frame.
+// A code the peer would refuse (1005, 1006 and 1015 are for reporting
+// only, others are unassigned) is sent as 1000: the codec's rule for what
+// may appear in a close frame, the same one our parser applies.
 std::uint16_t sendable(CloseCode code) {
-  auto value = static_cast<std::uint16_t>(code);
-  if (value < 1000 || value > 4999 || value == 1004 || value == 1005 || value == 1006 || value == 1015) return 1000;
-  return value;
+  const auto value = static_cast<std::uint16_t>(code);
+  return codec::is_valid_close_code_on_wire(value) ? value : 1000;
 }
 
 }  // namespace

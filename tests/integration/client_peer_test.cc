@@ -2,7 +2,8 @@
 // blocking socket in the test: one that goes silent after the connect
 // reply (heartbeat timeout), one that never answers the upgrade (connect
 // timeout), one that refuses with 503 and Retry-After, one that answers
-// without the subprotocol; and the offline queue with no server at all.
+// without the subprotocol, one that closes 1013; and the offline queue with
+// no server at all.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ enum class Behaviour : std::uint8_t {
   kNoSubprotocol,       // 101 without Sec-WebSocket-Protocol
   kConnectError,        // upgrade, then answer `connect` with error 117
   kForbidden,           // 403
+  kSlowConsumerClose,   // upgrade, answer `connect`, then close 1013 as the hub does a slow consumer
 };
 
 // A WebSocket peer that treats every connection the same way, and counts them.
@@ -76,6 +78,12 @@ class FakePeer {
       case Behaviour::kConnectError:
         answer = accepted + text_frame(R"({"type":"error","id":1,"code":117,"message":"unavailable"})");
         break;
+      case Behaviour::kSlowConsumerClose: {
+        const std::string close_payload = std::string("\x03\xF5", 2) + "slow consumer";  // 1013
+        answer = accepted + text_frame(R"({"type":"reply","id":1,"data":{"client":"1","user":null}})") +
+                 std::string{static_cast<char>(0x88), static_cast<char>(close_payload.size())} + close_payload;
+        break;
+      }
       case Behaviour::kForbidden:
         answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
         break;
@@ -181,6 +189,20 @@ TEST(ClientPeer, AConnectErrorEndsTheAttemptAtOnce) {
   ASSERT_TRUE(down);
   EXPECT_NE(down->reason.find("connect refused: unavailable"), std::string::npos) << down->reason;
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);  // not the 10 s connect timeout
+}
+
+// 1012-1014 are registered close codes (RFC 6455 §7.4.1, IANA): a server
+// that closes 1013 (try again later) ends the connection normally, with its
+// code and reason, not with a protocol error of the client's.
+TEST(ClientPeer, ACloseWith1013IsReportedWithItsCodeAndReason) {
+  FakePeer peer(Behaviour::kSlowConsumerClose);
+  StateLog log;
+  Client client(log.options());
+  ASSERT_EQ(client.connect(peer.url()), "");
+  const std::optional<StateChange> down = log.first_disconnect();
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->close_code, 1013);
+  EXPECT_EQ(down->reason, "close 1013 slow consumer");
 }
 
 TEST(ClientPeer, AnUpgradeRefusedWith403IsFinal) {

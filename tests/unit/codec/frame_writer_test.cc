@@ -113,10 +113,12 @@ TEST(MakeClosePayload, TruncatesAtCodePointBoundary) {
   EXPECT_EQ(make_close_payload(1000, fits).substr(2), fits);
 }
 
+// RFC 6455 §7.4 and the IANA registry: 1012 service restart, 1013 try again
+// later (a slow consumer's close), 1014 bad gateway are valid on the wire.
 TEST(IsValidCloseCodeOnWire, Ranges) {
   for (int code = 0; code < 70000; ++code) {
     const bool expected =
-        (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) || (code >= 3000 && code <= 4999);
+        (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
     if (code > 65535) break;
     EXPECT_EQ(is_valid_close_code_on_wire(static_cast<std::uint16_t>(code)), expected) << code;
   }
