@@ -1,4 +1,4 @@
-// libFuzzer target: protocol v1 command parsing (hub/command.h). Any input
+// libFuzzer target: protocol v1 command parsing (protocol/command.h). Any input
 // must either fail with an error code and message, or give a command whose
 // fields hold what the protocol promises: valid names, an id in range, and
 // `data` that is itself valid JSON (it is forwarded to other clients as is).
@@ -22,7 +22,7 @@ void check(bool condition) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace switchboard::hub;
+  using namespace switchboard::protocol;
   static CommandParser parser;
   static simdjson::dom::parser checker;
   Command command;
