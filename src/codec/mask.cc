@@ -12,7 +12,10 @@ using Block = std::uint8_t __attribute__((vector_size(16)));
 
 }  // namespace
 
-std::size_t apply_mask(char* data, std::size_t size, MaskKey key, std::size_t key_offset) {
+// Aligned to a cache line: its loop runs for every frame, and where the
+// linker happens to place it moved BM_ParseMaskedBinary/128 by 4% when an
+// unrelated function was added before it in the codec library.
+__attribute__((aligned(64))) std::size_t apply_mask(char* data, std::size_t size, MaskKey key, std::size_t key_offset) {
   // Rotate the key so that pattern byte i masks data byte i (RFC 6455 §5.3:
   // octet i is XORed with key octet (i + offset) mod 4), then repeat it.
   const std::uint8_t rotated[4] = {key[key_offset & 3], key[(key_offset + 1) & 3], key[(key_offset + 2) & 3],
