@@ -13,6 +13,7 @@
 
 #include "auth/algorithm.h"
 #include "auth/key_check.h"
+#include "broker/broker_factory.h"
 #include "protocol/names.h"
 #include "redis/endpoint.h"
 #include "server/forwarded.h"
@@ -706,18 +707,10 @@ std::string check_environment_names(const std::vector<std::string>& names) {
 }
 
 std::string validate(const ServeSettings& settings) {
-  if (settings.broker_url != "memory://" && settings.broker_url != "memory") {
-    if (!settings.broker_url.starts_with("redis")) {
-      return "broker.url: '" + settings.broker_url +
-             "' is not a broker URL (memory://, redis://host:port/db or rediss://...)";
-    }
-    if (std::string error; !redis::parse_redis_url(settings.broker_url, &error)) return "broker.url: " + error;
-    if (settings.hub.broker_cluster && redis::parse_redis_url(settings.broker_url, nullptr)->db != 0) {
-      return "broker.url: a Redis Cluster has database 0 only";
-    }
-  } else if (settings.hub.broker_cluster) {
-    return "broker.cluster: needs broker.url = redis://host:port of a cluster node";
-  }
+  broker::BrokerSettings broker;
+  broker.url = settings.broker_url;
+  broker.cluster = settings.hub.broker_cluster;
+  if (std::string error = broker::check_broker_settings(broker); !error.empty()) return error;
   for (const NamespaceOptions& options : settings.hub.namespaces) {
     if (std::string error = check_pattern(options.pattern); !error.empty()) return "namespaces: " + error;
   }

@@ -6,21 +6,17 @@
 #include <mutex>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "base/json_string.h"
 #include "base/log.h"
-#include "broker/memory_broker.h"
-#include "broker/redis_broker.h"
+#include "broker/broker_factory.h"
 #include "hub/auth_weakening.h"
 #include "hub/http_api.h"
 #include "hub/hub_impl.h"
-#include "loop/tls.h"
 #include "protocol/encode.h"
 #include "protocol/names.h"
 #include "protocol/subprotocol.h"
-#include "redis/cluster.h"
-#include "redis/endpoint.h"
-#include "redis/resolve.h"
 
 namespace switchboard {
 namespace {
@@ -84,33 +80,18 @@ Hub::~Hub() = default;
 
 namespace {
 
-// memory:// (one node) or redis[s]://[[user]:password@]host[:port][/db].
-// Throws std::invalid_argument for a bad URL or a host that does not resolve
-// (a blocking lookup: on_start runs before the workers do).
+// The broker the configuration names, one loop per worker of server.
 std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& server) {
-  const std::string& url = config.broker_url;
-  const unsigned count = server.worker_count();
-  if (url.empty() || url == "memory://" || url == "memory") return std::make_unique<broker::MemoryBroker>(count);
-  std::string error;
-  std::optional<redis::Endpoint> endpoint = redis::parse_redis_url(url, &error);
-  if (endpoint) endpoint = redis::resolve(*endpoint, &error);
-  if (!endpoint) throw std::invalid_argument("broker.url: " + error);
-  broker::RedisBrokerOptions options;
-  options.endpoint = std::move(*endpoint);
-  options.presence_ttl_ms = config.presence_ttl_ms;
-  if (options.endpoint.tls) {
-    options.connection.tls = loop::TlsContext::create(
-        {config.broker_tls_ca_file, config.broker_tls_cert_file, config.broker_tls_key_file}, &error);
-    if (!options.connection.tls) throw std::invalid_argument("broker.tls: " + error);
-  }
-  if (config.broker_cluster) {
-    // Blocking, like the name lookup above: the workers do not run yet.
-    options.cluster = redis::fetch_cluster_map(options.endpoint, 5000, &error, options.connection.tls.get());
-    if (!options.cluster) throw std::invalid_argument("broker.cluster: " + error);
-  }
+  broker::BrokerSettings settings;
+  settings.url = config.broker_url;
+  settings.cluster = config.broker_cluster;
+  settings.tls_ca_file = config.broker_tls_ca_file;
+  settings.tls_cert_file = config.broker_tls_cert_file;
+  settings.tls_key_file = config.broker_tls_key_file;
+  settings.presence_ttl_ms = config.presence_ttl_ms;
   std::vector<loop::EventLoop*> loops;
-  for (unsigned worker = 0; worker < count; ++worker) loops.push_back(&server.event_loop(worker));
-  return std::make_unique<broker::RedisBroker>(std::move(loops), std::move(options));
+  for (unsigned worker = 0; worker < server.worker_count(); ++worker) loops.push_back(&server.event_loop(worker));
+  return broker::make_broker(settings, std::move(loops));
 }
 
 }  // namespace
