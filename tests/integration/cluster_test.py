@@ -28,7 +28,7 @@ import unittest
 import websockets.exceptions
 
 import protocol_client
-from protocol_client import STEP, run, stop_server
+from protocol_client import run, stop_server
 from proxy_test import (API_KEY, HAPROXY, NGINX, PING_MS, ROLL_NODE_FLAGS, Proxy, RestartableNode, api,
                         check_roll, http_get, open_from, roll_through_proxy, slash24)
 from scaling_test import REDIS, RedisServer, free_port, ready, wait_until
@@ -61,20 +61,30 @@ async def drain_events(client, quiet=0.3):
     return kept
 
 
+def start_redis_and_node_config(test, extra_toml=""):
+    """A redis-server on a free port and a node config file pointing at it
+    (with the API key and extra_toml), both cleaned up after the test:
+    (directory, config path). Sets test.redis."""
+    directory = tempfile.TemporaryDirectory()
+    test.addCleanup(directory.cleanup)
+    os.chmod(directory.name, 0o755)
+    test.redis = RedisServer(free_port())
+    test.redis.start()
+    test.addCleanup(test.redis.kill)
+    config = os.path.join(directory.name, "node.toml")
+    with open(config, "w") as file:
+        file.write('[broker]\nurl = "redis://127.0.0.1:%d"\n%s[api]\nkey = "%s"\n'
+                   % (test.redis.port, extra_toml, API_KEY))
+    return directory, config
+
+
 @unittest.skipUnless(os.path.exists(REDIS) and os.path.exists(NGINX), "needs redis-server and nginx (scripts/bootstrap)")
 class ThreeNodesBehindNginxTest(unittest.TestCase):
     def setUp(self):
-        directory = tempfile.TemporaryDirectory()
-        self.addCleanup(directory.cleanup)
-        os.chmod(directory.name, 0o755)
-        self.redis = RedisServer(free_port())
-        self.redis.start()
-        self.addCleanup(self.redis.kill)
-        config = os.path.join(directory.name, "node.toml")
-        with open(config, "w") as file:
-            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\npresence_ttl_ms = %d\n[api]\nkey = "%s"\n'
-                       '[[namespaces]]\npattern = "lobby:*"\npresence = true\njoin_leave = true\n'
-                       % (self.redis.port, PRESENCE_TTL_MS, API_KEY))
+        directory, config = start_redis_and_node_config(
+            self, 'presence_ttl_ms = %d\n' % PRESENCE_TTL_MS)
+        with open(config, "a") as file:
+            file.write('[[namespaces]]\npattern = "lobby:*"\npresence = true\njoin_leave = true\n')
         self.nodes = []
         for _ in range(3):
             # Pings keep idle tunnels alive through the test copy's short proxy timeouts.
@@ -204,15 +214,7 @@ class RollingRestartTests:
     KIND = None
 
     def setUp(self):
-        directory = tempfile.TemporaryDirectory()
-        self.addCleanup(directory.cleanup)
-        os.chmod(directory.name, 0o755)
-        self.redis = RedisServer(free_port())
-        self.redis.start()
-        self.addCleanup(self.redis.kill)
-        config = os.path.join(directory.name, "node.toml")
-        with open(config, "w") as file:
-            file.write('[broker]\nurl = "redis://127.0.0.1:%d"\n[api]\nkey = "%s"\n' % (self.redis.port, API_KEY))
+        directory, config = start_redis_and_node_config(self)
         self.nodes = []
         for _ in range(3):
             self.nodes.append(RestartableNode(config, "--workers", "1", "--insecure-user-query",
