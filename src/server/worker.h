@@ -69,6 +69,11 @@ class Worker {
   // pending in this iteration's batch).
   void retire(ServerConnection& connection);
 
+  // On this worker's thread: takes a connected non-blocking socket, as the
+  // listener does with each one it accepts (the unit tests hand it one end
+  // of a socketpair).
+  void accept(int fd, const std::string& peer);
+
   // On this worker's thread: runs task once, delay_ms from now (within one
   // 25 ms timer tick). Tasks still waiting when the worker ends are dropped.
   void run_after(std::uint64_t delay_ms, std::function<void()> task);
@@ -76,7 +81,6 @@ class Worker {
  private:
   struct DelayedTask;
   static void on_delayed_task(void* task);
-  void accept(int fd, const std::string& peer);
   // Gives back the per-address slot connection holds, if any.
   void release_slot(const ServerConnection& connection);
   void delete_retired();
