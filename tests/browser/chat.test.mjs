@@ -83,7 +83,7 @@ async function restartChatServer(port, output) {
       return await startChatServer(port, output);
     } catch (error) {
       if (attempt === 10) throw new Error(`chat_server did not start again on port ${port}: ${error.message}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // pacing the retries
     }
   }
 }
