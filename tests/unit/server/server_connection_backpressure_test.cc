@@ -88,5 +88,37 @@ TEST_F(ServerConnectionTest, AnswersPastTheCapPauseReadingUntilThePeerReads) {
   EXPECT_GE(handler_.drains(), 1u);
 }
 
+// An answer made after on_message returned (Connection::send_answer, a
+// reply computed elsewhere) follows the same rule: never dropped for the
+// cap; past it, the connection's reads pause instead.
+TEST_F(ServerConnectionTest, LateAnswersPastTheCapAreQueuedAndPauseReading) {
+  config_.max_buffered_bytes = kCap;
+  handler_.answer = false;
+  start();
+  std::uint64_t id;
+  Peer peer = open(&id, kSmallSendBuffer);
+  const std::string chunk(8 * 1024, 'l');
+  constexpr int kAnswers = 20;  // 160 KiB: well past the cap
+  std::vector<SendStatus> statuses;
+  std::size_t buffered = 0;
+  with_connection(id, [&](Connection& connection) {
+    for (int i = 0; i < kAnswers; ++i) statuses.push_back(connection.send_answer(chunk, Opcode::kBinary));
+    buffered = connection.buffered_amount();
+  });
+  EXPECT_EQ(std::count(statuses.begin(), statuses.end(), SendStatus::kDropped), 0);
+  EXPECT_GT(buffered, kCap);
+  ASSERT_TRUE(peer.send_frame(Opcode::kText, "unread"));
+  running_->on_worker([] {});  // two round trips: see AnswersPastTheCapPauseReadingUntilThePeerReads
+  running_->on_worker([] {});
+  EXPECT_TRUE(handler_.messages().empty());
+  for (int i = 0; i < kAnswers; ++i) {
+    std::optional<PeerFrame> frame = peer.read_frame();
+    ASSERT_TRUE(frame) << "answer " << i;
+    ASSERT_EQ(frame->payload, chunk);
+  }
+  ASSERT_TRUE(eventually([&] { return handler_.messages().size() == 1; }));
+  EXPECT_EQ(handler_.messages()[0].payload, "unread");
+}
+
 }  // namespace
 }  // namespace switchboard::server::testing

@@ -164,6 +164,42 @@ TEST_F(ServerConnectionTest, AFragmentedMessageLeftOpenClosesWith1008AfterItsDea
   EXPECT_EQ(handler_.closed()[0].code, CloseCode::kPolicyViolation);
 }
 
+// The frames batched in this iteration go out before the close frame of a
+// violation in the same read, and the FIN after both.
+TEST_F(ServerConnectionTest, AViolationAfterABatchedAnswerClosesAfterIt) {
+  handler_.answer_shared = true;
+  start();
+  std::uint64_t id;
+  Peer peer = open(&id);
+  ASSERT_TRUE(peer.send(codec::make_masked_frame(Opcode::kText, "answered", kKey) +
+                        codec::make_frame(Opcode::kText, "unmasked")));
+  std::optional<PeerFrame> answer = peer.read_frame();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->payload, "answered");
+  std::optional<PeerFrame> close = peer.read_frame();
+  ASSERT_TRUE(close);
+  EXPECT_EQ(close->close_code(), 1002);
+  EXPECT_TRUE(peer.reads_eof());
+}
+
+// The codec's rule for what a close frame may carry holds for our closes
+// too: a code for reporting only goes out as 1000; 1012-1014 as they are.
+TEST_F(ServerConnectionTest, ACloseCodeThatMayNotBeSentGoesOutAs1000) {
+  start();
+  const std::vector<std::pair<int, std::uint16_t>> cases = {{1005, 1000}, {1006, 1000}, {1015, 1000}, {1012, 1012},
+                                                            {1013, 1013}, {1014, 1014}, {4999, 4999}};
+  for (const auto& [code, on_wire] : cases) {
+    std::uint64_t id;
+    Peer peer = open(&id);
+    with_connection(id, [code = code](Connection& connection) { connection.close(static_cast<CloseCode>(code)); });
+    std::optional<PeerFrame> close = peer.read_frame();
+    ASSERT_TRUE(close);
+    EXPECT_EQ(close->close_code(), on_wire) << "close(" << code << ")";
+    ASSERT_TRUE(peer.send_close(on_wire));
+    EXPECT_TRUE(peer.reads_eof());
+  }
+}
+
 // --- the heartbeat ------------------------------------------------------
 
 TEST_F(ServerConnectionTest, AnsweredPingsKeepTheConnection) {

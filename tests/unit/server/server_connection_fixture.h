@@ -26,7 +26,9 @@ class ServerConnectionTest : public ::testing::Test {
  protected:
   ServerConnectionTest() { config_.ping_interval_ms = 0; }  // no heartbeat unless a test wants it
 
-  void start() { running_ = std::make_unique<RunningWorker>(config_, handler_); }
+  void start(const std::function<void(Router&)>& add_routes = nullptr) {
+    running_ = std::make_unique<RunningWorker>(config_, handler_, add_routes);
+  }
 
   // Adopted and upgraded: the peer has read the 101, so on_open has run.
   Peer open(std::uint64_t* id, int send_buffer = 0) {

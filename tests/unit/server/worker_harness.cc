@@ -52,7 +52,9 @@ void RecordingHandler::on_message(Connection& connection, std::string_view paylo
     messages_.push_back({connection.id(), std::string(payload), opcode});
   }
   if (!answer) return;
-  if (answer_size == 0) {
+  if (answer_shared) {
+    connection.send(SharedMessage::make(payload, opcode));
+  } else if (answer_size == 0) {
     connection.send(payload, opcode);
   } else {
     connection.send(std::string(answer_size, 'a'), Opcode::kBinary);
@@ -217,15 +219,20 @@ std::optional<PeerFrame> Peer::read_frame() {
   return frame;
 }
 
-bool Peer::reads_eof() {
+std::optional<std::string> Peer::read_to_eof() {
+  std::string rest = std::move(buffered_);
   buffered_.clear();
   char chunk[64 * 1024];
   while (true) {
     ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
-    if (got > 0) continue;
-    if (got == 0) return true;
+    if (got > 0) {
+      rest.append(chunk, static_cast<std::size_t>(got));
+      continue;
+    }
+    if (got == 0) return rest;
     if (errno == EINTR) continue;
-    return errno == ECONNRESET || errno == EPIPE;  // EAGAIN: kWait passed, still open
+    if (errno == ECONNRESET || errno == EPIPE) return rest;
+    return std::nullopt;  // EAGAIN: kWait passed, still open
   }
 }
 
@@ -238,7 +245,9 @@ void Peer::close() {
 
 // --- RunningWorker ------------------------------------------------------
 
-RunningWorker::RunningWorker(ServerConfig config, WebSocketHandler& handler) : config_(std::move(config)) {
+RunningWorker::RunningWorker(ServerConfig config, WebSocketHandler& handler,
+                             const std::function<void(Router&)>& add_routes)
+    : config_(std::move(config)) {
   config_.host = "127.0.0.1";
   config_.port = 0;
   router_.add(
@@ -247,6 +256,7 @@ RunningWorker::RunningWorker(ServerConfig config, WebSocketHandler& handler) : c
         return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}};
       },
       RouteKind::kHealthCheck);
+  if (add_routes) add_routes(router_);
   admission_ = std::make_unique<Admission>(config_, 1);
   worker_ = std::make_unique<Worker>(0, config_, handler, router_, post_gate_, *admission_, 0);
   thread_ = std::thread([this] {

@@ -72,6 +72,7 @@ class RecordingHandler final : public WebSocketHandler {
   // How on_message answers: an echo, or this many bytes of 'a' (0: echo).
   std::size_t answer_size = 0;
   bool answer = true;
+  bool answer_shared = false;  // the echo as a SharedMessage (the fan-out batch)
   static constexpr std::string_view kRejectBody = "not you";
 
   UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) override;
@@ -135,9 +136,10 @@ class Peer {
   // buffered for read_frame); empty when the connection ended first.
   std::string read_head();
   std::optional<PeerFrame> read_frame();
-  // Discards what arrives until the server closes (FIN or RST): false when
-  // it is still open after kWait.
-  bool reads_eof();
+  // The bytes not read yet, through the server's close (FIN or RST);
+  // nullopt when it is still open after kWait.
+  std::optional<std::string> read_to_eof();
+  bool reads_eof() { return read_to_eof().has_value(); }
 
   void shutdown_write();
   void close();
@@ -152,9 +154,11 @@ class Peer {
 
 // A Worker (index 0, one of one) over the handler, listening on
 // 127.0.0.1 with a kernel-chosen port, its loop on a thread of its own.
+// Its router has GET /healthz (a health check) and what add_routes adds.
 class RunningWorker {
  public:
-  RunningWorker(ServerConfig config, WebSocketHandler& handler);
+  RunningWorker(ServerConfig config, WebSocketHandler& handler,
+                const std::function<void(Router&)>& add_routes = nullptr);
   ~RunningWorker();
 
   Worker& worker() { return *worker_; }
