@@ -56,6 +56,7 @@ TEST_F(ServerConnectionTest, PushedSendsAreDroppedPastTheCapAndOnDrainFollowsThe
 // it has.
 TEST_F(ServerConnectionTest, AnswersPastTheCapPauseReadingUntilThePeerReads) {
   config_.max_buffered_bytes = kCap;
+  handler_.answer = RecordingHandler::Answer::kSized;
   handler_.answer_size = 32 * 1024;
   start();
   std::uint64_t id;
@@ -93,7 +94,7 @@ TEST_F(ServerConnectionTest, AnswersPastTheCapPauseReadingUntilThePeerReads) {
 // cap; past it, the connection's reads pause instead.
 TEST_F(ServerConnectionTest, LateAnswersPastTheCapAreQueuedAndPauseReading) {
   config_.max_buffered_bytes = kCap;
-  handler_.answer = false;
+  handler_.answer = RecordingHandler::Answer::kNone;
   start();
   std::uint64_t id;
   Peer peer = open(&id, kSmallSendBuffer);

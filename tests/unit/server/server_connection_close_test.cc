@@ -167,7 +167,7 @@ TEST_F(ServerConnectionTest, AFragmentedMessageLeftOpenClosesWith1008AfterItsDea
 // The frames batched in this iteration go out before the close frame of a
 // violation in the same read, and the FIN after both.
 TEST_F(ServerConnectionTest, AViolationAfterABatchedAnswerClosesAfterIt) {
-  handler_.answer_shared = true;
+  handler_.answer = RecordingHandler::Answer::kEchoShared;
   start();
   std::uint64_t id;
   Peer peer = open(&id);

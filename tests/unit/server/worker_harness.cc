@@ -51,13 +51,18 @@ void RecordingHandler::on_message(Connection& connection, std::string_view paylo
     std::lock_guard lock(mutex_);
     messages_.push_back({connection.id(), std::string(payload), opcode});
   }
-  if (!answer) return;
-  if (answer_shared) {
-    connection.send(SharedMessage::make(payload, opcode));
-  } else if (answer_size == 0) {
-    connection.send(payload, opcode);
-  } else {
-    connection.send(std::string(answer_size, 'a'), Opcode::kBinary);
+  switch (answer) {
+    case Answer::kEcho:
+      connection.send(payload, opcode);
+      return;
+    case Answer::kEchoShared:
+      connection.send(SharedMessage::make(payload, opcode));
+      return;
+    case Answer::kSized:
+      connection.send(std::string(answer_size, 'a'), Opcode::kBinary);
+      return;
+    case Answer::kNone:
+      return;
   }
 }
 

@@ -69,10 +69,15 @@ class RecordingHandler final : public WebSocketHandler {
   // Settings.
   int reject_status = 0;  // on_upgrade refuses with it (and kRejectBody) when not 0
   PingReply ping_reply = PingReply::kPong;
-  // How on_message answers: an echo, or this many bytes of 'a' (0: echo).
+  // How on_message answers.
+  enum class Answer : std::uint8_t {
+    kEcho,        // the message, with send()
+    kEchoShared,  // the message as a SharedMessage (the fan-out batch)
+    kSized,       // answer_size bytes of 'a', binary
+    kNone,
+  };
+  Answer answer = Answer::kEcho;
   std::size_t answer_size = 0;
-  bool answer = true;
-  bool answer_shared = false;  // the echo as a SharedMessage (the fan-out batch)
   static constexpr std::string_view kRejectBody = "not you";
 
   UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) override;
