@@ -77,12 +77,13 @@ class Lifecycle(unittest.TestCase):
         ws.echo(OP_TEXT, b"open connections have no handshake timer")
 
     def test_server_pings_and_answered_pongs_keep_connection(self):
-        server = self._server("--ping-interval-ms", "150")
+        # Twelve pings: unanswered, the server would drop us after the
+        # eleventh (ten missed pongs allowed); a stall of this process under
+        # load has to last a second (ten intervals) to lose a pong's effect,
+        # and each read waits up to the default timeout.
+        server = self._server("--ping-interval-ms", "100", "--missed-pongs", "10")
         ws = self._connect(server)
-        # Five pings: unanswered, the server would drop us after the third
-        # (two missed pongs allowed). Each read waits up to the default
-        # timeout, so a loaded machine is slower, not failing.
-        for _ in range(5):
+        for _ in range(12):
             frame = ws.recv_frame()
             self.assertEqual(frame.opcode, OP_PING, frame)
             self.assertLessEqual(len(frame.payload), 125)
