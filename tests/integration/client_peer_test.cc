@@ -156,7 +156,7 @@ TEST(ClientPeer, HeartbeatTimeoutDropsAHalfOpenConnection) {
   const auto elapsed = std::chrono::steady_clock::now() - connected_at;
   EXPECT_NE(down->reason.find("heartbeat"), std::string::npos) << down->reason;
   EXPECT_GE(elapsed, 400ms);  // a ping at 200 ms, then 300 ms of silence (25 ms timer ticks)
-  EXPECT_LT(elapsed, 3s);
+  EXPECT_LT(elapsed, 5s);     // loaded-machine room, and half the 10 s default pong timeout
   // And it comes back.
   const auto deadline = std::chrono::steady_clock::now() + 15s;
   while (peer.connections() < 2 && std::chrono::steady_clock::now() < deadline) {

@@ -362,7 +362,7 @@ TEST_F(HubApiTest, RpcTimeoutThenTheLateAnswerIsDropped) {
   EXPECT_EQ(next_text(*client), R"({"type":"error","id":9,"code":114,"message":"no answer within 200 ms"})");
   const auto waited = std::chrono::steady_clock::now() - sent;
   EXPECT_GE(waited, 150ms);
-  EXPECT_LT(waited, 1s);
+  EXPECT_LT(waited, 5s);  // loaded-machine room, and half the 10 s default: the setting answered
 
   // A second rpc, kept too. Both answers are posted from this thread to the
   // connection's worker, so they run in that order: had the late answer to
