@@ -325,7 +325,8 @@ class AuthTest(unittest.TestCase):
             client = await Client.open(self.url)
             started = time.monotonic()
             self.assertEqual(await client.closed_with(), (4003, "authentication timeout"))
-            self.assertLess(time.monotonic() - started, 3.0)
+            # The 1 s connect_timeout_ms, not the 10 s default: with room for a loaded machine.
+            self.assertLess(time.monotonic() - started, 5.0)
         run(scenario())
 
     def test_channels_claim_limits_subscribe_and_publish(self):
