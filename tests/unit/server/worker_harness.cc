@@ -40,9 +40,10 @@ UpgradeDecision RecordingHandler::on_upgrade(const HttpRequest&, std::span<const
   return {};
 }
 
-void RecordingHandler::on_open(Connection& connection, const HttpRequest&) {
+void RecordingHandler::on_open(Connection& connection, const HttpRequest& request) {
   std::lock_guard lock(mutex_);
   opened_.push_back(connection.id());
+  peer_addresses_.emplace_back(request.peer_address);
   open_[connection.id()] = &connection;
 }
 
@@ -91,6 +92,11 @@ void RecordingHandler::on_going_away(Connection&) {
 std::vector<std::uint64_t> RecordingHandler::opened() const {
   std::lock_guard lock(mutex_);
   return opened_;
+}
+
+std::vector<std::string> RecordingHandler::peer_addresses() const {
+  std::lock_guard lock(mutex_);
+  return peer_addresses_;
 }
 
 std::vector<Closed> RecordingHandler::closed() const {

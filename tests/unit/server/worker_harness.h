@@ -90,6 +90,8 @@ class RecordingHandler final : public WebSocketHandler {
 
   // The records (copies, taken under the lock).
   std::vector<std::uint64_t> opened() const;
+  // HttpRequest::peer_address of each opened connection, in order.
+  std::vector<std::string> peer_addresses() const;
   std::vector<Closed> closed() const;
   std::vector<Received> messages() const;
   std::vector<std::string> pings() const;
@@ -101,6 +103,7 @@ class RecordingHandler final : public WebSocketHandler {
  private:
   mutable std::mutex mutex_;
   std::vector<std::uint64_t> opened_;
+  std::vector<std::string> peer_addresses_;
   std::vector<Closed> closed_;
   std::vector<Received> messages_;
   std::vector<std::string> pings_;

@@ -106,6 +106,25 @@ TEST_F(WorkerTest, TheNewConnectionRateAnswers503WithRetryAfter) {
   EXPECT_EQ(running_->admission().refused_new(), 1u);
 }
 
+// Via a trusted proxy, the client is the address X-Forwarded-For names: it
+// is what the handler sees and what the per-address cap counts.
+TEST_F(WorkerTest, BehindATrustedProxyTheCapCountsTheForwardedClient) {
+  config_.max_connections_per_address = 1;
+  config_.trusted_proxies = {"127.0.0.1"};
+  start();
+  const auto upgrade_for = [](std::string_view client) {
+    return upgrade_request(testing::kSampleKey, "13", "X-Forwarded-For: " + std::string(client) + "\r\n");
+  };
+  Peer ada = Peer::connect_to(running_->port());
+  EXPECT_EQ(status_of(ada, upgrade_for("203.0.113.5")), "HTTP/1.1 101 Switching Protocols");
+  Peer ada_again = Peer::connect_to(running_->port());
+  EXPECT_EQ(status_of(ada_again, upgrade_for("203.0.113.5")), "HTTP/1.1 429 Too Many Requests");
+  Peer bob = Peer::connect_to(running_->port());
+  EXPECT_EQ(status_of(bob, upgrade_for("203.0.113.6")), "HTTP/1.1 101 Switching Protocols");
+  EXPECT_EQ(handler_.peer_addresses(), (std::vector<std::string>{"203.0.113.5", "203.0.113.6"}));
+  EXPECT_EQ(running_->admission().refused_from_address(), 1u);
+}
+
 // Lowers RLIMIT_NOFILE and takes every descriptor left; gives them back
 // when destroyed.
 class DescriptorExhaustion {
