@@ -237,5 +237,25 @@ TEST_F(ServerConnectionTest, UnansweredPingsDropThePeerWith1006) {
   EXPECT_EQ(handler_.closed()[0].reason, "ping timeout");
 }
 
+// A fragmented message's deadline holds the heartbeat back (one timer);
+// when the deadline passes with the message finished, the heartbeat ticks
+// at once instead of a whole interval later.
+TEST_F(ServerConnectionTest, TheHeartbeatTicksWhenAFinishedMessagesDeadlinePasses) {
+  config_.ping_interval_ms = 600'000;   // only the deadline can bring a ping this soon
+  config_.fragment_timeout_ms = 1'000;  // a second for this thread to finish the message
+  start();
+  std::uint64_t id;
+  Peer peer = open(&id);
+  ASSERT_TRUE(peer.send_frame(Opcode::kText, "in ", Fin::kNo));
+  ASSERT_TRUE(peer.send_frame(Opcode::kContinuation, "time", Fin::kYes));
+  std::optional<PeerFrame> echo = peer.read_frame();
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->payload, "in time");
+  std::optional<PeerFrame> ping = peer.read_frame();
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->opcode, Opcode::kPing);
+  EXPECT_TRUE(handler_.closed().empty());
+}
+
 }  // namespace
 }  // namespace switchboard::server::testing

@@ -2,8 +2,6 @@
 // answer (with the request body), an async route answered later or not in
 // time (504), a client that leaves while its answer is pending, and a body
 // over the limit (413). Every answer ends the connection.
-#include <deque>
-#include <mutex>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -17,38 +15,6 @@ std::string post(std::string_view path, std::string_view body) {
   return "POST " + std::string(path) + " HTTP/1.1\r\nHost: h\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\n\r\n" + std::string(body);
 }
-
-// The async route's requests, kept for the test thread to answer.
-class Jobs {
- public:
-  AsyncRouteHandler handler() {
-    return [this](const HttpRequest& request, HttpResponder responder) {
-      std::lock_guard lock(mutex_);
-      bodies_.emplace_back(request.body);  // the view dies with the call
-      responders_.push_back(std::move(responder));
-    };
-  }
-  std::size_t waiting() const {
-    std::lock_guard lock(mutex_);
-    return responders_.size();
-  }
-  std::string body(std::size_t i) const {
-    std::lock_guard lock(mutex_);
-    return bodies_.at(i);
-  }
-  void answer(std::size_t i, HttpResponse response) {
-    HttpResponder responder = [&] {
-      std::lock_guard lock(mutex_);
-      return responders_.at(i);
-    }();
-    responder.respond(std::move(response));  // from the test thread: any thread may answer
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::deque<std::string> bodies_;
-  std::deque<HttpResponder> responders_;
-};
 
 class ServerConnectionHttpTest : public ServerConnectionTest {
  protected:
@@ -93,7 +59,7 @@ TEST_F(ServerConnectionHttpTest, AnAsyncRouteIsAnsweredLaterFromAnotherThread) {
   start_with_routes();
   Peer peer = running_->adopt();
   ASSERT_TRUE(peer.send(post("/jobs", "job 1")));
-  ASSERT_TRUE(eventually([&] { return jobs_.waiting() == 1; }));
+  ASSERT_TRUE(eventually([&] { return jobs_.received() == 1; }));
   EXPECT_EQ(jobs_.body(0), "job 1");
   jobs_.answer(0, HttpResponse{202, "text/plain", "accepted", {{"Location", "/jobs/1"}}});
   const std::string head = answer_to(peer);
@@ -117,7 +83,7 @@ TEST_F(ServerConnectionHttpTest, AClientThatLeavesBeforeTheAnswerIsFreedAndTheAn
   start_with_routes();
   Peer peer = running_->adopt();
   ASSERT_TRUE(peer.send(post("/jobs", "abandoned")));
-  ASSERT_TRUE(eventually([&] { return jobs_.waiting() == 1; }));
+  ASSERT_TRUE(eventually([&] { return jobs_.received() == 1; }));
   peer.close();  // reading is paused while it waits, but EOF still wakes it
   ASSERT_TRUE(eventually([&] { return running_->worker().connection_count() == 0; }));
   jobs_.answer(0, HttpResponse{200, "text/plain", "for nobody", {}});

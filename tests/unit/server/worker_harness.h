@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <future>
 #include <map>
@@ -110,6 +111,39 @@ class RecordingHandler final : public WebSocketHandler {
   std::size_t drains_ = 0;
   std::size_t going_away_ = 0;
   std::map<std::uint64_t, Connection*> open_;
+};
+
+// The async route's requests, kept for the test thread to answer.
+class Jobs {
+ public:
+  AsyncRouteHandler handler() {
+    return [this](const HttpRequest& request, HttpResponder responder) {
+      std::lock_guard lock(mutex_);
+      bodies_.emplace_back(request.body);  // the view dies with the call
+      responders_.push_back(std::move(responder));
+    };
+  }
+  std::size_t received() const {  // requests so far, answered or not
+    std::lock_guard lock(mutex_);
+    return responders_.size();
+  }
+  std::string body(std::size_t i) const {
+    std::lock_guard lock(mutex_);
+    return bodies_.at(i);
+  }
+  // From the calling thread: any thread may answer.
+  void answer(std::size_t i, HttpResponse response) {
+    HttpResponder responder = [&] {
+      std::lock_guard lock(mutex_);
+      return responders_.at(i);
+    }();
+    responder.respond(std::move(response));
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<std::string> bodies_;
+  std::deque<HttpResponder> responders_;
 };
 
 // One server frame as the peer read it.

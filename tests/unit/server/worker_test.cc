@@ -34,7 +34,9 @@ class WorkerTest : public ::testing::Test {
  protected:
   WorkerTest() { config_.ping_interval_ms = 0; }
 
-  void start() { running_ = std::make_unique<RunningWorker>(config_, handler_); }
+  void start(const std::function<void(Router&)>& add_routes = nullptr) {
+    running_ = std::make_unique<RunningWorker>(config_, handler_, add_routes);
+  }
 
   // The status line of the answer to request on a new TCP connection.
   std::string status_of(Peer& peer, const std::string& request) {
@@ -251,6 +253,29 @@ TEST_F(WorkerTest, TheDrainClosesEveryConnectionWith1001AndEndsTheLoop) {
   EXPECT_TRUE(eventually([&] { return running_->finished(); }));
   EXPECT_EQ(handler_.going_away(), 2u);
   EXPECT_THROW(Peer::connect_to(running_->port()), std::runtime_error);  // the listener is closed
+}
+
+// The drain lets a request that waits for its async route's answer finish.
+TEST_F(WorkerTest, TheDrainWaitsForAnAsyncRoutesAnswer) {
+  config_.drain_spread_ms = 0;
+  testing::Jobs jobs;
+  start([&](Router& router) { router.add_async("POST", "/jobs", jobs.handler()); });
+  Peer peer = Peer::connect_to(running_->port());
+  ASSERT_TRUE(peer.send("POST /jobs HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"));
+  ASSERT_TRUE(eventually([&] { return jobs.received() == 1; }));
+  running_->worker().start_drain();
+  // Two round trips through the loop: the drain has begun (the posted
+  // start ran first) and left the waiting request alone.
+  running_->on_worker([] {});
+  running_->on_worker([] {});
+  EXPECT_FALSE(running_->finished());
+  EXPECT_EQ(running_->worker().connection_count(), 1u);
+  jobs.answer(0, HttpResponse{200, "text/plain", "done", {}});
+  std::optional<std::string> answer = peer.read_to_eof();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->rfind("HTTP/1.1 200 ", 0), 0u) << *answer;
+  peer.close();
+  EXPECT_TRUE(eventually([&] { return running_->finished(); }));
 }
 
 TEST_F(WorkerTest, TheDrainDeadlineDropsPeersThatNeverAnswer) {
