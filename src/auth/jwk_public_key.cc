@@ -25,13 +25,12 @@ std::shared_ptr<EVP_PKEY> from_params(const char* type, OSSL_PARAM* params) {
 
 }  // namespace
 
-std::shared_ptr<EVP_PKEY> rsa_public_key(std::string_view n, std::string_view e, std::string* error) {
+base::Result<std::shared_ptr<EVP_PKEY>> rsa_public_key(std::string_view n, std::string_view e) {
   // OpenSSL's own ceiling (OPENSSL_RSA_MAX_MODULUS_BITS); also keeps the
   // sizes within BN_bin2bn's int.
   constexpr std::size_t kMaxModulusBytes = 16384 / 8;
   if (n.size() > kMaxModulusBytes || e.size() > kMaxModulusBytes) {
-    *error = "RSA key longer than 16384 bits";
-    return nullptr;
+    return base::Error("RSA key longer than 16384 bits");
   }
   BignumHandle modulus(BN_bin2bn(bytes_of(n), static_cast<int>(n.size()), nullptr));
   BignumHandle exponent(BN_bin2bn(bytes_of(e), static_cast<int>(e.size()), nullptr));
@@ -44,12 +43,11 @@ std::shared_ptr<EVP_PKEY> rsa_public_key(std::string_view n, std::string_view e,
     if (params != nullptr) key = from_params("RSA", params.get());
   }
   ERR_clear_error();
-  if (key == nullptr) *error = "invalid RSA parameters";
+  if (key == nullptr) return base::Error("invalid RSA parameters");
   return key;
 }
 
-std::shared_ptr<EVP_PKEY> ec_public_key(const char* group, std::string_view x, std::string_view y,
-                                        std::string* error) {
+base::Result<std::shared_ptr<EVP_PKEY>> ec_public_key(const char* group, std::string_view x, std::string_view y) {
   // SEC 1 §2.3.3 uncompressed point: 0x04 || x || y.
   std::string point;
   point.reserve(1 + x.size() + y.size());
@@ -64,17 +62,14 @@ std::shared_ptr<EVP_PKEY> ec_public_key(const char* group, std::string_view x, s
     if (params != nullptr) key = from_params("EC", params.get());
   }
   ERR_clear_error();
-  if (key == nullptr) *error = "invalid EC point";
+  if (key == nullptr) return base::Error("invalid EC point");
   return key;
 }
 
-std::shared_ptr<EVP_PKEY> ed25519_public_key(std::string_view x, std::string* error) {
+base::Result<std::shared_ptr<EVP_PKEY>> ed25519_public_key(std::string_view x) {
   EVP_PKEY* key = EVP_PKEY_new_raw_public_key_ex(nullptr, "ED25519", nullptr, bytes_of(x), x.size());
   ERR_clear_error();
-  if (key == nullptr) {
-    *error = "invalid Ed25519 public key";
-    return nullptr;
-  }
+  if (key == nullptr) return base::Error("invalid Ed25519 public key");
   return std::shared_ptr<EVP_PKEY>(key, EVP_PKEY_free);
 }
 

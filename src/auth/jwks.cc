@@ -1,12 +1,12 @@
 #include "auth/jwks.h"
 
-#include <optional>
-
 #include <simdjson.h>
 
+#include <optional>
+
 #include "auth/base64url.h"
-#include "auth/jwk_public_key.h"
 #include "auth/json_object.h"
+#include "auth/jwk_public_key.h"
 #include "auth/key_check.h"
 
 namespace switchboard::auth {
@@ -54,10 +54,10 @@ std::string rsa_key(object jwk, std::optional<Algorithm> algorithm, std::shared_
   std::string e;
   if (std::string error = decoded_member(jwk, "n", &n); !error.empty()) return error;
   if (std::string error = decoded_member(jwk, "e", &e); !error.empty()) return error;
-  std::string error;
-  std::shared_ptr<EVP_PKEY> public_key = rsa_public_key(n, e, &error);
-  if (public_key == nullptr) return error;
-  if (error = check_key_for_algorithm(*algorithm, public_key.get()); !error.empty()) return error;
+  base::Result<std::shared_ptr<EVP_PKEY>> parsed = rsa_public_key(n, e);
+  if (!parsed) return parsed.error();
+  std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
+  if (std::string error = check_key_for_algorithm(*algorithm, public_key.get()); !error.empty()) return error;
   *key = std::make_shared<const VerificationKey>(*algorithm, std::string(), std::move(public_key));
   return "";
 }
@@ -85,10 +85,10 @@ std::string ec_key(object jwk, std::string_view crv, std::optional<Algorithm> al
   // RFC 7518 §6.2.1.2-3: each coordinate is the full curve size.
   const std::size_t size = ecdsa_signature_size(curve_algorithm) / 2;
   if (x.size() != size || y.size() != size) return "\"x\" and \"y\" must be " + std::to_string(size) + " bytes";
-  std::string error;
-  std::shared_ptr<EVP_PKEY> public_key = ec_public_key(group, x, y, &error);
-  if (public_key == nullptr) return error;
-  if (error = check_key_for_algorithm(curve_algorithm, public_key.get()); !error.empty()) return error;
+  base::Result<std::shared_ptr<EVP_PKEY>> parsed = ec_public_key(group, x, y);
+  if (!parsed) return parsed.error();
+  std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
+  if (std::string error = check_key_for_algorithm(curve_algorithm, public_key.get()); !error.empty()) return error;
   *key = std::make_shared<const VerificationKey>(curve_algorithm, std::string(), std::move(public_key));
   return "";
 }
@@ -102,9 +102,9 @@ std::string okp_key(object jwk, std::string_view crv, std::optional<Algorithm> a
   std::string x;
   if (std::string error = decoded_member(jwk, "x", &x); !error.empty()) return error;
   if (x.size() != 32) return "\"x\" must be 32 bytes";
-  std::string error;
-  std::shared_ptr<EVP_PKEY> public_key = ed25519_public_key(x, &error);
-  if (public_key == nullptr) return error;
+  base::Result<std::shared_ptr<EVP_PKEY>> parsed = ed25519_public_key(x);
+  if (!parsed) return parsed.error();
+  std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
   *key = std::make_shared<const VerificationKey>(Algorithm::kEdDSA, std::string(), std::move(public_key));
   return "";
 }

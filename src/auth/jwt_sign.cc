@@ -88,10 +88,10 @@ std::string sign_hmac(Algorithm algorithm, std::string_view secret, std::string_
 
 std::string sign_with_private_key_pem(Algorithm algorithm, std::string_view private_pem, std::string_view kid,
                                       std::string_view payload_json) {
-  std::string error;
-  const std::shared_ptr<EVP_PKEY> key = private_key_from_pem(private_pem, &error);
-  if (key == nullptr) fail(error);
-  if (error = check_key_for_algorithm(algorithm, key.get()); !error.empty()) fail(error);
+  const base::Result<std::shared_ptr<EVP_PKEY>> parsed = private_key_from_pem(private_pem);
+  if (!parsed) fail(parsed.error());
+  const std::shared_ptr<EVP_PKEY>& key = *parsed;
+  if (std::string error = check_key_for_algorithm(algorithm, key.get()); !error.empty()) fail(error);
   const std::string input = signing_input(algorithm, kid, payload_json);
   std::string signature = sign_with_key(algorithm, key.get(), input);
   if (signature_scheme(algorithm) == SignatureScheme::kEcdsa) {

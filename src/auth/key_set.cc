@@ -28,10 +28,10 @@ std::string KeySet::add_public_key_pem(std::string kid, Algorithm algorithm, std
   if (signature_scheme(algorithm) == SignatureScheme::kHmac) {
     return std::string(algorithm_name(algorithm)) + " takes a secret, not a public key";
   }
-  std::string error;
-  std::shared_ptr<EVP_PKEY> public_key = public_key_from_pem(pem, &error);
-  if (public_key == nullptr) return error;
-  if (error = check_key_for_algorithm(algorithm, public_key.get()); !error.empty()) return error;
+  base::Result<std::shared_ptr<EVP_PKEY>> parsed = public_key_from_pem(pem);
+  if (!parsed) return parsed.error();
+  std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
+  if (std::string error = check_key_for_algorithm(algorithm, public_key.get()); !error.empty()) return error;
   return add(std::move(kid), std::make_shared<const VerificationKey>(algorithm, std::string(), std::move(public_key)));
 }
 

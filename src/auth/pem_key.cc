@@ -52,7 +52,7 @@ PkeyHandle read_certificate_key(std::string_view pem) {
 
 }  // namespace
 
-std::shared_ptr<EVP_PKEY> public_key_from_pem(std::string_view pem, std::string* error) {
+base::Result<std::shared_ptr<EVP_PKEY>> public_key_from_pem(std::string_view pem) {
   PkeyHandle key = read_public(pem);
   if (key == nullptr) {
     if (PkeyHandle private_key = read_private(pem)) key = public_half(private_key.get());
@@ -61,20 +61,14 @@ std::shared_ptr<EVP_PKEY> public_key_from_pem(std::string_view pem, std::string*
   // Failed attempts leave errors on this thread's queue; a TLS connection
   // on the same thread would otherwise read them as its own.
   ERR_clear_error();
-  if (key == nullptr) {
-    *error = "not a PEM public key, unencrypted private key or certificate";
-    return nullptr;
-  }
+  if (key == nullptr) return base::Error("not a PEM public key, unencrypted private key or certificate");
   return share(key.release());
 }
 
-std::shared_ptr<EVP_PKEY> private_key_from_pem(std::string_view pem, std::string* error) {
+base::Result<std::shared_ptr<EVP_PKEY>> private_key_from_pem(std::string_view pem) {
   PkeyHandle key = read_private(pem);
   ERR_clear_error();
-  if (key == nullptr) {
-    *error = "not an unencrypted PEM private key";
-    return nullptr;
-  }
+  if (key == nullptr) return base::Error("not an unencrypted PEM private key");
   return share(key.release());
 }
 

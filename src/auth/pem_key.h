@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#include "base/result.h"
+
 namespace switchboard::auth {
 
 // Accepts, in this order: a public key ("PUBLIC KEY" SubjectPublicKeyInfo,
@@ -15,11 +17,11 @@ namespace switchboard::auth {
 // the public half is kept, so the result can never sign; a certificate,
 // whose subject public key is taken (the certificate itself is not
 // validated: it is just a container for the pinned key).
-// Null with *error set when none parses.
-std::shared_ptr<EVP_PKEY> public_key_from_pem(std::string_view pem, std::string* error);
+// The error says so when none parses.
+base::Result<std::shared_ptr<EVP_PKEY>> public_key_from_pem(std::string_view pem);
 
 // An unencrypted private key ("PRIVATE KEY", "RSA PRIVATE KEY",
-// "EC PRIVATE KEY"). Null with *error set otherwise.
-std::shared_ptr<EVP_PKEY> private_key_from_pem(std::string_view pem, std::string* error);
+// "EC PRIVATE KEY"), or an error.
+base::Result<std::shared_ptr<EVP_PKEY>> private_key_from_pem(std::string_view pem);
 
 }  // namespace switchboard::auth

@@ -14,10 +14,10 @@ namespace {
 bool positive_seconds(double value) { return std::isfinite(value) && value > 0 && value <= 86400; }
 
 // The load generator speaks plain ws:// only: TLS would measure OpenSSL.
-std::string check_load_url(std::string_view text, client::WsUrl* url) {
-  if (std::string error = client::parse_ws_url(text, url); !error.empty()) return error;
-  if (url->secure()) return "wss:// (TLS) is not supported; use a ws:// URL";
-  return "";
+base::Result<client::WsUrl> check_load_url(std::string_view text) {
+  base::Result<client::WsUrl> url = client::parse_ws_url(text);
+  if (url && url->secure()) return base::Error("wss:// (TLS) is not supported; use a ws:// URL");
+  return url;
 }
 
 }  // namespace
@@ -38,14 +38,11 @@ const char* scenario_name(Scenario scenario) {
 
 std::string validate_options(const BenchOptions& options) {
   if (options.url.empty()) return "--url is required (e.g. --url ws://127.0.0.1:8080/)";
-  client::WsUrl url;
-  if (std::string error = check_load_url(options.url, &url); !error.empty()) return "--url: " + error;
+  const base::Result<client::WsUrl> url = check_load_url(options.url);
+  if (!url) return "--url: " + url.error();
   if (!options.publish_url.empty()) {
     if (options.scenario != Scenario::kPubsub) return "--publish-url is for the pubsub scenario only";
-    client::WsUrl publish_url;
-    if (std::string error = check_load_url(options.publish_url, &publish_url); !error.empty()) {
-      return "--publish-url: " + error;
-    }
+    if (const auto url = check_load_url(options.publish_url); !url) return "--publish-url: " + url.error();
   }
   if (options.connections == 0) return "-c/--connections must be at least 1";
   if (options.threads == 0 || options.threads > kMaxThreads) {
@@ -57,7 +54,7 @@ std::string validate_options(const BenchOptions& options) {
   if (options.source_addresses > kMaxSourceAddresses) {
     return "--source-addresses must be at most " + std::to_string(kMaxSourceAddresses);
   }
-  if (options.source_addresses > 0 && url.ipv6_literal) {
+  if (options.source_addresses > 0 && url->ipv6_literal) {
     return "--source-addresses needs an IPv4 loopback target (127.x.y.z)";
   }
   for (const std::string& header : options.headers) {

@@ -48,28 +48,25 @@ double seconds_between(std::uint64_t from_ns, std::uint64_t to_ns) {
 // CPU seconds used between two readings; -1 if either could not be read.
 double cpu_difference(double before, double after) { return before >= 0 && after >= before ? after - before : -1.0; }
 
-// Raises the soft RLIMIT_NOFILE to the hard limit; false (with a message)
-// when even that is too low for `needed` descriptors.
-bool raise_descriptor_limit(std::uint64_t needed, std::string* error) {
+// Raises the soft RLIMIT_NOFILE to the hard limit; an error when even that
+// is too low for `needed` descriptors.
+base::Result<void> raise_descriptor_limit(std::uint64_t needed) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    *error = std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
-    return false;
+    return base::Error(std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno));
   }
   if (limit.rlim_max != RLIM_INFINITY && needed > limit.rlim_max) {
-    *error = "this run needs " + std::to_string(needed) + " file descriptors (connections + " +
-             std::to_string(kDescriptorSlack) + "), but the hard limit (ulimit -Hn) is " +
-             std::to_string(limit.rlim_max) + "; use fewer connections or raise the hard limit";
-    return false;
+    return base::Error("this run needs " + std::to_string(needed) + " file descriptors (connections + " +
+                       std::to_string(kDescriptorSlack) + "), but the hard limit (ulimit -Hn) is " +
+                       std::to_string(limit.rlim_max) + "; use fewer connections or raise the hard limit");
   }
   if (limit.rlim_cur != limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-      *error = std::string("setrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
-      return false;
+      return base::Error(std::string("setrlimit(RLIMIT_NOFILE): ") + std::strerror(errno));
     }
   }
-  return true;
+  return {};
 }
 
 // The phases run on the main thread, which sleeps in sigtimedwait so that
@@ -144,18 +141,16 @@ void post_all(std::vector<std::unique_ptr<ThreadDriver>>& drivers, void (ThreadD
 
 }  // namespace
 
-bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) {
+base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
   RunResult& result = *out;
   result.options = options;
   auto settings = std::make_unique<ConnectionSettings>();
-  if (std::string message = client::parse_ws_url(options.url, &settings->url); !message.empty()) {
-    *error = "--url: " + message;
-    return false;
-  }
-  if (std::string message = client::resolve(settings->url, &settings->target); !message.empty()) {
-    *error = message;
-    return false;
-  }
+  base::Result<client::WsUrl> url = client::parse_ws_url(options.url);
+  if (!url) return base::Error("--url: " + url.error());
+  settings->url = *std::move(url);
+  base::Result<client::Endpoint> target = client::resolve(settings->url);
+  if (!target) return base::Error(target.error());
+  settings->target = *std::move(target);
   result.target = settings->target.to_string();
   const bool pubsub = options.scenario == Scenario::kPubsub;
   // Both fan-out scenarios have one publisher besides the subscribers.
@@ -163,12 +158,13 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   const std::uint64_t total = std::uint64_t{options.connections} + (broadcast ? 1 : 0);
   result.connections = total;
   if (options.source_addresses > 0 && !settings->target.is_ipv4_loopback()) {
-    *error = "--source-addresses needs an IPv4 loopback target (127.x.y.z)";
-    return false;
+    return base::Error("--source-addresses needs an IPv4 loopback target (127.x.y.z)");
   }
   const std::vector<sockaddr_in> sources = choose_source_addresses(settings->target, total, options.source_addresses);
   result.source_addresses = static_cast<std::uint32_t>(sources.size());
-  if (!raise_descriptor_limit(total + kDescriptorSlack + 2u * options.threads, error)) return false;
+  if (auto raised = raise_descriptor_limit(total + kDescriptorSlack + 2u * options.threads); !raised) {
+    return base::Error(raised.error());
+  }
 
   settings->headers = options.headers;
   settings->subprotocol = options.subprotocol;
@@ -181,14 +177,12 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   std::unique_ptr<ConnectionSettings> publisher_settings;
   if (!options.publish_url.empty()) {
     publisher_settings = std::make_unique<ConnectionSettings>(*settings);
-    if (std::string message = client::parse_ws_url(options.publish_url, &publisher_settings->url); !message.empty()) {
-      *error = "--publish-url: " + message;
-      return false;
-    }
-    if (std::string message = client::resolve(publisher_settings->url, &publisher_settings->target); !message.empty()) {
-      *error = "--publish-url: " + message;
-      return false;
-    }
+    base::Result<client::WsUrl> publish_url = client::parse_ws_url(options.publish_url);
+    if (!publish_url) return base::Error("--publish-url: " + publish_url.error());
+    publisher_settings->url = *std::move(publish_url);
+    base::Result<client::Endpoint> publish_target = client::resolve(publisher_settings->url);
+    if (!publish_target) return base::Error("--publish-url: " + publish_target.error());
+    publisher_settings->target = *std::move(publish_target);
     result.publish_target = publisher_settings->target.to_string();
   }
 
@@ -386,7 +380,7 @@ bool run_bench(const BenchOptions& options, RunResult* out, std::string* error) 
   }
   // Freed only now: connections (in the drivers) point at the settings.
   drivers.clear();
-  return true;
+  return {};
 }
 
 }  // namespace switchboard::bench

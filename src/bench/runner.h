@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/result.h"
 #include "bench/errors.h"
 #include "bench/histogram.h"
 #include "bench/options.h"
@@ -53,9 +54,9 @@ struct RunResult {
   std::string aborted;  // why the measurement did not run, if it did not
 };
 
-// Runs the benchmark described by validated options. Returns false with
-// *error set when it cannot start (unresolvable host, too few descriptors);
-// a run that starts always fills *result.
-bool run_bench(const BenchOptions& options, RunResult* result, std::string* error);
+// Runs the benchmark described by validated options. An error when it
+// cannot start (unresolvable host, too few descriptors); a run that starts
+// always fills *result.
+base::Result<void> run_bench(const BenchOptions& options, RunResult* result);
 
 }  // namespace switchboard::bench

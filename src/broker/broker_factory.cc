@@ -17,23 +17,24 @@ namespace {
 constexpr int kClusterMapTimeoutMs = 5000;
 
 std::unique_ptr<Broker> make_redis_broker(const BrokerSettings& settings, std::vector<loop::EventLoop*> loops) {
-  std::string error;
-  std::optional<redis::Endpoint> endpoint = redis::parse_redis_url(settings.url, &error);
-  if (endpoint) endpoint = redis::resolve(*endpoint, &error);
-  if (!endpoint) throw std::invalid_argument("broker.url: " + error);
+  const base::Result<redis::Endpoint> parsed = redis::parse_redis_url(settings.url);
+  if (!parsed) throw std::invalid_argument("broker.url: " + parsed.error());
+  base::Result<redis::Endpoint> endpoint = redis::resolve(*parsed);
+  if (!endpoint) throw std::invalid_argument("broker.url: " + endpoint.error());
   RedisBrokerOptions options;
-  options.endpoint = std::move(*endpoint);
+  options.endpoint = *std::move(endpoint);
   options.presence_ttl_ms = settings.presence_ttl_ms;
   if (options.endpoint.tls) {
-    options.connection.tls =
-        loop::TlsContext::create({settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file}, &error);
-    if (!options.connection.tls) throw std::invalid_argument("broker.tls: " + error);
+    auto tls = loop::TlsContext::create({settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file});
+    if (!tls) throw std::invalid_argument("broker.tls: " + tls.error());
+    options.connection.tls = *std::move(tls);
   }
   if (settings.cluster) {
     // Blocking, like the name lookup above: the workers do not run yet.
-    options.cluster =
-        redis::fetch_cluster_map(options.endpoint, kClusterMapTimeoutMs, &error, options.connection.tls.get());
-    if (!options.cluster) throw std::invalid_argument("broker.cluster: " + error);
+    base::Result<redis::ClusterMap> map =
+        redis::fetch_cluster_map(options.endpoint, kClusterMapTimeoutMs, options.connection.tls.get());
+    if (!map) throw std::invalid_argument("broker.cluster: " + map.error());
+    options.cluster = *std::move(map);
   }
   return std::make_unique<RedisBroker>(std::move(loops), std::move(options));
 }
@@ -46,20 +47,20 @@ std::optional<BrokerScheme> broker_scheme(std::string_view url) {
   return std::nullopt;
 }
 
-std::string check_broker_settings(const BrokerSettings& settings) {
+base::Result<void> check_broker_settings(const BrokerSettings& settings) {
   const std::optional<BrokerScheme> scheme = broker_scheme(settings.url);
   if (!scheme) {
-    return "broker.url: '" + settings.url + "' is not a broker URL (memory://, redis://host:port/db or rediss://...)";
+    return base::Error("broker.url: '" + settings.url +
+                       "' is not a broker URL (memory://, redis://host:port/db or rediss://...)");
   }
   if (*scheme == BrokerScheme::kMemory) {
-    if (settings.cluster) return "broker.cluster: needs broker.url = redis://host:port of a cluster node";
-    return "";
+    if (settings.cluster) return base::Error("broker.cluster: needs broker.url = redis://host:port of a cluster node");
+    return {};
   }
-  std::string error;
-  const std::optional<redis::Endpoint> endpoint = redis::parse_redis_url(settings.url, &error);
-  if (!endpoint) return "broker.url: " + error;
-  if (settings.cluster && endpoint->db != 0) return "broker.url: a Redis Cluster has database 0 only";
-  return "";
+  const base::Result<redis::Endpoint> endpoint = redis::parse_redis_url(settings.url);
+  if (!endpoint) return base::Error("broker.url: " + endpoint.error());
+  if (settings.cluster && endpoint->db != 0) return base::Error("broker.url: a Redis Cluster has database 0 only");
+  return {};
 }
 
 std::unique_ptr<Broker> make_broker(const BrokerSettings& settings, std::vector<loop::EventLoop*> loops) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "broker/broker.h"
 
 namespace switchboard::loop {
@@ -45,9 +46,10 @@ enum class BrokerScheme {
 // The scheme of url; nullopt when it is not a broker URL.
 std::optional<BrokerScheme> broker_scheme(std::string_view url);
 
-// What can be said of the settings without the network: "" when they name a
-// broker, else the reason, starting with the key at fault ("broker.url: ...").
-std::string check_broker_settings(const BrokerSettings& settings);
+// What can be said of the settings without the network: success when they
+// name a broker, else the reason, starting with the key at fault
+// ("broker.url: ...").
+base::Result<void> check_broker_settings(const BrokerSettings& settings);
 
 // The broker for a node with one event loop per worker (loops[i] is worker
 // i's). An empty url is the default, memory://. Throws

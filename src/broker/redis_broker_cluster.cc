@@ -54,10 +54,9 @@ void RedisBroker::refresh_cluster_map() {
   asked->command({"CLUSTER", "SLOTS"}, [this](const redis::Reply& reply) {
     WorkerLinks& links = *workers_[0];
     links.cluster_refresh_running = false;
-    std::string error;
-    std::optional<redis::ClusterMap> map = redis::parse_cluster_slots(reply, options_.endpoint, &error);
+    base::Result<redis::ClusterMap> map = redis::parse_cluster_slots(reply, options_.endpoint);
     if (!map) {
-      base::log(base::LogLevel::kWarn, "broker: cannot read the cluster's slots: %s", error.c_str());
+      base::log(base::LogLevel::kWarn, "broker: cannot read the cluster's slots: %s", map.error().c_str());
       return;
     }
     if (same_slots(*map, *links.map)) return;

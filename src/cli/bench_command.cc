@@ -23,9 +23,8 @@ int run_bench_command(const bench::BenchOptions& options, bool json) {
     return 2;
   }
   auto result = std::make_unique<bench::RunResult>();
-  std::string error;
-  if (!bench::run_bench(resolved, result.get(), &error)) {
-    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(resolved.scenario), error.c_str());
+  if (const base::Result<void> ran = bench::run_bench(resolved, result.get()); !ran) {
+    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(resolved.scenario), ran.error().c_str());
     return 2;
   }
   if (json) {

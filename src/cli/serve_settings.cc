@@ -710,7 +710,7 @@ std::string validate(const ServeSettings& settings) {
   broker::BrokerSettings broker;
   broker.url = settings.broker_url;
   broker.cluster = settings.hub.broker_cluster;
-  if (std::string error = broker::check_broker_settings(broker); !error.empty()) return error;
+  if (const base::Result<void> checked = broker::check_broker_settings(broker); !checked) return checked.error();
   for (const NamespaceOptions& options : settings.hub.namespaces) {
     if (std::string error = check_pattern(options.pattern); !error.empty()) return "namespaces: " + error;
   }
@@ -718,8 +718,8 @@ std::string validate(const ServeSettings& settings) {
   if (level != "debug" && level != "info" && level != "warn" && level != "error" && level != "off") {
     return "log.level: '" + level + "' is not debug, info, warn, error or off";
   }
-  if (std::string error; !server::AddressSet::parse(settings.server.trusted_proxies, &error)) {
-    return "server.trusted_proxies: " + error;
+  if (const auto trusted = server::AddressSet::parse(settings.server.trusted_proxies); !trusted) {
+    return "server.trusted_proxies: " + trusted.error();
   }
   if (settings.log_format != "text" && settings.log_format != "json") {
     return "log.format: '" + settings.log_format + "' is not text or json";

@@ -46,14 +46,16 @@ void Core::stop_and_join() {
 
 std::string Core::connect(std::string_view url_text) {
   TransportSettings settings;
-  if (std::string error = parse_ws_url(url_text, &settings.url); !error.empty()) return error;
+  base::Result<WsUrl> url = parse_ws_url(url_text);
+  if (!url) return url.error();
+  settings.url = *std::move(url);
   for (const std::string& header : options_.headers) {
     if (std::string error = check_header_line(header); !error.empty()) return "header " + error;
   }
   if (settings.url.secure()) {
-    std::string error;
-    settings.tls = loop::TlsContext::create({options_.tls_ca_file, {}, {}}, &error);
-    if (settings.tls == nullptr) return "TLS: " + error;
+    auto tls = loop::TlsContext::create({options_.tls_ca_file, {}, {}});
+    if (!tls) return "TLS: " + tls.error();
+    settings.tls = *std::move(tls);
   }
   settings.headers = options_.headers;
   settings.subprotocol = std::string(protocol::kSubprotocol);
@@ -156,10 +158,12 @@ void Core::start_attempt() {
                     Finality::kRetry);
     return;
   }
-  if (std::string error = resolve(settings_.url, &settings_.endpoint); !error.empty()) {
-    connection_lost({EndKind::kConnectFailed, error}, Finality::kRetry);
+  base::Result<Endpoint> endpoint = resolve(settings_.url);
+  if (!endpoint) {
+    connection_lost({EndKind::kConnectFailed, endpoint.error()}, Finality::kRetry);
     return;
   }
+  settings_.endpoint = *std::move(endpoint);
   server_said_final_ = false;
   disconnect_reason_.clear();
   transport_ = std::make_unique<Transport>(loop_, *this, settings_);
@@ -172,12 +176,12 @@ void Core::on_transport_open() { send_command(connect_body(token_), {PendingKind
 void Core::on_transport_activity() { pong_timer_.cancel(); }
 
 void Core::on_transport_text(std::string_view text) {
-  ServerMessage message;
-  std::string error;
-  if (!decoder_.decode(text, &message, &error)) {
-    report(error_of(ClientErrorKind::kConnection, "unreadable server message: " + error));
+  base::Result<ServerMessage> decoded = decoder_.decode(text);
+  if (!decoded) {
+    report(error_of(ClientErrorKind::kConnection, "unreadable server message: " + decoded.error()));
     return;
   }
+  ServerMessage& message = *decoded;
   switch (message.type) {
     case ServerMessageType::kReply:
     case ServerMessageType::kError:

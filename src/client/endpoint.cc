@@ -28,7 +28,7 @@ std::string Endpoint::to_string() const {
   return text;
 }
 
-std::string resolve(const WsUrl& url, Endpoint* out) {
+base::Result<Endpoint> resolve(const WsUrl& url) {
   Endpoint endpoint;
   auto* in = reinterpret_cast<sockaddr_in*>(&endpoint.address);
   auto* in6 = reinterpret_cast<sockaddr_in6*>(&endpoint.address);
@@ -43,7 +43,7 @@ std::string resolve(const WsUrl& url, Endpoint* out) {
     endpoint.family = AF_INET6;
     endpoint.size = sizeof(sockaddr_in6);
   } else if (url.ipv6_literal) {
-    return "invalid IPv6 address: " + url.host;
+    return base::Error("invalid IPv6 address: " + url.host);
   } else {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -52,14 +52,14 @@ std::string resolve(const WsUrl& url, Endpoint* out) {
     addrinfo* result = nullptr;
     const std::string port = std::to_string(url.port);
     const int status = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &result);
-    if (status != 0 || result == nullptr) return "cannot resolve " + url.host + ": " + gai_strerror(status);
+    if (status != 0 || result == nullptr)
+      return base::Error("cannot resolve " + url.host + ": " + gai_strerror(status));
     std::memcpy(&endpoint.address, result->ai_addr, result->ai_addrlen);
     endpoint.size = result->ai_addrlen;
     endpoint.family = result->ai_family;
     freeaddrinfo(result);
   }
-  *out = endpoint;
-  return "";
+  return endpoint;
 }
 
 }  // namespace switchboard::client

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "base/result.h"
 #include "client/url.h"
 
 namespace switchboard::client {
@@ -21,8 +22,8 @@ struct Endpoint {
 };
 
 // IP literals are used as they are; other names go through getaddrinfo
-// (the first address returned), which blocks. "" on success, else a
-// one-line reason.
-std::string resolve(const WsUrl& url, Endpoint* out);
+// (the first address returned), which blocks. The address, or a one-line
+// reason.
+base::Result<Endpoint> resolve(const WsUrl& url);
 
 }  // namespace switchboard::client

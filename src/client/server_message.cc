@@ -53,77 +53,73 @@ std::optional<std::string> read_optional_string(object message, std::string_view
 
 }  // namespace
 
-bool MessageDecoder::decode(std::string_view text, ServerMessage* out, std::string* error) {
-  *out = ServerMessage{};
+base::Result<ServerMessage> MessageDecoder::decode(std::string_view text) {
+  ServerMessage out;
   element root;
   if (parser_.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {
-    *error = "not JSON";
-    return false;
+    return base::Error("not JSON");
   }
   object message;
   if (root.get_object().get(message) != simdjson::SUCCESS) {
-    *error = "not a JSON object";
-    return false;
+    return base::Error("not a JSON object");
   }
   std::string_view type;
   if (message["type"].get_string().get(type) != simdjson::SUCCESS) {
-    *error = "no string \"type\"";
-    return false;
+    return base::Error("no string \"type\"");
   }
   for (const TypeName& entry : kTypes) {
-    if (entry.name == type) out->type = entry.type;
+    if (entry.name == type) out.type = entry.type;
   }
-  const auto missing = [error](std::string_view field) {
-    *error = "missing or mistyped \"" + std::string(field) + "\"";
-    return false;
+  const auto missing = [](std::string_view field) {
+    return base::Error("missing or mistyped \"" + std::string(field) + "\"");
   };
-  switch (out->type) {
+  switch (out.type) {
     case ServerMessageType::kReply:
-      if (!read_uint(message, "id", &out->id)) return missing("id");
-      out->data = read_json(message, "data");
-      return true;
+      if (!read_uint(message, "id", &out.id)) return missing("id");
+      out.data = read_json(message, "data");
+      return out;
     case ServerMessageType::kPong:
-      if (!read_uint(message, "id", &out->id)) return missing("id");
-      return true;
+      if (!read_uint(message, "id", &out.id)) return missing("id");
+      return out;
     case ServerMessageType::kError: {
-      read_uint(message, "id", &out->id);  // null when the command's id could not be read
+      read_uint(message, "id", &out.id);  // null when the command's id could not be read
       std::int64_t code = 0;
       if (message["code"].get_int64().get(code) != simdjson::SUCCESS) return missing("code");
-      out->code = static_cast<int>(code);
-      read_string(message, "message", &out->text);
-      return true;
+      out.code = static_cast<int>(code);
+      read_string(message, "message", &out.text);
+      return out;
     }
     case ServerMessageType::kMessage:
-      if (!read_string(message, "channel", &out->channel)) return missing("channel");
-      read_uint(message, "offset", &out->offset);
-      out->data = read_json(message, "data");
-      return true;
+      if (!read_string(message, "channel", &out.channel)) return missing("channel");
+      read_uint(message, "offset", &out.offset);
+      out.data = read_json(message, "data");
+      return out;
     case ServerMessageType::kJoin:
     case ServerMessageType::kLeave:
-      if (!read_string(message, "channel", &out->channel)) return missing("channel");
-      out->user = read_optional_string(message, "user");
-      read_string(message, "client", &out->client);
-      out->info = read_json(message, "info");
-      return true;
+      if (!read_string(message, "channel", &out.channel)) return missing("channel");
+      out.user = read_optional_string(message, "user");
+      read_string(message, "client", &out.client);
+      out.info = read_json(message, "info");
+      return out;
     case ServerMessageType::kDirect:
-      out->user = read_optional_string(message, "from");
-      out->data = read_json(message, "data");
-      return true;
+      out.user = read_optional_string(message, "from");
+      out.data = read_json(message, "data");
+      return out;
     case ServerMessageType::kRefresh:
-      read_uint(message, "grace_ms", &out->grace_ms);
-      return true;
+      read_uint(message, "grace_ms", &out.grace_ms);
+      return out;
     case ServerMessageType::kDisconnect: {
       std::int64_t code = 0;
-      if (message["code"].get_int64().get(code) == simdjson::SUCCESS) out->code = static_cast<int>(code);
-      read_string(message, "reason", &out->text);
+      if (message["code"].get_int64().get(code) == simdjson::SUCCESS) out.code = static_cast<int>(code);
+      read_string(message, "reason", &out.text);
       bool reconnect = true;
-      if (message["reconnect"].get_bool().get(reconnect) == simdjson::SUCCESS) out->reconnect = reconnect;
-      return true;
+      if (message["reconnect"].get_bool().get(reconnect) == simdjson::SUCCESS) out.reconnect = reconnect;
+      return out;
     }
     case ServerMessageType::kUnknown:
-      return true;
+      return out;
   }
-  return true;
+  return out;
 }
 
 bool MessageDecoder::decode_connect_reply(std::string_view data_json, std::string* client,

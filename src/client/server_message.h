@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
+
 namespace switchboard::client {
 
 enum class ServerMessageType : std::uint8_t {
@@ -42,9 +44,9 @@ struct ServerMessage {
 
 class MessageDecoder {
  public:
-  // Fills *out from one text message; false, with *error, when it is not a
-  // JSON object with a string `type`, or a known type lacks a field it needs.
-  bool decode(std::string_view text, ServerMessage* out, std::string* error);
+  // One text message; an error when it is not a JSON object with a string
+  // `type`, or a known type lacks a field it needs.
+  base::Result<ServerMessage> decode(std::string_view text);
   // The data of the `connect` reply: {"client": "<id>", "user": "<user>" or
   // null}; false when it is not that shape.
   bool decode_connect_reply(std::string_view data_json, std::string* client, std::optional<std::string>* user);

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
+
 namespace switchboard::client {
 
 enum class Scheme : std::uint8_t { kWs, kWss };
@@ -25,7 +27,7 @@ struct WsUrl {
   std::string host_header() const;
 };
 
-// Fills *out and returns "" on success, else a one-line reason.
-std::string parse_ws_url(std::string_view text, WsUrl* out);
+// The URL, or a one-line reason why text is not one.
+base::Result<WsUrl> parse_ws_url(std::string_view text);
 
 }  // namespace switchboard::client

@@ -33,12 +33,11 @@ bool is_ip_address(const std::string& host) {
 
 }  // namespace
 
-std::shared_ptr<const TlsContext> TlsContext::create(const TlsConfig& config, std::string* error) {
+base::Result<std::shared_ptr<const TlsContext>> TlsContext::create(const TlsConfig& config) {
   ERR_clear_error();
   SSL_CTX* context = SSL_CTX_new(TLS_client_method());
   if (context == nullptr) {
-    *error = openssl_error("SSL_CTX_new");
-    return nullptr;
+    return base::Error(openssl_error("SSL_CTX_new"));
   }
   std::shared_ptr<const TlsContext> owner(new TlsContext(context));
   SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
@@ -50,22 +49,18 @@ std::shared_ptr<const TlsContext> TlsContext::create(const TlsConfig& config, st
                           ? SSL_CTX_set_default_verify_paths(context) == 1
                           : SSL_CTX_load_verify_locations(context, config.ca_file.c_str(), nullptr) == 1;
   if (!loaded) {
-    *error = openssl_error(("cannot load the CA file '" + config.ca_file + "'").c_str());
-    return nullptr;
+    return base::Error(openssl_error(("cannot load the CA file '" + config.ca_file + "'").c_str()));
   }
   if (config.cert_file.empty() != config.key_file.empty()) {
-    *error = "a client certificate needs both its certificate and key files";
-    return nullptr;
+    return base::Error("a client certificate needs both its certificate and key files");
   }
   if (!config.cert_file.empty()) {
     if (SSL_CTX_use_certificate_chain_file(context, config.cert_file.c_str()) != 1) {
-      *error = openssl_error(("cannot load the certificate '" + config.cert_file + "'").c_str());
-      return nullptr;
+      return base::Error(openssl_error(("cannot load the certificate '" + config.cert_file + "'").c_str()));
     }
     if (SSL_CTX_use_PrivateKey_file(context, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(context) != 1) {
-      *error = openssl_error(("cannot use the key '" + config.key_file + "'").c_str());
-      return nullptr;
+      return base::Error(openssl_error(("cannot use the key '" + config.key_file + "'").c_str()));
     }
   }
   return owner;

@@ -13,6 +13,8 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
+
 struct ssl_ctx_st;
 struct ssl_st;
 
@@ -27,8 +29,8 @@ struct TlsConfig {
 // An SSL_CTX: made once at startup, shared by every connection.
 class TlsContext {
  public:
-  // Nothing, with *error, when a file cannot be read or does not fit.
-  static std::shared_ptr<const TlsContext> create(const TlsConfig& config, std::string* error);
+  // An error when a file cannot be read or does not fit.
+  static base::Result<std::shared_ptr<const TlsContext>> create(const TlsConfig& config);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;

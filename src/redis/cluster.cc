@@ -16,10 +16,7 @@
 namespace switchboard::redis {
 namespace {
 
-std::optional<ClusterMap> fail(std::string* error, std::string message) {
-  if (error != nullptr) *error = std::move(message);
-  return std::nullopt;
-}
+base::Error fail(std::string message) { return base::Error(std::move(message)); }
 
 // A socket (non-blocking, connected, maybe under TLS) used as if it
 // blocked, every wait bounded by deadline.
@@ -28,50 +25,49 @@ class BlockingLink {
   BlockingLink(int fd, loop::TlsSession* tls, std::chrono::steady_clock::time_point deadline)
       : fd_(fd), tls_(tls), deadline_(deadline) {}
 
-  bool handshake(std::string* error) {
-    if (tls_ == nullptr) return true;
+  base::Result<void> handshake() {
+    if (tls_ == nullptr) return {};
     for (;;) {
       switch (tls_->handshake()) {
         case loop::TlsStatus::kDone:
-          return true;
+          return {};
         case loop::TlsStatus::kWantRead:
-          if (!wait(POLLIN)) return (*error = "timed out in the TLS handshake", false);
+          if (!wait(POLLIN)) return fail("timed out in the TLS handshake");
           break;
         case loop::TlsStatus::kWantWrite:
-          if (!wait(POLLOUT)) return (*error = "timed out in the TLS handshake", false);
+          if (!wait(POLLOUT)) return fail("timed out in the TLS handshake");
           break;
         default:
-          return (*error = "TLS handshake: " + tls_->error(), false);
+          return fail("TLS handshake: " + tls_->error());
       }
     }
   }
 
-  // One request/reply exchange; false with *error on a timeout, a closed
-  // socket or a protocol error.
-  bool exchange(std::span<const std::string_view> argv, Reply* reply, std::string* error) {
+  // One request/reply exchange: the reply, or a timeout, a closed socket
+  // or a protocol error.
+  base::Result<Reply> exchange(std::span<const std::string_view> argv) {
     std::string out;
     encode_command(argv, out);
     std::size_t sent = 0;
     while (sent < out.size()) {
-      const long n = write(out.data() + sent, out.size() - sent, error);
-      if (n < 0) return false;
-      sent += static_cast<std::size_t>(n);
+      const base::Result<std::size_t> written = write(out.data() + sent, out.size() - sent);
+      if (!written) return base::Error(written.error());
+      sent += *written;
     }
     char buffer[16384];
     for (;;) {
-      switch (reader_.next(*reply)) {
+      Reply reply;
+      switch (reader_.next(reply)) {
         case ReadOutcome::kReply:
-          return true;
+          return reply;
         case ReadOutcome::kProtocolError:
-          return (*error = "protocol error: " + reader_.error(), false);
+          return fail("protocol error: " + reader_.error());
         case ReadOutcome::kNeedMore:
           break;
       }
-      const long n = read(buffer, sizeof buffer, error);
-      if (n < 0) return false;
-      if (!reader_.feed(buffer, static_cast<std::size_t>(n))) {
-        return (*error = "protocol error: " + reader_.error(), false);
-      }
+      const base::Result<std::size_t> received = read(buffer, sizeof buffer);
+      if (!received) return base::Error(received.error());
+      if (!reader_.feed(buffer, *received)) return fail("protocol error: " + reader_.error());
     }
   }
 
@@ -83,43 +79,43 @@ class BlockingLink {
     return ::poll(&watch, 1, static_cast<int>(std::max<std::int64_t>(0, left.count()))) > 0;
   }
 
-  // Bytes written (> 0), or -1 with *error.
-  long write(const char* data, std::size_t size, std::string* error) {
+  // Bytes written (> 0), or why none could be.
+  base::Result<std::size_t> write(const char* data, std::size_t size) {
     for (;;) {
       if (tls_ != nullptr) {
         std::size_t moved = 0;
         const loop::TlsStatus status = tls_->write(data, size, &moved);
-        if (status == loop::TlsStatus::kDone) return static_cast<long>(moved);
-        if (status == loop::TlsStatus::kFailed || status == loop::TlsStatus::kClosed)
-          return (*error = "TLS write: " + tls_->error(), -1);
-        if (!wait(status == loop::TlsStatus::kWantRead ? POLLIN : POLLOUT)) return (*error = "timed out writing", -1);
+        if (status == loop::TlsStatus::kDone) return moved;
+        if (status == loop::TlsStatus::kFailed || status == loop::TlsStatus::kClosed) {
+          return fail("TLS write: " + tls_->error());
+        }
+        if (!wait(status == loop::TlsStatus::kWantRead ? POLLIN : POLLOUT)) return fail("timed out writing");
         continue;
       }
       const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL);
-      if (n > 0) return n;
-      if (n < 0 && errno != EINTR && errno != EAGAIN)
-        return (*error = std::string("write: ") + std::strerror(errno), -1);
-      if (!wait(POLLOUT)) return (*error = "timed out writing", -1);
+      if (n > 0) return static_cast<std::size_t>(n);
+      if (n < 0 && errno != EINTR && errno != EAGAIN) return fail(std::string("write: ") + std::strerror(errno));
+      if (!wait(POLLOUT)) return fail("timed out writing");
     }
   }
 
-  // Bytes read (> 0), or -1 with *error (a closed connection is an error here).
-  long read(char* data, std::size_t size, std::string* error) {
+  // Bytes read (> 0), or why none were (a closed connection is an error here).
+  base::Result<std::size_t> read(char* data, std::size_t size) {
     for (;;) {
       if (tls_ != nullptr) {
         std::size_t moved = 0;
         const loop::TlsStatus status = tls_->read(data, size, &moved);
-        if (status == loop::TlsStatus::kDone) return static_cast<long>(moved);
-        if (status == loop::TlsStatus::kClosed) return (*error = "connection closed", -1);
-        if (status == loop::TlsStatus::kFailed) return (*error = "TLS read: " + tls_->error(), -1);
-        if (!wait(status == loop::TlsStatus::kWantWrite ? POLLOUT : POLLIN)) return (*error = "timed out reading", -1);
+        if (status == loop::TlsStatus::kDone) return moved;
+        if (status == loop::TlsStatus::kClosed) return fail("connection closed");
+        if (status == loop::TlsStatus::kFailed) return fail("TLS read: " + tls_->error());
+        if (!wait(status == loop::TlsStatus::kWantWrite ? POLLOUT : POLLIN)) return fail("timed out reading");
         continue;
       }
       const ssize_t n = ::recv(fd_, data, size, 0);
-      if (n > 0) return n;
-      if (n == 0) return (*error = "connection closed", -1);
-      if (errno != EINTR && errno != EAGAIN) return (*error = std::string("read: ") + std::strerror(errno), -1);
-      if (!wait(POLLIN)) return (*error = "timed out reading", -1);
+      if (n > 0) return static_cast<std::size_t>(n);
+      if (n == 0) return fail("connection closed");
+      if (errno != EINTR && errno != EAGAIN) return fail(std::string("read: ") + std::strerror(errno));
+      if (!wait(POLLIN)) return fail("timed out reading");
     }
   }
 
@@ -151,9 +147,9 @@ std::uint16_t key_slot(std::string_view key) {
   return static_cast<std::uint16_t>(crc16(key) % kClusterSlots);
 }
 
-std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint& seed, std::string* error) {
+base::Result<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint& seed) {
   if (reply.type != ReplyType::kArray) {
-    return fail(error, reply.is_error() ? "CLUSTER SLOTS: " + reply.str : "CLUSTER SLOTS: not an array");
+    return fail(reply.is_error() ? "CLUSTER SLOTS: " + reply.str : "CLUSTER SLOTS: not an array");
   }
   ClusterMap map;
   for (const Reply& range : reply.elements) {
@@ -161,13 +157,13 @@ std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint
         range.elements[1].type != ReplyType::kInteger || range.elements[2].type != ReplyType::kArray ||
         range.elements[2].elements.size() < 2 || range.elements[2].elements[0].type != ReplyType::kString ||
         range.elements[2].elements[1].type != ReplyType::kInteger) {
-      return fail(error, "CLUSTER SLOTS: an entry of an unexpected shape");
+      return fail("CLUSTER SLOTS: an entry of an unexpected shape");
     }
     const long long start = range.elements[0].integer;
     const long long end = range.elements[1].integer;
     const long long port = range.elements[2].elements[1].integer;
     if (start < 0 || end < start || end >= static_cast<long long>(kClusterSlots) || port <= 0 || port > 65535) {
-      return fail(error, "CLUSTER SLOTS: a slot range or port out of bounds");
+      return fail("CLUSTER SLOTS: a slot range or port out of bounds");
     }
     Endpoint master = seed;
     // An empty host means "the address you reached me at" (Redis 7).
@@ -186,20 +182,19 @@ std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint
     for (long long slot = start; slot <= end; ++slot) map.slot_master[static_cast<std::size_t>(slot)] = index;
   }
   for (std::size_t slot = 0; slot < kClusterSlots; ++slot) {
-    if (!map.slot_master[slot]) return fail(error, "CLUSTER SLOTS: slot " + std::to_string(slot) + " has no master");
+    if (!map.slot_master[slot]) return fail("CLUSTER SLOTS: slot " + std::to_string(slot) + " has no master");
   }
   return map;
 }
 
-std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms, std::string* error,
-                                            const loop::TlsContext* tls) {
-  std::string problem;
-  const std::optional<Endpoint> resolved = resolve(seed, &problem);
-  if (!resolved) return fail(error, problem);
+base::Result<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms,
+                                           const loop::TlsContext* tls) {
+  const base::Result<Endpoint> resolved = resolve(seed);
+  if (!resolved) return fail(resolved.error());
   const std::optional<SocketAddress> address = numeric_address(resolved->host, resolved->port);
-  if (!address) return fail(error, "cannot use the address " + resolved->host);
+  if (!address) return fail("cannot use the address " + resolved->host);
   const int fd = ::socket(address->storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail(error, std::string("socket: ") + std::strerror(errno));
+  if (fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
@@ -207,33 +202,34 @@ std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   const std::string where = resolved->host + ":" + std::to_string(resolved->port);
   if (::connect(fd, reinterpret_cast<const sockaddr*>(&address->storage), address->size) != 0 && errno != EINPROGRESS) {
-    return fail(error, "connect to " + where + ": " + std::strerror(errno));
+    return fail("connect to " + where + ": " + std::strerror(errno));
   }
   pollfd watch{fd, POLLOUT, 0};
   int socket_error = 0;
   socklen_t length = sizeof socket_error;
   if (::poll(&watch, 1, static_cast<int>(timeout_ms)) <= 0 ||
       ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &socket_error, &length) != 0 || socket_error != 0) {
-    return fail(error, "connect to " + where + ": " + (socket_error != 0 ? std::strerror(socket_error) : "timed out"));
+    return fail("connect to " + where + ": " + (socket_error != 0 ? std::strerror(socket_error) : "timed out"));
   }
   std::unique_ptr<loop::TlsSession> session;
   if (seed.tls) {
-    if (tls == nullptr) return fail(error, where + ": rediss:// needs a TLS context");
+    if (tls == nullptr) return fail(where + ": rediss:// needs a TLS context");
     session = std::make_unique<loop::TlsSession>(*tls, fd, seed.tls_name());
   }
   BlockingLink link(fd, session.get(), deadline);
-  if (!link.handshake(&problem)) return fail(error, where + ": " + problem);
-  Reply reply;
+  if (const base::Result<void> handshake = link.handshake(); !handshake) return fail(where + ": " + handshake.error());
   if (!seed.password.empty()) {
     std::vector<std::string_view> auth{"AUTH"};
     if (!seed.username.empty()) auth.push_back(seed.username);
     auth.push_back(seed.password);
-    if (!link.exchange(auth, &reply, &problem)) return fail(error, where + ": " + problem);
-    if (reply.is_error()) return fail(error, where + ": AUTH: " + reply.str);
+    const base::Result<Reply> reply = link.exchange(auth);
+    if (!reply) return fail(where + ": " + reply.error());
+    if (reply->is_error()) return fail(where + ": AUTH: " + reply->str);
   }
   const std::string_view slots[] = {"CLUSTER", "SLOTS"};
-  if (!link.exchange(slots, &reply, &problem)) return fail(error, where + ": " + problem);
-  return parse_cluster_slots(reply, seed, error);
+  const base::Result<Reply> reply = link.exchange(slots);
+  if (!reply) return fail(where + ": " + reply.error());
+  return parse_cluster_slots(*reply, seed);
 }
 
 }  // namespace switchboard::redis

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "loop/tls.h"
 #include "redis/endpoint.h"
 #include "redis/reply.h"
@@ -38,14 +39,14 @@ struct ClusterMap {
 
 // Reads a CLUSTER SLOTS reply: [[start, end, [host, port, id...], replicas...], ...].
 // Masters come in the order first seen; each keeps seed's username and
-// password. Nothing, with *error set, for a reply of another shape or one
-// that leaves a slot unserved.
-std::optional<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint& seed, std::string* error);
+// password. An error for a reply of another shape or one that leaves a
+// slot unserved.
+base::Result<ClusterMap> parse_cluster_slots(const Reply& reply, const Endpoint& seed);
 
 // Blocking, for startup only (before the event loops run): connects to
 // seed (over TLS with tls when seed.tls), logs in, asks CLUSTER SLOTS and
 // parses it; timeout_ms bounds the whole exchange.
-std::optional<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms, std::string* error,
-                                            const loop::TlsContext* tls = nullptr);
+base::Result<ClusterMap> fetch_cluster_map(const Endpoint& seed, std::uint64_t timeout_ms,
+                                           const loop::TlsContext* tls = nullptr);
 
 }  // namespace switchboard::redis

@@ -5,10 +5,7 @@
 namespace switchboard::redis {
 namespace {
 
-std::optional<Endpoint> fail(std::string* error, std::string reason) {
-  if (error != nullptr) *error = std::move(reason);
-  return std::nullopt;
-}
+base::Error fail(std::string reason) { return base::Error(std::move(reason)); }
 
 template <typename Number>
 bool parse_number(std::string_view text, Number& out) {
@@ -19,7 +16,7 @@ bool parse_number(std::string_view text, Number& out) {
 
 }  // namespace
 
-std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error) {
+base::Result<Endpoint> parse_redis_url(std::string_view url) {
   Endpoint endpoint;
   std::string_view rest;
   if (url.starts_with("redis://")) {
@@ -28,7 +25,7 @@ std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error
     rest = url.substr(9);
     endpoint.tls = true;
   } else {
-    return fail(error, "a Redis URL starts with redis:// (or rediss:// for TLS)");
+    return fail("a Redis URL starts with redis:// (or rediss:// for TLS)");
   }
 
   // Credentials: everything before the last '@' (a password may hold '@').
@@ -37,11 +34,11 @@ std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error
     rest = rest.substr(at + 1);
     auto colon = userinfo.find(':');
     if (colon == std::string_view::npos) {
-      return fail(error, "credentials must be written user:password@ or :password@");
+      return fail("credentials must be written user:password@ or :password@");
     }
     endpoint.username = userinfo.substr(0, colon);
     endpoint.password = userinfo.substr(colon + 1);
-    if (endpoint.password.empty()) return fail(error, "empty password in the URL");
+    if (endpoint.password.empty()) return fail("empty password in the URL");
   }
 
   std::string_view path;
@@ -53,40 +50,40 @@ std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error
   std::string_view port;
   if (rest.starts_with('[')) {
     auto close = rest.find(']');
-    if (close == std::string_view::npos) return fail(error, "missing ']' after an IPv6 address");
+    if (close == std::string_view::npos) return fail("missing ']' after an IPv6 address");
     endpoint.host = rest.substr(1, close - 1);
     std::string_view after = rest.substr(close + 1);
     if (!after.empty()) {
-      if (after[0] != ':') return fail(error, "unexpected text after ']'");
+      if (after[0] != ':') return fail("unexpected text after ']'");
       port = after.substr(1);
-      if (port.empty()) return fail(error, "empty port");
+      if (port.empty()) return fail("empty port");
     }
-    if (endpoint.host.find(':') == std::string::npos) return fail(error, "brackets hold an IPv6 address");
+    if (endpoint.host.find(':') == std::string::npos) return fail("brackets hold an IPv6 address");
   } else {
     auto colon = rest.find(':');
     if (colon != std::string_view::npos) {
       if (rest.find(':', colon + 1) != std::string_view::npos) {
-        return fail(error, "an IPv6 address must be written in brackets");
+        return fail("an IPv6 address must be written in brackets");
       }
       port = rest.substr(colon + 1);
       rest = rest.substr(0, colon);
-      if (port.empty()) return fail(error, "empty port");
+      if (port.empty()) return fail("empty port");
     }
     endpoint.host = rest;
   }
-  if (endpoint.host.empty()) return fail(error, "missing host");
+  if (endpoint.host.empty()) return fail("missing host");
 
   if (!port.empty()) {
     unsigned value = 0;
     if (!parse_number(port, value) || value == 0 || value > 65535) {
-      return fail(error, "bad port '" + std::string(port) + "' (1-65535)");
+      return fail("bad port '" + std::string(port) + "' (1-65535)");
     }
     endpoint.port = static_cast<std::uint16_t>(value);
   }
   if (!path.empty()) {
     int db = 0;
     if (!parse_number(path, db) || db < 0) {
-      return fail(error, "bad database '" + std::string(path) + "' (a number from 0)");
+      return fail("bad database '" + std::string(path) + "' (a number from 0)");
     }
     endpoint.db = db;
   }

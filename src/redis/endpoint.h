@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
+
 namespace switchboard::redis {
 
 struct Endpoint {
@@ -26,9 +28,8 @@ struct Endpoint {
 
 // Parses redis://[[user]:password@]host[:port][/db], or rediss:// (TLS). An IPv6 host is written
 // in brackets (redis://[::1]:6380/2). User and password are taken as written
-// (no percent-decoding). Returns nothing and sets *error (if given) to a
-// one-line reason when the URL is not of that form.
-std::optional<Endpoint> parse_redis_url(std::string_view url, std::string* error);
+// (no percent-decoding). A one-line reason when the URL is not of that form.
+base::Result<Endpoint> parse_redis_url(std::string_view url);
 
 // The URL with its password (if any) written as ***, for logs and printed
 // configs; anything that is not a redis:// URL with credentials comes back

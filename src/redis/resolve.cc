@@ -28,7 +28,7 @@ std::optional<SocketAddress> numeric_address(const std::string& host, std::uint1
   return std::nullopt;
 }
 
-std::optional<Endpoint> resolve(const Endpoint& endpoint, std::string* error) {
+base::Result<Endpoint> resolve(const Endpoint& endpoint) {
   if (numeric_address(endpoint.host, endpoint.port)) return endpoint;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -36,8 +36,7 @@ std::optional<Endpoint> resolve(const Endpoint& endpoint, std::string* error) {
   addrinfo* found = nullptr;
   int rc = getaddrinfo(endpoint.host.c_str(), nullptr, &hints, &found);
   if (rc != 0 || found == nullptr) {
-    if (error != nullptr) *error = "cannot resolve '" + endpoint.host + "': " + gai_strerror(rc);
-    return std::nullopt;
+    return base::Error("cannot resolve '" + endpoint.host + "': " + gai_strerror(rc));
   }
   char text[INET6_ADDRSTRLEN] = {};
   const void* raw = found->ai_family == AF_INET6

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "base/result.h"
 #include "redis/endpoint.h"
 
 namespace switchboard::redis {
@@ -23,8 +24,8 @@ struct SocketAddress {
 std::optional<SocketAddress> numeric_address(const std::string& host, std::uint16_t port);
 
 // Blocking (getaddrinfo): returns endpoint with host replaced by its first
-// address in numeric form, or nothing with *error set. Run it before the
-// loop starts; a numeric host or "localhost" is returned unchanged.
-std::optional<Endpoint> resolve(const Endpoint& endpoint, std::string* error);
+// address in numeric form, or why the name does not resolve. Run it before
+// the loop starts; a numeric host or "localhost" is returned unchanged.
+base::Result<Endpoint> resolve(const Endpoint& endpoint);
 
 }  // namespace switchboard::redis

@@ -13,9 +13,8 @@ Admission::Admission(const ServerConfig& config, unsigned workers)
     // A second's worth may arrive at once.
     per_worker_rate_ = {rate, std::max(1.0, rate)};
   }
-  std::string error;
-  std::optional<AddressSet> trusted = AddressSet::parse(config.trusted_proxies, &error);
-  if (!trusted) throw std::invalid_argument("trusted_proxies: " + error);
+  base::Result<AddressSet> trusted = AddressSet::parse(config.trusted_proxies);
+  if (!trusted) throw std::invalid_argument("trusted_proxies: " + trusted.error());
   trusted_proxies_ = std::move(*trusted);
 }
 

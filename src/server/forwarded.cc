@@ -58,7 +58,7 @@ std::string_view trim(std::string_view text) {
 
 }  // namespace
 
-std::optional<AddressSet> AddressSet::parse(std::span<const std::string> entries, std::string* error) {
+base::Result<AddressSet> AddressSet::parse(std::span<const std::string> entries) {
   AddressSet set;
   for (const std::string& entry : entries) {
     const std::size_t slash = entry.find('/');
@@ -66,8 +66,7 @@ std::optional<AddressSet> AddressSet::parse(std::span<const std::string> entries
     bool is_v4 = false;
     const auto bytes = parse_ip(address, &is_v4);
     if (!bytes) {
-      *error = "'" + entry + "' is not an IP address or a CIDR range";
-      return std::nullopt;
+      return base::Error("'" + entry + "' is not an IP address or a CIDR range");
     }
     unsigned bits = 128;
     if (slash != std::string::npos) {
@@ -76,19 +75,16 @@ std::optional<AddressSet> AddressSet::parse(std::span<const std::string> entries
       unsigned value = 0;
       if (digits.empty() || digits.size() > 3 ||
           !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        *error = "'" + entry + "': the prefix length must be a number";
-        return std::nullopt;
+        return base::Error("'" + entry + "': the prefix length must be a number");
       }
       for (char c : digits) value = value * 10 + static_cast<unsigned>(c - '0');
       if (value > max) {
-        *error = "'" + entry + "': the prefix length is at most " + std::to_string(max);
-        return std::nullopt;
+        return base::Error("'" + entry + "': the prefix length is at most " + std::to_string(max));
       }
       bits = is_v4 ? 96 + value : value;
     }
     set.ranges_.push_back({*bytes, bits});
   }
-  error->clear();
   return set;
 }
 

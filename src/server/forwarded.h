@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 namespace switchboard::server {
 
 // IPv4 and IPv6 addresses and CIDR ranges ("10.0.0.0/8", "::1",
@@ -21,8 +23,8 @@ namespace switchboard::server {
 // ("::ffff:10.1.2.3") matches the IPv4 ranges.
 class AddressSet {
  public:
-  // Empty error on success; else which entry is wrong and why.
-  static std::optional<AddressSet> parse(std::span<const std::string> entries, std::string* error);
+  // The set, or which entry is wrong and why.
+  static base::Result<AddressSet> parse(std::span<const std::string> entries);
 
   bool empty() const { return ranges_.empty(); }
   bool contains(std::string_view address) const;

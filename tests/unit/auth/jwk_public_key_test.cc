@@ -20,53 +20,49 @@ std::string bn_bytes(EVP_PKEY* key, const char* name) {
 std::string octets(EVP_PKEY* key, const char* name) {
   std::string bytes(200, '\0');
   std::size_t size = 0;
-  EXPECT_EQ(EVP_PKEY_get_octet_string_param(key, name, reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(),
-                                            &size),
-            1);
+  EXPECT_EQ(
+      EVP_PKEY_get_octet_string_param(key, name, reinterpret_cast<unsigned char*>(bytes.data()), bytes.size(), &size),
+      1);
   bytes.resize(size);
   return bytes;
 }
 
 TEST(JwkPublicKey, RebuildsRsa) {
   EVP_PKEY* original = testing::rsa_key().key.get();
-  std::string error;
-  const auto key = rsa_public_key(bn_bytes(original, OSSL_PKEY_PARAM_RSA_N),
-                                  bn_bytes(original, OSSL_PKEY_PARAM_RSA_E), &error);
-  ASSERT_NE(key, nullptr) << error;
-  EXPECT_EQ(EVP_PKEY_eq(key.get(), original), 1);
+  const auto key = rsa_public_key(bn_bytes(original, OSSL_PKEY_PARAM_RSA_N), bn_bytes(original, OSSL_PKEY_PARAM_RSA_E));
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), original), 1);
 }
 
 TEST(JwkPublicKey, RebuildsEc) {
   EVP_PKEY* original = testing::p384_key().key.get();
   const std::string point = octets(original, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
-  std::string error;
-  const auto key = ec_public_key("secp384r1", point.substr(1, 48), point.substr(49, 48), &error);
-  ASSERT_NE(key, nullptr) << error;
-  EXPECT_EQ(EVP_PKEY_eq(key.get(), original), 1);
+  const auto key = ec_public_key("secp384r1", point.substr(1, 48), point.substr(49, 48));
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), original), 1);
 }
 
 TEST(JwkPublicKey, RefusesAPointOffTheCurve) {
   const std::string point = octets(testing::p256_key().key.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY);
   std::string y = point.substr(33, 32);
   y[31] = static_cast<char>(y[31] ^ 1);
-  std::string error;
-  EXPECT_EQ(ec_public_key("prime256v1", point.substr(1, 32), y, &error), nullptr);
-  EXPECT_EQ(error, "invalid EC point");
+  const auto key = ec_public_key("prime256v1", point.substr(1, 32), y);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error(), "invalid EC point");
 }
 
 TEST(JwkPublicKey, RebuildsEd25519) {
   EVP_PKEY* original = testing::ed25519_key().key.get();
-  std::string error;
-  const auto key = ed25519_public_key(octets(original, OSSL_PKEY_PARAM_PUB_KEY), &error);
-  ASSERT_NE(key, nullptr) << error;
-  EXPECT_EQ(EVP_PKEY_eq(key.get(), original), 1);
-  EXPECT_EQ(ed25519_public_key("short", &error), nullptr);
+  const auto key = ed25519_public_key(octets(original, OSSL_PKEY_PARAM_PUB_KEY));
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), original), 1);
+  EXPECT_FALSE(ed25519_public_key("short").ok());
 }
 
 TEST(JwkPublicKey, RefusesAHugeModulus) {
-  std::string error;
-  EXPECT_EQ(rsa_public_key(std::string(4096, '\xff'), "\x01\x00\x01", &error), nullptr);
-  EXPECT_EQ(error, "RSA key longer than 16384 bits");
+  const auto key = rsa_public_key(std::string(4096, '\xff'), "\x01\x00\x01");
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error(), "RSA key longer than 16384 bits");
 }
 
 }  // namespace

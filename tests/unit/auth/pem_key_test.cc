@@ -22,10 +22,9 @@ bool has_private_part(EVP_PKEY* key) {
 }
 
 TEST(PemKey, ReadsAPublicKey) {
-  std::string error;
-  const auto key = public_key_from_pem(rsa_key().public_pem, &error);
-  ASSERT_NE(key, nullptr) << error;
-  EXPECT_EQ(EVP_PKEY_eq(key.get(), rsa_key().key.get()), 1);
+  const auto key = public_key_from_pem(rsa_key().public_pem);
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), rsa_key().key.get()), 1);
 }
 
 TEST(PemKey, ReadsPkcs1RsaPublicKey) {
@@ -33,8 +32,8 @@ TEST(PemKey, ReadsPkcs1RsaPublicKey) {
   std::string pkcs1;
   {
     BIO* out = BIO_new(BIO_s_mem());
-    OSSL_ENCODER_CTX* encoder = OSSL_ENCODER_CTX_new_for_pkey(rsa_key().key.get(), EVP_PKEY_PUBLIC_KEY, "PEM",
-                                                              "type-specific", nullptr);
+    OSSL_ENCODER_CTX* encoder =
+        OSSL_ENCODER_CTX_new_for_pkey(rsa_key().key.get(), EVP_PKEY_PUBLIC_KEY, "PEM", "type-specific", nullptr);
     ASSERT_NE(encoder, nullptr);
     ASSERT_EQ(OSSL_ENCODER_to_bio(encoder, out), 1);
     OSSL_ENCODER_CTX_free(encoder);
@@ -44,19 +43,17 @@ TEST(PemKey, ReadsPkcs1RsaPublicKey) {
     BIO_free(out);
   }
   ASSERT_NE(pkcs1.find("BEGIN RSA PUBLIC KEY"), std::string::npos);
-  std::string error;
-  const auto key = public_key_from_pem(pkcs1, &error);
-  ASSERT_NE(key, nullptr) << error;
-  EXPECT_EQ(EVP_PKEY_eq(key.get(), rsa_key().key.get()), 1);
+  const auto key = public_key_from_pem(pkcs1);
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), rsa_key().key.get()), 1);
 }
 
 // A private key is accepted, but only its public half is kept.
 TEST(PemKey, KeepsOnlyThePublicHalfOfAPrivateKey) {
-  std::string error;
-  const auto key = public_key_from_pem(rsa_key().private_pem, &error);
-  ASSERT_NE(key, nullptr) << error;
-  EXPECT_EQ(EVP_PKEY_eq(key.get(), rsa_key().key.get()), 1);
-  EXPECT_FALSE(has_private_part(key.get()));
+  const auto key = public_key_from_pem(rsa_key().private_pem);
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), rsa_key().key.get()), 1);
+  EXPECT_FALSE(has_private_part(key->get()));
   EXPECT_TRUE(has_private_part(rsa_key().key.get()));
 }
 
@@ -79,10 +76,9 @@ TEST(PemKey, ReadsACertificatesKey) {
   BIO_free(bio);
   X509_free(certificate);
 
-  std::string error;
-  const auto key = public_key_from_pem(pem, &error);
-  ASSERT_NE(key, nullptr) << error;
-  EXPECT_EQ(EVP_PKEY_eq(key.get(), testing::p256_key().key.get()), 1);
+  const auto key = public_key_from_pem(pem);
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(EVP_PKEY_eq(key->get(), testing::p256_key().key.get()), 1);
 }
 
 // An encrypted key fails instead of prompting for a passphrase.
@@ -96,27 +92,27 @@ TEST(PemKey, RefusesAnEncryptedPrivateKey) {
   const std::string pem(data, static_cast<std::size_t>(size));
   BIO_free(bio);
   ASSERT_NE(pem.find("ENCRYPTED"), std::string::npos);
-  std::string error;
-  EXPECT_EQ(public_key_from_pem(pem, &error), nullptr);
-  EXPECT_FALSE(error.empty());
-  error.clear();
-  EXPECT_EQ(private_key_from_pem(pem, &error), nullptr);
-  EXPECT_FALSE(error.empty());
+  const auto public_key = public_key_from_pem(pem);
+  ASSERT_FALSE(public_key.ok());
+  EXPECT_FALSE(public_key.error().empty());
+  const auto private_key = private_key_from_pem(pem);
+  ASSERT_FALSE(private_key.ok());
+  EXPECT_FALSE(private_key.error().empty());
 }
 
 TEST(PemKey, RefusesGarbage) {
-  std::string error;
-  EXPECT_EQ(public_key_from_pem("", &error), nullptr);
-  EXPECT_EQ(error, "not a PEM public key, unencrypted private key or certificate");
-  EXPECT_EQ(public_key_from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", &error), nullptr);
+  const auto empty = public_key_from_pem("");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error(), "not a PEM public key, unencrypted private key or certificate");
+  EXPECT_FALSE(public_key_from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").ok());
   EXPECT_EQ(ERR_peek_error(), 0u);  // the error queue is left clean
 }
 
 TEST(PemKey, PrivateKeyNeedsAPrivateKey) {
-  std::string error;
-  EXPECT_NE(private_key_from_pem(rsa_key().private_pem, &error), nullptr);
-  EXPECT_EQ(private_key_from_pem(rsa_key().public_pem, &error), nullptr);
-  EXPECT_EQ(error, "not an unencrypted PEM private key");
+  EXPECT_TRUE(private_key_from_pem(rsa_key().private_pem).ok());
+  const auto key = private_key_from_pem(rsa_key().public_pem);
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error(), "not an unencrypted PEM private key");
 }
 
 }  // namespace

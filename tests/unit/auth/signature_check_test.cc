@@ -11,8 +11,7 @@ namespace switchboard::auth {
 namespace {
 
 VerificationKey public_key(Algorithm algorithm, const testing::TestKey& key) {
-  std::string error;
-  return VerificationKey(algorithm, "", public_key_from_pem(key.public_pem, &error));
+  return VerificationKey(algorithm, "", public_key_from_pem(key.public_pem).value());
 }
 
 TEST(SignatureCheck, HmacComparesTheWholeTag) {

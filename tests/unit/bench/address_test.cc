@@ -10,11 +10,11 @@ namespace switchboard::bench {
 namespace {
 
 client::Endpoint endpoint_of(const char* url_text) {
-  client::WsUrl url;
-  EXPECT_EQ(client::parse_ws_url(url_text, &url), "");
-  client::Endpoint endpoint;
-  EXPECT_EQ(client::resolve(url, &endpoint), "");
-  return endpoint;
+  const base::Result<client::WsUrl> url = client::parse_ws_url(url_text);
+  EXPECT_TRUE(url.ok()) << url.error();
+  const base::Result<client::Endpoint> endpoint = client::resolve(url.value_or(client::WsUrl{}));
+  EXPECT_TRUE(endpoint.ok()) << endpoint.error();
+  return endpoint.value_or(client::Endpoint{});
 }
 
 std::string text(const sockaddr_in& address) {

@@ -28,14 +28,14 @@ TEST(BrokerFactory, SchemeNamesTheBroker) {
 }
 
 TEST(BrokerFactory, CheckSaysWhichKeyIsWrong) {
-  EXPECT_EQ(check_broker_settings(with_url("memory://")), "");
-  EXPECT_EQ(check_broker_settings(with_url("redis://127.0.0.1:6379/2")), "");
-  EXPECT_EQ(check_broker_settings(with_url("redis://127.0.0.1:6379", true)), "");
-  EXPECT_NE(check_broker_settings(with_url("kafka://x")).find("is not a broker URL"), std::string::npos);
-  EXPECT_TRUE(check_broker_settings(with_url("redis://127.0.0.1:99999")).starts_with("broker.url: "));
-  EXPECT_EQ(check_broker_settings(with_url("redis://127.0.0.1:6379/2", true)),
+  EXPECT_TRUE(check_broker_settings(with_url("memory://")).ok());
+  EXPECT_TRUE(check_broker_settings(with_url("redis://127.0.0.1:6379/2")).ok());
+  EXPECT_TRUE(check_broker_settings(with_url("redis://127.0.0.1:6379", true)).ok());
+  EXPECT_NE(check_broker_settings(with_url("kafka://x")).error().find("is not a broker URL"), std::string::npos);
+  EXPECT_TRUE(check_broker_settings(with_url("redis://127.0.0.1:99999")).error().starts_with("broker.url: "));
+  EXPECT_EQ(check_broker_settings(with_url("redis://127.0.0.1:6379/2", true)).error(),
             "broker.url: a Redis Cluster has database 0 only");
-  EXPECT_TRUE(check_broker_settings(with_url("memory://", true)).starts_with("broker.cluster: "));
+  EXPECT_TRUE(check_broker_settings(with_url("memory://", true)).error().starts_with("broker.cluster: "));
 }
 
 TEST(BrokerFactory, MemoryNeedsNoLoop) {

@@ -7,11 +7,11 @@ namespace switchboard::client {
 namespace {
 
 Endpoint endpoint_of(const char* url_text) {
-  WsUrl url;
-  EXPECT_EQ(parse_ws_url(url_text, &url), "");
-  Endpoint endpoint;
-  EXPECT_EQ(resolve(url, &endpoint), "");
-  return endpoint;
+  const base::Result<WsUrl> url = parse_ws_url(url_text);
+  EXPECT_TRUE(url.ok()) << url.error();
+  const base::Result<Endpoint> endpoint = resolve(url.value_or(WsUrl{}));
+  EXPECT_TRUE(endpoint.ok()) << endpoint.error();
+  return endpoint.value_or(Endpoint{});
 }
 
 TEST(Resolve, IpLiterals) {
@@ -27,10 +27,11 @@ TEST(Resolve, IpLiterals) {
 }
 
 TEST(Resolve, BadIpv6Literal) {
-  WsUrl url;
-  ASSERT_EQ(parse_ws_url("ws://[nonsense]/", &url), "");
-  Endpoint endpoint;
-  EXPECT_NE(resolve(url, &endpoint), "");
+  const base::Result<WsUrl> url = parse_ws_url("ws://[nonsense]/");
+  ASSERT_TRUE(url.ok()) << url.error();
+  const base::Result<Endpoint> endpoint = resolve(*url);
+  ASSERT_FALSE(endpoint.ok());
+  EXPECT_NE(endpoint.error(), "");
 }
 
 TEST(Resolve, WssUsesItsPort) { EXPECT_EQ(endpoint_of("wss://127.0.0.1/").to_string(), "127.0.0.1:443"); }

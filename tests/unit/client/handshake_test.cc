@@ -25,8 +25,9 @@ TEST(ClientKey, IsBase64OfSixteenBytes) {
 }
 
 TEST(UpgradeRequest, PassesTheServersValidation) {
-  WsUrl url;
-  ASSERT_EQ(parse_ws_url("ws://[::1]:9000/ws?x=1", &url), "");
+  const base::Result<WsUrl> parsed_url = parse_ws_url("ws://[::1]:9000/ws?x=1");
+  ASSERT_TRUE(parsed_url.ok()) << parsed_url.error();
+  const WsUrl& url = *parsed_url;
   const std::string key = make_client_key(kRandom);
   const std::string request = make_upgrade_request(url, key, {"Authorization: Bearer t"}, "v1");
   http::RequestParser parser;

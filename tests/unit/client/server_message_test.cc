@@ -11,10 +11,9 @@ namespace {
 
 ServerMessage decoded(const std::string& text) {
   MessageDecoder decoder;
-  ServerMessage message;
-  std::string error;
-  EXPECT_TRUE(decoder.decode(text, &message, &error)) << text << ": " << error;
-  return message;
+  base::Result<ServerMessage> message = decoder.decode(text);
+  EXPECT_TRUE(message.ok()) << text << ": " << message.error();
+  return message.value_or(ServerMessage{});
 }
 
 TEST(ServerMessage, ReplyErrorPong) {
@@ -80,13 +79,12 @@ TEST(ServerMessage, UnknownTypesAreKeptForwardCompatible) {
 
 TEST(ServerMessage, RefusesWhatIsNotAMessage) {
   MessageDecoder decoder;
-  ServerMessage message;
-  std::string error;
   for (const char* bad :
        {"", "[]", "{\"id\":1}", "{\"type\":1}", "{\"type\":\"reply\"}", "{\"type\":\"reply\",\"id\":\"1\"}",
         "{\"type\":\"error\",\"id\":1}", "{\"type\":\"message\",\"offset\":1}", "{\"type\":\"reply\",\"id\":1"}) {
-    EXPECT_FALSE(decoder.decode(bad, &message, &error)) << bad;
-    EXPECT_NE(error, "");
+    const base::Result<ServerMessage> message = decoder.decode(bad);
+    ASSERT_FALSE(message.ok()) << bad;
+    EXPECT_NE(message.error(), "");
   }
 }
 

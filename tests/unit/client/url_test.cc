@@ -7,10 +7,9 @@ namespace switchboard::client {
 namespace {
 
 WsUrl parse_ok(std::string_view text) {
-  WsUrl url;
-  const std::string error = parse_ws_url(text, &url);
-  EXPECT_EQ(error, "") << text;
-  return url;
+  const base::Result<WsUrl> url = parse_ws_url(text);
+  EXPECT_TRUE(url.ok()) << text << ": " << url.error();
+  return url.value_or(WsUrl{});
 }
 
 TEST(ParseWsUrl, HostPortAndPath) {
@@ -57,8 +56,9 @@ TEST(ParseWsUrl, Refusals) {
   for (std::string_view bad :
        {"", "ws:/x", "http://h/", "wss:/h", "ws://", "ws://:80/", "ws://h:/", "ws://h:0/", "ws://h:65536/",
         "ws://h:8x/", "ws://[::1/", "ws://[::1]x/", "ws://user@h/", "ws://h/a b", "ws://h/#frag"}) {
-    WsUrl url;
-    EXPECT_NE(parse_ws_url(bad, &url), "") << bad;
+    const base::Result<WsUrl> url = parse_ws_url(bad);
+    ASSERT_FALSE(url.ok()) << bad;
+    EXPECT_NE(url.error(), "") << bad;
   }
 }
 

@@ -52,11 +52,10 @@ TEST(ClusterSlots, ParsesMastersAndKeepsTheSeedsCredentials) {
   Endpoint seed;
   seed.host = "10.0.0.9";
   seed.password = "secret";
-  std::string error;
   auto map = parse_cluster_slots(
       array({range(0, 5460, "10.0.0.1", 7000), range(5461, 10922, "", 7001), range(10923, 16383, "10.0.0.1", 7000)}),
-      seed, &error);
-  ASSERT_TRUE(map) << error;
+      seed);
+  ASSERT_TRUE(map) << map.error();
   ASSERT_EQ(map->masters.size(), 2u);
   EXPECT_EQ(map->masters[0].host, "10.0.0.1");
   EXPECT_EQ(map->masters[1].host, "10.0.0.9");  // empty: the address the seed was reached at
@@ -69,13 +68,14 @@ TEST(ClusterSlots, ParsesMastersAndKeepsTheSeedsCredentials) {
 
 TEST(ClusterSlots, RefusesGapsAndOddShapes) {
   Endpoint seed;
-  std::string error;
-  EXPECT_FALSE(parse_cluster_slots(array({range(0, 100, "h", 1)}), seed, &error));
-  EXPECT_NE(error.find("slot 101 has no master"), std::string::npos) << error;
-  EXPECT_FALSE(parse_cluster_slots(array({range(0, 16384, "h", 1)}), seed, &error));
-  EXPECT_FALSE(parse_cluster_slots(array({array({integer(0), integer(16383)})}), seed, &error));
-  EXPECT_FALSE(parse_cluster_slots(Reply::error("ERR This instance has cluster support disabled"), seed, &error));
-  EXPECT_NE(error.find("cluster support disabled"), std::string::npos) << error;
+  const auto gap = parse_cluster_slots(array({range(0, 100, "h", 1)}), seed);
+  ASSERT_FALSE(gap);
+  EXPECT_NE(gap.error().find("slot 101 has no master"), std::string::npos) << gap.error();
+  EXPECT_FALSE(parse_cluster_slots(array({range(0, 16384, "h", 1)}), seed));
+  EXPECT_FALSE(parse_cluster_slots(array({array({integer(0), integer(16383)})}), seed));
+  const auto disabled = parse_cluster_slots(Reply::error("ERR This instance has cluster support disabled"), seed);
+  ASSERT_FALSE(disabled);
+  EXPECT_NE(disabled.error().find("cluster support disabled"), std::string::npos) << disabled.error();
 }
 
 }  // namespace

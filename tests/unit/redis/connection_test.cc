@@ -156,13 +156,12 @@ class RedisTlsConnection : public RedisConnection {
   // with_certificate: present the test server's own certificate (signed by
   // the test CA) as the client's.
   static Options trusting(const char* ca_file, bool with_certificate = false) {
-    std::string error;
     Options options;
     const std::string dir = SB_TEST_TLS_DIR;
-    options.tls = loop::TlsContext::create(
-        {dir + "/" + ca_file, with_certificate ? dir + "/server.pem" : "", with_certificate ? dir + "/server.key" : ""},
-        &error);
-    EXPECT_TRUE(options.tls) << error;
+    auto tls = loop::TlsContext::create({dir + "/" + ca_file, with_certificate ? dir + "/server.pem" : "",
+                                         with_certificate ? dir + "/server.key" : ""});
+    EXPECT_TRUE(tls.ok()) << tls.error();
+    if (tls) options.tls = *std::move(tls);
     options.backoff_min_ms = 50;
     options.backoff_max_ms = 100;
     return options;
@@ -203,11 +202,10 @@ TEST_F(RedisTlsConnection, CommandsLargeValuesAndAuthOverTls) {
 
 TEST_F(RedisTlsConnection, ANameIsCheckedAfterResolvingItToAnAddress) {
   auto& server = start_tls_server();
-  std::string error;
-  auto endpoint = parse_redis_url("rediss://localhost:" + std::to_string(server.port()), &error);
-  ASSERT_TRUE(endpoint) << error;
-  endpoint = resolve(*endpoint, &error);
-  ASSERT_TRUE(endpoint) << error;
+  const auto parsed = parse_redis_url("rediss://localhost:" + std::to_string(server.port()));
+  ASSERT_TRUE(parsed) << parsed.error();
+  const auto endpoint = resolve(*parsed);
+  ASSERT_TRUE(endpoint) << endpoint.error();
   EXPECT_EQ(endpoint->tls_name(), "localhost");  // the certificate names localhost (and 127.0.0.1)
   Connection connection(loop_, *endpoint, trusting("ca.pem"));
   EXPECT_EQ(call(connection, {"PING"}).str, "PONG");
@@ -231,14 +229,15 @@ TEST_F(RedisTlsConnection, AClientCertificateWhenRedisAsksForOne) {
 }
 
 TEST(TlsContextTest, UnusableFilesAreNamed) {
-  std::string error;
-  EXPECT_FALSE(loop::TlsContext::create({"/nonexistent/ca.pem", "", ""}, &error));
-  EXPECT_NE(error.find("/nonexistent/ca.pem"), std::string::npos) << error;
-  EXPECT_FALSE(loop::TlsContext::create({"", std::string(SB_TEST_TLS_DIR) + "/server.pem", ""}, &error));
-  EXPECT_NE(error.find("both"), std::string::npos) << error;
+  const auto no_ca = loop::TlsContext::create({"/nonexistent/ca.pem", "", ""});
+  ASSERT_FALSE(no_ca.ok());
+  EXPECT_NE(no_ca.error().find("/nonexistent/ca.pem"), std::string::npos) << no_ca.error();
+  const auto no_key = loop::TlsContext::create({"", std::string(SB_TEST_TLS_DIR) + "/server.pem", ""});
+  ASSERT_FALSE(no_key.ok());
+  EXPECT_NE(no_key.error().find("both"), std::string::npos) << no_key.error();
   EXPECT_FALSE(loop::TlsContext::create(
-      {"", std::string(SB_TEST_TLS_DIR) + "/server.pem", std::string(SB_TEST_TLS_DIR) + "/ca.pem"},
-      &error));  // a certificate is no key
+                   {"", std::string(SB_TEST_TLS_DIR) + "/server.pem", std::string(SB_TEST_TLS_DIR) + "/ca.pem"})
+                   .ok());  // a certificate is no key
 }
 
 TEST_F(RedisTlsConnection, PlainTextToATlsPortFailsClearly) {

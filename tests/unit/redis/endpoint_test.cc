@@ -6,9 +6,8 @@ namespace switchboard::redis {
 namespace {
 
 Endpoint parse_ok(std::string_view url) {
-  std::string error;
-  auto endpoint = parse_redis_url(url, &error);
-  EXPECT_TRUE(endpoint.has_value()) << url << ": " << error;
+  auto endpoint = parse_redis_url(url);
+  EXPECT_TRUE(endpoint.has_value()) << url << ": " << endpoint.error();
   return endpoint.value_or(Endpoint{});
 }
 
@@ -81,11 +80,10 @@ TEST(RedisUrl, BadUrlsSayWhy) {
       {"redis://alice@host", "credentials"}, {"redis://alice:@host", "empty password"},
   };
   for (const auto& c : cases) {
-    std::string error;
-    EXPECT_FALSE(parse_redis_url(c.url, &error).has_value()) << c.url;
-    EXPECT_NE(error.find(c.reason_part), std::string::npos) << c.url << " gave: " << error;
+    const auto endpoint = parse_redis_url(c.url);
+    ASSERT_FALSE(endpoint.has_value()) << c.url;
+    EXPECT_NE(endpoint.error().find(c.reason_part), std::string::npos) << c.url << " gave: " << endpoint.error();
   }
-  EXPECT_FALSE(parse_redis_url("nope", nullptr).has_value());  // error is optional
 }
 
 TEST(RedactRedisUrl, HidesThePasswordOnly) {

@@ -24,7 +24,7 @@ TEST(Resolve, NumericHostsAreKeptWithoutDns) {
   Endpoint endpoint;
   endpoint.host = "localhost";
   endpoint.db = 4;
-  auto resolved = resolve(endpoint, nullptr);
+  auto resolved = resolve(endpoint);
   ASSERT_TRUE(resolved.has_value());
   EXPECT_EQ(resolved->host, "localhost");
   EXPECT_EQ(resolved->db, 4);
@@ -33,9 +33,9 @@ TEST(Resolve, NumericHostsAreKeptWithoutDns) {
 TEST(Resolve, UnknownNameSaysSo) {
   Endpoint endpoint;
   endpoint.host = "no-such-host.invalid";  // RFC 2606: never resolves
-  std::string error;
-  EXPECT_FALSE(resolve(endpoint, &error).has_value());
-  EXPECT_NE(error.find("no-such-host.invalid"), std::string::npos);
+  const auto resolved = resolve(endpoint);
+  ASSERT_FALSE(resolved.has_value());
+  EXPECT_NE(resolved.error().find("no-such-host.invalid"), std::string::npos);
 }
 
 }  // namespace

@@ -9,9 +9,8 @@ namespace switchboard::server {
 namespace {
 
 AddressSet set_of(std::vector<std::string> entries) {
-  std::string error;
-  std::optional<AddressSet> set = AddressSet::parse(entries, &error);
-  EXPECT_TRUE(set.has_value()) << error;
+  base::Result<AddressSet> set = AddressSet::parse(entries);
+  EXPECT_TRUE(set.has_value()) << set.error();
   return set.value_or(AddressSet{});
 }
 
@@ -33,10 +32,10 @@ TEST(AddressSet, AddressesAndRangesOfBothFamilies) {
 
 TEST(AddressSet, BadEntriesAreNamed) {
   for (const std::string bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x8", "example.com", "10.0.0.256", ""}) {
-    std::string error;
     std::vector<std::string> entries{bad};
-    EXPECT_FALSE(AddressSet::parse(entries, &error).has_value()) << bad;
-    EXPECT_NE(error.find("'" + bad + "'"), std::string::npos) << error;
+    const base::Result<AddressSet> set = AddressSet::parse(entries);
+    ASSERT_FALSE(set.has_value()) << bad;
+    EXPECT_NE(set.error().find("'" + bad + "'"), std::string::npos) << set.error();
   }
   EXPECT_TRUE(set_of({}).empty());
   EXPECT_TRUE(set_of({"0.0.0.0/0"}).contains("8.8.8.8"));
