@@ -18,7 +18,7 @@ std::optional<std::uint64_t> parse_duration_s(std::string_view text);
 
 struct TokenRequest {
   std::string user;
-  std::uint64_t ttl_s = 3600;  // 0: no exp
+  std::uint64_t ttl_s = 3600;         // 0: no exp
   std::vector<std::string> channels;  // the `channels` claim; empty: none
   bool has_channels = false;
   std::string channel;    // a subscription token for this private channel
