@@ -20,6 +20,11 @@ namespace switchboard {
 namespace loop {
 class EventLoop;
 }
+namespace server {
+struct ResponderState;
+class ServerConnection;
+struct ServerLoops;
+}  // namespace server
 
 struct HttpHeader {
   std::string_view name;
@@ -63,11 +68,10 @@ class HttpResponder {
  public:
   void respond(HttpResponse response) const;
 
-  struct State;
-  explicit HttpResponder(std::shared_ptr<State> state) : state_(std::move(state)) {}
-
  private:
-  std::shared_ptr<State> state_;
+  friend class server::ServerConnection;  // makes one for each async route call
+  explicit HttpResponder(std::shared_ptr<server::ResponderState> state) : state_(std::move(state)) {}
+  std::shared_ptr<server::ResponderState> state_;
 };
 
 // What on_upgrade decides about a handshake that passed the RFC 6455 checks.
@@ -127,7 +131,7 @@ class WebSocketHandler {
   // workers are freed: from then on nothing may call the server's post()
   // from outside its workers (a handler that answers from other threads
   // stops doing so here), and whatever the handler runs on the workers'
-  // loops (event_loop()) must go now.
+  // loops must go now.
   virtual void on_stop(Server& server);
 };
 
@@ -239,16 +243,17 @@ class Server {
   // (the timer wheel's resolution is 25 ms). Dropped if the server stops first.
   void post_after(unsigned worker, std::uint64_t delay_ms, std::function<void()> task);
 
-  // A worker's event loop, for in-tree parts that run their own sockets on
-  // it (the Redis broker). Touch it only from tasks posted to that worker.
-  loop::EventLoop& event_loop(unsigned worker);
-
   // Connections open or opening, across all workers (approximate while busy).
   std::size_t connection_count() const;
   // Any thread, after start().
   ServerStats stats() const;
 
  private:
+  // In-tree parts that run their own sockets on a worker's loop (the Redis
+  // broker) reach it through server/server_loops.h, not the public API.
+  friend struct server::ServerLoops;
+  loop::EventLoop& event_loop(unsigned worker);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -13,6 +13,9 @@ namespace switchboard {
 namespace loop {
 class SharedBuffer;
 }
+namespace server {
+class Worker;
+}
 
 class SharedMessage {
  public:
@@ -32,9 +35,10 @@ class SharedMessage {
   // The whole frame as it goes on the wire.
   std::string_view frame() const;
 
-  loop::SharedBuffer* buffer() const { return buffer_; }
-
  private:
+  // The fan-out batch pins the shared buffer once per run of sends (Worker::batch).
+  friend class server::Worker;
+  loop::SharedBuffer* buffer() const { return buffer_; }
   explicit SharedMessage(loop::SharedBuffer* buffer) : buffer_(buffer) {}
   loop::SharedBuffer* buffer_ = nullptr;
 };

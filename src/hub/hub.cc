@@ -17,6 +17,7 @@
 #include "protocol/encode.h"
 #include "protocol/names.h"
 #include "protocol/subprotocol.h"
+#include "server/server_loops.h"
 
 namespace switchboard {
 namespace {
@@ -90,7 +91,9 @@ std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& ser
   settings.tls_key_file = config.broker_tls_key_file;
   settings.presence_ttl_ms = config.presence_ttl_ms;
   std::vector<loop::EventLoop*> loops;
-  for (unsigned worker = 0; worker < server.worker_count(); ++worker) loops.push_back(&server.event_loop(worker));
+  for (unsigned worker = 0; worker < server.worker_count(); ++worker) {
+    loops.push_back(&server::ServerLoops::of(server, worker));
+  }
   return broker::make_broker(settings, std::move(loops));
 }
 

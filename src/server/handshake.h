@@ -39,9 +39,9 @@ struct Handshake {
   std::string bytes;  // every byte received: the head, then the body
   http::RequestParser parser;
   http::Request request;
-  std::vector<HttpHeader> headers;                  // request.headers as the public type
-  const Router::Route* route = nullptr;             // a plain request's route, once the head is complete
-  std::shared_ptr<HttpResponder::State> responder;  // Phase::kAwaitingAnswer
+  std::vector<HttpHeader> headers;            // request.headers as the public type
+  const Router::Route* route = nullptr;       // a plain request's route, once the head is complete
+  std::shared_ptr<ResponderState> responder;  // Phase::kAwaitingAnswer
   Phase phase = Phase::kHead;
   // Set at accept by admission control: answer this status (429 or 503,
   // with Retry-After) once the head is read, unless it is a health check

@@ -32,20 +32,20 @@ class PostGate {
 
 }  // namespace switchboard::server
 
-namespace switchboard {
+namespace switchboard::server {
 
 // Shared by the copies of one HttpResponder and the connection's handshake.
-struct HttpResponder::State {
-  State(std::shared_ptr<server::PostGate> post_gate, server::Worker& owner, server::ServerConnection& waiting)
+struct ResponderState {
+  ResponderState(std::shared_ptr<PostGate> post_gate, Worker& owner, ServerConnection& waiting)
       : gate(std::move(post_gate)), worker(owner), connection(&waiting) {}
 
-  std::shared_ptr<server::PostGate> gate;
-  server::Worker& worker;  // dereferenced only through the open gate
+  std::shared_ptr<PostGate> gate;
+  Worker& worker;  // dereferenced only through the open gate
   // Worker thread only: the connection waiting for this answer; null once it
   // no longer waits (answered, timed out with 504, or closed). Cleared when
   // the connection's handshake is freed.
-  server::ServerConnection* connection;
+  ServerConnection* connection;
   std::atomic<bool> responded{false};  // respond() posts once
 };
 
-}  // namespace switchboard
+}  // namespace switchboard::server

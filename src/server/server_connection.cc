@@ -170,7 +170,7 @@ void ServerConnection::act_on(HandshakeOutcome outcome) {
 void ServerConnection::call_async_route() {
   Handshake& handshake = *handshake_;
   handshake.phase = Handshake::Phase::kAwaitingAnswer;
-  handshake.responder = std::make_shared<HttpResponder::State>(worker_.post_gate(), worker_, *this);
+  handshake.responder = std::make_shared<ResponderState>(worker_.post_gate(), worker_, *this);
   // Not read while it waits (the next bytes could only be a pipelined
   // request); the handshake timeout gives way to the route's own.
   socket_.pause_reading();
