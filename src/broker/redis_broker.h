@@ -117,7 +117,9 @@ class RedisBroker final : public Broker {
   void open(unsigned worker);
   // Connections of worker_links to master, as a new shard; its index.
   unsigned open_shard(WorkerLinks& worker_links, const redis::Endpoint& master);
-  void set_link_up(ShardLinks& links, bool& flag, bool up);
+  // Whether a link counts toward readiness (healthy()).
+  enum class LinkStatus : std::uint8_t { kDown, kUp };
+  void set_link_up(ShardLinks& links, bool& flag, LinkStatus status);
   // The connections of worker to the master that serves redis_key.
   ShardLinks& links_for(unsigned worker, std::string_view redis_key);
   unsigned shard_of(unsigned worker, std::string_view redis_key) const;
@@ -155,7 +157,9 @@ class RedisBroker final : public Broker {
   // answered on "sb:node:{<asking node>}" as "<id>\n<answer>".
   void on_question(std::string_view payload);
   void on_answer(std::string_view payload);
-  void finish_question(std::uint64_t id, bool complete);
+  // How a question ended: every node answered, or the count or the time ran out.
+  enum class QuestionEnd : std::uint8_t { kAllAnswered, kCutShort };
+  void finish_question(std::uint64_t id, QuestionEnd end);
   static void on_question_timeout(void* question);
 
   std::vector<loop::EventLoop*> loops_;

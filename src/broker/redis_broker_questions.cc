@@ -29,11 +29,11 @@ void RedisBroker::ask_nodes(std::string_view question, AskDone done) {
     auto it = questions_.find(id);
     if (it == questions_.end()) return;
     if (reply.type != redis::ReplyType::kInteger) {
-      finish_question(id, false);
+      finish_question(id, QuestionEnd::kCutShort);
       return;
     }
     it->second->expected = static_cast<std::uint64_t>(std::max(0LL, reply.integer));
-    if (it->second->answers.size() >= *it->second->expected) finish_question(id, true);
+    if (it->second->answers.size() >= *it->second->expected) finish_question(id, QuestionEnd::kAllAnswered);
   });
 }
 
@@ -90,20 +90,22 @@ void RedisBroker::on_answer(std::string_view payload) {
   if (it == questions_.end()) return;  // too late
   Question& question = *it->second;
   question.answers.emplace_back(answer);
-  if (question.expected && question.answers.size() >= *question.expected) finish_question(id, true);
+  if (question.expected && question.answers.size() >= *question.expected) {
+    finish_question(id, QuestionEnd::kAllAnswered);
+  }
 }
 
-void RedisBroker::finish_question(std::uint64_t id, bool complete) {
+void RedisBroker::finish_question(std::uint64_t id, QuestionEnd end) {
   auto it = questions_.find(id);
   if (it == questions_.end()) return;
   std::unique_ptr<Question> question = std::move(it->second);
   questions_.erase(it);
-  question->done(std::move(question->answers), complete);
+  question->done(std::move(question->answers), end == QuestionEnd::kAllAnswered);
 }
 
 void RedisBroker::on_question_timeout(void* context) {
   auto& question = *static_cast<Question*>(context);
-  question.broker->finish_question(question.id, false);
+  question.broker->finish_question(question.id, QuestionEnd::kCutShort);
 }
 
 }  // namespace switchboard::broker

@@ -15,19 +15,17 @@ namespace {
 // Exit codes: 0 a clean run (bench::run_is_clean), 1 a run with errors,
 // failed connections, missing deliveries or cut short (watchdog, signal),
 // 2 bad options or a run that could not start.
-int run_bench_command(const bench::BenchOptions& options, bool json) {
-  bench::BenchOptions resolved = options;
-  resolved.output = json ? bench::OutputFormat::kJson : bench::OutputFormat::kHuman;
-  if (std::string error = bench::validate_options(resolved); !error.empty()) {
-    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(resolved.scenario), error.c_str());
+int run_bench_command(const bench::BenchOptions& options) {
+  if (std::string error = bench::validate_options(options); !error.empty()) {
+    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(options.scenario), error.c_str());
     return 2;
   }
   auto result = std::make_unique<bench::RunResult>();
-  if (const base::Result<void> ran = bench::run_bench(resolved, result.get()); !ran) {
-    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(resolved.scenario), ran.error().c_str());
+  if (const base::Result<void> ran = bench::run_bench(options, result.get()); !ran) {
+    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(options.scenario), ran.error().c_str());
     return 2;
   }
-  if (json) {
+  if (options.output == bench::OutputFormat::kJson) {
     const std::string text = bench::format_json(*result);
     std::fwrite(text.data(), 1, text.size(), stdout);
   } else {
@@ -110,7 +108,8 @@ void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench
   }
   command->callback([flags] {
     flags->options.payload_kind = flags->binary ? bench::PayloadKind::kBinary : bench::PayloadKind::kText;
-    throw CLI::RuntimeError(run_bench_command(flags->options, flags->json));
+    flags->options.output = flags->json ? bench::OutputFormat::kJson : bench::OutputFormat::kHuman;
+    throw CLI::RuntimeError(run_bench_command(flags->options));
   });
 }
 

@@ -45,7 +45,7 @@ std::optional<InputLine> split_input_line(std::string_view line) {
 void EventPrinter::event(std::string_view kind, std::vector<std::pair<std::string_view, std::string>> fields,
                          const std::string& text) {
   std::string line;
-  if (json_) {
+  if (format_ == EventFormat::kJson) {
     line = "{\"event\":";
     base::append_json_string(line, kind);
     for (auto& [name, value] : fields) {

@@ -43,17 +43,22 @@ struct InputLine {
 // nullopt for a blank line or a # comment.
 std::optional<InputLine> split_input_line(std::string_view line);
 
+enum class EventFormat : std::uint8_t {
+  kText,  // readable lines
+  kJson,  // --json: one JSON object per line
+};
+
 // Prints events, as text or JSON lines, from any thread.
 class EventPrinter {
  public:
-  explicit EventPrinter(bool json) : json_(json) {}
+  explicit EventPrinter(EventFormat format) : format_(format) {}
 
   // fields: pairs of name and JSON value, for --json; text for the rest.
   void event(std::string_view kind, std::vector<std::pair<std::string_view, std::string>> fields,
              const std::string& text);
 
  private:
-  bool json_;
+  EventFormat format_;
   std::mutex mutex_;
 };
 
@@ -62,7 +67,8 @@ class EventPrinter {
 // that reads stdin; the callbacks on the client's loop thread.
 class ClientSession {
  public:
-  explicit ClientSession(const ClientFlags& flags) : flags_(flags), printer_(flags.json) {}
+  explicit ClientSession(const ClientFlags& flags)
+      : flags_(flags), printer_(flags.json ? EventFormat::kJson : EventFormat::kText) {}
 
   // The Client's options, with this session's callbacks.
   ClientOptions options(std::string token);
