@@ -57,7 +57,8 @@ std::string rsa_key(object jwk, std::optional<Algorithm> algorithm, std::shared_
   base::Result<std::shared_ptr<EVP_PKEY>> parsed = rsa_public_key(n, e);
   if (!parsed) return parsed.error();
   std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
-  if (std::string error = check_key_for_algorithm(*algorithm, public_key.get()); !error.empty()) return error;
+  if (const base::Result<void> checked = check_key_for_algorithm(*algorithm, public_key.get()); !checked)
+    return checked.error();
   *key = std::make_shared<const VerificationKey>(*algorithm, std::string(), std::move(public_key));
   return "";
 }
@@ -88,7 +89,8 @@ std::string ec_key(object jwk, std::string_view crv, std::optional<Algorithm> al
   base::Result<std::shared_ptr<EVP_PKEY>> parsed = ec_public_key(group, x, y);
   if (!parsed) return parsed.error();
   std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
-  if (std::string error = check_key_for_algorithm(curve_algorithm, public_key.get()); !error.empty()) return error;
+  if (const base::Result<void> checked = check_key_for_algorithm(curve_algorithm, public_key.get()); !checked)
+    return checked.error();
   *key = std::make_shared<const VerificationKey>(curve_algorithm, std::string(), std::move(public_key));
   return "";
 }
@@ -116,7 +118,7 @@ std::string oct_key(object jwk, std::optional<Algorithm> algorithm, std::shared_
   }
   std::string secret;
   if (std::string error = decoded_member(jwk, "k", &secret); !error.empty()) return error;
-  if (std::string problem = check_hmac_secret(*algorithm, secret); !problem.empty()) return problem;
+  if (const base::Result<void> checked = check_hmac_secret(*algorithm, secret); !checked) return checked.error();
   *key = std::make_shared<const VerificationKey>(*algorithm, std::move(secret), nullptr);
   return "";
 }
@@ -150,11 +152,11 @@ std::string read_jwk(element entry, JwksKey* out, bool* skipped) {
 
 }  // namespace
 
-std::string parse_jwks(std::string_view json, std::vector<JwksKey>* keys) {
+base::Result<std::vector<JwksKey>> parse_jwks(std::string_view json) {
   object root;
   simdjson::dom::array entries;
   if (!parse_unique_object(json, &root) || root.at_key("keys").get_array().get(entries) != simdjson::SUCCESS) {
-    return "jwks: expected a JSON object {\"keys\": [...]}";
+    return base::Error("jwks: expected a JSON object {\"keys\": [...]}");
   }
   std::vector<JwksKey> loaded;
   std::size_t index = 0;
@@ -164,14 +166,13 @@ std::string parse_jwks(std::string_view json, std::vector<JwksKey>* keys) {
     const std::string error = read_jwk(entry, &key, &skipped);
     if (!error.empty()) {
       const std::string name = key.key_id.empty() ? "#" + std::to_string(index) : "\"" + key.key_id + "\"";
-      return "jwks key " + name + ": " + error;
+      return base::Error("jwks key " + name + ": " + error);
     }
     if (!skipped) loaded.push_back(std::move(key));
     ++index;
   }
-  if (loaded.empty()) return "jwks: no signing keys";
-  *keys = std::move(loaded);
-  return "";
+  if (loaded.empty()) return base::Error("jwks: no signing keys");
+  return loaded;
 }
 
 }  // namespace switchboard::auth

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/verification_key.h"
+#include "base/result.h"
 
 namespace switchboard::auth {
 
@@ -25,7 +26,7 @@ struct JwksKey {
 // is not "sig" is skipped. Private members ("d", ...) are ignored. Anything
 // else wrong with a key is an error naming it (by kid or index), and the
 // whole set is refused: a half-loaded set would fail later, per token, with
-// a less clear reason. Returns "" on success, with *keys replaced.
-std::string parse_jwks(std::string_view json, std::vector<JwksKey>* keys);
+// a less clear reason.
+base::Result<std::vector<JwksKey>> parse_jwks(std::string_view json);
 
 }  // namespace switchboard::auth

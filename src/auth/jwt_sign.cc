@@ -91,7 +91,7 @@ std::string sign_with_private_key_pem(Algorithm algorithm, std::string_view priv
   const base::Result<std::shared_ptr<EVP_PKEY>> parsed = private_key_from_pem(private_pem);
   if (!parsed) fail(parsed.error());
   const std::shared_ptr<EVP_PKEY>& key = *parsed;
-  if (std::string error = check_key_for_algorithm(algorithm, key.get()); !error.empty()) fail(error);
+  if (const base::Result<void> checked = check_key_for_algorithm(algorithm, key.get()); !checked) fail(checked.error());
   const std::string input = signing_input(algorithm, kid, payload_json);
   std::string signature = sign_with_key(algorithm, key.get(), input);
   if (signature_scheme(algorithm) == SignatureScheme::kEcdsa) {

@@ -13,61 +13,62 @@ namespace {
 
 constexpr int kMinRsaBits = 2048;
 
-std::string check_rsa(Algorithm algorithm, EVP_PKEY* key) {
-  if (!EVP_PKEY_is_a(key, "RSA")) return std::string(algorithm_name(algorithm)) + " needs an RSA key";
-  if (EVP_PKEY_get_bits(key) < kMinRsaBits) return "RSA key is shorter than 2048 bits";
-  return "";
+base::Result<void> check_rsa(Algorithm algorithm, EVP_PKEY* key) {
+  if (!EVP_PKEY_is_a(key, "RSA")) return base::Error(std::string(algorithm_name(algorithm)) + " needs an RSA key");
+  if (EVP_PKEY_get_bits(key) < kMinRsaBits) return base::Error("RSA key is shorter than 2048 bits");
+  return {};
 }
 
-std::string check_ec(Algorithm algorithm, EVP_PKEY* key) {
+base::Result<void> check_ec(Algorithm algorithm, EVP_PKEY* key) {
   const std::string_view wanted = algorithm == Algorithm::kES256 ? "prime256v1" : "secp384r1";
   const std::string_view curve = algorithm == Algorithm::kES256 ? "P-256" : "P-384";
   const std::string mismatch = std::string(algorithm_name(algorithm)) + " needs an EC key on " + std::string(curve);
-  if (!EVP_PKEY_is_a(key, "EC")) return mismatch;
+  if (!EVP_PKEY_is_a(key, "EC")) return base::Error(mismatch);
   std::array<char, 64> group{};
   std::size_t group_size = 0;
   if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &group_size) != 1) {
     ERR_clear_error();
-    return mismatch;
+    return base::Error(mismatch);
   }
-  if (std::string_view(group.data(), group_size) != wanted) return mismatch;
+  if (std::string_view(group.data(), group_size) != wanted) return base::Error(mismatch);
   // The point must lie on the curve; a key built from JWKS coordinates is
   // otherwise unchecked.
   PkeyCtxHandle context(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
   if (context == nullptr || EVP_PKEY_public_check(context.get()) != 1) {
     ERR_clear_error();
-    return "EC public key is not a valid point on " + std::string(curve);
+    return base::Error("EC public key is not a valid point on " + std::string(curve));
   }
-  return "";
+  return {};
 }
 
 }  // namespace
 
-std::string check_key_for_algorithm(Algorithm algorithm, EVP_PKEY* key) {
-  if (key == nullptr) return "no key";
+base::Result<void> check_key_for_algorithm(Algorithm algorithm, EVP_PKEY* key) {
+  if (key == nullptr) return base::Error("no key");
   switch (signature_scheme(algorithm)) {
     case SignatureScheme::kHmac:
-      return std::string(algorithm_name(algorithm)) + " takes a secret, not a public key";
+      return base::Error(std::string(algorithm_name(algorithm)) + " takes a secret, not a public key");
     case SignatureScheme::kRsaPkcs1:
     case SignatureScheme::kRsaPss:
       return check_rsa(algorithm, key);
     case SignatureScheme::kEcdsa:
       return check_ec(algorithm, key);
     case SignatureScheme::kEdDsa:
-      return EVP_PKEY_is_a(key, "ED25519") ? "" : "EdDSA needs an Ed25519 key";
+      if (!EVP_PKEY_is_a(key, "ED25519")) return base::Error("EdDSA needs an Ed25519 key");
+      return {};
   }
-  return "unknown algorithm";
+  return base::Error("unknown algorithm");
 }
 
-std::string check_hmac_secret(Algorithm algorithm, std::string_view secret) {
+base::Result<void> check_hmac_secret(Algorithm algorithm, std::string_view secret) {
   if (signature_scheme(algorithm) != SignatureScheme::kHmac) {
-    return std::string(algorithm_name(algorithm)) + " needs a public key, not a secret";
+    return base::Error(std::string(algorithm_name(algorithm)) + " needs a public key, not a secret");
   }
   if (secret.size() < digest_size(algorithm)) {
-    return std::string(algorithm_name(algorithm)) + " secret must be at least " +
-           std::to_string(digest_size(algorithm)) + " bytes";
+    return base::Error(std::string(algorithm_name(algorithm)) + " secret must be at least " +
+                       std::to_string(digest_size(algorithm)) + " bytes");
   }
-  return "";
+  return {};
 }
 
 }  // namespace switchboard::auth

@@ -20,7 +20,7 @@ std::string duplicate_kid(std::string_view kid) {
 }  // namespace
 
 std::string KeySet::add_hmac_secret(std::string kid, Algorithm algorithm, std::string secret) {
-  if (std::string problem = check_hmac_secret(algorithm, secret); !problem.empty()) return problem;
+  if (const base::Result<void> checked = check_hmac_secret(algorithm, secret); !checked) return checked.error();
   return add(std::move(kid), std::make_shared<const VerificationKey>(algorithm, std::move(secret), nullptr));
 }
 
@@ -31,13 +31,15 @@ std::string KeySet::add_public_key_pem(std::string kid, Algorithm algorithm, std
   base::Result<std::shared_ptr<EVP_PKEY>> parsed = public_key_from_pem(pem);
   if (!parsed) return parsed.error();
   std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
-  if (std::string error = check_key_for_algorithm(algorithm, public_key.get()); !error.empty()) return error;
+  if (const base::Result<void> checked = check_key_for_algorithm(algorithm, public_key.get()); !checked)
+    return checked.error();
   return add(std::move(kid), std::make_shared<const VerificationKey>(algorithm, std::string(), std::move(public_key)));
 }
 
 std::string KeySet::add_jwks(std::string_view jwks_json) {
-  std::vector<JwksKey> loaded;
-  if (std::string error = parse_jwks(jwks_json, &loaded); !error.empty()) return error;
+  base::Result<std::vector<JwksKey>> parsed = parse_jwks(jwks_json);
+  if (!parsed) return parsed.error();
+  std::vector<JwksKey> loaded = *std::move(parsed);
   // All or nothing: check every kid before inserting any.
   std::unordered_set<std::string_view> seen;
   for (const JwksKey& entry : loaded) {

@@ -262,8 +262,8 @@ std::string validate(const ServeSettings& settings) {
   if (!auth.hmac_secret.empty()) {
     const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(auth.hmac_algorithm);
     if (!algorithm) return "auth.hmac_algorithm: unknown algorithm '" + auth.hmac_algorithm + "'";
-    if (std::string problem = auth::check_hmac_secret(*algorithm, auth.hmac_secret); !problem.empty()) {
-      return "auth.hmac_secret: " + problem;
+    if (const base::Result<void> checked = auth::check_hmac_secret(*algorithm, auth.hmac_secret); !checked) {
+      return "auth.hmac_secret: " + checked.error();
     }
   }
   if (settings.insecure_user_query && auth.required && !settings.insecure_user_query_bypasses_auth) {

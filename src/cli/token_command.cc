@@ -83,9 +83,9 @@ int run_token(TokenFlags& flags) {
   }
   // The check the server makes (auth.hmac_secret): a token signed with a
   // secret it would refuse is of no use.
-  if (std::string problem = auth::check_hmac_secret(*algorithm, flags.secret); !problem.empty()) {
+  if (const base::Result<void> checked = auth::check_hmac_secret(*algorithm, flags.secret); !checked) {
     std::fprintf(stderr, "switchboard token: auth.hmac_secret: %s (the server refuses a shorter one)\n",
-                 problem.c_str());
+                 checked.error().c_str());
     return 2;
   }
   const std::string payload = token_payload(request, static_cast<std::int64_t>(std::time(nullptr)));

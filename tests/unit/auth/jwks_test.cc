@@ -14,20 +14,21 @@ using testing::okp_jwk;
 using testing::rsa_jwk;
 using testing::secret_of_size;
 
+// The refusal, or "" when the set loads.
 std::string error_for(std::string_view json) {
-  std::vector<JwksKey> keys;
-  return parse_jwks(json, &keys);
+  const base::Result<std::vector<JwksKey>> keys = parse_jwks(json);
+  return keys ? std::string() : keys.error();
 }
 
 TEST(Jwks, LoadsEveryKeyType) {
-  const std::string json = jwks(rsa_jwk(testing::rsa_key(), "rsa", "RS256") + "," +
-                                rsa_jwk(testing::rsa_key(), "pss", "PS384") + "," +
-                                ec_jwk(testing::p256_key(), "P-256", "p256") + "," +
-                                ec_jwk(testing::p384_key(), "P-384", "p384", R"("alg":"ES384","use":"sig")") + "," +
-                                okp_jwk(testing::ed25519_key(), "ed") + "," +
-                                oct_jwk(secret_of_size(48), "hmac", "HS384"));
-  std::vector<JwksKey> keys;
-  ASSERT_EQ(parse_jwks(json, &keys), "");
+  const std::string json =
+      jwks(rsa_jwk(testing::rsa_key(), "rsa", "RS256") + "," + rsa_jwk(testing::rsa_key(), "pss", "PS384") + "," +
+           ec_jwk(testing::p256_key(), "P-256", "p256") + "," +
+           ec_jwk(testing::p384_key(), "P-384", "p384", R"("alg":"ES384","use":"sig")") + "," +
+           okp_jwk(testing::ed25519_key(), "ed") + "," + oct_jwk(secret_of_size(48), "hmac", "HS384"));
+  base::Result<std::vector<JwksKey>> parsed = parse_jwks(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  const std::vector<JwksKey>& keys = *parsed;
   ASSERT_EQ(keys.size(), 6u);
   EXPECT_EQ(keys[0].key_id, "rsa");
   EXPECT_EQ(keys[0].key->algorithm, Algorithm::kRS256);
@@ -44,11 +45,10 @@ TEST(Jwks, LoadsEveryKeyType) {
 }
 
 TEST(Jwks, SkipsKeysNotForSignatures) {
-  std::vector<JwksKey> keys;
-  ASSERT_EQ(parse_jwks(jwks(rsa_jwk(testing::rsa_key(), "enc", "RSA-OAEP", R"("use":"enc")") + "," +
-                            okp_jwk(testing::ed25519_key(), "ed")),
-                       &keys),
-            "");
+  base::Result<std::vector<JwksKey>> parsed = parse_jwks(jwks(
+      rsa_jwk(testing::rsa_key(), "enc", "RSA-OAEP", R"("use":"enc")") + "," + okp_jwk(testing::ed25519_key(), "ed")));
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  const std::vector<JwksKey>& keys = *parsed;
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_EQ(keys[0].key_id, "ed");
 }
@@ -88,8 +88,7 @@ TEST(Jwks, ReportsBadEntriesClearly) {
             "jwks key \"k\": \"x\" and \"y\" must be 32 bytes");
   EXPECT_EQ(error_for(jwks(R"({"kty":"OKP","crv":"X25519","kid":"k","x":"AAAA"})")),
             "jwks key \"k\": unsupported OKP curve \"X25519\"");
-  EXPECT_EQ(error_for(jwks(R"({"kty":"RSA","kid":"k","alg":"RS256","e":"AQAB"})")),
-            "jwks key \"k\": missing \"n\"");
+  EXPECT_EQ(error_for(jwks(R"({"kty":"RSA","kid":"k","alg":"RS256","e":"AQAB"})")), "jwks key \"k\": missing \"n\"");
   EXPECT_EQ(error_for(jwks(R"({"kty":"RSA","kid":"k","alg":"RS256","n":"a+b/","e":"AQAB"})")),
             "jwks key \"k\": \"n\" is not base64url");
   EXPECT_EQ(error_for(jwks(rsa_jwk(testing::rsa_1024_key(), "short", "RS256"))),
