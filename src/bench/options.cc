@@ -36,60 +36,61 @@ const char* scenario_name(Scenario scenario) {
   return "?";
 }
 
-std::string validate_options(const BenchOptions& options) {
-  if (options.url.empty()) return "--url is required (e.g. --url ws://127.0.0.1:8080/)";
+base::Result<void> validate_options(const BenchOptions& options) {
+  if (options.url.empty()) return base::Error("--url is required (e.g. --url ws://127.0.0.1:8080/)");
   const base::Result<client::WsUrl> url = check_load_url(options.url);
-  if (!url) return "--url: " + url.error();
+  if (!url) return base::Error("--url: " + url.error());
   if (!options.publish_url.empty()) {
-    if (options.scenario != Scenario::kPubsub) return "--publish-url is for the pubsub scenario only";
-    if (const auto url = check_load_url(options.publish_url); !url) return "--publish-url: " + url.error();
+    if (options.scenario != Scenario::kPubsub) return base::Error("--publish-url is for the pubsub scenario only");
+    if (const auto url = check_load_url(options.publish_url); !url) return base::Error("--publish-url: " + url.error());
   }
-  if (options.connections == 0) return "-c/--connections must be at least 1";
+  if (options.connections == 0) return base::Error("-c/--connections must be at least 1");
   if (options.threads == 0 || options.threads > kMaxThreads) {
-    return "--threads must be from 1 to " + std::to_string(kMaxThreads);
+    return base::Error("--threads must be from 1 to " + std::to_string(kMaxThreads));
   }
-  if (options.threads > options.connections) return "--threads must not exceed the number of connections";
-  if (options.concurrency == 0) return "--concurrency must be at least 1";
-  if (!positive_seconds(options.handshake_timeout_s)) return "--handshake-timeout must be > 0 seconds";
+  if (options.threads > options.connections) return base::Error("--threads must not exceed the number of connections");
+  if (options.concurrency == 0) return base::Error("--concurrency must be at least 1");
+  if (!positive_seconds(options.handshake_timeout_s)) return base::Error("--handshake-timeout must be > 0 seconds");
   if (options.source_addresses > kMaxSourceAddresses) {
-    return "--source-addresses must be at most " + std::to_string(kMaxSourceAddresses);
+    return base::Error("--source-addresses must be at most " + std::to_string(kMaxSourceAddresses));
   }
   if (options.source_addresses > 0 && url->ipv6_literal) {
-    return "--source-addresses needs an IPv4 loopback target (127.x.y.z)";
+    return base::Error("--source-addresses needs an IPv4 loopback target (127.x.y.z)");
   }
   for (const std::string& header : options.headers) {
-    if (std::string error = client::check_header_line(header); !error.empty()) return "--header " + error;
+    if (const auto checked = client::check_header_line(header); !checked)
+      return base::Error("--header " + checked.error());
   }
   for (char c : options.subprotocol) {
-    if (!http::is_tchar(c)) return "--subprotocol must be a token (RFC 6455 §4.1)";
+    if (!http::is_tchar(c)) return base::Error("--subprotocol must be a token (RFC 6455 §4.1)");
   }
-  if (options.server_pid < 0) return "--server-pid must be a process id";
+  if (options.server_pid < 0) return base::Error("--server-pid must be a process id");
   if (options.scenario == Scenario::kConnect) {
     if (!std::isfinite(options.hold_s) || options.hold_s < 0 || options.hold_s > 86400) {
-      return "--hold must be from 0 to 86400 seconds";
+      return base::Error("--hold must be from 0 to 86400 seconds");
     }
-    return "";
+    return {};
   }
-  if (!positive_seconds(options.duration_s)) return "--duration must be > 0 seconds (at most a day)";
+  if (!positive_seconds(options.duration_s)) return base::Error("--duration must be > 0 seconds (at most a day)");
   const std::size_t minimum = options.scenario == Scenario::kPubsub      ? kPubsubPayloadMin
                               : options.scenario == Scenario::kBroadcast ? kSequencedPayloadMin
                                                                          : kTimestampSize;
   if (options.payload_size < minimum) {
-    return "-s/--size must be at least " + std::to_string(minimum) + " bytes for " + scenario_name(options.scenario) +
-           " (the payload carries the send timestamp" +
-           (options.scenario == Scenario::kEcho ? ")" : " and a sequence number)");
+    return base::Error("-s/--size must be at least " + std::to_string(minimum) + " bytes for " +
+                       scenario_name(options.scenario) + " (the payload carries the send timestamp" +
+                       (options.scenario == Scenario::kEcho ? ")" : " and a sequence number)"));
   }
   if (options.scenario == Scenario::kPubsub && (options.channels == 0 || options.channels > kMaxChannels)) {
-    return "--channels must be from 1 to " + std::to_string(kMaxChannels);
+    return base::Error("--channels must be from 1 to " + std::to_string(kMaxChannels));
   }
   if (options.scenario == Scenario::kPubsub && options.channels > options.connections) {
-    return "--channels must not exceed the number of subscribers (-c)";
+    return base::Error("--channels must not exceed the number of subscribers (-c)");
   }
-  if (options.payload_size > kMaxPayloadSize) return "-s/--size must be at most 16 MiB";
+  if (options.payload_size > kMaxPayloadSize) return base::Error("-s/--size must be at most 16 MiB");
   if (options.inflight == 0 || options.inflight > kMaxInflight) {
-    return "-p/--inflight must be from 1 to " + std::to_string(kMaxInflight);
+    return base::Error("-p/--inflight must be from 1 to " + std::to_string(kMaxInflight));
   }
-  return "";
+  return {};
 }
 
 }  // namespace switchboard::bench

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
+
 namespace switchboard::bench {
 
 enum class Scenario : std::uint8_t {
@@ -49,8 +51,9 @@ inline constexpr std::uint32_t kMaxPayloadSize = 16u << 20;
 inline constexpr std::uint32_t kMaxThreads = 64;
 inline constexpr std::uint32_t kMaxSourceAddresses = 250;
 
-// "" when the options make a runnable benchmark, else a one-line reason
-// (printed as is). Checks the URL syntax too, not that the host resolves.
-std::string validate_options(const BenchOptions& options);
+// Success when the options make a runnable benchmark, else a one-line
+// reason (printed as is). Checks the URL syntax too, not that the host
+// resolves.
+base::Result<void> validate_options(const BenchOptions& options);
 
 }  // namespace switchboard::bench

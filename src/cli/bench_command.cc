@@ -16,8 +16,8 @@ namespace {
 // failed connections, missing deliveries or cut short (watchdog, signal),
 // 2 bad options or a run that could not start.
 int run_bench_command(const bench::BenchOptions& options) {
-  if (std::string error = bench::validate_options(options); !error.empty()) {
-    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(options.scenario), error.c_str());
+  if (const base::Result<void> valid = bench::validate_options(options); !valid) {
+    std::fprintf(stderr, "switchboard bench %s: %s\n", bench::scenario_name(options.scenario), valid.error().c_str());
     return 2;
   }
   auto result = std::make_unique<bench::RunResult>();

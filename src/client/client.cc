@@ -124,7 +124,8 @@ Subscription Client::subscribe(std::string channel, SubscriptionHandlers handler
   record->token = std::move(token);
   record->handlers = std::move(handlers);
   record->core = core_;
-  if (std::string error = client::check_name("channel", record->channel); !error.empty()) {
+  if (const base::Result<void> checked = client::check_name("channel", record->channel); !checked) {
+    const std::string& error = checked.error();
     record->state.store(SubscriptionState::kFailed);
     if (auto on_error = record->handlers.on_error) {
       core_->post([on_error, error] { on_error(ClientError{ClientErrorKind::kInvalidArgument, 0, error}); });
@@ -137,9 +138,9 @@ Subscription Client::subscribe(std::string channel, SubscriptionHandlers handler
 
 void Client::publish(std::string channel, std::string data_json, RequestOptions options, ResultCallback done) {
   done = or_nothing(std::move(done));
-  std::string error = client::check_name("channel", channel);
-  if (error.empty()) error = client::check_json(data_json);
-  if (!error.empty()) return refuse(std::move(done), std::move(error));
+  base::Result<void> checked = client::check_name("channel", channel);
+  if (checked) checked = client::check_json(data_json);
+  if (!checked) return refuse(std::move(done), checked.error());
   core_->submit({client::publish_body(channel, data_json, options.exclude_self), std::move(done), options.timeout_ms});
 }
 
@@ -149,9 +150,9 @@ std::future<Result> Client::publish(std::string channel, std::string data_json, 
 
 void Client::rpc(std::string method, std::string data_json, RequestOptions options, ResultCallback done) {
   done = or_nothing(std::move(done));
-  std::string error = client::check_name("method", method);
-  if (error.empty() && !data_json.empty()) error = client::check_json(data_json);
-  if (!error.empty()) return refuse(std::move(done), std::move(error));
+  base::Result<void> checked = client::check_name("method", method);
+  if (checked && !data_json.empty()) checked = client::check_json(data_json);
+  if (!checked) return refuse(std::move(done), checked.error());
   core_->submit({client::rpc_body(method, data_json), std::move(done), options.timeout_ms});
 }
 
@@ -161,9 +162,9 @@ std::future<Result> Client::rpc(std::string method, std::string data_json, Reque
 
 void Client::send(std::string user, std::string data_json, RequestOptions options, ResultCallback done) {
   done = or_nothing(std::move(done));
-  std::string error = client::check_name("user", user);
-  if (error.empty()) error = client::check_json(data_json);
-  if (!error.empty()) return refuse(std::move(done), std::move(error));
+  base::Result<void> checked = client::check_name("user", user);
+  if (checked) checked = client::check_json(data_json);
+  if (!checked) return refuse(std::move(done), checked.error());
   core_->submit({client::send_body(user, data_json), std::move(done), options.timeout_ms});
 }
 
@@ -173,8 +174,8 @@ std::future<Result> Client::send(std::string user, std::string data_json, Reques
 
 void Client::presence(std::string channel, RequestOptions options, ResultCallback done) {
   done = or_nothing(std::move(done));
-  if (std::string error = client::check_name("channel", channel); !error.empty()) {
-    return refuse(std::move(done), std::move(error));
+  if (const base::Result<void> checked = client::check_name("channel", channel); !checked) {
+    return refuse(std::move(done), checked.error());
   }
   core_->submit({client::presence_body(channel), std::move(done), options.timeout_ms});
 }

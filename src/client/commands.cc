@@ -94,21 +94,21 @@ std::string presence_body(std::string_view channel) {
 
 std::string ping_body() { return with_type("ping"); }
 
-std::string check_json(std::string_view text) {
+base::Result<void> check_json(std::string_view text) {
   // The DOM parser validates the whole document (and its UTF-8); it needs
   // padding, so it copies text into its own buffer.
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element ignored;
   const simdjson::error_code error = parser.parse(text.data(), text.size(), true).get(ignored);
-  if (error == simdjson::SUCCESS) return "";
-  if (error == simdjson::EMPTY) return "data must be a JSON value, not empty";
-  return std::string("data is not valid JSON: ") + simdjson::error_message(error);
+  if (error == simdjson::SUCCESS) return {};
+  if (error == simdjson::EMPTY) return base::Error("data must be a JSON value, not empty");
+  return base::Error(std::string("data is not valid JSON: ") + simdjson::error_message(error));
 }
 
-std::string check_name(std::string_view what, std::string_view text) {
-  if (text.empty()) return std::string(what) + " must not be empty";
-  if (!codec::is_valid_utf8(text)) return std::string(what) + " must be UTF-8";
-  return "";
+base::Result<void> check_name(std::string_view what, std::string_view text) {
+  if (text.empty()) return base::Error(std::string(what) + " must not be empty");
+  if (!codec::is_valid_utf8(text)) return base::Error(std::string(what) + " must be UTF-8");
+  return {};
 }
 
 }  // namespace switchboard::client

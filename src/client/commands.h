@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "switchboard/client.h"
 
 namespace switchboard::client {
@@ -29,10 +30,10 @@ std::string send_body(std::string_view user, std::string_view data_json);
 std::string presence_body(std::string_view channel);
 std::string ping_body();
 
-// "" when text is exactly one JSON value (RFC 8259), else why not.
-std::string check_json(std::string_view text);
-// "" when text is a non-empty UTF-8 string, else "<what> must ...". The
-// server checks the name rules (docs/PROTOCOL.md "Names") itself.
-std::string check_name(std::string_view what, std::string_view text);
+// Success when text is exactly one JSON value (RFC 8259), else why not.
+base::Result<void> check_json(std::string_view text);
+// Success when text is a non-empty UTF-8 string, else "<what> must ...".
+// The server checks the name rules (docs/PROTOCOL.md "Names") itself.
+base::Result<void> check_name(std::string_view what, std::string_view text);
 
 }  // namespace switchboard::client

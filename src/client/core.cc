@@ -50,7 +50,7 @@ std::string Core::connect(std::string_view url_text) {
   if (!url) return url.error();
   settings.url = *std::move(url);
   for (const std::string& header : options_.headers) {
-    if (std::string error = check_header_line(header); !error.empty()) return "header " + error;
+    if (const base::Result<void> checked = check_header_line(header); !checked) return "header " + checked.error();
   }
   if (settings.url.secure()) {
     auto tls = loop::TlsContext::create({options_.tls_ca_file, {}, {}});

@@ -76,18 +76,18 @@ std::string make_client_key(const std::array<std::uint8_t, 16>& random) {
   return key;
 }
 
-std::string check_header_line(std::string_view header) {
+base::Result<void> check_header_line(std::string_view header) {
   const std::size_t colon = header.find(':');
   if (colon == std::string_view::npos || colon == 0) {
-    return "must look like \"Name: value\": " + std::string(header);
+    return base::Error("must look like \"Name: value\": " + std::string(header));
   }
   for (std::size_t i = 0; i < colon; ++i) {
-    if (!http::is_tchar(header[i])) return "has an invalid header name: " + std::string(header);
+    if (!http::is_tchar(header[i])) return base::Error("has an invalid header name: " + std::string(header));
   }
   for (char c : header) {
-    if (c == '\r' || c == '\n' || c == '\0') return "must not contain CR, LF or NUL";
+    if (c == '\r' || c == '\n' || c == '\0') return base::Error("must not contain CR, LF or NUL");
   }
-  return "";
+  return {};
 }
 
 std::string make_upgrade_request(const WsUrl& url, std::string_view key, const std::vector<std::string>& extra_headers,

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "client/url.h"
 
 namespace switchboard::client {
@@ -35,9 +36,9 @@ inline constexpr std::size_t kMaxResponseHead = 16 * 1024;
 // base64 of 16 random bytes: a Sec-WebSocket-Key (§4.1 item 7).
 std::string make_client_key(const std::array<std::uint8_t, 16>& random);
 
-// "" when header is a "Name: value" line we may write into a request head
-// verbatim (a token name, no CR, LF or NUL anywhere), else why not.
-std::string check_header_line(std::string_view header);
+// Success when header is a "Name: value" line we may write into a request
+// head verbatim (a token name, no CR, LF or NUL anywhere), else why not.
+base::Result<void> check_header_line(std::string_view header);
 
 // The GET upgrade request head for url with `key`; extra_headers are
 // "Name: value" lines written as given (validated by validate_options()).

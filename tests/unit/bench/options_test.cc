@@ -14,21 +14,30 @@ BenchOptions echo() {
   return options;
 }
 
+// validate_options' reason, or "" when it accepts (so that a failing check
+// prints the reason).
+std::string refusal(const BenchOptions& options) {
+  const base::Result<void> valid = validate_options(options);
+  return valid ? std::string() : valid.error();
+}
+
 void expect_refused(const BenchOptions& options, std::string_view mention) {
-  const std::string error = validate_options(options);
-  EXPECT_NE(error.find(mention), std::string::npos) << "error: \"" << error << "\", expected to mention " << mention;
+  const base::Result<void> valid = validate_options(options);
+  ASSERT_FALSE(valid.ok()) << "expected a refusal mentioning " << mention;
+  EXPECT_NE(valid.error().find(mention), std::string::npos)
+      << "error: \"" << valid.error() << "\", expected to mention " << mention;
 }
 
 TEST(ValidateOptions, DefaultsAreRunnable) {
-  EXPECT_EQ(validate_options(echo()), "");
+  EXPECT_EQ(refusal(echo()), "");
   BenchOptions broadcast = echo();
   broadcast.scenario = Scenario::kBroadcast;
-  EXPECT_EQ(validate_options(broadcast), "");
+  EXPECT_EQ(refusal(broadcast), "");
   BenchOptions connect = echo();
   connect.scenario = Scenario::kConnect;
   connect.server_pid = 1234;
   connect.hold_s = 0;
-  EXPECT_EQ(validate_options(connect), "");
+  EXPECT_EQ(refusal(connect), "");
 }
 
 TEST(ValidateOptions, PayloadMustHoldTheTimestamp) {
@@ -36,11 +45,11 @@ TEST(ValidateOptions, PayloadMustHoldTheTimestamp) {
   options.payload_size = 7;
   expect_refused(options, "--size");
   options.payload_size = 8;
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
   options.scenario = Scenario::kBroadcast;
   expect_refused(options, "16");  // and the sequence number
   options.payload_size = 16;
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
   options.payload_size = kMaxPayloadSize + 1;
   expect_refused(options, "--size");
 }
@@ -49,13 +58,13 @@ TEST(ValidateOptions, PayloadSizeDoesNotMatterForConnect) {
   BenchOptions options = echo();
   options.scenario = Scenario::kConnect;
   options.payload_size = 0;
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
 }
 
 TEST(ValidateOptions, Pubsub) {
   BenchOptions options = echo();
   options.scenario = Scenario::kPubsub;
-  EXPECT_EQ(validate_options(options), "");  // 32 bytes of data, one channel
+  EXPECT_EQ(refusal(options), "");  // 32 bytes of data, one channel
   options.payload_size = 31;
   expect_refused(options, "--size");
   options.payload_size = 64;
@@ -69,7 +78,7 @@ TEST(ValidateOptions, PublishUrlForPubsubOnly) {
   BenchOptions options = echo();
   options.scenario = Scenario::kPubsub;
   options.publish_url = "ws://127.0.0.1:9001/";
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
   options.publish_url = "http://127.0.0.1:9001/";
   expect_refused(options, "--publish-url");
   options.publish_url = "ws://127.0.0.1:9001/";
@@ -110,9 +119,9 @@ TEST(ValidateOptions, CountsAndDurations) {
 TEST(ValidateOptions, ServerPidInEveryScenario) {
   BenchOptions options = echo();
   options.server_pid = 42;
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
   options.scenario = Scenario::kBroadcast;
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
   options.server_pid = -1;
   expect_refused(options, "--server-pid");
 }
@@ -130,7 +139,7 @@ TEST(ValidateOptions, UrlMustBeWs) {
 TEST(ValidateOptions, SourceAddressesNeedIpv4) {
   BenchOptions options = echo();
   options.source_addresses = 2;
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
   options.url = "ws://[::1]:9000/";
   expect_refused(options, "--source-addresses");
   options.url = "ws://127.0.0.1:9000/";
@@ -141,7 +150,7 @@ TEST(ValidateOptions, SourceAddressesNeedIpv4) {
 TEST(ValidateOptions, HeadersAndSubprotocol) {
   BenchOptions options = echo();
   options.headers = {"Authorization: Bearer abc", "X-Empty:"};
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
   options.headers = {"no colon"};
   expect_refused(options, "--header");
   options.headers = {"Bad Name: x"};
@@ -150,7 +159,7 @@ TEST(ValidateOptions, HeadersAndSubprotocol) {
   expect_refused(options, "--header");
   options.headers = {};
   options.subprotocol = "v1.switchboard";
-  EXPECT_EQ(validate_options(options), "");
+  EXPECT_EQ(refusal(options), "");
   options.subprotocol = "two words";
   expect_refused(options, "--subprotocol");
 }

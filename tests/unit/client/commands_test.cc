@@ -61,17 +61,17 @@ TEST(Commands, StringsAreEscaped) {
 
 TEST(Commands, CheckJsonWantsExactlyOneValue) {
   for (const char* good : {"1", "\"x\"", "null", "[1,{\"a\":true}]", " {\"b\": 2} "}) {
-    EXPECT_EQ(check_json(good), "") << good;
+    EXPECT_TRUE(check_json(good).ok()) << good;
   }
   for (const char* bad : {"", "   ", "{", "{'a':1}", "1 2", "[1,]", "hello", "\"\xff\""}) {
-    EXPECT_NE(check_json(bad), "") << bad;
+    EXPECT_FALSE(check_json(bad).ok()) << bad;
   }
 }
 
 TEST(Commands, CheckNameWantsNonEmptyUtf8) {
-  EXPECT_EQ(check_name("channel", "chat:lobby"), "");
-  EXPECT_EQ(check_name("channel", ""), "channel must not be empty");
-  EXPECT_EQ(check_name("user", "\xc3\x28"), "user must be UTF-8");
+  EXPECT_TRUE(check_name("channel", "chat:lobby").ok());
+  EXPECT_EQ(check_name("channel", "").error(), "channel must not be empty");
+  EXPECT_EQ(check_name("user", "\xc3\x28").error(), "user must be UTF-8");
 }
 
 }  // namespace
