@@ -45,8 +45,8 @@ std::string ec_public_pem() {
 const KeySet& keys() {
   static const KeySet set = [] {
     KeySet built;
-    if (!built.add_hmac_secret("", Algorithm::kHS256, std::string(kSecret)).empty()) std::abort();
-    if (!built.add_public_key_pem("ec", Algorithm::kES256, ec_public_pem()).empty()) std::abort();
+    if (!built.add_hmac_secret("", Algorithm::kHS256, std::string(kSecret)).ok()) std::abort();
+    if (!built.add_public_key_pem("ec", Algorithm::kES256, ec_public_pem()).ok()) std::abort();
     return built;
   }();
   return set;

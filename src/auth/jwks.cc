@@ -24,47 +24,54 @@ std::string_view string_member(object jwk, std::string_view name, bool* wrong_ty
   return text;
 }
 
-// A required base64url member, decoded. "" error on success.
-std::string decoded_member(object jwk, std::string_view name, std::string* bytes) {
+// A required base64url member, decoded.
+base::Result<std::string> decoded_member(object jwk, std::string_view name) {
   element value;
   std::string_view text;
   if (jwk.at_key(name).get(value) != simdjson::SUCCESS || value.get_string().get(text) != simdjson::SUCCESS) {
-    return "missing \"" + std::string(name) + "\"";
+    return base::Error("missing \"" + std::string(name) + "\"");
   }
-  if (text.empty() || !base64url_decode(text, bytes)) return "\"" + std::string(name) + "\" is not base64url";
-  return "";
+  std::string bytes;
+  if (text.empty() || !base64url_decode(text, &bytes)) {
+    return base::Error("\"" + std::string(name) + "\" is not base64url");
+  }
+  return bytes;
 }
 
 // The "alg" member as an Algorithm: nullopt when absent; an error when
 // present but unknown.
-std::string read_algorithm(std::string_view alg, std::optional<Algorithm>* algorithm) {
-  if (alg.empty()) return "";
-  *algorithm = algorithm_from_name(alg);
-  if (!*algorithm) return "unsupported alg \"" + std::string(alg) + "\"";
-  return "";
+base::Result<std::optional<Algorithm>> read_algorithm(std::string_view alg) {
+  if (alg.empty()) return std::optional<Algorithm>();
+  const std::optional<Algorithm> algorithm = algorithm_from_name(alg);
+  if (!algorithm) return base::Error("unsupported alg \"" + std::string(alg) + "\"");
+  return algorithm;
 }
 
-std::string rsa_key(object jwk, std::optional<Algorithm> algorithm, std::shared_ptr<const VerificationKey>* key) {
-  if (!algorithm) return "an RSA key needs \"alg\"";
+using KeyResult = base::Result<std::shared_ptr<const VerificationKey>>;
+
+// A public key from its JWK members, checked against the algorithm it is for.
+KeyResult verification_key(Algorithm algorithm, base::Result<std::shared_ptr<EVP_PKEY>> public_key) {
+  if (!public_key) return base::Error(public_key.error());
+  if (const base::Result<void> checked = check_key_for_algorithm(algorithm, public_key->get()); !checked) {
+    return base::Error(checked.error());
+  }
+  return std::make_shared<const VerificationKey>(algorithm, std::string(), *std::move(public_key));
+}
+
+KeyResult rsa_key(object jwk, std::optional<Algorithm> algorithm) {
+  if (!algorithm) return base::Error("an RSA key needs \"alg\"");
   const SignatureScheme scheme = signature_scheme(*algorithm);
   if (scheme != SignatureScheme::kRsaPkcs1 && scheme != SignatureScheme::kRsaPss) {
-    return "alg " + std::string(algorithm_name(*algorithm)) + " does not fit an RSA key";
+    return base::Error("alg " + std::string(algorithm_name(*algorithm)) + " does not fit an RSA key");
   }
-  std::string n;
-  std::string e;
-  if (std::string error = decoded_member(jwk, "n", &n); !error.empty()) return error;
-  if (std::string error = decoded_member(jwk, "e", &e); !error.empty()) return error;
-  base::Result<std::shared_ptr<EVP_PKEY>> parsed = rsa_public_key(n, e);
-  if (!parsed) return parsed.error();
-  std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
-  if (const base::Result<void> checked = check_key_for_algorithm(*algorithm, public_key.get()); !checked)
-    return checked.error();
-  *key = std::make_shared<const VerificationKey>(*algorithm, std::string(), std::move(public_key));
-  return "";
+  const base::Result<std::string> n = decoded_member(jwk, "n");
+  if (!n) return base::Error(n.error());
+  const base::Result<std::string> e = decoded_member(jwk, "e");
+  if (!e) return base::Error(e.error());
+  return verification_key(*algorithm, rsa_public_key(*n, *e));
 }
 
-std::string ec_key(object jwk, std::string_view crv, std::optional<Algorithm> algorithm,
-                   std::shared_ptr<const VerificationKey>* key) {
+KeyResult ec_key(object jwk, std::string_view crv, std::optional<Algorithm> algorithm) {
   Algorithm curve_algorithm = Algorithm::kES256;
   const char* group = nullptr;
   if (crv == "P-256") {
@@ -74,80 +81,84 @@ std::string ec_key(object jwk, std::string_view crv, std::optional<Algorithm> al
     curve_algorithm = Algorithm::kES384;
     group = "secp384r1";
   } else {
-    return "unsupported EC curve \"" + std::string(crv) + "\"";
+    return base::Error("unsupported EC curve \"" + std::string(crv) + "\"");
   }
   if (algorithm && *algorithm != curve_algorithm) {
-    return "alg " + std::string(algorithm_name(*algorithm)) + " does not fit curve " + std::string(crv);
+    return base::Error("alg " + std::string(algorithm_name(*algorithm)) + " does not fit curve " + std::string(crv));
   }
-  std::string x;
-  std::string y;
-  if (std::string error = decoded_member(jwk, "x", &x); !error.empty()) return error;
-  if (std::string error = decoded_member(jwk, "y", &y); !error.empty()) return error;
+  const base::Result<std::string> x = decoded_member(jwk, "x");
+  if (!x) return base::Error(x.error());
+  const base::Result<std::string> y = decoded_member(jwk, "y");
+  if (!y) return base::Error(y.error());
   // RFC 7518 §6.2.1.2-3: each coordinate is the full curve size.
   const std::size_t size = ecdsa_signature_size(curve_algorithm) / 2;
-  if (x.size() != size || y.size() != size) return "\"x\" and \"y\" must be " + std::to_string(size) + " bytes";
-  base::Result<std::shared_ptr<EVP_PKEY>> parsed = ec_public_key(group, x, y);
-  if (!parsed) return parsed.error();
-  std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
-  if (const base::Result<void> checked = check_key_for_algorithm(curve_algorithm, public_key.get()); !checked)
-    return checked.error();
-  *key = std::make_shared<const VerificationKey>(curve_algorithm, std::string(), std::move(public_key));
-  return "";
+  if (x->size() != size || y->size() != size) {
+    return base::Error("\"x\" and \"y\" must be " + std::to_string(size) + " bytes");
+  }
+  return verification_key(curve_algorithm, ec_public_key(group, *x, *y));
 }
 
-std::string okp_key(object jwk, std::string_view crv, std::optional<Algorithm> algorithm,
-                    std::shared_ptr<const VerificationKey>* key) {
-  if (crv != "Ed25519") return "unsupported OKP curve \"" + std::string(crv) + "\"";
+KeyResult okp_key(object jwk, std::string_view crv, std::optional<Algorithm> algorithm) {
+  if (crv != "Ed25519") return base::Error("unsupported OKP curve \"" + std::string(crv) + "\"");
   if (algorithm && *algorithm != Algorithm::kEdDSA) {
-    return "alg " + std::string(algorithm_name(*algorithm)) + " does not fit curve Ed25519";
+    return base::Error("alg " + std::string(algorithm_name(*algorithm)) + " does not fit curve Ed25519");
   }
-  std::string x;
-  if (std::string error = decoded_member(jwk, "x", &x); !error.empty()) return error;
-  if (x.size() != 32) return "\"x\" must be 32 bytes";
-  base::Result<std::shared_ptr<EVP_PKEY>> parsed = ed25519_public_key(x);
-  if (!parsed) return parsed.error();
-  std::shared_ptr<EVP_PKEY> public_key = *std::move(parsed);
-  *key = std::make_shared<const VerificationKey>(Algorithm::kEdDSA, std::string(), std::move(public_key));
-  return "";
+  const base::Result<std::string> x = decoded_member(jwk, "x");
+  if (!x) return base::Error(x.error());
+  if (x->size() != 32) return base::Error("\"x\" must be 32 bytes");
+  base::Result<std::shared_ptr<EVP_PKEY>> public_key = ed25519_public_key(*x);
+  if (!public_key) return base::Error(public_key.error());
+  return std::make_shared<const VerificationKey>(Algorithm::kEdDSA, std::string(), *std::move(public_key));
 }
 
-std::string oct_key(object jwk, std::optional<Algorithm> algorithm, std::shared_ptr<const VerificationKey>* key) {
-  if (!algorithm) return "an oct key needs \"alg\"";
+KeyResult oct_key(object jwk, std::optional<Algorithm> algorithm) {
+  if (!algorithm) return base::Error("an oct key needs \"alg\"");
   if (signature_scheme(*algorithm) != SignatureScheme::kHmac) {
-    return "alg " + std::string(algorithm_name(*algorithm)) + " does not fit an oct key";
+    return base::Error("alg " + std::string(algorithm_name(*algorithm)) + " does not fit an oct key");
   }
-  std::string secret;
-  if (std::string error = decoded_member(jwk, "k", &secret); !error.empty()) return error;
-  if (const base::Result<void> checked = check_hmac_secret(*algorithm, secret); !checked) return checked.error();
-  *key = std::make_shared<const VerificationKey>(*algorithm, std::move(secret), nullptr);
-  return "";
+  base::Result<std::string> secret = decoded_member(jwk, "k");
+  if (!secret) return base::Error(secret.error());
+  if (const base::Result<void> checked = check_hmac_secret(*algorithm, *secret); !checked) {
+    return base::Error(checked.error());
+  }
+  return std::make_shared<const VerificationKey>(*algorithm, *std::move(secret), nullptr);
 }
 
-// One JWK. *skipped when its "use" is not "sig"; else "" or why it is bad.
-std::string read_jwk(element entry, JwksKey* out, bool* skipped) {
+// One JWK into *out. *skipped when its "use" is not "sig"; else success or
+// why it is bad (out->key_id is set as soon as it is known, to name the key).
+base::Result<void> read_jwk(element entry, JwksKey* out, bool* skipped) {
   object jwk;
-  if (entry.get_object().get(jwk) != simdjson::SUCCESS) return "not a JSON object";
+  if (entry.get_object().get(jwk) != simdjson::SUCCESS) return base::Error("not a JSON object");
   bool wrong_type = false;
   const std::string_view use = string_member(jwk, "use", &wrong_type);
   const std::string_view kty = string_member(jwk, "kty", &wrong_type);
   const std::string_view kid = string_member(jwk, "kid", &wrong_type);
   const std::string_view alg = string_member(jwk, "alg", &wrong_type);
   const std::string_view crv = string_member(jwk, "crv", &wrong_type);
-  if (wrong_type) return "\"use\", \"kty\", \"kid\", \"alg\" and \"crv\" must be strings";
+  if (wrong_type) return base::Error("\"use\", \"kty\", \"kid\", \"alg\" and \"crv\" must be strings");
   if (!use.empty() && use != "sig") {
     *skipped = true;
-    return "";
+    return {};
   }
-  if (kid.empty()) return "missing \"kid\"";
+  if (kid.empty()) return base::Error("missing \"kid\"");
   out->key_id.assign(kid);
-  std::optional<Algorithm> algorithm;
-  if (std::string error = read_algorithm(alg, &algorithm); !error.empty()) return error;
-  if (kty == "RSA") return rsa_key(jwk, algorithm, &out->key);
-  if (kty == "EC") return ec_key(jwk, crv, algorithm, &out->key);
-  if (kty == "OKP") return okp_key(jwk, crv, algorithm, &out->key);
-  if (kty == "oct") return oct_key(jwk, algorithm, &out->key);
-  if (kty.empty()) return "missing \"kty\"";
-  return "unsupported kty \"" + std::string(kty) + "\"";
+  const base::Result<std::optional<Algorithm>> algorithm = read_algorithm(alg);
+  if (!algorithm) return base::Error(algorithm.error());
+  KeyResult key = base::Error("missing \"kty\"");
+  if (kty == "RSA") {
+    key = rsa_key(jwk, *algorithm);
+  } else if (kty == "EC") {
+    key = ec_key(jwk, crv, *algorithm);
+  } else if (kty == "OKP") {
+    key = okp_key(jwk, crv, *algorithm);
+  } else if (kty == "oct") {
+    key = oct_key(jwk, *algorithm);
+  } else if (!kty.empty()) {
+    key = base::Error("unsupported kty \"" + std::string(kty) + "\"");
+  }
+  if (!key) return base::Error(key.error());
+  out->key = *std::move(key);
+  return {};
 }
 
 }  // namespace
@@ -163,10 +174,9 @@ base::Result<std::vector<JwksKey>> parse_jwks(std::string_view json) {
   for (const element entry : entries) {
     JwksKey key;
     bool skipped = false;
-    const std::string error = read_jwk(entry, &key, &skipped);
-    if (!error.empty()) {
+    if (const base::Result<void> read = read_jwk(entry, &key, &skipped); !read) {
       const std::string name = key.key_id.empty() ? "#" + std::to_string(index) : "\"" + key.key_id + "\"";
-      return base::Error("jwks key " + name + ": " + error);
+      return base::Error("jwks key " + name + ": " + read.error());
     }
     if (!skipped) loaded.push_back(std::move(key));
     ++index;

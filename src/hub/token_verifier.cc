@@ -18,8 +18,8 @@ std::shared_ptr<const TokenVerifier> TokenVerifier::create(const AuthConfig& con
       *error = "auth.hmac_algorithm: unknown algorithm '" + config.hmac_algorithm + "'";
       return nullptr;
     }
-    if (std::string problem = verifier->keys_.add_hmac_secret("", *algorithm, config.hmac_secret); !problem.empty()) {
-      *error = "auth.hmac_secret: " + problem;
+    if (auto added = verifier->keys_.add_hmac_secret("", *algorithm, config.hmac_secret); !added) {
+      *error = "auth.hmac_secret: " + added.error();
       return nullptr;
     }
   }
@@ -33,15 +33,14 @@ std::shared_ptr<const TokenVerifier> TokenVerifier::create(const AuthConfig& con
       *error = "auth.public_key_algorithm: unknown algorithm '" + config.public_key_algorithm + "'";
       return nullptr;
     }
-    if (std::string problem = verifier->keys_.add_public_key_pem("", *algorithm, config.public_key_pem);
-        !problem.empty()) {
-      *error = "auth.public_key_file: " + problem;
+    if (auto added = verifier->keys_.add_public_key_pem("", *algorithm, config.public_key_pem); !added) {
+      *error = "auth.public_key_file: " + added.error();
       return nullptr;
     }
   }
   if (!config.jwks_json.empty()) {
-    if (std::string problem = verifier->keys_.add_jwks(config.jwks_json); !problem.empty()) {
-      *error = "auth.jwks_file: " + problem;
+    if (auto added = verifier->keys_.add_jwks(config.jwks_json); !added) {
+      *error = "auth.jwks_file: " + added.error();
       return nullptr;
     }
   }

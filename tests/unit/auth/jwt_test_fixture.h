@@ -35,7 +35,7 @@ class JwtTest : public ::testing::Test {
     options_.now = kNow;
   }
 
-  static void add(const std::string& error) { ASSERT_EQ(error, ""); }
+  static void add(const base::Result<void>& added) { ASSERT_TRUE(added.ok()) << added.error(); }
 
   VerifyError check(std::string_view token) { return verify(token, keys_, options_, &claims_); }
 
