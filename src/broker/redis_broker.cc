@@ -83,8 +83,9 @@ unsigned RedisBroker::open_shard(WorkerLinks& worker_links, const redis::Endpoin
   links_expected_.fetch_add(2, std::memory_order_relaxed);
   ShardLinks& links = *worker_links.shards.back();
   links.commands = std::make_unique<redis::Connection>(loop, master, options_.connection);
-  links.commands->on_state([this, &links, &worker_links, shard](bool up) {
-    set_link_up(links, links.commands_up, up ? LinkStatus::kUp : LinkStatus::kDown);
+  links.commands->on_state([this, &links, &worker_links, shard](redis::Availability availability) {
+    set_link_up(links, links.commands_up, availability);
+    const bool up = availability == redis::Availability::kUp;
     if (worker_links.worker == 0) {
       // Once per change of state and master (not per worker, not per retry).
       const redis::Endpoint& master = worker_links.masters[shard];
@@ -102,10 +103,10 @@ unsigned RedisBroker::open_shard(WorkerLinks& worker_links, const redis::Endpoin
   // Up for readiness once every wanted channel is confirmed again after a
   // reconnect (on_settled), not when the TCP connection is: until then a
   // publish from another node would miss this node's subscribers.
-  links.subscriber->on_settled([this, &links] { set_link_up(links, links.subscriber_up, LinkStatus::kUp); });
-  links.subscriber->on_state([this, &links](bool up) {
-    if (up) return;  // on_settled says when
-    set_link_up(links, links.subscriber_up, LinkStatus::kDown);
+  links.subscriber->on_settled([this, &links] { set_link_up(links, links.subscriber_up, redis::Availability::kUp); });
+  links.subscriber->on_state([this, &links](redis::Availability availability) {
+    if (availability == redis::Availability::kUp) return;  // on_settled says when
+    set_link_up(links, links.subscriber_up, redis::Availability::kDown);
     // Down: nothing can be missed from a Redis we cannot reach, and the
     // channels are resubscribed on reconnect. Waiters go on now.
     auto awaiting = std::move(links.awaiting);
@@ -127,8 +128,8 @@ unsigned RedisBroker::open_shard(WorkerLinks& worker_links, const redis::Endpoin
   return shard;
 }
 
-void RedisBroker::set_link_up(ShardLinks& links, bool& flag, LinkStatus status) {
-  const bool up = status == LinkStatus::kUp;
+void RedisBroker::set_link_up(ShardLinks& links, bool& flag, redis::Availability availability) {
+  const bool up = availability == redis::Availability::kUp;
   if (flag == up) return;
   flag = up;
   if (links.retired) return;  // no longer counted

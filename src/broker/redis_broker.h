@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "broker/broker.h"
+#include "redis/availability.h"
 #include "redis/cluster.h"
 #include "redis/endpoint.h"
 #include "redis/link.h"
@@ -117,9 +118,8 @@ class RedisBroker final : public Broker {
   void open(unsigned worker);
   // Connections of worker_links to master, as a new shard; its index.
   unsigned open_shard(WorkerLinks& worker_links, const redis::Endpoint& master);
-  // Whether a link counts toward readiness (healthy()).
-  enum class LinkStatus : std::uint8_t { kDown, kUp };
-  void set_link_up(ShardLinks& links, bool& flag, LinkStatus status);
+  // Counts a link toward readiness (healthy()) while it is up.
+  void set_link_up(ShardLinks& links, bool& flag, redis::Availability availability);
   // The connections of worker to the master that serves redis_key.
   ShardLinks& links_for(unsigned worker, std::string_view redis_key);
   unsigned shard_of(unsigned worker, std::string_view redis_key) const;

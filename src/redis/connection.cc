@@ -25,7 +25,7 @@ void Connection::command(std::span<const std::string_view> argv, Callback done) 
   link_.watch_health();
 }
 
-void Connection::on_link_ready() { report(true); }
+void Connection::on_link_ready() { report(Availability::kUp); }
 
 void Connection::on_link_reply(Reply&& reply) {
   if (pending_.empty()) return;  // cannot happen: Redis answers each command once
@@ -42,7 +42,7 @@ void Connection::on_link_down(const std::string& reason) {
     if (entry.done) entry.done(Reply::connection_error(reason));
     if (!*alive) return;  // a callback destroyed this Connection
   }
-  report(false);
+  report(Availability::kDown);
 }
 
 std::optional<std::uint64_t> Connection::oldest_outstanding_ms() const {
@@ -50,10 +50,10 @@ std::optional<std::uint64_t> Connection::oldest_outstanding_ms() const {
   return pending_.front().issued_ms;
 }
 
-void Connection::report(bool up) {
-  if (reported_ == up) return;
-  reported_ = up;
-  if (on_state_) on_state_(up);
+void Connection::report(Availability availability) {
+  if (reported_ == availability) return;
+  reported_ = availability;
+  if (on_state_) on_state_(availability);
 }
 
 }  // namespace switchboard::redis

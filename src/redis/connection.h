@@ -28,6 +28,7 @@
 #include <string_view>
 
 #include "loop/event_loop.h"
+#include "redis/availability.h"
 #include "redis/endpoint.h"
 #include "redis/link.h"
 #include "redis/reply.h"
@@ -37,7 +38,7 @@ namespace switchboard::redis {
 class Connection final : private LinkOwner {
  public:
   using Callback = std::function<void(const Reply& reply)>;
-  using StateCallback = std::function<void(bool up)>;
+  using StateCallback = std::function<void(Availability availability)>;
 
   // Starts connecting at once (from a task posted to loop): commands may be
   // issued right away. endpoint.host: a numeric address or "localhost"; run
@@ -69,7 +70,7 @@ class Connection final : private LinkOwner {
     command(std::span<const std::string_view>(argv.begin(), argv.size()), std::move(done));
   }
 
-  // Called with true each time the connection gets ready, with false when
+  // Called with kUp each time the connection gets ready, with kDown when
   // it goes down from ready and when the first attempt fails; never twice
   // in a row with the same value.
   void on_state(StateCallback callback) { on_state_ = std::move(callback); }
@@ -91,12 +92,12 @@ class Connection final : private LinkOwner {
   void on_link_reply(Reply&& reply) override;
   void on_link_down(const std::string& reason) override;
   std::optional<std::uint64_t> oldest_outstanding_ms() const override;
-  void report(bool up);
+  void report(Availability availability);
 
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::deque<Pending> pending_;
   StateCallback on_state_;
-  std::optional<bool> reported_;
+  std::optional<Availability> reported_;
   Link link_;  // last: destroyed first, so it never calls into a dead owner
 };
 

@@ -57,7 +57,7 @@ void Subscriber::on_link_ready() {
   }
   if (!batch.empty()) send(verb, batch);
   auto alive = alive_;
-  report(true);
+  report(Availability::kUp);
   if (*alive) settle_if_confirmed();
 }
 
@@ -99,7 +99,7 @@ void Subscriber::on_link_down(const std::string&) {
   settling_ = false;
   awaiting_.clear();
   confirmed_count_ = 0;
-  report(false);
+  report(Availability::kDown);
 }
 
 std::optional<std::uint64_t> Subscriber::oldest_outstanding_ms() const {
@@ -107,10 +107,10 @@ std::optional<std::uint64_t> Subscriber::oldest_outstanding_ms() const {
   return awaiting_.front();
 }
 
-void Subscriber::report(bool up) {
-  if (reported_ == up) return;
-  reported_ = up;
-  if (on_state_) on_state_(up);
+void Subscriber::report(Availability availability) {
+  if (reported_ == availability) return;
+  reported_ = availability;
+  if (on_state_) on_state_(availability);
 }
 
 }  // namespace switchboard::redis

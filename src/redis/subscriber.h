@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "loop/event_loop.h"
+#include "redis/availability.h"
 #include "redis/endpoint.h"
 #include "redis/link.h"
 #include "redis/reply.h"
@@ -35,7 +36,7 @@ class Subscriber final : private LinkOwner {
  public:
   // channel and payload are valid until the callback returns.
   using MessageCallback = std::function<void(std::string_view channel, std::string_view payload)>;
-  using StateCallback = std::function<void(bool up)>;
+  using StateCallback = std::function<void(Availability availability)>;
 
   // Starts connecting at once, like Connection (same endpoint rules).
   Subscriber(loop::EventLoop& loop, Endpoint endpoint, Options options = {}, Sharding sharding = Sharding::kNo);
@@ -84,7 +85,7 @@ class Subscriber final : private LinkOwner {
   // Sends one (S)SUBSCRIBE or (S)UNSUBSCRIBE for channels; expects one
   // confirmation per channel.
   void send(std::string_view verb, std::span<const std::string_view> channels);
-  void report(bool up);
+  void report(Availability availability);
   void settle_if_confirmed();
 
   Sharding sharding_;
@@ -97,7 +98,7 @@ class Subscriber final : private LinkOwner {
   std::function<void()> on_settled_;
   bool settling_ = false;  // connected, resubscriptions not all confirmed yet
   StateCallback on_state_;
-  std::optional<bool> reported_;
+  std::optional<Availability> reported_;
   Link link_;  // last: destroyed first
 };
 

@@ -277,7 +277,7 @@ TEST_F(RedisConnection, WrongPasswordIsSurfacedAndRetried) {
   options.backoff_max_ms = 100;
   Connection connection(loop_, endpoint, options);
   std::vector<bool> states;
-  connection.on_state([&](bool up) { states.push_back(up); });
+  connection.on_state([&](Availability availability) { states.push_back(availability == Availability::kUp); });
   Reply reply = call(connection, {"SET", "k", "v"});
   EXPECT_TRUE(reply.is_connection_error());
   EXPECT_NE(reply.str.find("AUTH failed"), std::string::npos) << reply.str;
@@ -315,7 +315,7 @@ TEST_F(RedisConnection, ServerKilledMidFlightFailsPendingThenReconnects) {
   options.backoff_max_ms = 200;
   Connection connection(loop_, server.endpoint(), options);
   std::vector<bool> states;
-  connection.on_state([&](bool up) { states.push_back(up); });
+  connection.on_state([&](Availability availability) { states.push_back(availability == Availability::kUp); });
   ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
 
   std::vector<Reply> replies;
@@ -368,7 +368,7 @@ TEST_F(RedisConnection, NothingListeningStaysDownAndBacksOff) {
   endpoint.port = testing::free_port();
   Connection connection(loop_, endpoint);  // default backoff: 100 ms .. 5 s
   int downs = 0;
-  connection.on_state([&](bool up) { downs += up ? 100 : 1; });
+  connection.on_state([&](Availability availability) { downs += availability == Availability::kUp ? 100 : 1; });
   Reply reply = call(connection, {"PING"});
   EXPECT_TRUE(reply.is_connection_error());
   EXPECT_NE(reply.str.find("refused"), std::string::npos) << reply.str;

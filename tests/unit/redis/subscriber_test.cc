@@ -112,7 +112,7 @@ TEST_F(RedisSubscriber, QuickSubscribeUnsubscribeEndsInTheLastCallsState) {
 TEST_F(RedisSubscriber, ResubscribesByItselfAfterTheServerRestarts) {
   auto subscriber = make_subscriber();
   std::vector<bool> states;
-  subscriber->on_state([&](bool up) { states.push_back(up); });
+  subscriber->on_state([&](Availability availability) { states.push_back(availability == Availability::kUp); });
   subscriber->subscribe("news");
   subscriber->subscribe("sport");
   ASSERT_TRUE(settled(*subscriber, 2));
