@@ -106,19 +106,6 @@ const NamespaceFlagWord kNamespaceFlagWords[] = {
     {"no_client_publish", [](NamespaceOptions& options) { options.client_publish = false; }},
 };
 
-std::vector<std::string> split_words(std::string_view text) {
-  std::vector<std::string> items;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) items.emplace_back(item);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-  }
-  return items;
-}
-
 std::string flag_words() {
   std::string words;
   for (const NamespaceFlagWord& entry : kNamespaceFlagWords)
@@ -171,7 +158,7 @@ base::Result<void> namespace_from_flag(std::string_view text, NamespaceOptions* 
     return base::Error("--namespace: " + checked.error());
   }
   const std::string_view words = equals == std::string_view::npos ? std::string_view() : text.substr(equals + 1);
-  for (const std::string& word : split_words(words)) {
+  for (const std::string& word : split_list(words)) {
     bool known = false;
     for (const NamespaceFlagWord& entry : kNamespaceFlagWords) {
       if (entry.word == word) {

@@ -71,19 +71,6 @@ std::string store_unsigned(ServeSettings& settings, const SettingField& field, s
       field.ref(settings));
 }
 
-std::vector<std::string> split_list(std::string_view text) {
-  std::vector<std::string> items;
-  while (!text.empty()) {
-    const std::size_t comma = text.find(',');
-    std::string_view item = text.substr(0, comma);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) items.emplace_back(item);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-  }
-  return items;
-}
-
 std::string apply_node(ServeSettings& settings, const SettingField& field, const toml::node& node,
                        std::string_view source, const EnvironmentLookup& lookup) {
   if (field.info.secret) {

@@ -233,6 +233,19 @@ std::string problem(std::string_view source, std::string_view key, std::string_v
   return std::string(source) + ": " + std::string(key) + ": " + std::string(what);
 }
 
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.emplace_back(item);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+  }
+  return items;
+}
+
 std::string toml_string(std::string_view text) {
   std::ostringstream quoted;
   quoted << toml::value<std::string>(std::string(text));

@@ -34,6 +34,10 @@ const SettingField* find_setting_field(std::string_view key);
 // "SOURCE: KEY: WHAT", the one form of every settings error.
 std::string problem(std::string_view source, std::string_view key, std::string_view what);
 
+// "a, b,,c " -> {"a", "b", "c"}: a list in a flag or a variable (and the
+// words of --namespace), blanks around items and empty items dropped.
+std::vector<std::string> split_list(std::string_view text);
+
 // text as a TOML string, quoted and escaped ('...' when it can be).
 std::string toml_string(std::string_view text);
 // A field's value as TOML ("8080", "\"0.0.0.0\"", "[]").
