@@ -380,7 +380,8 @@ void Core::connection_lost(const TransportEnd& end, Finality finality) {
     return;
   }
   const double draw = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-  const std::uint64_t delay = honour_retry_after(backoff_delay_ms(backoff_, attempt_, draw), end.retry_after_s);
+  const std::uint64_t delay =
+      base::honour_retry_after(base::backoff_delay_ms(backoff_, attempt_, draw), end.retry_after_s);
   ++attempt_;
   StateChange change{ClientState::kDisconnected, end.reason, end.close_code, delay, attempt_};
   loop_.arm(reconnect_timer_, delay);

@@ -31,7 +31,7 @@
 #include <utility>
 #include <vector>
 
-#include "client/backoff.h"
+#include "base/backoff.h"
 #include "client/server_message.h"
 #include "client/transport.h"
 #include "loop/event_loop.h"
@@ -135,7 +135,7 @@ class Core final : public TransportOwner {
   static void on_request_timer(void* self);
 
   const ClientOptions options_;
-  const BackoffPolicy backoff_;
+  const base::BackoffPolicy backoff_;
   loop::EventLoop loop_;
   std::thread thread_;
   std::atomic<bool> started_{false};  // any thread: connect() was called

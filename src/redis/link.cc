@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <system_error>
 
+#include "base/backoff.h"
 #include "redis/resolve.h"
 
 namespace switchboard::redis {
@@ -385,11 +386,10 @@ void Link::fail(std::string reason) {
 }
 
 std::uint64_t Link::next_backoff_ms() {
-  std::uint32_t shift = std::min<std::uint32_t>(failures_ - 1, 30);
-  std::uint64_t cap = options_.backoff_min_ms;
-  for (std::uint32_t i = 0; i < shift && cap < options_.backoff_max_ms; ++i) cap *= 2;
-  cap = std::min(cap, options_.backoff_max_ms);
-  return std::uniform_int_distribution<std::uint64_t>(options_.backoff_min_ms, cap)(random_);
+  const base::BackoffPolicy policy{options_.backoff_min_ms, options_.backoff_max_ms, 2.0, 1.0,
+                                   base::JitterFloor::kMinDelay};
+  const double draw = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+  return base::backoff_delay_ms(policy, failures_ - 1, draw);
 }
 
 void Link::on_connect_timeout(void* self) {

@@ -34,8 +34,9 @@ struct Options {
   std::uint64_t command_timeout_ms = 5000;
   // Delay before reconnect attempt n (n = 1, 2, ...): uniform in
   // [backoff_min_ms, min(backoff_max_ms, backoff_min_ms * 2^(n-1))] ("full
-  // jitter", floored at the minimum so a dead server is never spun on).
-  // Reset after a connection gets ready.
+  // jitter", floored at the minimum so a dead server is never spun on:
+  // base/backoff.h with JitterFloor::kMinDelay). Reset after a connection
+  // gets ready.
   std::uint64_t backoff_min_ms = 100;
   std::uint64_t backoff_max_ms = 5000;
   // Commands not yet written to a Redis that is slow to read (or still

@@ -1,11 +1,11 @@
 // The reconnect delay: the cap grows by factor up to the maximum, jitter
 // takes a fraction off it, Retry-After is a floor. The random draw is
 // injected: no sleeps, no seeds.
-#include "client/backoff.h"
+#include "base/backoff.h"
 
 #include <gtest/gtest.h>
 
-namespace switchboard::client {
+namespace switchboard::base {
 namespace {
 
 TEST(Backoff, CapGrowsByFactorUpToTheMaximum) {
@@ -42,6 +42,18 @@ TEST(Backoff, OutOfRangeInputsAreClamped) {
   EXPECT_EQ(backoff_delay_ms(policy, 0, 0.0), 1000u);
 }
 
+TEST(Backoff, AFloorAtTheMinimumKeepsEveryDelayInMinToCap) {
+  // The Redis link's policy: doubling from 100 ms to 5 s, uniform in [min, cap].
+  const BackoffPolicy policy{100, 5000, 2.0, 1.0, JitterFloor::kMinDelay};
+  EXPECT_EQ(backoff_delay_ms(policy, 0, 0.0), 100u);
+  EXPECT_EQ(backoff_delay_ms(policy, 0, 0.999999), 100u);
+  EXPECT_EQ(backoff_delay_ms(policy, 3, 0.0), 800u);
+  EXPECT_EQ(backoff_delay_ms(policy, 3, 0.5), 450u);
+  EXPECT_EQ(backoff_delay_ms(policy, 3, 0.999999), 100u);
+  EXPECT_EQ(backoff_delay_ms(policy, 40, 0.0), 5000u);
+  EXPECT_EQ(backoff_delay_ms(policy, 40, 0.5), 2550u);
+}
+
 TEST(Backoff, RetryAfterIsAFloor) {
   EXPECT_EQ(honour_retry_after(700, std::nullopt), 700u);
   EXPECT_EQ(honour_retry_after(700, 3), 3000u);
@@ -50,4 +62,4 @@ TEST(Backoff, RetryAfterIsAFloor) {
 }
 
 }  // namespace
-}  // namespace switchboard::client
+}  // namespace switchboard::base

@@ -1,8 +1,16 @@
-#include "client/backoff.h"
+#include "base/backoff.h"
 
 #include <algorithm>
 
-namespace switchboard::client {
+namespace switchboard::base {
+namespace {
+
+// The minimum, or the cap when the maximum is below the minimum.
+double cap_floor(const BackoffPolicy& policy, double cap) {
+  return std::min(static_cast<double>(policy.min_delay_ms), cap);
+}
+
+}  // namespace
 
 std::uint64_t backoff_delay_ms(const BackoffPolicy& policy, std::uint32_t attempt, double random) {
   const double max_delay = static_cast<double>(policy.max_delay_ms);
@@ -11,9 +19,10 @@ std::uint64_t backoff_delay_ms(const BackoffPolicy& policy, std::uint32_t attemp
   // overflows to infinity for large attempts.
   double cap = std::min(static_cast<double>(policy.min_delay_ms), max_delay);
   for (std::uint32_t i = 0; i < attempt && cap < max_delay; ++i) cap = std::min(cap * factor, max_delay);
+  const double floor = policy.floor == JitterFloor::kMinDelay ? cap_floor(policy, cap) : 0.0;
   const double jitter = std::clamp(policy.jitter, 0.0, 1.0);
   const double draw = std::clamp(random, 0.0, 1.0);
-  return static_cast<std::uint64_t>(cap * (1.0 - jitter * draw));
+  return static_cast<std::uint64_t>(floor + (cap - floor) * (1.0 - jitter * draw));
 }
 
 std::uint64_t honour_retry_after(std::uint64_t delay_ms, std::optional<std::uint64_t> retry_after_s) {
@@ -21,4 +30,4 @@ std::uint64_t honour_retry_after(std::uint64_t delay_ms, std::optional<std::uint
   return std::max(delay_ms, *retry_after_s * 1000);
 }
 
-}  // namespace switchboard::client
+}  // namespace switchboard::base
