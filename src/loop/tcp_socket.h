@@ -12,25 +12,11 @@
 #include <string_view>
 
 #include "loop/event_loop.h"
+#include "loop/io_status.h"
 #include "loop/shared_buffer.h"
 #include "loop/write_queue.h"
 
 namespace switchboard::loop {
-
-enum class WriteStatus : std::uint8_t {
-  kSent,      // all bytes handed to the kernel (or to the cork buffer)
-  kBuffered,  // some bytes wait in the write queue for EPOLLOUT
-  kFailed,    // the peer is gone (EPIPE, ECONNRESET): close the socket
-};
-
-enum class FlushStatus : std::uint8_t { kDrained, kPending, kFailed };
-
-enum class ReadStatus : std::uint8_t { kData, kWouldBlock, kEof, kFailed };
-
-struct ReadResult {
-  ReadStatus status;
-  std::size_t size;  // bytes read, with kData
-};
 
 // A per-loop buffer that collects the writes of the one socket being
 // handled, sent with one syscall when the handler returns (uWS's cork).
