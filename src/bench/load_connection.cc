@@ -1,37 +1,23 @@
 #include "bench/load_connection.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstring>
 
 #include "base/clock.h"
 #include "codec/frame_writer.h"
-
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24  // Linux 4.2, <linux/in.h>
-#endif
 
 namespace switchboard::bench {
 
 LoadConnection::LoadConnection(const ConnectionContext& context, std::uint32_t index, codec::MaskKey mask_key,
                                const std::array<std::uint8_t, 16>& handshake_key)
     : context_(context),
+      stream_(*context.loop, *this),
       parser_(codec::Role::kClient, {context.settings->max_message_size}),
       timer_(&LoadConnection::on_timer, this),
       index_(index),
       mask_key_(mask_key),
       handshake_key_(handshake_key) {}
 
-LoadConnection::~LoadConnection() {
-  if (pending_fd_ >= 0) {
-    context_.loop->remove(pending_fd_);
-    ::close(pending_fd_);
-  }
-}
+LoadConnection::~LoadConnection() = default;
 
 void LoadConnection::start(const sockaddr_in* source) {
   if (state_ != State::kIdle) return;
@@ -39,104 +25,51 @@ void LoadConnection::start(const sockaddr_in* source) {
   start_ns_ = base::monotonic_ns();
   state_ = State::kConnecting;
   context_.loop->arm(timer_, settings.handshake_timeout_ms);
-  const int fd = ::socket(settings.target.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    system_error_ = errno;
+  loop::StreamTarget target;
+  target.address = reinterpret_cast<const sockaddr*>(&settings.target.address);
+  target.address_size = settings.target.size;
+  target.source = source;
+  if (!stream_.connect(target)) {
+    system_error_ = stream_.error().system_error;
     fail(ErrorKind::kConnect);
-    return;
   }
-  pending_fd_ = fd;
-  // Latency, not throughput: each message leaves at once (the cork already
-  // gathers what one read produces).
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (source != nullptr) {
-    // Without this the kernel reserves a port at bind() for any
-    // destination, and a source address runs out after ~28k connections.
-    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(source), sizeof *source) != 0) {
-      system_error_ = errno;
-      fail(ErrorKind::kConnect);
-      return;
-    }
-  }
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&settings.target.address), settings.target.size) == 0) {
-    on_connected();
-    return;
-  }
-  if (errno != EINPROGRESS) {
-    system_error_ = errno;
-    fail(ErrorKind::kConnect);
-    return;
-  }
-  // TcpSocket watches EPOLLOUT only for queued bytes: watch the connect
-  // here, and hand the fd over once it is connected.
-  context_.loop->add(fd, *this, loop::Interest::kWrite);
 }
 
-void LoadConnection::on_io(std::uint32_t events) {
-  switch (state_) {
-    case State::kIdle:
-    case State::kDone:
-      return;  // a stale event from the same epoll batch
-    case State::kConnecting:
-      on_connect_result();
-      return;
-    default:
-      break;
-  }
-  if ((events & EPOLLOUT) != 0 && socket_.flush() == loop::FlushStatus::kFailed) {
-    system_error_ = errno;
-    fail(ErrorKind::kWriteFailed);
-    return;
-  }
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) on_readable();
-}
-
-void LoadConnection::on_connect_result() {
-  int error = 0;
-  socklen_t size = sizeof error;
-  if (getsockopt(pending_fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
-  if (error != 0) {
-    system_error_ = error;
-    fail(ErrorKind::kConnect);
-    return;
-  }
-  context_.loop->remove(pending_fd_);
-  on_connected();
-}
-
-void LoadConnection::on_connected() {
-  const int fd = pending_fd_;
-  pending_fd_ = -1;
-  socket_.open(*context_.loop, fd, *this);
+void LoadConnection::on_stream_open() {
   state_ = State::kHandshake;
   const ConnectionSettings& settings = *context_.settings;
   const std::string request = client::make_upgrade_request(settings.url, client::make_client_key(handshake_key_),
                                                            settings.headers, settings.subprotocol);
-  if (socket_.write({request}) == loop::WriteStatus::kFailed) {
-    system_error_ = errno;
+  if (stream_.write(request) == loop::WriteStatus::kFailed) {
+    system_error_ = stream_.error().system_error;
     fail(ErrorKind::kConnect);
   }
 }
 
-void LoadConnection::on_readable() {
-  char* buffer = context_.loop->receive_buffer();
-  const loop::ReadResult result = socket_.read(buffer, loop::EventLoop::kReceiveBufferSize);
-  switch (result.status) {
-    case loop::ReadStatus::kWouldBlock:
+void LoadConnection::on_stream_data(char* data, std::size_t size) {
+  if (state_ == State::kHandshake) {
+    on_handshake_bytes(data, size);
+  } else {
+    on_frames(data, size);
+  }
+}
+
+void LoadConnection::on_stream_failed(const loop::StreamError& error) {
+  switch (error.failure) {
+    case loop::StreamFailure::kSocket:
+    case loop::StreamFailure::kConnect:
+    case loop::StreamFailure::kTlsHandshake:
+      system_error_ = error.system_error;
+      fail(ErrorKind::kConnect);
       return;
-    case loop::ReadStatus::kEof:
-    case loop::ReadStatus::kFailed:
+    case loop::StreamFailure::kPeerClosed:
+    case loop::StreamFailure::kRead:
       on_eof();
       return;
-    case loop::ReadStatus::kData:
-      break;
-  }
-  if (state_ == State::kHandshake) {
-    on_handshake_bytes(buffer, result.size);
-  } else {
-    on_frames(buffer, result.size);
+    case loop::StreamFailure::kWrite:
+      system_error_ = error.system_error;
+      fail(ErrorKind::kWriteFailed);
+      return;
   }
 }
 
@@ -171,14 +104,11 @@ void LoadConnection::on_handshake_bytes(const char* data, std::size_t size) {
 }
 
 void LoadConnection::on_frames(char* data, std::size_t size) {
-  socket_.cork(*context_.cork);
+  batch_ = Batch::kOpen;
   const codec::ParseStatus status = parser_.consume(std::span<char>(data, size), *this);
   if (state_ == State::kDone) return;  // finished inside a callback; the socket is closed
-  if (socket_.uncork() == loop::WriteStatus::kFailed) {
-    system_error_ = errno;
-    fail(ErrorKind::kWriteFailed);
-    return;
-  }
+  flush_batch();
+  if (state_ == State::kDone) return;
   if (status == codec::ParseStatus::kFailed) fail(ErrorKind::kProtocol);
 }
 
@@ -212,8 +142,9 @@ codec::Flow LoadConnection::on_close(CloseCode code, std::string_view) {
     state_ = State::kClosing;
     context_.loop->arm(timer_, context_.settings->close_timeout_ms);
   }
-  // The close exchange is complete: our FIN tells a peer that waits for it.
-  socket_.shutdown_write();
+  // The close exchange is complete: our FIN tells a peer that waits for it
+  // (sent after what is still buffered).
+  stream_.shutdown_write();
   return codec::Flow::kStop;
 }
 
@@ -222,32 +153,41 @@ void LoadConnection::send_control(Opcode opcode, std::string_view payload) {
   const std::size_t header = codec::write_frame_header(frame, opcode, Fin::kYes, payload.size(), &mask_key_);
   std::memcpy(frame + header, payload.data(), payload.size());
   codec::apply_mask(frame + header, payload.size(), mask_key_);
-  if (socket_.write({std::string_view(frame, header + payload.size())}) == loop::WriteStatus::kFailed) {
-    system_error_ = errno;
-    fail(ErrorKind::kWriteFailed);
-  }
+  write_frame(std::string_view(frame, header + payload.size()));
 }
 
 loop::WriteStatus LoadConnection::send(std::string_view frame) {
   if (state_ != State::kOpen) return loop::WriteStatus::kFailed;
-  const loop::WriteStatus status = socket_.write({frame});
+  return write_frame(frame);
+}
+
+loop::WriteStatus LoadConnection::write_frame(std::string_view frame) {
+  if (batch_ == Batch::kOpen) {
+    stream_.write_buffer().append(frame);
+    return loop::WriteStatus::kSent;
+  }
+  const loop::WriteStatus status = stream_.write(frame);
   if (status == loop::WriteStatus::kFailed) {
-    system_error_ = errno;
+    system_error_ = stream_.error().system_error;
     fail(ErrorKind::kWriteFailed);
   }
   return status;
 }
 
 void LoadConnection::begin_batch() {
-  if (state_ == State::kOpen) socket_.cork(*context_.cork);
+  if (state_ == State::kOpen) batch_ = Batch::kOpen;
 }
 
 void LoadConnection::end_batch() {
   if (state_ == State::kDone) return;
-  if (socket_.uncork() == loop::WriteStatus::kFailed) {
-    system_error_ = errno;
-    fail(ErrorKind::kWriteFailed);
-  }
+  flush_batch();
+}
+
+void LoadConnection::flush_batch() {
+  batch_ = Batch::kNone;
+  if (!stream_.is_open() || stream_.flush() != loop::WriteStatus::kFailed) return;
+  system_error_ = stream_.error().system_error;
+  fail(ErrorKind::kWriteFailed);
 }
 
 void LoadConnection::close() {
@@ -318,15 +258,9 @@ void LoadConnection::fail(ErrorKind kind) {
 void LoadConnection::finish() {
   if (state_ == State::kDone) return;
   state_ = State::kDone;
+  batch_ = Batch::kNone;
   timer_.cancel();
-  if (pending_fd_ >= 0) {
-    // Still connecting: registered for EPOLLOUT only when connect(2) said
-    // EINPROGRESS; removing an fd that is not there is harmless.
-    context_.loop->remove(pending_fd_);
-    ::close(pending_fd_);
-    pending_fd_ = -1;
-  }
-  socket_.close();
+  stream_.close();
   std::string().swap(response_);
   parser_.shrink();
   context_.observer->on_done(*this);

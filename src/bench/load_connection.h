@@ -11,8 +11,9 @@
 //
 // Frames from the server go through codec::FrameParser in the client role
 // (zero-copy views of the loop's receive buffer); pings are answered with
-// pongs; writes go through TcpSocket, corked per read so the frames sent in
-// answer to one read leave in one send(2).
+// pongs; the socket is a loop::OutboundStream, and the frames sent in
+// answer to one read (or in one batch) gather in its write buffer and
+// leave in one send(2).
 //
 // Threading: owned by one ThreadDriver; everything runs on its loop thread.
 #pragma once
@@ -32,7 +33,8 @@
 #include "codec/frame_parser.h"
 #include "codec/mask.h"
 #include "loop/event_loop.h"
-#include "loop/tcp_socket.h"
+#include "loop/io_status.h"
+#include "loop/outbound_stream.h"
 #include "loop/timer_wheel.h"
 
 namespace switchboard::bench {
@@ -70,12 +72,11 @@ class ConnectionObserver {
 // What a connection needs from its thread: one per ThreadDriver.
 struct ConnectionContext {
   loop::EventLoop* loop = nullptr;
-  loop::CorkBuffer* cork = nullptr;
   const ConnectionSettings* settings = nullptr;
   ConnectionObserver* observer = nullptr;
 };
 
-class LoadConnection final : public loop::IoHandler {
+class LoadConnection final : public loop::StreamOwner {
  public:
   enum class State : std::uint8_t { kIdle, kConnecting, kHandshake, kOpen, kClosing, kDone };
 
@@ -122,7 +123,10 @@ class LoadConnection final : public loop::IoHandler {
   // The code of the server's close frame (0: none received).
   std::uint16_t close_code() const { return close_code_; }
 
-  void on_io(std::uint32_t events) override;
+  // The stream's owner (loop/outbound_stream.h).
+  void on_stream_open() override;
+  void on_stream_data(char* data, std::size_t size) override;
+  void on_stream_failed(const loop::StreamError& error) override;
 
   // Frame parser sink (codec/frame_parser.h).
   codec::Flow on_message(Opcode opcode, std::string_view payload);
@@ -131,25 +135,27 @@ class LoadConnection final : public loop::IoHandler {
   codec::Flow on_close(CloseCode code, std::string_view reason);
 
  private:
+  enum class Batch : std::uint8_t { kNone, kOpen };
+
   static void on_timer(void* self);
-  void on_connect_result();
-  void on_connected();
-  void on_readable();
   void on_handshake_bytes(const char* data, std::size_t size);
   void on_frames(char* data, std::size_t size);
   void on_eof();
   void send_control(Opcode opcode, std::string_view payload);
+  // Gathers frame in the batch, or writes it now; a failure is reported.
+  loop::WriteStatus write_frame(std::string_view frame);
+  // Sends the frames gathered since begin_batch (or the read began).
+  void flush_batch();
   void fail(ErrorKind kind);
   void finish();
 
   ConnectionContext context_;
-  loop::TcpSocket socket_;
+  loop::OutboundStream stream_;
   codec::FrameParser parser_;
   loop::Timer timer_;
   std::string response_;  // the response head as it arrives; freed once open
   std::uint64_t start_ns_ = 0;
   std::uint64_t handshake_ns_ = 0;
-  int pending_fd_ = -1;  // the socket while connect(2) is in progress
   int system_error_ = 0;
   std::uint16_t http_status_ = 0;
   std::uint16_t close_code_ = 0;
@@ -158,6 +164,7 @@ class LoadConnection final : public loop::IoHandler {
   codec::MaskKey mask_key_;
   std::array<std::uint8_t, 16> handshake_key_;  // Sec-WebSocket-Key before base64
   State state_ = State::kIdle;
+  Batch batch_ = Batch::kNone;  // kOpen: sends gather in the stream's buffer
   bool close_received_ = false;
 };
 

@@ -6,7 +6,7 @@
 
 namespace switchboard::bench {
 ThreadDriver::ThreadDriver(const ThreadPlan& plan) : plan_(plan), random_(plan.seed) {
-  const ConnectionContext context{&loop_, &cork_, plan_.settings, this};
+  const ConnectionContext context{&loop_, plan_.settings, this};
   ConnectionContext first_context = context;
   if (plan_.first_settings != nullptr) first_context.settings = plan_.first_settings;
   connections_.reserve(plan_.connections);

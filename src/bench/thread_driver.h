@@ -125,7 +125,6 @@ class ThreadDriver : public ConnectionObserver {
   void pump();  // starts connections while under the concurrency limit
 
   LiveCounters live_;
-  loop::CorkBuffer cork_;
   std::mt19937_64 random_;
   std::uint32_t next_to_start_ = 0;
   std::uint32_t in_progress_ = 0;
