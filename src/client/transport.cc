@@ -1,13 +1,7 @@
 #include "client/transport.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
-#include <cerrno>
-#include <cstring>
+#include <cstdlib>
 
 #include <openssl/rand.h>
 
@@ -29,139 +23,72 @@ std::array<std::uint8_t, N> random_bytes() {
   return bytes;
 }
 
-std::string errno_text(const char* what, int error) { return std::string(what) + ": " + std::strerror(error); }
+// One line for a failed stream: what failed, then why.
+std::string describe(const char* what, const loop::StreamError& error) {
+  return std::string(what) + ": " + error.message();
+}
 
 }  // namespace
 
 Transport::Transport(loop::EventLoop& loop, TransportOwner& owner, const TransportSettings& settings)
-    : loop_(loop), owner_(owner), settings_(settings), parser_(codec::Role::kClient, {settings.max_message_size}) {}
+    : loop_(loop),
+      owner_(owner),
+      settings_(settings),
+      stream_(loop, *this),
+      parser_(codec::Role::kClient, {settings.max_message_size}) {}
 
-Transport::~Transport() {
-  *alive_ = false;
-  close_socket();
-}
+Transport::~Transport() { *alive_ = false; }
 
 void Transport::start() {
   if (state_ != State::kIdle) return;
   state_ = State::kConnecting;
-  const Endpoint& target = settings_.endpoint;
-  fd_ = ::socket(target.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd_ < 0) {
-    end({EndKind::kConnectFailed, errno_text("socket", errno)});
-    return;
-  }
-  const int one = 1;
-  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&target.address), target.size) != 0 && errno != EINPROGRESS) {
-    end({EndKind::kConnectFailed, errno_text("connect", errno)});
-    return;
-  }
-  // Writable once connect(2) has finished, either way (SO_ERROR says how).
-  loop_.add(fd_, *this, loop::Interest::kWrite);
-  registered_ = true;
-  watching_write_ = true;
+  loop::StreamTarget target;
+  target.address = reinterpret_cast<const sockaddr*>(&settings_.endpoint.address);
+  target.address_size = settings_.endpoint.size;
+  target.tls = settings_.tls.get();
+  target.tls_host = settings_.url.host;
+  if (!stream_.connect(target)) on_stream_failed(stream_.error());
 }
 
-void Transport::on_io(std::uint32_t events) {
-  switch (state_) {
-    case State::kIdle:
-    case State::kDone:
-      return;  // a stale event from the same epoll batch
-    case State::kConnecting:
-      on_connect_result();
+void Transport::on_stream_open() { send_upgrade(); }
+
+void Transport::on_stream_failed(const loop::StreamError& error) {
+  using loop::StreamFailure;
+  switch (error.failure) {
+    case StreamFailure::kSocket:
+      end({EndKind::kConnectFailed, describe("socket", error)});
       return;
-    case State::kTls:
-      continue_tls();
+    case StreamFailure::kConnect:
+      end({EndKind::kConnectFailed, describe("connect", error)});
       return;
-    case State::kUpgrading:
-    case State::kOpen:
+    case StreamFailure::kTlsHandshake:
+      end({EndKind::kTlsFailed,
+           "TLS: " + (error.tls_error.empty() ? std::string("connection closed") : error.tls_error)});
+      return;
+    case StreamFailure::kWrite:
+      end({EndKind::kLost, describe("write", error), 1006});
+      return;
+    case StreamFailure::kPeerClosed:
+    case StreamFailure::kRead:
       break;
   }
-  if (out_offset_ < out_.size() && !flush()) return;
-  // TLS: a read may be what a write waited for and the reverse, so any
-  // event tries both (a read with nothing there just says kWantRead).
-  if (tls_ != nullptr || (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) read_available();
-  update_interest();
-}
-
-void Transport::on_connect_result() {
-  int error = 0;
-  socklen_t size = sizeof error;
-  if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
-  if (error != 0) {
-    end({EndKind::kConnectFailed, errno_text("connect", error)});
-    return;
-  }
   if (settings_.tls != nullptr) {
-    tls_ = std::make_unique<loop::TlsSession>(*settings_.tls, fd_, settings_.url.host);
-    state_ = State::kTls;
-    continue_tls();
-    return;
-  }
-  send_upgrade();
-}
-
-void Transport::continue_tls() {
-  switch (tls_->handshake()) {
-    case loop::TlsStatus::kDone:
-      tls_wants_write_ = false;
-      send_upgrade();
-      return;
-    case loop::TlsStatus::kWantRead:
-      tls_wants_write_ = false;
-      update_interest();
-      return;
-    case loop::TlsStatus::kWantWrite:
-      tls_wants_write_ = true;
-      update_interest();
-      return;
-    case loop::TlsStatus::kClosed:
-    case loop::TlsStatus::kFailed:
-      end({EndKind::kTlsFailed, "TLS: " + (tls_->error().empty() ? std::string("connection closed") : tls_->error())});
-      return;
+    end({EndKind::kLost, error.tls_error.empty() ? "connection lost" : error.tls_error, 1006});
+  } else if (error.failure == StreamFailure::kPeerClosed) {
+    end({EndKind::kLost, "connection lost (EOF)", 1006});
+  } else {
+    end({EndKind::kLost, describe("connection lost", error), 1006});
   }
 }
 
 void Transport::send_upgrade() {
   state_ = State::kUpgrading;
   key_ = make_client_key(random_bytes<16>());
-  out_ += make_upgrade_request(settings_.url, key_, settings_.headers, settings_.subprotocol);
-  if (flush()) update_interest();
+  stream_.write_buffer() += make_upgrade_request(settings_.url, key_, settings_.headers, settings_.subprotocol);
+  flush();
 }
 
-void Transport::read_available() {
-  char* buffer = loop_.receive_buffer();
-  tls_wants_write_ = false;
-  // One read per readiness event for plain TCP (level-triggered epoll
-  // comes back); with TLS, also what OpenSSL already decrypted and holds.
-  do {
-    std::size_t size = 0;
-    if (tls_ != nullptr) {
-      const loop::TlsStatus status = tls_->read(buffer, loop::EventLoop::kReceiveBufferSize, &size);
-      if (status == loop::TlsStatus::kWantRead) return;
-      if (status == loop::TlsStatus::kWantWrite) {
-        tls_wants_write_ = true;
-        update_interest();
-        return;
-      }
-      if (status != loop::TlsStatus::kDone) {
-        end({EndKind::kLost, tls_->error().empty() ? "connection lost" : tls_->error(), 1006});
-        return;
-      }
-    } else {
-      const ssize_t result = ::recv(fd_, buffer, loop::EventLoop::kReceiveBufferSize, 0);
-      if (result < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
-      if (result <= 0) {
-        end({EndKind::kLost, result == 0 ? "connection lost (EOF)" : errno_text("connection lost", errno), 1006});
-        return;
-      }
-      size = static_cast<std::size_t>(result);
-    }
-    on_bytes(buffer, size);
-  } while (state_ != State::kDone && tls_ != nullptr && tls_->has_pending());
-}
-
-void Transport::on_bytes(char* data, std::size_t size) {
+void Transport::on_stream_data(char* data, std::size_t size) {
   owner_.on_transport_activity();
   if (state_ == State::kUpgrading) {
     on_upgrade_bytes(data, size);
@@ -216,8 +143,7 @@ void Transport::on_frames(char* data, std::size_t size) {
     }
     return;
   }
-  if (!flush()) return;
-  update_interest();
+  flush();
 }
 
 codec::Flow Transport::on_message(Opcode opcode, std::string_view payload) {
@@ -255,86 +181,39 @@ void Transport::queue_frame(Opcode opcode, std::string_view payload) {
   const codec::MaskKey key = {key_bytes[0], key_bytes[1], key_bytes[2], key_bytes[3]};
   char header[codec::kMaxFrameHeaderSize];
   const std::size_t header_size = codec::write_frame_header(header, opcode, Fin::kYes, payload.size(), &key);
-  if (out_offset_ == out_.size()) {
-    out_.clear();
-    out_offset_ = 0;
-  }
-  out_.append(header, header_size);
-  const std::size_t start = out_.size();
-  out_.append(payload);
-  codec::apply_mask(out_.data() + start, payload.size(), key);
+  std::string& out = stream_.write_buffer();
+  out.append(header, header_size);
+  const std::size_t start = out.size();
+  out.append(payload);
+  codec::apply_mask(out.data() + start, payload.size(), key);
 }
 
 void Transport::send_text(std::string_view text) {
   if (state_ != State::kOpen) return;
   queue_frame(Opcode::kText, text);
-  // Writes inside a callback of ours (a reply to a message being read) are
-  // flushed when the read's frames are done; the rest go out now.
-  if (!flush()) return;
-  update_interest();
+  flush();
 }
 
 bool Transport::flush() {
-  while (out_offset_ < out_.size()) {
-    const char* data = out_.data() + out_offset_;
-    const std::size_t size = out_.size() - out_offset_;
-    std::size_t moved = 0;
-    if (tls_ != nullptr) {
-      const loop::TlsStatus status = tls_->write(data, size, &moved);
-      if (status == loop::TlsStatus::kWantWrite || status == loop::TlsStatus::kWantRead) break;
-      if (status != loop::TlsStatus::kDone) {
-        end_later({EndKind::kLost, "write: " + tls_->error(), 1006});
-        return false;
-      }
-    } else {
-      const ssize_t result = ::send(fd_, data, size, MSG_NOSIGNAL);
-      if (result < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-        end_later({EndKind::kLost, errno_text("write", errno), 1006});
-        return false;
-      }
-      moved = static_cast<std::size_t>(result);
-    }
-    out_offset_ += moved;
-  }
-  if (out_offset_ == out_.size()) {
-    out_.clear();
-    out_offset_ = 0;
-  }
-  return true;
-}
-
-void Transport::update_interest() {
-  if (!registered_ || state_ == State::kDone) return;
-  const bool want_write = out_offset_ < out_.size() || tls_wants_write_;
-  if (want_write == watching_write_ && state_ != State::kTls) return;
-  watching_write_ = want_write;
-  loop_.modify(fd_, *this, want_write ? loop::Interest::kReadWrite : loop::Interest::kRead);
+  if (stream_.flush() != loop::WriteStatus::kFailed) return true;
+  end_later({EndKind::kLost, describe("write", stream_.error()), 1006});
+  return false;
 }
 
 void Transport::close(std::uint16_t code) {
   if (state_ == State::kDone) return;
   if (state_ == State::kOpen) {
     queue_frame(Opcode::kClose, codec::make_close_payload(code, ""));
-    flush();  // best effort: the socket goes now either way
+    stream_.flush();  // best effort: the socket goes now either way
   }
   state_ = State::kDone;
-  close_socket();
-}
-
-void Transport::close_socket() {
-  if (fd_ < 0) return;
-  if (registered_) loop_.remove(fd_);
-  registered_ = false;
-  tls_.reset();
-  ::close(fd_);
-  fd_ = -1;
+  stream_.close();
 }
 
 void Transport::end(TransportEnd end) {
   if (state_ == State::kDone) return;
   state_ = State::kDone;
-  close_socket();
+  stream_.close();
   std::string().swap(response_);
   owner_.on_transport_end(end);
 }

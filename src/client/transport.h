@@ -1,16 +1,16 @@
 // One WebSocket connection of the client, from connect(2) to its end:
 //
-//   start() --> kConnecting --TCP up--> kTls (wss) --> kUpgrading --101 checked--> kOpen
-//                   |                     |                |                        |
-//                   +---------------------+----------------+------------------------+--> kDone
+//   start() --> kConnecting --TCP (and TLS, wss) up--> kUpgrading --101 checked--> kOpen
+//                   |                                      |                        |
+//                   +--------------------------------------+------------------------+--> kDone
 //                 refused, TLS or upgrade failure, EOF, reset, close frame, protocol error
 //
-// The socket is driven directly (not through loop::TcpSocket) so that the
-// plain and the TLS stream share one path: bytes out go through one buffer
-// flushed on EPOLLOUT, bytes in through the loop's receive buffer, then
-// codec::FrameParser in the client role (views of that buffer). Frames we
-// send are masked with a fresh random key each (RFC 6455 §5.3). Pings are
-// answered with pongs; a close frame is echoed and ends the connection.
+// The socket, plain or TLS, is a loop::OutboundStream: bytes out go
+// through its write buffer (frames are masked in place there, with a
+// fresh random key each, RFC 6455 §5.3), bytes in come as views of the
+// loop's receive buffer and go through codec::FrameParser in the client
+// role. Pings are answered with pongs; a close frame is echoed and ends
+// the connection.
 //
 // Threading: everything runs on the loop's thread.
 #pragma once
@@ -26,6 +26,7 @@
 #include "client/url.h"
 #include "codec/frame_parser.h"
 #include "loop/event_loop.h"
+#include "loop/outbound_stream.h"
 #include "loop/tls.h"
 
 namespace switchboard::client {
@@ -72,9 +73,9 @@ struct TransportSettings {
   std::uint64_t max_message_size = 64u << 20;
 };
 
-class Transport final : public loop::IoHandler {
+class Transport final : public loop::StreamOwner {
  public:
-  enum class State : std::uint8_t { kIdle, kConnecting, kTls, kUpgrading, kOpen, kDone };
+  enum class State : std::uint8_t { kIdle, kConnecting, kUpgrading, kOpen, kDone };
 
   // settings must outlive the transport.
   Transport(loop::EventLoop& loop, TransportOwner& owner, const TransportSettings& settings);
@@ -93,7 +94,10 @@ class Transport final : public loop::IoHandler {
 
   State state() const { return state_; }
 
-  void on_io(std::uint32_t events) override;
+  // The stream's owner (loop/outbound_stream.h).
+  void on_stream_open() override;
+  void on_stream_data(char* data, std::size_t size) override;
+  void on_stream_failed(const loop::StreamError& error) override;
 
   // Frame parser sink (codec/frame_parser.h).
   codec::Flow on_message(Opcode opcode, std::string_view payload);
@@ -102,18 +106,13 @@ class Transport final : public loop::IoHandler {
   codec::Flow on_close(CloseCode code, std::string_view reason);
 
  private:
-  void on_connect_result();
-  void continue_tls();
   void send_upgrade();
-  void read_available();
-  void on_bytes(char* data, std::size_t size);
   void on_upgrade_bytes(const char* data, std::size_t size);
   void on_frames(char* data, std::size_t size);
+  // Appends a masked frame to the stream's write buffer.
   void queue_frame(Opcode opcode, std::string_view payload);
-  // Writes what it can of out_; false when the socket failed.
+  // Sends what the buffer holds; false (the end posted) when the socket failed.
   bool flush();
-  void update_interest();
-  void close_socket();
   // Closes the socket and tells the owner (last: nothing of this is used after).
   void end(TransportEnd end);
   void end_later(TransportEnd end);
@@ -121,17 +120,11 @@ class Transport final : public loop::IoHandler {
   loop::EventLoop& loop_;
   TransportOwner& owner_;
   const TransportSettings& settings_;
+  loop::OutboundStream stream_;
   codec::FrameParser parser_;
-  std::unique_ptr<loop::TlsSession> tls_;
   std::string key_;       // Sec-WebSocket-Key
   std::string response_;  // the upgrade answer's head as it arrives
-  std::string out_;       // bytes for the socket; [out_offset_, size) unsent
-  std::size_t out_offset_ = 0;
-  int fd_ = -1;
   State state_ = State::kIdle;
-  bool registered_ = false;
-  bool tls_wants_write_ = false;
-  bool watching_write_ = false;
   bool end_posted_ = false;
   // Cleared by the destructor; a posted end_later checks it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
