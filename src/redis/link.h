@@ -1,8 +1,9 @@
 // The socket underneath Connection and Subscriber: one TCP connection to one
-// Redis server on one EventLoop, with a non-blocking connect, the AUTH and
-// SELECT handshake, a write buffer flushed on EPOLLOUT, RESP parsing, a
-// connection-level reply timeout, and reconnection with exponential backoff
-// and full jitter. What the replies mean is the owner's business.
+// Redis server on one EventLoop (a loop::OutboundStream, TLS for rediss://),
+// with the AUTH and SELECT handshake, commands coalesced per loop iteration,
+// RESP parsing, a connection-level reply timeout, and reconnection with
+// exponential backoff and full jitter. What the replies mean is the owner's
+// business.
 //
 // Threading: everything runs on the loop's thread, including construction
 // and destruction.
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "loop/event_loop.h"
+#include "loop/outbound_stream.h"
 #include "loop/timer_wheel.h"
 #include "loop/tls.h"
 #include "redis/endpoint.h"
@@ -73,7 +75,7 @@ class LinkOwner {
   ~LinkOwner() = default;
 };
 
-class Link final : public loop::IoHandler {
+class Link final : public loop::StreamOwner {
  public:
   // Starts the first connect attempt from a task posted to loop, so no
   // owner callback runs inside the constructor. endpoint.host must be a
@@ -102,23 +104,23 @@ class Link final : public loop::IoHandler {
   // Connect attempts started so far (for tests and metrics).
   std::uint64_t attempts() const { return attempts_; }
   // Bytes of commands not yet written to the socket.
-  std::size_t buffered_bytes() const { return out_.size() - out_offset_ + held_.size(); }
+  std::size_t buffered_bytes() const { return stream_.buffered_bytes() + held_.size(); }
 
-  void on_io(std::uint32_t events) override;
+  // The stream's owner (loop/outbound_stream.h): TCP (and TLS) is up,
+  // bytes arrived, the connection failed.
+  void on_stream_open() override;
+  void on_stream_data(char* data, std::size_t size) override;
+  void on_stream_failed(const loop::StreamError& error) override;
 
  private:
   void connect();
-  // TCP is up: TLS first for a rediss:// endpoint, then AUTH/SELECT.
-  void on_connected();
-  void continue_tls_handshake();
+  // TCP (and TLS) is up: AUTH/SELECT.
   void start_session();
   void become_ready();
-  void read();
   // Hands every complete reply in reader_ to the handshake or the owner.
   void handle_replies();
   void flush();
   void schedule_flush();
-  void set_watch_write(bool watch);
   void close_socket();
   // Closes the socket, arms the retry timer, then tells the owner (last:
   // the owner may destroy this Link).
@@ -136,19 +138,13 @@ class Link final : public loop::IoHandler {
   // Set to false by the destructor; posted tasks and callback loops check it.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
-  int fd_ = -1;
+  loop::OutboundStream stream_;
   LinkState state_ = LinkState::kConnecting;
-  bool tcp_connected_ = false;
-  std::unique_ptr<loop::TlsSession> tls_;  // rediss://: from TCP connect to close
-  bool tls_handshaking_ = false;
-  bool watching_write_ = false;
   bool flush_posted_ = false;
   // Bumped whenever the socket is closed, so a loop over replies notices
   // that a callback replaced the connection under it.
   std::uint64_t generation_ = 0;
 
-  std::string out_;  // bytes for the socket; [out_offset_, size) unsent
-  std::size_t out_offset_ = 0;
   std::string held_;                          // commands sent while kConnecting
   std::vector<const char*> handshake_steps_;  // "AUTH", "SELECT": replies due
   ReplyReader reader_;
