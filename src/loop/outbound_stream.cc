@@ -60,8 +60,9 @@ bool OutboundStream::connect(const StreamTarget& target) {
     fail_quietly({StreamFailure::kConnect, errno, {}});
     return false;
   }
-  tls_context_ = target.tls;
-  if (target.tls != nullptr) tls_host_.assign(target.tls_host);
+  // The session only takes note of the fd and the name here; its
+  // handshake starts once TCP is up.
+  if (target.tls != nullptr) tls_ = std::make_unique<TlsSession>(*target.tls, fd, std::string(target.tls_host));
   // Writable once connect(2) has finished, either way (SO_ERROR says how);
   // a connect that finished at once is reported the same way.
   state_ = StreamState::kConnecting;
@@ -119,11 +120,10 @@ void OutboundStream::on_connect_result(std::uint32_t events) {
     report({StreamFailure::kConnect, error, {}});
     return;
   }
-  if (tls_context_ == nullptr) {
+  if (tls_ == nullptr) {
     become_open();
     return;
   }
-  tls_ = std::make_unique<TlsSession>(*tls_context_, fd_, tls_host_);
   state_ = StreamState::kTlsHandshake;
   continue_tls();
 }

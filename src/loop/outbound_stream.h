@@ -68,8 +68,8 @@ struct StreamTarget {
   // Bound before connect(2) when set, with IP_BIND_ADDRESS_NO_PORT so the
   // kernel picks the port per destination (the load generator's sources).
   const sockaddr_in* source = nullptr;
-  // TLS when set (it must outlive the stream); tls_host is what the
-  // server's certificate must name, and the SNI.
+  // TLS when set; tls_host is what the server's certificate must name,
+  // and the SNI.
   const TlsContext* tls = nullptr;
   std::string_view tls_host;
 };
@@ -154,10 +154,8 @@ class OutboundStream final : public IoHandler {
 
   EventLoop& loop_;
   StreamOwner& owner_;
-  std::unique_ptr<TlsSession> tls_;
-  const TlsContext* tls_context_ = nullptr;
-  std::string tls_host_;
-  std::string out_;  // bytes for the socket; [out_offset_, size) unsent
+  std::unique_ptr<TlsSession> tls_;  // wss://, rediss://: from connect() to close()
+  std::string out_;                  // bytes for the socket; [out_offset_, size) unsent
   std::size_t out_offset_ = 0;
   StreamError error_;
   // Set by on_io while it runs: the destructor marks it, so on_io knows
