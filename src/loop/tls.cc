@@ -1,13 +1,17 @@
 #include "loop/tls.h"
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#include "loop/socket_calls.h"
 
 namespace switchboard::loop {
 namespace {
@@ -24,6 +28,71 @@ std::string openssl_error(const char* what) {
   }
   ERR_clear_error();
   return text;
+}
+
+// OpenSSL's socket BIO, with two differences: it writes with send(2) and
+// MSG_NOSIGNAL (write(2) to a peer that reset the connection raises
+// SIGPIPE, which kills a process that embeds the client and does not ignore
+// it), and its reads and writes go through loop::socket_calls, so the fail
+// loop reaches the system calls under TLS too. EOF is flagged as the
+// socket BIO flags it: OpenSSL tells an EOF without close_notify apart.
+int fd_of(BIO* bio) { return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio))); }
+
+bool should_retry(int error) { return error == EAGAIN || error == EWOULDBLOCK || error == EINTR; }
+
+int bio_write(BIO* bio, const char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = socket_calls->send(fd_of(bio), data, static_cast<std::size_t>(size), MSG_NOSIGNAL);
+  if (n <= 0 && should_retry(errno)) BIO_set_retry_write(bio);
+  return static_cast<int>(n);
+}
+
+int bio_read(BIO* bio, char* data, int size) {
+  BIO_clear_retry_flags(bio);
+  const ssize_t n = socket_calls->recv(fd_of(bio), data, static_cast<std::size_t>(size), 0);
+  if (n < 0 && should_retry(errno)) {
+    BIO_set_retry_read(bio);
+  } else if (n == 0) {
+    BIO_set_flags(bio, BIO_FLAGS_IN_EOF);
+  }
+  return static_cast<int>(n);
+}
+
+int bio_puts(BIO* bio, const char* text) { return bio_write(bio, text, static_cast<int>(std::strlen(text))); }
+
+long bio_ctrl(BIO* bio, int command, long, void* pointer) {
+  switch (command) {
+    case BIO_C_GET_FD:  // SSL_get_fd
+      if (pointer != nullptr) *static_cast<int*>(pointer) = fd_of(bio);
+      return fd_of(bio);
+    case BIO_CTRL_EOF:
+      return BIO_test_flags(bio, BIO_FLAGS_IN_EOF) != 0 ? 1 : 0;
+    case BIO_CTRL_FLUSH:
+    case BIO_CTRL_DUP:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+int bio_create(BIO* bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+// Made once (C++ statics are initialised thread-safely), never freed.
+BIO_METHOD* socket_bio_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* made =
+        BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR, "switchboard socket");
+    BIO_meth_set_write(made, bio_write);
+    BIO_meth_set_read(made, bio_read);
+    BIO_meth_set_puts(made, bio_puts);
+    BIO_meth_set_ctrl(made, bio_ctrl);
+    BIO_meth_set_create(made, bio_create);
+    return made;
+  }();
+  return method;
 }
 
 bool is_ip_address(const std::string& host) {
@@ -75,7 +144,15 @@ TlsSession::TlsSession(const TlsContext& context, int fd, const std::string& hos
     error_ = openssl_error("SSL_new");
     return;
   }
-  SSL_set_fd(ssl_, fd);
+  BIO* bio = BIO_new(socket_bio_method());
+  if (bio == nullptr) {
+    error_ = openssl_error("BIO_new");
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+    return;
+  }
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+  SSL_set_bio(ssl_, bio, bio);  // the SSL owns it now
   if (is_ip_address(host)) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
   } else {

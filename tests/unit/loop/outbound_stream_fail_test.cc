@@ -1,5 +1,5 @@
 // The fail loop (Boost.Beast's doFailLoop): one exchange — bind, connect,
-// write a request, read the answer — run again and again, with the n-th
+// (TLS handshake,) write a request, read the answer — run again and again, with the n-th
 // socket call of the stream failing once, for n = 1, 2, ... until a run
 // makes fewer than n calls. A transient error (EINTR, EAGAIN where the
 // call is retried) must not change the outcome; any other must end the
@@ -7,10 +7,13 @@
 // Never a crash, a hang, a duplicate byte or a leaked descriptor.
 #include <dirent.h>
 #include <netinet/in.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,12 +22,14 @@
 #include "loop/outbound_stream.h"
 #include "loop/socket_calls.h"
 #include "loopback_peer.h"
+#include "tls_loopback_peer.h"
 
 namespace switchboard::loop {
 namespace {
 
 using testing::LoopbackPeer;
 using testing::run_until;
+using testing::TlsLoopbackPeer;
 
 // The injector behind the SocketCalls table.
 struct Injector {
@@ -121,16 +126,28 @@ struct Outcome {
   std::string peer_received;
 };
 
+enum class Layer : std::uint8_t { kPlain, kTls };
+
 // One exchange with the `fail_at`-th call failing with `error`.
-Outcome run_exchange(int fail_at, int error) {
+Outcome run_exchange(Layer layer, int fail_at, int error) {
   EventLoop loop;
-  LoopbackPeer peer(loop);
-  EXPECT_TRUE(peer.ok());
-  // Big enough that send(2) takes it in more than one piece: the rest waits
-  // for EPOLLOUT.
-  std::string request(4u << 20, 'q');
+  // Plain: big enough that send(2) takes it in more than one piece (the
+  // rest waits for EPOLLOUT). TLS: a few records.
+  std::string request(layer == Layer::kPlain ? 4u << 20 : 40u << 10, 'q');
   request.back() = '!';
-  peer.reply_after(request.size(), "answer");
+  LoopbackPeer plain_peer(loop);
+  EXPECT_TRUE(plain_peer.ok());
+  plain_peer.reply_after(request.size(), "answer");
+  std::optional<TlsLoopbackPeer> tls_peer;
+  std::shared_ptr<const TlsContext> tls;
+  if (layer == Layer::kTls) {
+    const std::string dir = SB_TEST_TLS_DIR;
+    tls_peer.emplace(dir + "/server.pem", dir + "/server.key", request.size(), "answer");
+    EXPECT_TRUE(tls_peer->ok());
+    std::string context_error;
+    tls = TlsContext::create({dir + "/ca.pem", "", ""}, &context_error);
+    EXPECT_NE(tls, nullptr) << context_error;
+  }
   Owner owner;
   OutboundStream stream(loop, owner);
   owner.stream = &stream;
@@ -140,28 +157,34 @@ Outcome run_exchange(int fail_at, int error) {
   source.sin_family = AF_INET;
   source.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   StreamTarget target;
-  target.address = peer.address();
-  target.address_size = peer.address_size();
+  target.address = tls_peer ? tls_peer->address() : plain_peer.address();
+  target.address_size = tls_peer ? tls_peer->address_size() : plain_peer.address_size();
   target.source = &source;
+  target.tls = tls.get();
+  target.tls_host = "127.0.0.1";
   if (!stream.connect(target)) owner.failures.push_back(stream.error());
   const bool settled = run_until(
       loop, [&] { return owner.received == "answer" || !owner.failures.empty(); }, 10'000);
   EXPECT_TRUE(settled) << "hung: call " << fail_at << " failing with " << std::strerror(error);
+  const int calls = injector.calls;
+  stream.close();
   Outcome outcome;
   outcome.completed = owner.received == "answer";
   outcome.failures = owner.failures;
-  outcome.peer_received = peer.received();
+  outcome.peer_received = tls_peer ? tls_peer->received_after_stop() : plain_peer.received();
   if (outcome.completed) {
     EXPECT_EQ(outcome.peer_received, request) << "call " << fail_at;
   }
+  injector.calls = calls;  // the stream's, not the peer's shutdown
   return outcome;
 }
 
-TEST(OutboundStreamFailLoop, EverySocketCallFailingOnceEndsCleanly) {
+// The fail loop over one layer; what it saw goes to the test's properties.
+void run_fail_loop(Layer layer) {
   InjectedCalls injected;
   const int before = open_descriptors();
   // The run without a failure: how many calls the exchange makes.
-  const Outcome clean = run_exchange(0, 0);
+  const Outcome clean = run_exchange(layer, 0, 0);
   ASSERT_TRUE(clean.completed);
   ASSERT_GE(injector.calls, 6);  // socket, bind, connect, getsockopt, send, recv
   // How many calls a run makes depends a little on how the kernel splits
@@ -172,7 +195,7 @@ TEST(OutboundStreamFailLoop, EverySocketCallFailingOnceEndsCleanly) {
   int failed = 0;
   for (int error : {EINTR, EAGAIN, ECONNRESET, EPIPE, ECONNREFUSED, EMFILE}) {
     for (int n = 1; n <= longest + 1; ++n) {
-      const Outcome outcome = run_exchange(n, error);
+      const Outcome outcome = run_exchange(layer, n, error);
       longest = std::max(longest, injector.calls);
       if (injector.failed_call == nullptr) continue;  // fewer calls this time
       const std::string call = injector.failed_call;
@@ -184,8 +207,17 @@ TEST(OutboundStreamFailLoop, EverySocketCallFailingOnceEndsCleanly) {
       } else {
         EXPECT_FALSE(outcome.completed);
         ASSERT_EQ(outcome.failures.size(), 1u);
-        EXPECT_EQ(outcome.failures[0].failure, failure_of(call));
-        EXPECT_EQ(outcome.failures[0].system_error, error);
+        const StreamError& failure = outcome.failures[0];
+        if (layer == Layer::kTls && (call == "send" || call == "recv")) {
+          // Under TLS, OpenSSL made the call: the error is the session's,
+          // with the system's reason.
+          EXPECT_TRUE(failure.failure == StreamFailure::kTlsHandshake || failure.failure == StreamFailure::kRead ||
+                      failure.failure == StreamFailure::kWrite);
+          EXPECT_EQ(failure.tls_error, std::strerror(error));
+        } else {
+          EXPECT_EQ(failure.failure, failure_of(call));
+          EXPECT_EQ(failure.system_error, error);
+        }
         ++failed;
       }
       EXPECT_EQ(open_descriptors(), before);
@@ -193,9 +225,18 @@ TEST(OutboundStreamFailLoop, EverySocketCallFailingOnceEndsCleanly) {
   }
   EXPECT_GT(retried, 0);
   EXPECT_GT(failed, 0);
-  RecordProperty("calls_in_the_longest_run", longest);
-  RecordProperty("runs_retried", retried);
-  RecordProperty("runs_failed_cleanly", failed);
+  ::testing::Test::RecordProperty("calls_in_the_longest_run", longest);
+  ::testing::Test::RecordProperty("runs_retried", retried);
+  ::testing::Test::RecordProperty("runs_failed_cleanly", failed);
+}
+
+TEST(OutboundStreamFailLoop, EverySocketCallFailingOnceEndsCleanly) { run_fail_loop(Layer::kPlain); }
+
+// The same over TLS: the handshake's and the records' system calls go
+// through the same table (loop/tls.cc's BIO).
+TEST(OutboundStreamFailLoop, EverySocketCallUnderTlsFailingOnceEndsCleanly) {
+  ::signal(SIGPIPE, SIG_IGN);  // the test's TLS server writes with write(2)
+  run_fail_loop(Layer::kTls);
 }
 
 }  // namespace
