@@ -1,10 +1,9 @@
-// The socket system calls an OutboundStream makes, behind one table, so a
-// test can make any of them fail once at any step (Beast's fail loop:
+// The socket system calls an OutboundStream makes (and TlsSession's BIO
+// makes for it), behind one table, so a test can make any of them fail
+// once at any step (Beast's fail loop:
 // tests/unit/loop/outbound_stream_fail_test.cc). The product never changes
 // the table: it holds the libc functions, and a call costs one indirect
 // jump on top of the system call.
-//
-// TLS reads and writes go through OpenSSL's socket BIO, not this table.
 #pragma once
 
 #include <sys/socket.h>
