@@ -101,7 +101,9 @@ void OutboundStream::on_io(std::uint32_t events) {
       if (tls_ != nullptr || (events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) != 0) {
         if (read_available(destroyed) == After::kStop) break;
       }
-      update_interest();
+      // A TLS read may now wait for writability; plain, every write and
+      // flush has already set the interest.
+      if (tls_ != nullptr) update_interest();
       break;
     }
   }
