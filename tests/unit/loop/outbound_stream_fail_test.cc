@@ -144,9 +144,9 @@ Outcome run_exchange(Layer layer, int fail_at, int error) {
     const std::string dir = SB_TEST_TLS_DIR;
     tls_peer.emplace(dir + "/server.pem", dir + "/server.key", request.size(), "answer");
     EXPECT_TRUE(tls_peer->ok());
-    std::string context_error;
-    tls = TlsContext::create({dir + "/ca.pem", "", ""}, &context_error);
-    EXPECT_NE(tls, nullptr) << context_error;
+    auto context = TlsContext::create({dir + "/ca.pem", "", ""});
+    EXPECT_TRUE(context.ok()) << (context.ok() ? "" : context.error());
+    if (context.ok()) tls = *context;
   }
   Owner owner;
   OutboundStream stream(loop, owner);
