@@ -17,7 +17,7 @@
 #include "base/json_string.h"
 #include "http/query.h"
 #include "hub/disconnect_order.h"
-#include "hub/hub_impl.h"
+#include "hub/node.h"
 #include "protocol/encode.h"
 #include "protocol/names.h"
 

@@ -13,7 +13,7 @@
 #include "broker/broker_factory.h"
 #include "hub/auth_weakening.h"
 #include "hub/http_api.h"
-#include "hub/hub_impl.h"
+#include "hub/node.h"
 #include "protocol/encode.h"
 #include "protocol/names.h"
 #include "protocol/subprotocol.h"

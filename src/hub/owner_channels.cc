@@ -5,7 +5,7 @@
 
 #include "base/clock.h"
 #include "hub/disconnect_order.h"
-#include "hub/hub_impl.h"
+#include "hub/node.h"
 #include "protocol/encode.h"
 
 namespace switchboard {

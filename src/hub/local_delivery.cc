@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "base/clock.h"
-#include "hub/hub_impl.h"
+#include "hub/node.h"
 #include "protocol/encode.h"
 
 namespace switchboard {

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "base/log.h"
-#include "hub/hub_impl.h"
+#include "hub/node.h"
 #include "protocol/encode.h"
 
 namespace switchboard {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "base/clock.h"
-#include "hub/hub_impl.h"
+#include "hub/node.h"
 
 namespace switchboard {
 

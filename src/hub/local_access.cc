@@ -7,7 +7,7 @@
 
 #include "base/clock.h"
 #include "base/json_string.h"
-#include "hub/hub_impl.h"
+#include "hub/node.h"
 #include "protocol/encode.h"
 #include "protocol/names.h"
 
