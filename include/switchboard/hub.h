@@ -30,7 +30,8 @@
 namespace switchboard {
 namespace hub {
 class HttpApi;
-}
+class Node;
+}  // namespace hub
 
 // Options for the channels whose name matches `pattern`: "chat:*" matches
 // every channel in namespace "chat" ("chat:lobby"); "news" matches exactly
@@ -208,10 +209,12 @@ class RpcReply {
   // rather than hold it all (the HTTP proxy).
   void fail_too_large() const;
 
+ private:
+  // Made by the hub for each call (hub::Node::rpc_reply).
+  friend class hub::Node;
   struct Target;
   explicit RpcReply(std::shared_ptr<Target> target) : target_(std::move(target)) {}
 
- private:
   std::shared_ptr<Target> target_;
 };
 
@@ -271,10 +274,9 @@ class Hub final : public WebSocketHandler {
   void on_close(Connection& connection, CloseCode code, std::string_view reason) override;
   void on_drain(Connection& connection) override;
 
-  struct Impl;
-
  private:
-  std::shared_ptr<Impl> impl_;
+  // Shared with the tasks it posts, which keep it alive until they have run.
+  std::shared_ptr<hub::Node> node_;
   std::unique_ptr<hub::HttpApi> http_api_;
 };
 

@@ -3,6 +3,7 @@
 // connection. See examples/echo_server.cpp for a complete program.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,9 @@ struct HttpRequest {
   // most ServerConfig::max_body_size); empty without Content-Length, and
   // always for a WebSocket upgrade (which may not have a body).
   std::string_view body;
+  // In on_open only: the UpgradeDecision::state that on_upgrade returned
+  // for this connection (the handler may move from it); null elsewhere.
+  std::any* upgrade_state = nullptr;
 
   // First header with that name (case-insensitive); empty when absent.
   std::string_view header(std::string_view name) const;
@@ -79,6 +83,10 @@ struct UpgradeDecision {
   int reject_status = 0;  // 0 accepts; an HTTP status (401, 403, ...) refuses
   std::string reject_body;
   std::string subprotocol;  // sent as Sec-WebSocket-Protocol when not empty
+  // Accepted: what the handler decided about this connection (who it is),
+  // kept with the handshake and handed to its on_open, on the same worker
+  // (HttpRequest::upgrade_state). Empty by default.
+  std::any state;
 };
 
 class Server;

@@ -1,21 +1,27 @@
-// Who may `send` to a user, and how often, decided on the sender's worker
-// before the message leaves it (docs/PROTOCOL.md "Direct messages").
+// `send` to a user: who may, and how often, decided on the sender's worker
+// before the message leaves it (docs/PROTOCOL.md "Direct messages"); then
+// the user's owner sends it through the broker and answers.
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "base/clock.h"
+#include "hub/commands.h"
 #include "hub/node.h"
 
-namespace switchboard {
+namespace switchboard::hub {
+namespace {
 
-using hub::Session;
 using protocol::ErrorCode;
 
-bool Hub::Impl::admit_send(Session& session, std::string_view user, std::uint64_t id) {
+// hub.send_permission, the session's send_to and limits.sends_per_s; false
+// (and the error sent) when the send must not run.
+bool admit_send(LocalRole& local, Session& session, std::string_view user, std::uint64_t id) {
+  Node& node = local.node();
   // Each refusal depends on the sender alone, never on whether `user`
   // exists or is connected: it tells nothing about other users.
   const char* why = nullptr;
-  switch (config.send_permission) {
+  switch (node.config().send_permission) {
     case SendPermission::kAnyone:
       break;
     case SendPermission::kAuthenticated:
@@ -33,16 +39,28 @@ bool Hub::Impl::admit_send(Session& session, std::string_view user, std::uint64_
     why = "the token's send_to claim does not name this user";
   }
   if (why != nullptr) {
-    metrics.permission_denied.add();
-    fail(session, id, ErrorCode::kPermissionDenied, why);
+    node.metrics.permission_denied.add();
+    local.fail(session, id, ErrorCode::kPermissionDenied, why);
     return false;
   }
-  if (!session.send_bucket.try_take(send_limit, base::monotonic_ms(), 1)) {
-    refuse_over_limit(session, id,
-                      "rate limit exceeded: at most " + std::to_string(config.limits.sends_per_s) + " sends a second");
+  if (!session.send_bucket.try_take(node.send_limit, base::monotonic_ms(), 1)) {
+    local.refuse_over_limit(
+        session, id,
+        "rate limit exceeded: at most " + std::to_string(node.config().limits.sends_per_s) + " sends a second");
     return false;
   }
   return true;
 }
 
-}  // namespace switchboard
+}  // namespace
+
+void run_send(LocalRole& local, Session& session, protocol::Command& command) {
+  const std::uint64_t id = command.id;
+  if (!admit_send(local, session, command.user, id)) return;
+  Node& node = local.node();
+  const OnlineInReply online = node.config().hide_online ? OnlineInReply::kHidden : OnlineInReply::kShown;
+  node.post<&OwnerRole::send>(node.owner_of(command.user), std::string(command.user), session.user,
+                              std::move(command.data), ReplyTo{local.worker(), session.client, id, {}}, online);
+}
+
+}  // namespace switchboard::hub

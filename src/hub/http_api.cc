@@ -1,15 +1,15 @@
-// The server HTTP API (docs/HTTP_API.md): JSON in and out, under /api/, for
-// an application's backend. Every route checks `Authorization: apikey KEY`,
-// runs on the worker that accepted the request, and reaches channels and
-// users through their owners exactly like a client's command does; the
-// answer comes back through the HttpResponder from whichever thread has it.
+// The server HTTP API's routes (docs/HTTP_API.md): JSON in and out, under
+// /api/, for an application's backend. Every route checks `Authorization:
+// apikey KEY`, runs on the worker that accepted the request, and reaches
+// channels and users through their owners exactly like a client's command
+// does; the answer comes back through the HttpResponder from whichever
+// thread has it. The JSON plumbing is in http_json.h.
 #include "hub/http_api.h"
 
 #include <simdjson.h>
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <utility>
 
 #include <openssl/crypto.h>
@@ -17,6 +17,7 @@
 #include "base/json_string.h"
 #include "http/query.h"
 #include "hub/disconnect_order.h"
+#include "hub/http_json.h"
 #include "hub/node.h"
 #include "protocol/encode.h"
 #include "protocol/names.h"
@@ -27,133 +28,10 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-constexpr std::string_view kJson = "application/json";
-
-HttpResponse json_response(int status, std::string body) {
-  HttpResponse response;
-  response.status = status;
-  response.content_type = std::string(kJson);
-  response.body = std::move(body);
-  response.headers.emplace_back("Cache-Control", "no-store");
-  return response;
-}
-
-HttpResponse error_response(int status, std::string_view message) {
-  std::string body = "{\"error\":";
-  base::append_json_string(body, message);
-  body += '}';
-  return json_response(status, std::move(body));
-}
-
-// The status an owner's protocol error becomes.
-int status_for(protocol::ErrorCode code) {
-  switch (code) {
-    case protocol::ErrorCode::kUnavailable:
-      return 503;
-    case protocol::ErrorCode::kPermissionDenied:
-      return 403;
-    case protocol::ErrorCode::kInternal:
-      return 500;
-    default:
-      return 400;
-  }
-}
-
-// A ReplyTo whose answer becomes the HTTP response.
-ReplyTo reply_with(HttpResponder responder) {
-  ReplyTo to;
-  to.callback = [responder = std::move(responder)](bool ok, protocol::ErrorCode code, std::string data) {
-    responder.respond(ok ? json_response(200, std::move(data)) : error_response(status_for(code), data));
-  };
-  return to;
-}
-
-// A request body parsed as one JSON object. The parser is per thread, and
-// the element is valid until the next parse on this thread.
-bool parse_object(const HttpRequest& request, object* out, HttpResponse* error) {
-  thread_local simdjson::dom::parser parser;
-  element root;
-  if (parser.parse(request.body.data(), request.body.size(), true).get(root) != simdjson::SUCCESS) {
-    *error = error_response(400, "the body is not valid JSON");
-    return false;
-  }
-  if (root.get_object().get(*out) != simdjson::SUCCESS) {
-    *error = error_response(400, "the body must be a JSON object");
-    return false;
-  }
-  return true;
-}
-
-bool string_field(const object& body, std::string_view name, std::string_view* out, HttpResponse* error) {
-  element value;
-  if (body[name].get(value) != simdjson::SUCCESS) {
-    *error = error_response(400, "missing field \"" + std::string(name) + "\"");
-    return false;
-  }
-  if (value.get_string().get(*out) != simdjson::SUCCESS) {
-    *error = error_response(400, "\"" + std::string(name) + "\" must be a string");
-    return false;
-  }
-  return true;
-}
-
-bool data_field(const object& body, std::string* out, HttpResponse* error) {
-  element value;
-  if (body["data"].get(value) != simdjson::SUCCESS) {
-    *error = error_response(400, "missing field \"data\"");
-    return false;
-  }
-  *out = simdjson::minify(value);
-  return true;
-}
-
-bool channel_field(const object& body, std::string_view* out, HttpResponse* error) {
-  if (!string_field(body, "channel", out, error)) return false;
-  if (!protocol::is_valid_channel(*out)) {
-    *error = error_response(400, "invalid channel name (docs/PROTOCOL.md \"Names\")");
-    return false;
-  }
-  return true;
-}
-
-bool user_field(const object& body, std::string_view* out, HttpResponse* error) {
-  if (!string_field(body, "user", out, error)) return false;
-  if (!protocol::is_valid_user(*out)) {
-    *error = error_response(400, "invalid user id (docs/PROTOCOL.md \"Names\")");
-    return false;
-  }
-  return true;
-}
-
-// Answers once every part has arrived: `parts` from several owners or
-// workers, joined by `finish` into the body.
-class Gather {
- public:
-  Gather(std::size_t expected, HttpResponder responder,
-         std::function<HttpResponse(std::vector<std::string>& parts)> finish)
-      : left_(expected), parts_(expected), responder_(std::move(responder)), finish_(std::move(finish)) {}
-
-  void add(std::size_t index, std::string part) {
-    std::unique_lock lock(mutex_);
-    parts_[index] = std::move(part);
-    if (--left_ != 0) return;
-    HttpResponse response = finish_(parts_);
-    lock.unlock();
-    responder_.respond(std::move(response));
-  }
-
- private:
-  std::mutex mutex_;
-  std::size_t left_;
-  std::vector<std::string> parts_;
-  HttpResponder responder_;
-  std::function<HttpResponse(std::vector<std::string>& parts)> finish_;
-};
-
 }  // namespace
 
-HttpApi::HttpApi(std::shared_ptr<Hub::Impl> hub, std::string api_key)
-    : hub_(std::move(hub)), api_key_(std::move(api_key)) {}
+HttpApi::HttpApi(std::shared_ptr<Node> node, std::string api_key)
+    : node_(std::move(node)), api_key_(std::move(api_key)) {}
 
 std::string_view HttpApi::refusal(const HttpRequest& request) const {
   std::string_view given = request.header("Authorization");
@@ -174,7 +52,7 @@ void HttpApi::add_routes(Server& server) {
   const auto guarded = [this](void (HttpApi::*route)(const HttpRequest&, HttpResponder)) {
     return [this, route](const HttpRequest& request, HttpResponder responder) {
       if (const std::string_view why = refusal(request); !why.empty()) {
-        hub_->auth_failures.record(request.peer_address, "api", why);
+        node_->auth_failures.record(request.peer_address, "api", why);
         HttpResponse refused = error_response(401, "missing or wrong API key (Authorization: apikey KEY)");
         refused.headers.emplace_back("WWW-Authenticate", "apikey");
         responder.respond(std::move(refused));
@@ -195,27 +73,26 @@ void HttpApi::add_routes(Server& server) {
 
 void HttpApi::publish(const HttpRequest& request, HttpResponder responder) {
   object body;
-  HttpResponse error;
   std::string_view channel;
   std::string data;
-  if (!parse_object(request, &body, &error) || !channel_field(body, &channel, &error) ||
-      !data_field(body, &data, &error)) {
-    responder.respond(std::move(error));
+  std::optional<HttpResponse> error = parse_object(request, &body);
+  if (!error) error = channel_field(body, &channel);
+  if (!error) error = data_field(body, &data);
+  if (error) {
+    responder.respond(std::move(*error));
     return;
   }
-  const unsigned owner = hub_->owner_of(channel);
-  hub_->server->post(owner, [hub = hub_, owner, channel = std::string(channel), data = std::move(data),
-                             to = reply_with(std::move(responder))]() mutable {
-    hub->owner_publish(owner, channel, data, 0, std::move(to));
-  });
+  node_->post<&OwnerRole::publish>(node_->owner_of(channel), std::string(channel), std::move(data), std::uint64_t{0},
+                                   reply_with(std::move(responder)));
 }
 
 void HttpApi::broadcast(const HttpRequest& request, HttpResponder responder) {
   object body;
-  HttpResponse error;
   std::string data;
-  if (!parse_object(request, &body, &error) || !data_field(body, &data, &error)) {
-    responder.respond(std::move(error));
+  std::optional<HttpResponse> error = parse_object(request, &body);
+  if (!error) error = data_field(body, &data);
+  if (error) {
+    responder.respond(std::move(*error));
     return;
   }
   simdjson::dom::array list;
@@ -240,10 +117,10 @@ void HttpApi::broadcast(const HttpRequest& request, HttpResponder responder) {
   });
   for (std::size_t i = 0; i < channels.size(); ++i) {
     ReplyTo to;
-    to.callback = [gather, i, channel = channels[i]](bool ok, protocol::ErrorCode, std::string answer) {
+    to.callback = [gather, i, channel = channels[i]](AnswerKind kind, protocol::ErrorCode, std::string answer) {
       std::string part = "{\"channel\":";
       base::append_json_string(part, channel);
-      if (ok) {
+      if (kind == AnswerKind::kReply) {
         // answer is {"offset":N}: splice its members in.
         part += "," + answer.substr(1);
       } else {
@@ -253,33 +130,32 @@ void HttpApi::broadcast(const HttpRequest& request, HttpResponder responder) {
       }
       gather->add(i, std::move(part));
     };
-    const unsigned owner = hub_->owner_of(channels[i]);
-    hub_->server->post(owner, [hub = hub_, owner, channel = channels[i], data, to = std::move(to)]() mutable {
-      hub->owner_publish(owner, channel, data, 0, std::move(to));
-    });
+    node_->post<&OwnerRole::publish>(node_->owner_of(channels[i]), channels[i], data, std::uint64_t{0}, std::move(to));
   }
 }
 
 void HttpApi::send(const HttpRequest& request, HttpResponder responder) {
   object body;
-  HttpResponse error;
   std::string_view user;
   std::string data;
-  if (!parse_object(request, &body, &error) || !user_field(body, &user, &error) || !data_field(body, &data, &error)) {
-    responder.respond(std::move(error));
+  std::optional<HttpResponse> error = parse_object(request, &body);
+  if (!error) error = user_field(body, &user);
+  if (!error) error = data_field(body, &data);
+  if (error) {
+    responder.respond(std::move(*error));
     return;
   }
-  const unsigned owner = hub_->owner_of(user);
-  hub_->server->post(owner, [hub = hub_, owner, user = std::string(user), data = std::move(data),
-                             to = reply_with(std::move(responder))] { hub->owner_send(owner, user, "", data, to); });
+  node_->post<&OwnerRole::send>(node_->owner_of(user), std::string(user), std::string(), std::move(data),
+                                reply_with(std::move(responder)), OnlineInReply::kShown);
 }
 
 void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
   object body;
-  HttpResponse error;
   std::string_view user;
-  if (!parse_object(request, &body, &error) || !user_field(body, &user, &error)) {
-    responder.respond(std::move(error));
+  std::optional<HttpResponse> error = parse_object(request, &body);
+  if (!error) error = user_field(body, &user);
+  if (error) {
+    responder.respond(std::move(*error));
     return;
   }
   std::uint64_t code = static_cast<std::uint64_t>(protocol::ServerCloseCode::kDisconnected);
@@ -303,7 +179,7 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
   // Every worker of this node closes its own connections of the user, and
   // the broker tells the other nodes to close theirs. The answer counts
   // the connections closed here and the other nodes that had the user.
-  const std::size_t workers = hub_->workers.size();
+  const std::size_t workers = node_->worker_count();
   auto gather = std::make_shared<Gather>(workers + 1, std::move(responder), [workers](std::vector<std::string>& parts) {
     std::uint64_t here = 0;
     for (std::size_t worker = 0; worker < workers; ++worker) here += std::stoull(parts[worker]);
@@ -313,20 +189,21 @@ void HttpApi::disconnect(const HttpRequest& request, HttpResponder responder) {
     }
     return json_response(200, "{\"disconnected\":" + std::to_string(here) + ",\"other_nodes\":" + parts[workers] + "}");
   });
+  const protocol::Reconnect again = reconnect ? protocol::Reconnect::kYes : protocol::Reconnect::kNo;
   for (unsigned worker = 0; worker < workers; ++worker) {
-    hub_->server->post(
-        worker, [hub = hub_, worker, gather, user = std::string(user), code, reason = std::string(reason), reconnect] {
+    node_->post_task(
+        worker, [node = node_, worker, gather, user = std::string(user), code, reason = std::string(reason), again] {
           const std::size_t closed =
-              hub->disconnect_user_here(worker, user, static_cast<std::uint16_t>(code), reason, reconnect);
+              node->local(worker).disconnect_user(user, static_cast<std::uint16_t>(code), reason, again);
           gather->add(worker, std::to_string(closed));
         });
   }
-  const unsigned owner = hub_->owner_of(user);
+  const unsigned owner = node_->owner_of(user);
   const DisconnectOrder order{static_cast<std::uint16_t>(code), reconnect, std::string(reason)};
-  hub_->server->post(
-      owner, [hub = hub_, owner, gather, workers, user = std::string(user), text = format_disconnect_order(order)] {
+  node_->post_task(
+      owner, [node = node_, owner, gather, workers, user = std::string(user), text = format_disconnect_order(order)] {
         const broker::UserMessage message{user, broker::UserMessageKind::kDisconnect, text, true};
-        hub->broker->send_to_user(owner, message, [gather, workers](broker::UserSendResult result) {
+        node->broker()->send_to_user(owner, message, [gather, workers](broker::UserSendResult result) {
           gather->add(workers, result.status == broker::PublishStatus::kAccepted ? std::to_string(result.nodes) : "");
         });
       });
@@ -338,21 +215,18 @@ void HttpApi::presence(const HttpRequest& request, HttpResponder responder) {
     responder.respond(error_response(400, "give ?channel= with a valid channel name"));
     return;
   }
-  if (!hub_->policy_now()->options_for(*channel).presence) {
+  if (!node_->policy_now()->options_for(*channel).presence) {
     responder.respond(error_response(400, "presence is not enabled for this channel's namespace"));
     return;
   }
-  const unsigned owner = hub_->owner_of(*channel);
-  hub_->server->post(owner, [hub = hub_, owner, channel = *channel, to = reply_with(std::move(responder))] {
-    hub->owner_presence(owner, channel, to);
-  });
+  node_->post<&OwnerRole::presence>(node_->owner_of(*channel), *channel, reply_with(std::move(responder)));
 }
 
 void HttpApi::channels(const HttpRequest&, HttpResponder responder) {
   // Every node lists its channels; the answer sums their subscribers.
   auto respond = std::make_shared<HttpResponder>(std::move(responder));
-  hub_->server->post(0, [hub = hub_, respond] {
-    hub->broker->ask_nodes("channels", [respond](std::vector<std::string> answers, bool complete) {
+  node_->post_task(0, [node = node_, respond] {
+    node->broker()->ask_nodes("channels", [respond](std::vector<std::string> answers, bool complete) {
       if (answers.empty()) {
         respond->respond(error_response(503, "the broker cannot reach the nodes now"));
         return;
@@ -396,8 +270,8 @@ void HttpApi::user(const HttpRequest& request, HttpResponder responder) {
     return;
   }
   auto respond = std::make_shared<HttpResponder>(std::move(responder));
-  hub_->server->post(0, [hub = hub_, respond, question = "user " + *user] {
-    hub->broker->ask_nodes(question, [respond](std::vector<std::string> answers, bool complete) {
+  node_->post_task(0, [node = node_, respond, question = "user " + *user] {
+    node->broker()->ask_nodes(question, [respond](std::vector<std::string> answers, bool complete) {
       if (answers.empty()) {
         respond->respond(error_response(503, "the broker cannot reach the nodes now"));
         return;
@@ -424,8 +298,8 @@ void HttpApi::stats(const HttpRequest&, HttpResponder responder) {
   // channels on several nodes count once: the broker knows the distinct
   // ones (one node: the sums are exact).
   auto respond = std::make_shared<HttpResponder>(std::move(responder));
-  hub_->server->post(0, [hub = hub_, respond] {
-    hub->broker->ask_nodes("stats", [hub, respond](std::vector<std::string> answers, bool complete) {
+  node_->post_task(0, [node = node_, respond] {
+    node->broker()->ask_nodes("stats", [node, respond](std::vector<std::string> answers, bool complete) {
       if (answers.empty()) {
         respond->respond(error_response(503, "the broker cannot reach the nodes now"));
         return;
@@ -445,8 +319,8 @@ void HttpApi::stats(const HttpRequest&, HttpResponder responder) {
       std::string tail =
           ",\"nodes\":" + std::to_string(answers.size()) + ",\"complete\":" + (complete ? "true" : "false") + "}";
       // The answers may come on any thread; the broker is asked on worker 0.
-      hub->server->post(0, [hub, respond, connections, users, channels, tail = std::move(tail)] {
-        hub->broker->count_distinct([=](bool known, std::uint64_t distinct_users, std::uint64_t distinct_channels) {
+      node->post_task(0, [node, respond, connections, users, channels, tail = std::move(tail)] {
+        node->broker()->count_distinct([=](bool known, std::uint64_t distinct_users, std::uint64_t distinct_channels) {
           respond->respond(json_response(200, "{\"connections\":" + std::to_string(connections) + ",\"users\":" +
                                                   std::to_string(known ? distinct_users : users) + ",\"channels\":" +
                                                   std::to_string(known ? distinct_channels : channels) + tail));

@@ -12,9 +12,11 @@
 
 namespace switchboard::hub {
 
+class Node;
+
 class HttpApi {
  public:
-  HttpApi(std::shared_ptr<Hub::Impl> hub, std::string api_key);
+  HttpApi(std::shared_ptr<Node> node, std::string api_key);
 
   // Registers the /api/ routes (before Server::start). The HttpApi must
   // outlive the server: the routes call into it.
@@ -33,7 +35,7 @@ class HttpApi {
   void stats(const HttpRequest& request, HttpResponder responder);
   void user(const HttpRequest& request, HttpResponder responder);
 
-  std::shared_ptr<Hub::Impl> hub_;
+  std::shared_ptr<Node> node_;
   std::string api_key_;
 };
 

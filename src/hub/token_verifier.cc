@@ -8,40 +8,33 @@
 
 namespace switchboard::hub {
 
-std::shared_ptr<const TokenVerifier> TokenVerifier::create(const AuthConfig& config, std::string* error) {
-  error->clear();
-  if (!config.enabled()) return nullptr;
+TokenVerifier::Created TokenVerifier::create(const AuthConfig& config) {
+  if (!config.enabled()) return std::shared_ptr<const TokenVerifier>();
   auto verifier = std::make_shared<TokenVerifier>();
   if (!config.hmac_secret.empty()) {
     const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(config.hmac_algorithm);
     if (!algorithm) {
-      *error = "auth.hmac_algorithm: unknown algorithm '" + config.hmac_algorithm + "'";
-      return nullptr;
+      return "auth.hmac_algorithm: unknown algorithm '" + config.hmac_algorithm + "'";
     }
     if (auto added = verifier->keys_.add_hmac_secret("", *algorithm, config.hmac_secret); !added) {
-      *error = "auth.hmac_secret: " + added.error();
-      return nullptr;
+      return "auth.hmac_secret: " + added.error();
     }
   }
   if (!config.public_key_pem.empty()) {
     if (!config.hmac_secret.empty()) {
-      *error = "auth.public_key_file: give either a secret or a public key for tokens without a kid, not both";
-      return nullptr;
+      return "auth.public_key_file: give either a secret or a public key for tokens without a kid, not both";
     }
     const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(config.public_key_algorithm);
     if (!algorithm) {
-      *error = "auth.public_key_algorithm: unknown algorithm '" + config.public_key_algorithm + "'";
-      return nullptr;
+      return "auth.public_key_algorithm: unknown algorithm '" + config.public_key_algorithm + "'";
     }
     if (auto added = verifier->keys_.add_public_key_pem("", *algorithm, config.public_key_pem); !added) {
-      *error = "auth.public_key_file: " + added.error();
-      return nullptr;
+      return "auth.public_key_file: " + added.error();
     }
   }
   if (!config.jwks_json.empty()) {
     if (auto added = verifier->keys_.add_jwks(config.jwks_json); !added) {
-      *error = "auth.jwks_file: " + added.error();
-      return nullptr;
+      return "auth.jwks_file: " + added.error();
     }
   }
   verifier->options_.leeway_s = config.leeway_s;

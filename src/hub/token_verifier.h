@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "auth/jwt_verify.h"
@@ -29,9 +30,10 @@ struct GrantedToken {
 
 class TokenVerifier {
  public:
-  // nullptr with *error set when the keys are unusable; nullptr with error
-  // "" when the config has no key (tokens are not checked).
-  static std::shared_ptr<const TokenVerifier> create(const AuthConfig& config, std::string* error);
+  // The verifier of config's keys (null when the config has no key: tokens
+  // are not checked), or why the keys are unusable.
+  using Created = std::variant<std::shared_ptr<const TokenVerifier>, std::string>;
+  static Created create(const AuthConfig& config);
 
   // kNone with *granted filled, or why the token is refused. A "sub" that is
   // not a valid protocol user id is refused as kBadClaims; a token of the

@@ -68,12 +68,14 @@ bool channel_field(const object& command, Command* out, const Failure& fail) {
   return true;
 }
 
-// The `data` value as minified JSON; `required` false turns an absent one
-// into null.
-bool data_field(const object& command, bool required, Command* out, const Failure& fail) {
+// Whether a command must carry `data` (rpc's may be left out: null).
+enum class Data : std::uint8_t { kRequired, kOptional };
+
+// The `data` value as minified JSON; an absent optional one is null.
+bool data_field(const object& command, Data data, Command* out, const Failure& fail) {
   element value;
   if (command["data"].get(value) != simdjson::SUCCESS) {
-    if (required) return fail(ErrorCode::kMissingField, "missing field \"data\"");
+    if (data == Data::kRequired) return fail(ErrorCode::kMissingField, "missing field \"data\"");
     out->data = "null";
     return true;
   }
@@ -168,7 +170,7 @@ bool CommandParser::parse(std::string_view text, Command* out, CommandError* err
       return channel_field(command, out, fail_with_id);
     case CommandType::kPublish: {
       if (!channel_field(command, out, fail_with_id)) return false;
-      if (!data_field(command, true, out, fail_with_id)) return false;
+      if (!data_field(command, Data::kRequired, out, fail_with_id)) return false;
       element exclude;
       if (command["exclude_self"].get(exclude) == simdjson::SUCCESS &&
           exclude.get_bool().get(out->exclude_self) != simdjson::SUCCESS) {
@@ -181,14 +183,14 @@ bool CommandParser::parse(std::string_view text, Command* out, CommandError* err
       if (!is_valid_method(out->method)) {
         return fail_with_id(ErrorCode::kBadMethod, "method must be 1 to 128 characters from A-Z a-z 0-9 and _ - . /");
       }
-      return data_field(command, false, out, fail_with_id);
+      return data_field(command, Data::kOptional, out, fail_with_id);
     case CommandType::kSend:
       if (!string_field(command, "user", &out->user, fail_with_id)) return false;
       if (!is_valid_user(out->user)) {
         return fail_with_id(ErrorCode::kBadUser,
                             "user must be 1 to 255 printable ASCII characters without space, quote or backslash");
       }
-      return data_field(command, true, out, fail_with_id);
+      return data_field(command, Data::kRequired, out, fail_with_id);
     case CommandType::kPing:
       return true;
   }

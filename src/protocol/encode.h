@@ -30,8 +30,11 @@ std::string encode_member(std::string_view user, std::string_view client, std::s
 std::string encode_direct(std::string_view from_user, std::string_view data_json);
 // The token expires: send `refresh` with a new one (docs/PROTOCOL.md).
 std::string encode_refresh(std::uint64_t grace_ms);
+// Whether a client told of a disconnect should come back (the
+// `reconnect` field of docs/PROTOCOL.md "disconnect").
+enum class Reconnect : std::uint8_t { kNo, kYes };
 // The server is about to close this connection (drain, kick): code and
 // reason as in the close frame that follows, and whether to come back.
-std::string encode_disconnect(std::uint16_t code, std::string_view reason, bool reconnect);
+std::string encode_disconnect(std::uint16_t code, std::string_view reason, Reconnect reconnect);
 
 }  // namespace switchboard::protocol

@@ -77,6 +77,7 @@ HandshakeOutcome decide_upgrade(Handshake& handshake, const HttpRequest& view, c
       std::find(offered.begin(), offered.end(), decision.subprotocol) == offered.end()) {
     return respond(error_response(500, "handler chose a subprotocol the client did not offer"));
   }
+  handshake.upgrade_state = std::move(decision.state);
   return {HandshakeOutcome::Kind::kUpgrade, http::switching_protocols(http::accept_key(key), decision.subprotocol),
           decision.subprotocol};
 }

@@ -3,6 +3,7 @@
 // decisions taken once the head, then the body, are complete.
 #pragma once
 
+#include <any>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -50,6 +51,8 @@ struct Handshake {
   // The socket comes from a trusted proxy: once the head is read, `peer`
   // becomes the client that X-Forwarded-For names (server/forwarded.h).
   bool via_trusted_proxy = false;
+  // An accepted upgrade: UpgradeDecision::state, for on_open.
+  std::any upgrade_state;
 };
 
 // What to do after the head, or the body, is complete.

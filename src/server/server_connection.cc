@@ -202,7 +202,9 @@ void ServerConnection::open_websocket() {
   // frames) have been parsed.
   std::unique_ptr<Handshake> handshake = std::move(handshake_);
   open_notified_ = true;
-  worker_.handler().on_open(*this, view_of(*handshake));
+  HttpRequest request = view_of(*handshake);
+  request.upgrade_state = &handshake->upgrade_state;
+  worker_.handler().on_open(*this, request);
   std::size_t head_size = handshake->parser.head_size();
   if (state_ == State::kOpen && handshake->bytes.size() > head_size) {
     handle_frames(handshake->bytes.data() + head_size, handshake->bytes.size() - head_size);

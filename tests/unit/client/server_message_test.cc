@@ -64,12 +64,12 @@ TEST(ServerMessage, DirectRefreshDisconnect) {
   EXPECT_EQ(refresh.type, ServerMessageType::kRefresh);
   EXPECT_EQ(refresh.grace_ms, 30000u);
 
-  ServerMessage drain = decoded(protocol::encode_disconnect(1001, "server shutting down", true));
+  ServerMessage drain = decoded(protocol::encode_disconnect(1001, "server shutting down", protocol::Reconnect::kYes));
   EXPECT_EQ(drain.type, ServerMessageType::kDisconnect);
   EXPECT_EQ(drain.code, 1001);
   EXPECT_EQ(drain.text, "server shutting down");
   EXPECT_TRUE(drain.reconnect);
-  EXPECT_FALSE(decoded(protocol::encode_disconnect(4000, "kicked", false)).reconnect);
+  EXPECT_FALSE(decoded(protocol::encode_disconnect(4000, "kicked", protocol::Reconnect::kNo)).reconnect);
 }
 
 TEST(ServerMessage, UnknownTypesAreKeptForwardCompatible) {

@@ -29,9 +29,10 @@ TEST(Encode, Messages) {
 
 TEST(Encode, RefreshAndDisconnect) {
   EXPECT_EQ(encode_refresh(30000), R"({"type":"refresh","grace_ms":30000})");
-  EXPECT_EQ(encode_disconnect(1001, "server \"draining\"", true),
+  EXPECT_EQ(encode_disconnect(1001, "server \"draining\"", Reconnect::kYes),
             R"({"type":"disconnect","code":1001,"reason":"server \"draining\"","reconnect":true})");
-  EXPECT_EQ(encode_disconnect(4001, "", false), R"({"type":"disconnect","code":4001,"reason":"","reconnect":false})");
+  EXPECT_EQ(encode_disconnect(4001, "", Reconnect::kNo),
+            R"({"type":"disconnect","code":4001,"reason":"","reconnect":false})");
 }
 
 TEST(Encode, Member) {

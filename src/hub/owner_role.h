@@ -1,0 +1,127 @@
+// A worker's owner role: every channel and every user has one owner worker
+// (Node::owner_of, a hash of the name). The owner counts which workers
+// have subscribers or connections, keeps presence, talks to the broker, and
+// serialises each publication once into a SharedMessage that it posts to
+// the interested workers.
+//
+// One owner per channel is what numbers a channel's messages and gives
+// every subscriber the same order: each worker receives the owner's posts
+// in the order they were made, and a subscription is activated by a post
+// that sits between the fan-outs before and after it was counted.
+//
+// Why a session whose own worker is the owner still posts to it instead of
+// calling it: the queue is the only order there is. A session's subscribe
+// and then its publish must reach the owner in that order, and both go
+// through the owner's queue, which may still hold an earlier task (another
+// worker's subscribe, a pending activation); a direct call would overtake
+// them, and the publisher could miss its own message or a subscriber
+// receive one from before its subscribe. And a direct call would deliver to
+// this worker's sessions from inside the publisher's on_message, where a
+// send counts as an answer to the publisher's own input and is never
+// dropped for the buffer cap: a slow subscriber would escape its policy.
+//
+// Threading: one OwnerRole per worker; every method runs on that worker's
+// thread, posted there with Node::post<&OwnerRole::fn> or called by the
+// broker (BrokerSink) on it, except the counters' reads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "broker/broker.h"
+#include "hub/local_role.h"
+#include "hub/reply_to.h"
+#include "switchboard/shared_message.h"
+
+namespace switchboard::hub {
+
+class Node;
+
+struct Member {
+  std::string user;
+  std::string client;
+  std::string info_json;
+};
+
+// A channel as its owner sees it.
+struct OwnedChannel {
+  std::vector<std::uint32_t> subscribers_per_worker;
+  std::uint64_t subscribers = 0;
+  // The broker delivers this channel's publications to the node (Redis
+  // confirmed the SUBSCRIBE). Until then subscriptions wait in `pending`:
+  // their reply would promise what is not true yet.
+  bool in_place = false;
+  struct PendingActivation {
+    unsigned worker;
+    std::uint64_t client;
+    std::uint64_t serial;
+    std::uint64_t reply_id;
+  };
+  std::vector<PendingActivation> pending;
+  std::map<std::uint64_t, Member> members;  // presence, by client id (stable order)
+};
+
+class OwnerRole {
+ public:
+  // local: the same worker's local role, which holds the worker's policy.
+  OwnerRole(Node& node, unsigned worker, const LocalRole& local);
+  OwnerRole(const OwnerRole&) = delete;
+  OwnerRole& operator=(const OwnerRole&) = delete;
+
+  // Channels (owner_channels.cc). member: the subscriber's presence entry,
+  // null when the namespace has no presence.
+  void subscribe(const std::string& channel, unsigned worker, std::uint64_t client, std::uint64_t serial,
+                 const std::shared_ptr<const Member>& member, std::uint64_t reply_id);
+  void unsubscribe(const std::string& channel, unsigned worker, std::uint64_t client);
+  void publish(const std::string& channel, const std::string& data_json, std::uint64_t exclude_client,
+               ReplyTo reply_to);
+  void presence(const std::string& channel, const ReplyTo& reply_to);
+  // This worker's channels as on_question's "channels" entries, comma-separated.
+  std::string channels_json() const;
+
+  // Users (owner_users.cc). online: whether the reply says if the user had
+  // a connection (HubConfig::hide_online applies to clients, not to the
+  // HTTP API).
+  void user_online(const std::string& user, unsigned worker);
+  void user_offline(const std::string& user, unsigned worker);
+  void send(const std::string& user, const std::string& from_user, const std::string& data_json,
+            const ReplyTo& reply_to, OnlineInReply online);
+  // The user's connections on this node.
+  std::uint64_t user_connections(const std::string& user) const;
+
+  // From the broker, on this thread.
+  void on_publication(const broker::Publication& publication);
+  bool on_user_message(const broker::UserMessage& message);
+  void on_channel_event(std::string_view channel, std::string_view frame);
+
+  // Read by stats() and /metrics from any thread.
+  std::size_t channel_count() const { return channel_count_.load(std::memory_order_relaxed); }
+  std::size_t user_count() const { return user_count_.load(std::memory_order_relaxed); }
+
+ private:
+  // The broker has the channel in place: the waiting subscriptions activate.
+  void channel_in_place(const std::string& channel);
+  void post_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation);
+  // Sends frame to every worker with subscribers of channel.
+  // numbered_ns: when the broker numbered it (monotonic), 0 for events.
+  void fan_out(const OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
+               std::uint64_t exclude_client, std::uint64_t numbered_ns = 0);
+  // Sends an answer where `to` says.
+  void post_reply(const ReplyTo& to, std::string data_json);
+  void post_error(const ReplyTo& to, protocol::ErrorCode code, std::string message);
+
+  Node& node_;
+  const unsigned worker_;
+  const LocalRole& local_;
+  StringMap<OwnedChannel> owned_channels_;
+  StringMap<std::vector<std::uint32_t>> owned_users_;  // connections per worker
+  std::atomic<std::size_t> channel_count_{0};
+  std::atomic<std::size_t> user_count_{0};
+};
+
+}  // namespace switchboard::hub
