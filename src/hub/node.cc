@@ -37,6 +37,19 @@ std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& ser
   return broker::make_broker(settings, std::move(loops));
 }
 
+// The server's workers as the node's task queues.
+class ServerQueues final : public TaskQueues {
+ public:
+  explicit ServerQueues(Server& server) : server_(server) {}
+  void post(unsigned worker, std::function<void()> task) override { server_.post(worker, std::move(task)); }
+  void post_after(unsigned worker, std::uint64_t delay_ms, std::function<void()> task) override {
+    server_.post_after(worker, delay_ms, std::move(task));
+  }
+
+ private:
+  Server& server_;
+};
+
 }  // namespace
 
 Node::Node(HubConfig config)
@@ -52,19 +65,28 @@ Node::Node(HubConfig config)
 Node::~Node() = default;
 
 void Node::start(Server& server) {
+  server_queues_ = std::make_unique<ServerQueues>(server);
   {
     std::lock_guard lock(outside_mutex_);
     server_ = &server;
+  }
+  start_roles(*server_queues_, server.worker_count(), make_broker(config_, server), server.config().max_buffered_bytes);
+}
+
+void Node::start_roles(TaskQueues& queues, unsigned count, std::unique_ptr<broker::Broker> broker,
+                       std::size_t max_buffered_bytes) {
+  {
+    std::lock_guard lock(outside_mutex_);
+    queues_ = &queues;
     server_gone_ = false;
   }
-  const unsigned count = server.worker_count();
   workers_.clear();
   rpc_budget.reset();  // the calls of an earlier server's workers went with them
   for (unsigned worker = 0; worker < count; ++worker) workers_.push_back(std::make_unique<Worker>(*this, worker));
-  held_bytes_per_connection = config_.max_held_bytes_per_connection != 0 ? config_.max_held_bytes_per_connection
-                                                                         : 2 * server.config().max_buffered_bytes;
-  release_slice_bytes = server.config().max_buffered_bytes;
-  broker_ = make_broker(config_, server);
+  held_bytes_per_connection =
+      config_.max_held_bytes_per_connection != 0 ? config_.max_held_bytes_per_connection : 2 * max_buffered_bytes;
+  release_slice_bytes = max_buffered_bytes;
+  broker_ = std::move(broker);
   broker_->set_sink(*this);
   client_prefix_ = broker_->client_prefix();
   for (const auto& worker : workers_) worker->local.schedule_deadline_tick();
@@ -88,8 +110,8 @@ void Node::stop() {
 
 bool Node::post_task_from_outside(unsigned worker, std::function<void()> task) {
   std::lock_guard lock(outside_mutex_);
-  if (server_ == nullptr || server_gone_) return false;
-  server_->post(worker, std::move(task));
+  if (queues_ == nullptr || server_gone_) return false;
+  queues_->post(worker, std::move(task));
   return true;
 }
 

@@ -34,10 +34,22 @@
 #include "hub/local_role.h"
 #include "hub/owner_role.h"
 #include "hub/policy.h"
+#include "hub/role_task.h"
 #include "hub/rpc_budget.h"
 #include "switchboard/hub.h"
 
 namespace switchboard::hub {
+
+// Where the node's tasks run: the server's workers, or, in the roles' unit
+// tests, queues the test runs itself (tests/unit/hub/owner_role_test.cc).
+class TaskQueues {
+ public:
+  virtual ~TaskQueues() = default;
+  // Runs task on worker's thread soon; tasks posted from one thread to one
+  // worker run in posting order (Server::post).
+  virtual void post(unsigned worker, std::function<void()> task) = 0;
+  virtual void post_after(unsigned worker, std::uint64_t delay_ms, std::function<void()> task) = 0;
+};
 
 // One worker's share of the node: its two roles, touched only on its thread
 // (except their counters, read by stats() and /metrics).
@@ -46,15 +58,6 @@ struct Worker {
   LocalRole local;
   OwnerRole owner;
 };
-
-namespace detail {
-template <typename>
-struct MemberOf;
-template <typename R, typename C, typename... P>
-struct MemberOf<R (C::*)(P...)> {
-  using Class = C;
-};
-}  // namespace detail
 
 class Node : public broker::BrokerSink, public std::enable_shared_from_this<Node> {
  public:
@@ -69,6 +72,11 @@ class Node : public broker::BrokerSink, public std::enable_shared_from_this<Node
   // outside, and the broker goes while the workers' loops still exist.
   void start(Server& server);
   void stop();
+  // What start() does once it has the server's queues and broker, for the
+  // roles' unit tests: count roles over queues, with broker, and
+  // max_buffered_bytes as the server's per-connection buffer cap.
+  void start_roles(TaskQueues& queues, unsigned count, std::unique_ptr<broker::Broker> broker,
+                   std::size_t max_buffered_bytes);
 
   // Runs Fn (a member of LocalRole or OwnerRole) on `worker`'s role, on
   // that worker's thread, with args (copied or moved into the task, never a
@@ -77,12 +85,12 @@ class Node : public broker::BrokerSink, public std::enable_shared_from_this<Node
   // exists.
   template <auto Fn, typename... Args>
   void post(unsigned worker, Args&&... args) {
-    server_->post(worker, task<Fn>(worker, std::forward<Args>(args)...));
+    queues_->post(worker, task<Fn>(worker, std::forward<Args>(args)...));
   }
   // The same, delay_ms from now.
   template <auto Fn, typename... Args>
   void post_after(unsigned worker, std::uint64_t delay_ms, Args&&... args) {
-    server_->post_after(worker, delay_ms, task<Fn>(worker, std::forward<Args>(args)...));
+    queues_->post_after(worker, delay_ms, task<Fn>(worker, std::forward<Args>(args)...));
   }
   // The same from any thread (rpc answers, the public API): false, and
   // dropped, once the server is being destroyed.
@@ -91,7 +99,7 @@ class Node : public broker::BrokerSink, public std::enable_shared_from_this<Node
     return post_task_from_outside(worker, task<Fn>(worker, std::forward<Args>(args)...));
   }
   // An untyped task, for the few that gather answers from every worker.
-  void post_task(unsigned worker, std::function<void()> task) { server_->post(worker, std::move(task)); }
+  void post_task(unsigned worker, std::function<void()> task) { queues_->post(worker, std::move(task)); }
   bool post_task_from_outside(unsigned worker, std::function<void()> task);
 
   // The worker that owns a channel or a user (a hash of the name).
@@ -161,24 +169,18 @@ class Node : public broker::BrokerSink, public std::enable_shared_from_this<Node
   void on_broadcast(std::string_view frame) override;
 
  private:
-  // The task behind post<Fn>: the node's lifetime, the role and the
-  // arguments, nothing else (the size of a hand-written lambda's capture).
+  // The task behind post<Fn> (role_task.h).
   template <auto Fn, typename... Args>
   auto task(unsigned worker, Args&&... args) {
-    using Role = typename detail::MemberOf<decltype(Fn)>::Class;
+    using Role = typename MemberOf<decltype(Fn)>::Class;
     static_assert(std::is_same_v<Role, LocalRole> || std::is_same_v<Role, OwnerRole>);
-    static_assert(((!std::is_same_v<std::decay_t<Args>, std::string_view> &&
-                    !std::is_same_v<std::decay_t<Args>, const char*>)&&...),
-                  "a posted task runs later: pass owned strings, not views");
     Role* role;
     if constexpr (std::is_same_v<Role, LocalRole>) {
       role = &local(worker);
     } else {
       role = &owner(worker);
     }
-    return [node = shared_from_this(), role, ... args = std::forward<Args>(args)]() mutable {
-      (role->*Fn)(std::move(args)...);
-    };
+    return role_task<Fn>(shared_from_this(), role, std::forward<Args>(args)...);
   }
 
   // This node's channels and their subscriber counts, as on_question's
@@ -188,9 +190,12 @@ class Node : public broker::BrokerSink, public std::enable_shared_from_this<Node
   void register_gauges();
 
   HubConfig config_;
-  // Posts from worker threads use server_ directly; posts from any other
+  // Posts from worker threads use queues_ directly; posts from any other
   // thread go through post_task_from_outside, which drops them once the
-  // server is being destroyed.
+  // server is being destroyed. server_: for the gauges of its own counts
+  // (null in the roles' unit tests).
+  TaskQueues* queues_ = nullptr;
+  std::unique_ptr<TaskQueues> server_queues_;
   Server* server_ = nullptr;
   mutable std::mutex outside_mutex_;
   bool server_gone_ = false;  // guarded by outside_mutex_
