@@ -132,7 +132,7 @@ void BM_HistogramObserveOneBucket(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-// Shaped like the hub's registry (src/hub/hub_metrics.cc, Hub::Impl::
+// Shaped like the hub's registry (src/hub/hub_metrics.cc, hub::Node::
 // register_gauges) with two workers, plus two more histograms: 27 counters,
 // 2 counter callbacks, 4 gauge callbacks, 2 per-worker gauges and 3
 // histograms of 12 buckets: 38 series, 80 sample lines, about 7 KB of text.

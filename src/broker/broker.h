@@ -1,7 +1,7 @@
 // The node's link to whatever carries channel publishes beyond it: nothing
 // (MemoryBroker, one node) or Redis (RedisBroker, docs/SCALING.md). The hub
 // talks to the broker only from a channel's owner worker (the owner role in
-// hub/hub_impl.h), so a broker sees
+// hub/owner_role.h), so a broker sees
 // each channel from exactly one thread, and every publication of a channel
 // comes back, numbered, through BrokerSink on that same thread, in the order
 // every subscriber will see.

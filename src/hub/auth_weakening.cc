@@ -7,7 +7,7 @@ constexpr const char* kRestart = ": that takes a restart, a reload keeps authent
 
 }  // namespace
 
-std::string weakening(const AuthConfig& running, const AuthConfig& next) {
+std::optional<std::string> weakening(const AuthConfig& running, const AuthConfig& next) {
   if (running.required && !next.required) return std::string("auth.required would switch off") + kRestart;
   if (running.enabled() && !next.enabled()) {
     return std::string("every token key would be removed (auth.hmac_secret, auth.public_key_file, auth.jwks_file)") +
@@ -20,7 +20,7 @@ std::string weakening(const AuthConfig& running, const AuthConfig& next) {
   if (!running.audience.empty() && next.audience.empty()) {
     return std::string("auth.audience would no longer be checked") + kRestart;
   }
-  return "";
+  return std::nullopt;
 }
 
 }  // namespace switchboard::hub

@@ -6,17 +6,18 @@
 // operator does on purpose.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "switchboard/hub.h"
 
 namespace switchboard::hub {
 
-// "" when `next` checks tokens at least as much as `running`, else why not,
+// nullopt when `next` checks tokens at least as much as `running`, else why not,
 // naming the key: auth.required true -> false; every key removed (hmac
 // secret, public key and JWKS); auth.require_exp true -> false; auth.issuer
 // or auth.audience set -> "" (no longer checked). Other changes (a new key,
 // another issuer, a new leeway) are not weakenings.
-std::string weakening(const AuthConfig& running, const AuthConfig& next);
+std::optional<std::string> weakening(const AuthConfig& running, const AuthConfig& next);
 
 }  // namespace switchboard::hub

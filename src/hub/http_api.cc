@@ -33,7 +33,7 @@ using simdjson::dom::object;
 HttpApi::HttpApi(std::shared_ptr<Node> node, std::string api_key)
     : node_(std::move(node)), api_key_(std::move(api_key)) {}
 
-std::string_view HttpApi::refusal(const HttpRequest& request) const {
+std::optional<std::string_view> HttpApi::refusal(const HttpRequest& request) const {
   std::string_view given = request.header("Authorization");
   if (given.empty()) return "no API key";
   constexpr std::string_view kScheme = "apikey ";
@@ -44,15 +44,17 @@ std::string_view HttpApi::refusal(const HttpRequest& request) const {
   given.remove_prefix(kScheme.size());
   // Constant time in the key's content: the length is not a secret worth
   // hiding, the bytes are.
-  if (given.size() == api_key_.size() && CRYPTO_memcmp(given.data(), api_key_.data(), given.size()) == 0) return "";
+  if (given.size() == api_key_.size() && CRYPTO_memcmp(given.data(), api_key_.data(), given.size()) == 0) {
+    return std::nullopt;
+  }
   return "wrong API key";
 }
 
 void HttpApi::add_routes(Server& server) {
   const auto guarded = [this](void (HttpApi::*route)(const HttpRequest&, HttpResponder)) {
     return [this, route](const HttpRequest& request, HttpResponder responder) {
-      if (const std::string_view why = refusal(request); !why.empty()) {
-        node_->auth_failures.record(request.peer_address, "api", why);
+      if (const std::optional<std::string_view> why = refusal(request)) {
+        node_->auth_failures.record(request.peer_address, "api", *why);
         HttpResponse refused = error_response(401, "missing or wrong API key (Authorization: apikey KEY)");
         refused.headers.emplace_back("WWW-Authenticate", "apikey");
         responder.respond(std::move(refused));

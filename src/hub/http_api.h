@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,9 +24,9 @@ class HttpApi {
   void add_routes(Server& server);
 
  private:
-  // "" when the request carries the key, else why not (for the log: a
-  // fixed phrase, never what was sent).
-  std::string_view refusal(const HttpRequest& request) const;
+  // nullopt when the request carries the key, else why not (for the log:
+  // a fixed phrase, never what was sent).
+  std::optional<std::string_view> refusal(const HttpRequest& request) const;
   void publish(const HttpRequest& request, HttpResponder responder);
   void broadcast(const HttpRequest& request, HttpResponder responder);
   void send(const HttpRequest& request, HttpResponder responder);

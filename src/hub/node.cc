@@ -128,7 +128,7 @@ std::string Node::reload(const HubConfig& config) {
     // Compared and swapped under one lock: two reloads at once cannot
     // weaken authentication in two steps that each look harmless.
     std::lock_guard lock(policy_mutex_);
-    if (std::string why = weakening(current_policy_->auth, config.auth); !why.empty()) return why;
+    if (std::optional<std::string> why = weakening(current_policy_->auth, config.auth)) return *why;
     current_policy_ = policy;
   }
   for (unsigned worker = 0; worker < workers_.size(); ++worker) {
