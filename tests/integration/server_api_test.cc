@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <any>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -33,6 +34,11 @@ class RecordingHandler : public WebSocketHandler {
  public:
   UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) override {
     if (request.header("X-Reject") == "yes") return {401, "no token", {}};
+    if (std::string_view state = request.header("X-State"); !state.empty()) {
+      UpgradeDecision decision;
+      decision.state = std::string(state);
+      return decision;
+    }
     for (auto name : offered) {
       if (name == "chat.v2") return {0, {}, "chat.v2"};
     }
@@ -41,6 +47,9 @@ class RecordingHandler : public WebSocketHandler {
   void on_open(Connection& connection, const HttpRequest& request) override {
     std::lock_guard lock(mutex_);
     events_.push_back("open " + std::string(request.path) + " " + std::string(request.header("X-Test")));
+    const std::string* state =
+        request.upgrade_state != nullptr ? std::any_cast<std::string>(request.upgrade_state) : nullptr;
+    events_.push_back("upgrade-state " + (state != nullptr ? *state : std::string("none")));
     if (request.path == "/target") target_ = &connection;
     changed_.notify_all();
   }
@@ -287,6 +296,16 @@ TEST_F(ServerApiTest, UpgradeHookRejectsAndPicksSubprotocol) {
   std::string head = client.upgrade("/", {"Sec-WebSocket-Protocol: chat.v1, chat.v2"});
   EXPECT_TRUE(head.starts_with("HTTP/1.1 101"));
   EXPECT_NE(head.find("Sec-WebSocket-Protocol: chat.v2\r\n"), std::string::npos);
+}
+
+TEST_F(ServerApiTest, WhatOnUpgradeDecidedReachesOnOpen) {
+  start();
+  RawClient alice(port());
+  EXPECT_TRUE(alice.upgrade("/", {"X-State: alice"}).starts_with("HTTP/1.1 101"));
+  EXPECT_TRUE(handler_.wait_for("upgrade-state alice"));
+  RawClient nobody(port());
+  EXPECT_TRUE(nobody.upgrade("/").starts_with("HTTP/1.1 101"));
+  EXPECT_TRUE(handler_.wait_for("upgrade-state none"));
 }
 
 TEST_F(ServerApiTest, OriginAllowList) {
