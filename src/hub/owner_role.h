@@ -10,15 +10,12 @@
 // that sits between the fan-outs before and after it was counted.
 //
 // Why a session whose own worker is the owner still posts to it instead of
-// calling it: the queue is the only order there is. A session's subscribe
-// and then its publish must reach the owner in that order, and both go
-// through the owner's queue, which may still hold an earlier task (another
-// worker's subscribe, a pending activation); a direct call would overtake
-// them, and the publisher could miss its own message or a subscriber
-// receive one from before its subscribe. And a direct call would deliver to
-// this worker's sessions from inside the publisher's on_message, where a
-// send counts as an answer to the publisher's own input and is never
-// dropped for the buffer cap: a slow subscriber would escape its policy.
+// calling it: the owner's queue is the only order there is between a
+// session's commands and the owner. What the session sent before (a
+// subscribe, say) went into that queue and may not have run yet; a direct
+// call would overtake it, and a session that subscribes and then publishes
+// would miss its own message, which the channel's other subscribers get:
+// the commands would take effect in another order than the client sent them.
 //
 // Threading: one OwnerRole per worker; every method runs on that worker's
 // thread, posted there with Node::post<&OwnerRole::fn> or called by the
