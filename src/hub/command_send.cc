@@ -30,8 +30,9 @@ bool admit_send(LocalRole& local, Session& session, std::string_view user, std::
       }
       break;
     case SendPermission::kListedUsers:
-      if (!session.send_to)
+      if (!session.send_to) {
         why = "this server lets a connection send only to the users its token's send_to claim names";
+      }
       break;
   }
   if (why == nullptr && session.send_to &&
