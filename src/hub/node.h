@@ -96,6 +96,8 @@ class Node : public broker::BrokerSink, public std::enable_shared_from_this<Node
   // dropped, once the server is being destroyed.
   template <auto Fn, typename... Args>
   bool post_from_outside(unsigned worker, Args&&... args) {
+    // A late answer (RpcReply) may name a worker of an earlier server.
+    if (worker >= workers_.size()) return false;
     return post_task_from_outside(worker, task<Fn>(worker, std::forward<Args>(args)...));
   }
   // An untyped task, for the few that gather answers from every worker.
