@@ -17,8 +17,8 @@ base::RateLimit rate_limit(std::uint64_t per_second, std::uint64_t burst) {
 
 std::shared_ptr<const Policy> policy_or_throw(const HubConfig& config) {
   auto made = make_policy(config);
-  if (std::string* error = std::get_if<std::string>(&made)) throw std::invalid_argument(*error);
-  return std::get<std::shared_ptr<const Policy>>(std::move(made));
+  if (!made) throw std::invalid_argument(made.error());
+  return *std::move(made);
 }
 
 // The broker the configuration names, one loop per worker of server.
@@ -122,8 +122,8 @@ std::shared_ptr<const Policy> Node::policy_now() const {
 
 std::string Node::reload(const HubConfig& config) {
   auto made = make_policy(config);
-  if (std::string* error = std::get_if<std::string>(&made)) return *error;
-  std::shared_ptr<const Policy> policy = std::get<std::shared_ptr<const Policy>>(std::move(made));
+  if (!made) return made.error();
+  std::shared_ptr<const Policy> policy = *std::move(made);
   {
     // Compared and swapped under one lock: two reloads at once cannot
     // weaken authentication in two steps that each look harmless.

@@ -13,11 +13,11 @@ const NamespaceOptions& Policy::options_for(std::string_view channel) const {
   return default_namespace;
 }
 
-std::variant<std::shared_ptr<const Policy>, std::string> make_policy(const HubConfig& config) {
-  TokenVerifier::Created verifier = TokenVerifier::create(config.auth);
-  if (std::string* error = std::get_if<std::string>(&verifier)) return std::move(*error);
+base::Result<std::shared_ptr<const Policy>> make_policy(const HubConfig& config) {
+  auto verifier = TokenVerifier::create(config.auth);
+  if (!verifier) return base::Error(verifier.error());
   auto policy = std::make_shared<Policy>();
-  policy->verifier = std::get<std::shared_ptr<const TokenVerifier>>(std::move(verifier));
+  policy->verifier = *std::move(verifier);
   policy->auth_required = config.auth.required;
   policy->auth = config.auth;
   policy->namespaces = config.namespaces;

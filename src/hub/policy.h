@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "hub/token_verifier.h"
@@ -30,6 +29,6 @@ struct Policy {
 };
 
 // The policy config describes, or why its keys are unusable.
-std::variant<std::shared_ptr<const Policy>, std::string> make_policy(const HubConfig& config);
+base::Result<std::shared_ptr<const Policy>> make_policy(const HubConfig& config);
 
 }  // namespace switchboard::hub

@@ -8,40 +8,41 @@
 
 namespace switchboard::hub {
 
-TokenVerifier::Created TokenVerifier::create(const AuthConfig& config) {
+base::Result<std::shared_ptr<const TokenVerifier>> TokenVerifier::create(const AuthConfig& config) {
   if (!config.enabled()) return std::shared_ptr<const TokenVerifier>();
   auto verifier = std::make_shared<TokenVerifier>();
   if (!config.hmac_secret.empty()) {
     const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(config.hmac_algorithm);
     if (!algorithm) {
-      return "auth.hmac_algorithm: unknown algorithm '" + config.hmac_algorithm + "'";
+      return base::Error("auth.hmac_algorithm: unknown algorithm '" + config.hmac_algorithm + "'");
     }
     if (auto added = verifier->keys_.add_hmac_secret("", *algorithm, config.hmac_secret); !added) {
-      return "auth.hmac_secret: " + added.error();
+      return base::Error("auth.hmac_secret: " + added.error());
     }
   }
   if (!config.public_key_pem.empty()) {
     if (!config.hmac_secret.empty()) {
-      return "auth.public_key_file: give either a secret or a public key for tokens without a kid, not both";
+      return base::Error(
+          "auth.public_key_file: give either a secret or a public key for tokens without a kid, not both");
     }
     const std::optional<auth::Algorithm> algorithm = auth::algorithm_from_name(config.public_key_algorithm);
     if (!algorithm) {
-      return "auth.public_key_algorithm: unknown algorithm '" + config.public_key_algorithm + "'";
+      return base::Error("auth.public_key_algorithm: unknown algorithm '" + config.public_key_algorithm + "'");
     }
     if (auto added = verifier->keys_.add_public_key_pem("", *algorithm, config.public_key_pem); !added) {
-      return "auth.public_key_file: " + added.error();
+      return base::Error("auth.public_key_file: " + added.error());
     }
   }
   if (!config.jwks_json.empty()) {
     if (auto added = verifier->keys_.add_jwks(config.jwks_json); !added) {
-      return "auth.jwks_file: " + added.error();
+      return base::Error("auth.jwks_file: " + added.error());
     }
   }
   verifier->options_.leeway_s = config.leeway_s;
   verifier->options_.issuer = config.issuer;
   verifier->options_.audience = config.audience;
   verifier->options_.require_exp = config.require_exp;
-  return verifier;
+  return std::shared_ptr<const TokenVerifier>(std::move(verifier));
 }
 
 auth::VerifyError TokenVerifier::verify(std::string_view token, auth::TokenUse use, GrantedToken* granted) const {

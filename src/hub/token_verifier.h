@@ -8,11 +8,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "auth/jwt_verify.h"
 #include "auth/key_set.h"
+#include "base/result.h"
 #include "switchboard/hub.h"
 
 namespace switchboard::hub {
@@ -32,8 +32,7 @@ class TokenVerifier {
  public:
   // The verifier of config's keys (null when the config has no key: tokens
   // are not checked), or why the keys are unusable.
-  using Created = std::variant<std::shared_ptr<const TokenVerifier>, std::string>;
-  static Created create(const AuthConfig& config);
+  static base::Result<std::shared_ptr<const TokenVerifier>> create(const AuthConfig& config);
 
   // kNone with *granted filled, or why the token is refused. A "sub" that is
   // not a valid protocol user id is refused as kBadClaims; a token of the
