@@ -151,10 +151,11 @@ std::string namespace_as_toml(const NamespaceOptions& options) {
   return out;
 }
 
-base::Result<void> namespace_from_flag(std::string_view text, NamespaceOptions* options) {
+base::Result<NamespaceOptions> parse_namespace_flag(std::string_view text) {
   const std::size_t equals = text.find('=');
-  options->pattern = std::string(text.substr(0, equals));
-  if (const base::Result<void> checked = check_pattern(options->pattern); !checked) {
+  NamespaceOptions options;
+  options.pattern = std::string(text.substr(0, equals));
+  if (const base::Result<void> checked = check_pattern(options.pattern); !checked) {
     return base::Error("--namespace: " + checked.error());
   }
   const std::string_view words = equals == std::string_view::npos ? std::string_view() : text.substr(equals + 1);
@@ -162,22 +163,17 @@ base::Result<void> namespace_from_flag(std::string_view text, NamespaceOptions* 
     bool known = false;
     for (const NamespaceFlagWord& entry : kNamespaceFlagWords) {
       if (entry.word == word) {
-        entry.apply(*options);
+        entry.apply(options);
         known = true;
       }
     }
     if (const auto policy = slow_consumer_policy_from_flag(word)) {
-      options->slow_consumer = *policy;
+      options.slow_consumer = *policy;
       known = true;
     }
     if (!known) return base::Error("--namespace: unknown option '" + word + "' (" + flag_words() + ")");
   }
-  return {};
-}
-
-std::string parse_namespace_flag(std::string_view text, NamespaceOptions* options) {
-  const base::Result<void> parsed = namespace_from_flag(text, options);
-  return parsed ? "" : parsed.error();
+  return options;
 }
 
 base::Result<void> check_pattern(std::string_view pattern) {

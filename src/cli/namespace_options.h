@@ -1,9 +1,10 @@
 // Options per channel pattern (docs/CONFIG.md "Namespaces"), in their two
 // forms: [[namespaces]] tables in the file and --namespace
-// 'PATTERN=word,word' flags. Each form reads through one table (the keys of
-// a table, the words of a flag) that also prints it, so --print-config
-// writes exactly what the file reads back. The enum words are
-// setting_names.h's.
+// 'PATTERN=word,word' flags (serve_settings.h's parse_namespace_flag, which
+// namespace_options.cc defines beside the table reader). Each form reads
+// through one table (the keys of a table, the words of a flag) that also
+// prints it, so --print-config writes exactly what the file reads back.
+// The enum words are setting_names.h's.
 #pragma once
 
 #include <cstddef>
@@ -26,10 +27,6 @@ base::Result<NamespaceOptions> namespace_from_toml(const toml::table& table, std
 // options as a [[namespaces]] table, every key written ("[[namespaces]]\n"
 // then one "key = value\n" per key).
 std::string namespace_as_toml(const NamespaceOptions& options);
-
-// "chat:*=presence,join_leave" -> options (cli::parse_namespace_flag is
-// this with the error as a string).
-base::Result<void> namespace_from_flag(std::string_view text, NamespaceOptions* options);
 
 // A pattern is a channel name, a namespace followed by ":*", or "*".
 base::Result<void> check_pattern(std::string_view pattern);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/result.h"
 #include "cli/broadcast_handler.h"
 #include "cli/echo_handler.h"
 #include "cli/serve_settings.h"
@@ -62,26 +63,28 @@ enum class EmptyFile : std::uint8_t { kAllowed, kRefused };
 
 bool is_blank(std::string_view text) { return text.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
-// Defaults, then the file, then SWITCHBOARD_*, then flags. "" or the error.
-std::string load_settings(ServeFlags& flags, ServeSettings* settings, EmptyFile empty_file = EmptyFile::kAllowed) {
-  if (std::string error = check_environment_names(environment_variable_names()); !error.empty()) return error;
+// Defaults, then the file, then SWITCHBOARD_*, then flags.
+base::Result<void> load_settings(ServeFlags& flags, ServeSettings* settings,
+                                 EmptyFile empty_file = EmptyFile::kAllowed) {
+  if (base::Result<void> checked = check_environment_names(environment_variable_names()); !checked) return checked;
   std::string path = flags.config_path;
   if (path.empty()) {
     if (const char* from_environment = std::getenv("SWITCHBOARD_CONFIG")) path = from_environment;
   }
   if (!path.empty()) {
     std::ifstream file(path);
-    if (!file) return path + ": cannot read the config file";
+    if (!file) return base::Error(path + ": cannot read the config file");
     std::ostringstream text;
     text << file.rdbuf();
     if (empty_file == EmptyFile::kRefused && is_blank(text.str())) {
-      return path + ": the config file is empty (a reload needs the whole file; to run on the defaults, restart)";
+      return base::Error(path +
+                         ": the config file is empty (a reload needs the whole file; to run on the defaults, restart)");
     }
-    if (std::string error = apply_toml(*settings, text.str(), path); !error.empty()) return error;
+    if (base::Result<void> applied = apply_toml(*settings, text.str(), path); !applied) return applied;
   }
-  if (std::string error = apply_environment(*settings, [](const char* name) { return std::getenv(name); });
-      !error.empty()) {
-    return error;
+  if (base::Result<void> applied = apply_environment(*settings, [](const char* name) { return std::getenv(name); });
+      !applied) {
+    return applied;
   }
   for (auto& [key, given] : flags.keys) {
     if (given.option->count() == 0) continue;
@@ -91,23 +94,37 @@ std::string load_settings(ServeFlags& flags, ServeSettings* settings, EmptyFile 
       for (const std::string& item : given.items) text += (text.empty() ? "" : ",") + item;
     }
     if (given.option->get_expected_max() == 0) text = given.flag ? "true" : "false";
-    if (std::string error = apply_text(*settings, key, text, given.option->get_name()); !error.empty()) return error;
+    if (base::Result<void> applied = apply_text(*settings, key, text, given.option->get_name()); !applied) {
+      return applied;
+    }
   }
   // --namespace entries come first: the first matching pattern wins.
   std::vector<NamespaceOptions> from_flags;
   for (const std::string& text : flags.namespaces) {
-    NamespaceOptions options;
-    if (std::string error = parse_namespace_flag(text, &options); !error.empty()) return error;
-    from_flags.push_back(std::move(options));
+    base::Result<NamespaceOptions> options = parse_namespace_flag(text);
+    if (!options) return base::Error(options.error());
+    from_flags.push_back(*std::move(options));
   }
   settings->hub.namespaces.insert(settings->hub.namespaces.begin(), from_flags.begin(), from_flags.end());
   return validate(*settings);
 }
 
+// SIGHUP's work: the settings loaded as at the start (but an empty file is
+// refused), the key files read, and the hub given what it can change while
+// running.
+base::Result<void> reload_settings(ServeFlags& flags, Hub& hub) {
+  ServeSettings fresh;
+  if (base::Result<void> loaded = load_settings(flags, &fresh, EmptyFile::kRefused); !loaded) return loaded;
+  if (base::Result<void> keys = load_key_files(&fresh); !keys) return keys;
+  // Hub::reload is public API, where "" means done.
+  if (std::string refused = hub.reload(fresh.hub); !refused.empty()) return base::Error(std::move(refused));
+  return {};
+}
+
 int run_serve(ServeFlags& flags) {
   ServeSettings settings;
-  if (std::string error = load_settings(flags, &settings); !error.empty()) {
-    std::fprintf(stderr, "switchboard serve: %s\n", error.c_str());
+  if (const base::Result<void> loaded = load_settings(flags, &settings); !loaded) {
+    std::fprintf(stderr, "switchboard serve: %s\n", loaded.error().c_str());
     return 2;
   }
   if (flags.print_config) {
@@ -131,8 +148,8 @@ int run_serve(ServeFlags& flags) {
   // The largest message must be able to pass the byte bucket.
   RateLimitConfig& limits = settings.hub.limits;
   limits.bytes_burst = std::max<std::uint64_t>(limits.bytes_burst, settings.server.max_message_size);
-  if (std::string error = load_key_files(&settings); !error.empty()) {
-    std::fprintf(stderr, "switchboard serve: %s\n", error.c_str());
+  if (const base::Result<void> keys = load_key_files(&settings); !keys) {
+    std::fprintf(stderr, "switchboard serve: %s\n", keys.error().c_str());
     return 2;
   }
   EchoHandler echo;
@@ -172,14 +189,10 @@ int run_serve(ServeFlags& flags) {
     // namespaces change without dropping a connection, the rest needs a
     // restart, and so does switching a token check off (Hub::reload).
     server.on_reload_signal([&flags, &hub] {
-      ServeSettings fresh;
-      std::string error = load_settings(flags, &fresh, EmptyFile::kRefused);
-      if (error.empty()) error = load_key_files(&fresh);
-      if (error.empty()) error = hub.reload(fresh.hub);
-      if (error.empty()) {
+      if (const base::Result<void> reloaded = reload_settings(flags, hub); reloaded) {
         base::log(base::LogLevel::kInfo, "reloaded: auth keys and namespaces");
       } else {
-        base::log(base::LogLevel::kError, "reload refused, nothing changed: %s", error.c_str());
+        base::log(base::LogLevel::kError, "reload refused, nothing changed: %s", reloaded.error().c_str());
       }
     });
   }

@@ -3,8 +3,9 @@
 // environment variables, then flags; a later source wins (DESIGN "Command
 // line and config contract"). Every key is listed in docs/CONFIG.md.
 //
-// Each function returns "" on success or one line naming the source, the
-// key and the problem, which stops the server before it starts.
+// Each function that can fail returns a base::Result whose error is one
+// line naming the source, the key and the problem, which stops the server
+// before it starts.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "switchboard/hub.h"
 #include "switchboard/server.h"
 
@@ -83,41 +85,43 @@ std::string environment_name(std::string_view key);
 // Sets key from text (an environment variable's or a flag's value): numbers
 // in decimal, booleans true/false/1/0/yes/no, lists comma-separated.
 // `source` names where the text came from, for the message.
-std::string apply_text(ServeSettings& settings, std::string_view key, std::string_view text, std::string_view source);
+base::Result<void> apply_text(ServeSettings& settings, std::string_view key, std::string_view text,
+                              std::string_view source);
 
 // Applies a TOML document: the scalar keys by section, and [[namespaces]]
 // tables. Unknown sections and keys are errors (a typo must not pass
 // silently). source_name is the file name in messages. lookup resolves a
 // secret's { env = "VARIABLE" } (empty: getenv).
-std::string apply_toml(ServeSettings& settings, std::string_view toml_text, std::string_view source_name,
-                       const EnvironmentLookup& lookup = {});
+base::Result<void> apply_toml(ServeSettings& settings, std::string_view toml_text, std::string_view source_name,
+                              const EnvironmentLookup& lookup = {});
 
 // Applies every SWITCHBOARD_* variable that lookup finds (getenv in the
 // binary; a map in tests).
-std::string apply_environment(ServeSettings& settings, const EnvironmentLookup& lookup);
+base::Result<void> apply_environment(ServeSettings& settings, const EnvironmentLookup& lookup);
 
 // Refuses a SWITCHBOARD_* variable name that is not a setting (a typo such
 // as SWITCHBOARD_SERVER_PROT would otherwise be ignored), naming it and the
 // closest setting. `names` are every variable's name in the environment;
 // other prefixes and the few SWITCHBOARD_* names that are not settings
-// (SWITCHBOARD_CONFIG, SWITCHBOARD_BIN) pass. "" or the problem.
-std::string check_environment_names(const std::vector<std::string>& names);
+// (SWITCHBOARD_CONFIG, SWITCHBOARD_BIN) pass.
+base::Result<void> check_environment_names(const std::vector<std::string>& names);
 
 // Checks what no single key can: the broker URL's scheme, namespace
 // patterns, the HMAC secret against its algorithm (auth::check_hmac_secret,
 // as the server and `switchboard token` do), keys that contradict each other.
-std::string validate(const ServeSettings& settings);
+base::Result<void> validate(const ServeSettings& settings);
 
 // hub.send_permission's text ("authenticated", "anyone", "token") as the
 // hub's setting; nullopt for anything else (validate() says so).
 std::optional<SendPermission> send_permission_from_name(std::string_view name);
 
-// "chat:*=presence,join_leave" (the --namespace flag) -> options.
-std::string parse_namespace_flag(std::string_view text, NamespaceOptions* options);
+// "chat:*=presence,join_leave" (the --namespace flag) -> options; the
+// error names --namespace and the pattern or word it refuses.
+base::Result<NamespaceOptions> parse_namespace_flag(std::string_view text);
 
-// Reads the key files named in settings into settings->hub.auth. "" or the
-// problem (a file that cannot be read).
-std::string load_key_files(ServeSettings* settings);
+// Reads the key files named in settings into settings->hub.auth; the error
+// names the key whose file cannot be read or is empty.
+base::Result<void> load_key_files(ServeSettings* settings);
 
 // The effective settings as a TOML document (serve --print-config). A secret
 // that is set is printed as its reference ({ env = "VARIABLE" }, { file =

@@ -10,6 +10,7 @@
 
 #include "cli/serve_settings.h"
 #include "cli/setting_names.h"
+#include "result_checks.h"
 
 namespace switchboard::cli {
 namespace {
@@ -51,38 +52,37 @@ TEST(NamespaceOptions, EveryFlagPolicyWord) {
       {"keep_latest", SlowConsumerPolicy::kKeepLatest},
   };
   for (const auto& [word, policy] : words) {
-    NamespaceOptions options;
-    ASSERT_EQ(parse_namespace_flag(std::string("feed:*=") + word, &options), "") << word;
-    EXPECT_EQ(options.slow_consumer, policy) << word;
+    const base::Result<NamespaceOptions> options = parse_namespace_flag(std::string("feed:*=") + word);
+    ASSERT_TRUE(Succeeded(options)) << word;
+    EXPECT_EQ(options->slow_consumer, policy) << word;
   }
-  NamespaceOptions plain;
-  ASSERT_EQ(parse_namespace_flag("feed:*", &plain), "");
-  EXPECT_EQ(plain.slow_consumer, SlowConsumerPolicy::kDisconnect);  // the flag's default: no word for it
+  const base::Result<NamespaceOptions> plain = parse_namespace_flag("feed:*");
+  ASSERT_TRUE(Succeeded(plain));
+  EXPECT_EQ(plain->slow_consumer, SlowConsumerPolicy::kDisconnect);  // the flag's default: no word for it
 }
 
 TEST(NamespaceOptions, TheFlagRefusesTheFileWords) {
   for (const char* word : {"disconnect", "drop", "drop-oldest", "keep-latest"}) {
-    NamespaceOptions options;
-    EXPECT_EQ(parse_namespace_flag(std::string("feed:*=") + word, &options),
-              std::string("--namespace: unknown option '") + word +
-                  "' (presence, join_leave, no_client_publish, drop_slow, drop_oldest, keep_latest)");
+    EXPECT_TRUE(FailedWith(parse_namespace_flag(std::string("feed:*=") + word),
+                           std::string("--namespace: unknown option '") + word +
+                               "' (presence, join_leave, no_client_publish, drop_slow, drop_oldest, keep_latest)"));
   }
 }
 
 TEST(NamespaceOptions, FlagWordsBesideThePolicies) {
-  NamespaceOptions options;
-  ASSERT_EQ(parse_namespace_flag("room:*= presence , no_client_publish", &options), "");
-  EXPECT_EQ(options.pattern, "room:*");
-  EXPECT_TRUE(options.presence);
-  EXPECT_FALSE(options.join_leave);
-  EXPECT_FALSE(options.client_publish);
-  NamespaceOptions joined;
-  ASSERT_EQ(parse_namespace_flag("room:*=join_leave", &joined), "");
-  EXPECT_TRUE(joined.join_leave);
-  EXPECT_TRUE(joined.presence);  // implied
-  NamespaceOptions bad;
-  EXPECT_EQ(parse_namespace_flag("bad pattern=presence", &bad),
-            "--namespace: pattern 'bad pattern' must be a channel name, a namespace followed by :*, or *");
+  const base::Result<NamespaceOptions> options = parse_namespace_flag("room:*= presence , no_client_publish");
+  ASSERT_TRUE(Succeeded(options));
+  EXPECT_EQ(options->pattern, "room:*");
+  EXPECT_TRUE(options->presence);
+  EXPECT_FALSE(options->join_leave);
+  EXPECT_FALSE(options->client_publish);
+  const base::Result<NamespaceOptions> joined = parse_namespace_flag("room:*=join_leave");
+  ASSERT_TRUE(Succeeded(joined));
+  EXPECT_TRUE(joined->join_leave);
+  EXPECT_TRUE(joined->presence);  // implied
+  EXPECT_TRUE(
+      FailedWith(parse_namespace_flag("bad pattern=presence"),
+                 "--namespace: pattern 'bad pattern' must be a channel name, a namespace followed by :*, or *"));
 }
 
 TEST(NamespaceOptions, EveryTableKey) {
@@ -131,7 +131,7 @@ TEST(NamespaceOptions, EveryPolicyReadsBackFromPrintConfig) {
     settings.hub.namespaces.back().pattern = "feed:*";
     settings.hub.namespaces.back().slow_consumer = entry.policy;
     ServeSettings again;
-    ASSERT_EQ(apply_toml(again, to_toml(settings), "printed.toml"), "") << entry.toml;
+    ASSERT_TRUE(Succeeded(apply_toml(again, to_toml(settings), "printed.toml"))) << entry.toml;
     ASSERT_EQ(again.hub.namespaces.size(), 1u);
     EXPECT_EQ(again.hub.namespaces[0].slow_consumer, entry.policy) << entry.toml;
   }
