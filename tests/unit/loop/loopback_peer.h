@@ -1,8 +1,7 @@
 // The far end of an OutboundStream in a test: a listener on a loopback
 // address, driven by the test's own loop (no threads). It accepts one
 // connection, collects what arrives, and once `expect` bytes are in
-// answers `reply` (then closes, if told to). Also run_until, which runs the
-// loop until a condition holds or a deadline passes.
+// answers `reply` (then closes, if told to). run_until (run_until.h) drives it.
 #pragma once
 
 #include <arpa/inet.h>
@@ -17,31 +16,9 @@
 #include "base/clock.h"
 #include "loop/event_loop.h"
 #include "loop/timer_wheel.h"
+#include "run_until.h"
 
 namespace switchboard::loop::testing {
-
-// Runs loop until done() or timeout_ms; done()'s last answer.
-inline bool run_until(EventLoop& loop, const std::function<bool()>& done, std::uint64_t timeout_ms = 10'000) {
-  struct Poll {
-    EventLoop* loop;
-    const std::function<bool()>* done;
-    std::uint64_t deadline;
-    Timer timer{&Poll::fire, this};
-    static void fire(void* self) {
-      auto& poll = *static_cast<Poll*>(self);
-      if ((*poll.done)() || base::monotonic_ms() >= poll.deadline) {
-        poll.loop->quit();
-        return;
-      }
-      poll.loop->arm(poll.timer, 1);
-    }
-  };
-  if (done()) return true;
-  Poll poll{&loop, &done, base::monotonic_ms() + timeout_ms};
-  loop.arm(poll.timer, 1);
-  loop.run();
-  return done();
-}
 
 class LoopbackPeer {
  public:

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "../loop/run_until.h"
 #include "base/clock.h"
 #include "loop/event_loop.h"
 #include "loop/timer_wheel.h"
@@ -148,30 +149,7 @@ class RedisServer {
   pid_t pid_ = -1;
 };
 
-// Runs loop on this thread until done() holds (checked every timer tick,
-// 25 ms) or timeout_ms passed; returns done(). Bounds every test; the
-// default is sized for a loaded 2-core machine (it ends as soon as done()).
-inline bool run_until(loop::EventLoop& loop, const std::function<bool()>& done, std::uint64_t timeout_ms = 10000) {
-  struct Poll {
-    loop::EventLoop* loop;
-    const std::function<bool()>* done;
-    std::uint64_t deadline;
-    loop::Timer timer{&Poll::fire, this};
-    static void fire(void* self) {
-      auto& poll = *static_cast<Poll*>(self);
-      if ((*poll.done)() || base::monotonic_ms() >= poll.deadline) {
-        poll.loop->quit();
-        return;
-      }
-      poll.loop->arm(poll.timer, 1);
-    }
-  };
-  if (done()) return true;
-  Poll poll{&loop, &done, base::monotonic_ms() + timeout_ms};
-  loop.arm(poll.timer, 1);
-  loop.run();
-  return done();
-}
+using loop::testing::run_until;  // ../loop/run_until.h
 
 // Runs loop for about duration_ms.
 inline void run_for(loop::EventLoop& loop, std::uint64_t duration_ms) {
