@@ -162,6 +162,13 @@ class DescriptorExhaustion {
 // accept(2) failing with EMFILE must not spin the loop or lose the
 // connection: the listener pauses, then accepts it once descriptors are free.
 TEST_F(WorkerTest, AcceptsAWaitingConnectionOnceDescriptorsAreFreeAgain) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizer build also runs UBSan, whose vptr check probes memory
+  // through a pipe(2): with every descriptor taken that fails, and it reports
+  // a false "invalid vptr" on the first virtual call it has not cached. The
+  // release build runs this test.
+  GTEST_SKIP() << "needs every descriptor taken, which UBSan's vptr check cannot run under";
+#endif
   start();
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
