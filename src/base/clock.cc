@@ -12,4 +12,10 @@ std::uint64_t monotonic_ns() {
 
 std::uint64_t monotonic_ms() { return monotonic_ns() / 1'000'000u; }
 
+std::int64_t wall_clock_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec);
+}
+
 }  // namespace switchboard::base

@@ -3,11 +3,11 @@
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <memory>
 
 #include "auth/jwt_sign.h"
 #include "auth/key_check.h"
+#include "base/clock.h"
 #include "base/json_string.h"
 #include "protocol/command.h"
 #include "protocol/encode.h"
@@ -88,7 +88,7 @@ int run_token(TokenFlags& flags) {
                  checked.error().c_str());
     return 2;
   }
-  const std::string payload = token_payload(request, static_cast<std::int64_t>(std::time(nullptr)));
+  const std::string payload = token_payload(request, base::wall_clock_s());
   std::printf("%s\n", auth::sign_hmac(*algorithm, flags.secret, flags.kid, payload).c_str());
   return 0;
 }

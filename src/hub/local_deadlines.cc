@@ -2,7 +2,6 @@
 // must come by connect_timeout_ms, an expired token gets a `refresh` and
 // refresh_grace_ms to be replaced. One pending deadline per session, run
 // by each worker's tick.
-#include <ctime>
 #include <utility>
 
 #include "base/clock.h"
@@ -21,7 +20,7 @@ CloseCode close_code(protocol::ServerCloseCode code) { return static_cast<CloseC
 
 // Monotonic ms at which a token's exp (wall-clock seconds) passes.
 std::uint64_t monotonic_deadline(std::int64_t expires_at) {
-  const std::int64_t left_s = expires_at - static_cast<std::int64_t>(std::time(nullptr));
+  const std::int64_t left_s = expires_at - base::wall_clock_s();
   return base::monotonic_ms() + (left_s > 0 ? static_cast<std::uint64_t>(left_s) * 1000 : 0);
 }
 

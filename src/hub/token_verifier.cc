@@ -1,8 +1,7 @@
 #include "hub/token_verifier.h"
 
-#include <ctime>
-
 #include "base/ascii.h"
+#include "base/clock.h"
 #include "http/query.h"
 #include "protocol/names.h"
 
@@ -48,7 +47,7 @@ base::Result<std::shared_ptr<const TokenVerifier>> TokenVerifier::create(const A
 auth::VerifyError TokenVerifier::verify(std::string_view token, auth::TokenUse use, GrantedToken* granted) const {
   auth::VerifyOptions options = options_;
   options.use = use;
-  options.now = static_cast<std::int64_t>(std::time(nullptr));  // exp/nbf are wall-clock times
+  options.now = base::wall_clock_s();  // exp/nbf/iat are wall-clock times
   auth::Claims claims;
   const auth::VerifyError error = auth::verify(token, keys_, options, &claims);
   if (error != auth::VerifyError::kNone) return error;
