@@ -67,10 +67,19 @@ struct NamespaceOptions {
   // rate-limit violations.
   std::uint64_t publish_per_s = 0;
   std::uint64_t publish_burst = 0;
-  // Messages kept for recovery and `history`, and for how long. Accepted and
-  // shown by --print-config, but not used yet: history is a later issue.
+  // Both > 0: every channel of the namespace has a stream that keeps its
+  // last history_size publications for history_ttl_s seconds, for recovery
+  // on subscribe and `history` (docs/PROTOCOL.md "Streams"); its messages
+  // and replies carry offsets under an epoch.
   std::uint64_t history_size = 0;
   std::uint64_t history_ttl_s = 0;
+  // The most publications one recovery sends; past that the subscriber
+  // gets recovered:false and reloads (0: history_size).
+  std::uint64_t recover_limit = 0;
+  // Every subscribe reply carries the newest kept publication (`latest`):
+  // the channel's current state (needs history).
+  bool cache = false;
+  bool keeps_history() const { return history_size > 0 && history_ttl_s > 0; }
 };
 
 // Token (JWT) authentication (docs/PROTOCOL.md "Authentication"). Keys are

@@ -10,6 +10,7 @@
 // every callback for it (sink, done) runs there too.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -18,6 +19,15 @@
 
 namespace switchboard::broker {
 
+// How much of a channel's past its stream keeps (the namespace's
+// history_size and history_ttl). Either 0: the channel has no stream.
+struct HistoryLimits {
+  std::size_t size = 0;     // publications kept at most
+  std::uint64_t ttl_s = 0;  // seconds a publication is kept at most
+  bool enabled() const { return size > 0 && ttl_s > 0; }
+  bool operator==(const HistoryLimits&) const = default;
+};
+
 // One publication as the broker numbered it. exclude_client is the
 // publisher's client id when it asked not to get its own message (0: none).
 struct Publication {
@@ -25,6 +35,23 @@ struct Publication {
   std::uint64_t offset;  // per channel, from 1; 0 when the broker does not number it
   std::string_view data_json;
   std::uint64_t exclude_client;
+  // The channel's stream (publish only): when enabled, the broker keeps the
+  // publication there, numbered in the stream, even with no subscriber.
+  HistoryLimits history = {};
+};
+
+// A place in a channel's stream: the last offset seen under an epoch, a
+// name for one unbroken past of the stream (it changes whenever that past
+// may have been lost), so that offsets are only compared within one epoch.
+struct StreamPosition {
+  std::uint64_t offset = 0;
+  std::string epoch;
+};
+
+// A publication read back from a stream.
+struct StoredPublication {
+  std::uint64_t offset;
+  std::string data_json;
 };
 
 // Something for every connection of one user, wherever it is connected.
@@ -71,7 +98,47 @@ enum class PublishStatus : std::uint8_t {
 struct PublishResult {
   PublishStatus status;
   std::uint64_t offset;  // the publication's number when known, else 0
+  std::string epoch;     // the stream's epoch when the channel has one, else ""
 };
+
+// What to read from a channel's stream (Broker::read_stream).
+struct StreamQuery {
+  HistoryLimits history;  // the namespace's; a stream made by the read gets them
+  enum class Mode : std::uint8_t {
+    kPosition,  // only where the stream is (and latest, if asked)
+    kRecover,   // every publication after since, whole, or none (recoverable false)
+    kPage,      // `history`: at most limit publications after since (reverse: before it)
+  };
+  Mode mode = Mode::kPosition;
+  // kRecover: the subscriber's position. kPage: where to start, if given.
+  bool has_since = false;
+  StreamPosition since;
+  // kRecover: more than this many is not recoverable. kPage: at most this many.
+  std::size_t limit = 0;
+  bool reverse = false;  // kPage: newest first, before since when given
+  bool latest = false;   // also the newest publication kept
+};
+
+enum class StreamStatus : std::uint8_t {
+  kRead,         // the answer holds what was asked
+  kNoStream,     // the broker keeps no streams (the channel is as if it had none)
+  kUnavailable,  // the broker cannot read now (Redis down)
+};
+
+struct StreamAnswer {
+  StreamStatus status = StreamStatus::kRead;
+  StreamPosition top;  // the stream's last offset and its epoch when read
+  // kRecover: publications are every one after since, in order; false: the
+  // position is gone (another epoch, trimmed, more than limit), none given.
+  // kPage with since: false when since's epoch differs or its place is no
+  // longer kept. kPosition: true.
+  bool complete = true;
+  std::vector<StoredPublication> publications;
+  bool has_latest = false;
+  StoredPublication latest = {0, {}};
+};
+
+using StreamDone = std::function<void(StreamAnswer)>;
 
 using PublishDone = std::function<void(PublishResult)>;
 
@@ -114,6 +181,19 @@ class Broker {
   virtual void unsubscribe(unsigned owner_worker, std::string_view channel) = 0;
   // Publishes to every subscribed node, this one included; done runs once.
   virtual void publish(unsigned owner_worker, const Publication& publication, PublishDone done) = 0;
+
+  // Streams, on the channel's owner worker. Reads the channel's stream as
+  // query says; done runs once, on that worker. A broker that numbers
+  // streams (MemoryBroker) answers in the same call, so that nothing is
+  // published between the read and what its caller does next.
+  virtual void read_stream(unsigned, std::string_view, const StreamQuery&, StreamDone done) {
+    done(StreamAnswer{.status = StreamStatus::kNoStream});
+  }
+  // On a timer of every worker: frees what the TTL of its streams let go.
+  virtual void expire_streams(unsigned, std::int64_t /*now_ms*/) {}
+  // Any thread: bytes and publications the node's streams hold in memory.
+  virtual std::uint64_t stream_bytes() const { return 0; }
+  virtual std::uint64_t stream_publications() const { return 0; }
 
   // Users, on the user's owner worker. The node has a first connection of
   // user / none any more: while it watches a user, messages to that user

@@ -41,7 +41,7 @@ std::string make_epoch() {
 }
 
 ChannelHistory::ChannelHistory(HistoryLimits limits, std::uint64_t top_offset)
-    : size_limit_(limits.size), ttl_ms_(ttl_in_ms(limits.ttl_s)), top_offset_(top_offset) {
+    : limits_(limits), ttl_ms_(ttl_in_ms(limits.ttl_s)), top_offset_(top_offset) {
   assert(limits.size > 0 && limits.ttl_s > 0);
 }
 
@@ -50,9 +50,9 @@ std::uint64_t ChannelHistory::append(std::string_view data_json, std::int64_t no
   // Entries stay in time order even if the caller's clock steps back, so
   // that expiry only ever looks at the oldest.
   last_stored_ms_ = std::max(last_stored_ms_, now_ms);
-  if (count_ == slots_.size() && count_ < size_limit_) grow();
+  if (count_ == slots_.size() && count_ < limits_.size) grow();
   Slot* slot;
-  if (count_ == size_limit_) {
+  if (count_ == limits_.size) {
     // Full: the oldest slot takes the new entry, reusing its buffer.
     slot = &slots_[head_];
     head_ = (head_ + 1) % slots_.size();
@@ -88,6 +88,48 @@ SinceResult ChannelHistory::since(std::uint64_t offset, std::size_t limit, std::
   return result;
 }
 
+std::optional<std::vector<HistoryEntry>> ChannelHistory::page(std::optional<std::uint64_t> from, std::size_t limit,
+                                                              Direction direction, std::int64_t now_ms) {
+  expire(now_ms);
+  // Kept: the offsets [oldest, top_offset_]; oldest is top_offset_ + 1 when none.
+  const std::uint64_t oldest = top_offset_ - count_ + 1;
+  std::vector<HistoryEntry> entries;
+  if (direction == Direction::kOldestFirst) {
+    std::uint64_t first = oldest;
+    if (from) {
+      if (*from > top_offset_ || *from + 1 < oldest) return std::nullopt;
+      first = *from + 1;
+    }
+    const std::uint64_t available = top_offset_ + 1 - first;
+    const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(available, limit));
+    entries.reserve(take);
+    for (std::size_t i = 0; i < take; ++i) entries.push_back(view(at(static_cast<std::size_t>(first - oldest) + i)));
+    return entries;
+  }
+  std::uint64_t end = top_offset_ + 1;  // one past the newest wanted
+  if (from) {
+    if (*from > top_offset_ + 1) return std::nullopt;
+    end = std::max(*from, oldest);
+  }
+  const std::uint64_t available = end - oldest;
+  const std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(available, limit));
+  entries.reserve(take);
+  for (std::size_t i = 1; i <= take; ++i) entries.push_back(view(at(static_cast<std::size_t>(end - oldest) - i)));
+  return entries;
+}
+
+void ChannelHistory::set_limits(HistoryLimits limits) {
+  assert(limits.size > 0 && limits.ttl_s > 0);
+  limits_ = limits;
+  ttl_ms_ = ttl_in_ms(limits.ttl_s);
+  while (count_ > limits_.size) drop_oldest();
+  if (count_ == 0) {
+    release_storage();
+  } else if (slots_.size() > limits_.size) {
+    relayout(limits_.size);
+  }
+}
+
 void ChannelHistory::expire(std::int64_t now_ms) {
   while (count_ > 0 && now_ms - slots_[head_].stored_ms >= ttl_ms_) drop_oldest();
   if (count_ == 0) release_storage();
@@ -114,11 +156,12 @@ void ChannelHistory::drop_oldest() {
   --count_;
 }
 
-void ChannelHistory::grow() {
-  const std::size_t capacity = std::min(size_limit_, std::max(kFirstCapacity, slots_.size() * 2));
-  std::vector<Slot> larger(capacity);
-  for (std::size_t i = 0; i < count_; ++i) larger[i] = std::move(slots_[(head_ + i) % slots_.size()]);
-  slots_ = std::move(larger);
+void ChannelHistory::grow() { relayout(std::min(limits_.size, std::max(kFirstCapacity, slots_.size() * 2))); }
+
+void ChannelHistory::relayout(std::size_t capacity) {
+  std::vector<Slot> ring(capacity);
+  for (std::size_t i = 0; i < count_; ++i) ring[i] = std::move(slots_[(head_ + i) % slots_.size()]);
+  slots_ = std::move(ring);
   head_ = 0;
 }
 

@@ -37,6 +37,8 @@
 #include <string_view>
 #include <vector>
 
+#include "broker/broker.h"
+
 namespace switchboard::broker {
 
 // A new stream epoch: 8 URL-safe characters ([A-Za-z0-9_-], 48 random bits
@@ -45,11 +47,6 @@ namespace switchboard::broker {
 // at each start of the node), so that an offset is only ever compared with
 // offsets of the same epoch and never reused with an old meaning.
 std::string make_epoch();
-
-struct HistoryLimits {
-  std::size_t size;     // entries kept at most; > 0
-  std::uint64_t ttl_s;  // seconds an entry is kept at most; > 0
-};
 
 // One stored publication, viewed.
 struct HistoryEntry {
@@ -83,8 +80,23 @@ class ChannelHistory {
   // the top of this file). offset == top_offset() is complete and empty.
   SinceResult since(std::uint64_t offset, std::size_t limit, std::int64_t now_ms);
 
+  // A page of the kept publications (the `history` command): at most
+  // limit of them, oldest first from just after `after` (nullopt: from the
+  // oldest kept), or with Direction::kNewestFirst newest first from just
+  // before `before` (nullopt: from the newest). nullopt when the place named
+  // cannot be read from whole: after is in the future or what follows it is
+  // no longer kept; before is past the next offset to be given.
+  enum class Direction : std::uint8_t { kOldestFirst, kNewestFirst };
+  std::optional<std::vector<HistoryEntry>> page(std::optional<std::uint64_t> from, std::size_t limit,
+                                                Direction direction, std::int64_t now_ms);
+
   // Drops the entries older than the TTL at now_ms.
   void expire(std::int64_t now_ms);
+
+  // New bounds (a configuration reload): the oldest entries beyond the new
+  // size go at once, those beyond the new TTL at the next access.
+  void set_limits(HistoryLimits limits);
+  HistoryLimits limits() const { return limits_; }
 
   // Forgets every entry; numbering continues after top_offset.
   void reset(std::uint64_t top_offset);
@@ -108,10 +120,12 @@ class ChannelHistory {
   HistoryEntry view(const Slot& slot) const { return {slot.offset, slot.data_json, slot.stored_ms}; }
   void drop_oldest();
   void grow();
+  // Moves the entries, oldest first, into a ring of capacity slots.
+  void relayout(std::size_t capacity);
   void release_storage();
 
-  const std::size_t size_limit_;
-  const std::int64_t ttl_ms_;
+  HistoryLimits limits_;
+  std::int64_t ttl_ms_;
   std::uint64_t top_offset_;
   std::int64_t last_stored_ms_ = 0;
   // The ring: count_ entries from slots_[head_], wrapping. Slots past the

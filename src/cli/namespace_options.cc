@@ -87,7 +87,33 @@ const NamespaceKey kNamespaceKeys[] = {
     {"history_ttl",
      [](const toml::node& node, NamespaceOptions& options) { return read_unsigned(node, options.history_ttl_s); },
      [](const NamespaceOptions& options) { return std::to_string(options.history_ttl_s); }},
+    {"recover_limit",
+     [](const toml::node& node, NamespaceOptions& options) { return read_unsigned(node, options.recover_limit); },
+     [](const NamespaceOptions& options) { return std::to_string(options.recover_limit); }},
+    {"cache", [](const toml::node& node, NamespaceOptions& options) { return read_bool(node, options.cache); },
+     [](const NamespaceOptions& options) { return print_bool(options.cache); }},
 };
+
+// The words of --namespace that take a number: history_size:N and so on.
+struct NamespaceNumberWord {
+  std::string_view word;
+  std::uint64_t NamespaceOptions::*field;
+};
+
+const NamespaceNumberWord kNamespaceNumberWords[] = {
+    {"history_size", &NamespaceOptions::history_size},
+    {"history_ttl", &NamespaceOptions::history_ttl_s},
+    {"recover_limit", &NamespaceOptions::recover_limit},
+};
+
+// The history keys go together: a stream needs both bounds.
+base::Result<void> check_history(const NamespaceOptions& options) {
+  if ((options.history_size > 0) != (options.history_ttl_s > 0)) {
+    return base::Error("history_size and history_ttl go together: both > 0 keep history, both 0 keep none");
+  }
+  if (options.cache && !options.keeps_history()) return base::Error("cache needs history_size and history_ttl > 0");
+  return {};
+}
 
 // The words of --namespace 'PATTERN=word,word' besides the slow-consumer
 // policies (kSlowConsumerPolicyNames' flag words).
@@ -104,6 +130,7 @@ const NamespaceFlagWord kNamespaceFlagWords[] = {
        options.join_leave = true;
      }},
     {"no_client_publish", [](NamespaceOptions& options) { options.client_publish = false; }},
+    {"cache", [](NamespaceOptions& options) { options.cache = true; }},
 };
 
 std::string flag_words() {
@@ -113,6 +140,7 @@ std::string flag_words() {
   for (const SlowConsumerPolicyName& entry : kSlowConsumerPolicyNames) {
     if (!entry.flag.empty()) words += ", " + std::string(entry.flag);
   }
+  for (const NamespaceNumberWord& entry : kNamespaceNumberWords) words += ", " + std::string(entry.word) + ":N";
   return words;
 }
 
@@ -140,6 +168,9 @@ base::Result<NamespaceOptions> namespace_from_toml(const toml::table& table, std
     }
   }
   if (options.pattern.empty()) return base::Error(problem(source, where + ".pattern", "is required"));
+  if (const base::Result<void> history = check_history(options); !history) {
+    return base::Error(problem(source, where, history.error()));
+  }
   // join/leave events come from the presence table.
   if (options.join_leave) options.presence = true;
   return options;
@@ -171,7 +202,20 @@ base::Result<NamespaceOptions> parse_namespace_flag(std::string_view text) {
       options.slow_consumer = *policy;
       known = true;
     }
+    const std::size_t colon = word.find(':');
+    for (const NamespaceNumberWord& entry : kNamespaceNumberWords) {
+      if (colon == std::string::npos || word.compare(0, colon, entry.word) != 0 || colon != entry.word.size()) continue;
+      const std::string digits = word.substr(colon + 1);
+      if (digits.empty() || digits.size() > 15 || digits.find_first_not_of("0123456789") != std::string::npos) {
+        return base::Error("--namespace: " + std::string(entry.word) + " needs a number: " + word);
+      }
+      options.*entry.field = std::stoull(digits);
+      known = true;
+    }
     if (!known) return base::Error("--namespace: unknown option '" + word + "' (" + flag_words() + ")");
+  }
+  if (const base::Result<void> history = check_history(options); !history) {
+    return base::Error("--namespace " + options.pattern + ": " + history.error());
   }
   return options;
 }

@@ -20,6 +20,7 @@ constexpr std::array<CommandHandler, kCommandTypeCount> kHandlers = {
     run_rpc,          // kRpc
     run_send,         // kSend
     run_presence,     // kPresence
+    run_history,      // kHistory
     run_ping,         // kPing
 };
 static_assert(static_cast<std::size_t>(protocol::CommandType::kPing) + 1 == kHandlers.size());

@@ -59,9 +59,11 @@ void run_subscribe(LocalRole& local, Session& session, protocol::Command& comman
   if (local.options_for(channel).presence) {
     member = std::make_shared<const Member>(Member{session.user, session.client_text, session.info_json});
   }
+  StreamAsk ask{.asked = command.stream_fields, .recover = command.recover, .latest = command.latest};
+  if (command.has_since) ask.since = {command.since_offset, std::string(command.since_epoch)};
   const unsigned owner = node.owner_of(channel);
   node.post<&OwnerRole::subscribe>(owner, std::move(channel), local.worker(), session.client, serial, std::move(member),
-                                   id);
+                                   id, std::move(ask));
 }
 
 void run_unsubscribe(LocalRole& local, Session& session, protocol::Command& command) {

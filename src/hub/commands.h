@@ -23,6 +23,7 @@ void run_unsubscribe(LocalRole& local, Session& session, protocol::Command& comm
 void run_publish(LocalRole& local, Session& session, protocol::Command& command);      // command_publish.cc
 void run_presence(LocalRole& local, Session& session, protocol::Command& command);     // command_publish.cc
 void run_send(LocalRole& local, Session& session, protocol::Command& command);         // command_send.cc
+void run_history(LocalRole& local, Session& session, protocol::Command& command);      // command_history.cc
 void run_rpc(LocalRole& local, Session& session, protocol::Command& command);          // command_rpc.cc
 void run_ping(LocalRole& local, Session& session, protocol::Command& command);         // command_dispatch.cc
 

@@ -25,6 +25,13 @@ metrics::Counter& held_cap_hits(metrics::Registry& registry, const char* cap) {
                           {{"cap", cap}});
 }
 
+metrics::Counter& recoveries(metrics::Registry& registry, const char* outcome) {
+  return registry.counter("switchboard_recoveries_total",
+                          "Subscribes that asked to recover, by outcome: recovered (with publications), "
+                          "recovered_empty (nothing missed), failed (the position was gone: the client reloads)",
+                          {{"outcome", outcome}});
+}
+
 }  // namespace
 
 HubMetrics::HubMetrics(metrics::Registry& registry)
@@ -63,6 +70,13 @@ HubMetrics::HubMetrics(metrics::Registry& registry)
       held_connection_cap_hits(held_cap_hits(registry, "connection")),
       held_node_cap_hits(held_cap_hits(registry, "node")),
       broker_errors(registry.counter("switchboard_broker_errors_total", "Publishes the broker could not take")),
+      recoveries_with_publications(recoveries(registry, "recovered")),
+      recoveries_empty(recoveries(registry, "recovered_empty")),
+      recoveries_failed(recoveries(registry, "failed")),
+      recovered_publications(registry.counter("switchboard_recovered_publications_total",
+                                              "Publications sent in subscribe replies by recoveries")),
+      stream_errors(registry.counter("switchboard_stream_errors_total",
+                                     "Reads of a channel's stream (recovery, history) the broker could not answer")),
       connections_opened(registry.counter("switchboard_connections_opened_total", "Protocol connections opened")),
       closes_normal(closes(registry, "normal")),
       closes_abnormal(closes(registry, "abnormal")),

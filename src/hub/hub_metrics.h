@@ -13,7 +13,7 @@
 
 namespace switchboard::hub {
 
-inline constexpr std::size_t kCommandTypeCount = 9;  // CommandType's enumerators
+inline constexpr std::size_t kCommandTypeCount = 10;  // CommandType's enumerators
 
 struct HubMetrics {
   explicit HubMetrics(metrics::Registry& registry);
@@ -42,6 +42,13 @@ struct HubMetrics {
   metrics::Counter& held_connection_cap_hits;
   metrics::Counter& held_node_cap_hits;
   metrics::Counter& broker_errors;
+  // Recovery on subscribe: whole (with or without publications) or not
+  // recoverable, and the publications recovered.
+  metrics::Counter& recoveries_with_publications;
+  metrics::Counter& recoveries_empty;
+  metrics::Counter& recoveries_failed;
+  metrics::Counter& recovered_publications;
+  metrics::Counter& stream_errors;  // stream reads the broker could not answer
   // Connections opened and closed, closes grouped by who ended them.
   metrics::Counter& connections_opened;
   metrics::Counter& closes_normal;       // 1000, 1001

@@ -121,10 +121,13 @@ class LocalRole {
                           std::uint64_t numbered_ns);
   void deliver_to_user(const std::string& user, const SharedMessage& frame);
   void deliver_to_everyone(const SharedMessage& frame);
-  // The owner has counted the subscription: it joins this worker's list and
-  // the session gets its reply.
+  // The owner has counted the subscription: the session gets its reply
+  // (reply_json: its data, with the stream's position and what it recovers),
+  // then `after` (live frames the owner fanned out while it read the
+  // stream), and joins this worker's list for what comes next.
   void activate_subscription(std::uint64_t client, const std::string& channel, std::uint64_t serial,
-                             std::uint64_t reply_id);
+                             std::uint64_t reply_id, const std::string& reply_json,
+                             const std::vector<SharedMessage>& after);
   // Sends `disconnect` to, then closes, every connection of user on this
   // worker; returns how many.
   std::size_t disconnect_user(const std::string& user, std::uint16_t code, const std::string& reason,

@@ -132,18 +132,28 @@ void LocalRole::close_session(Session& session) {
 }
 
 void LocalRole::activate_subscription(std::uint64_t client, const std::string& channel, std::uint64_t serial,
-                                      std::uint64_t reply_id) {
+                                      std::uint64_t reply_id, const std::string& reply_json,
+                                      const std::vector<SharedMessage>& after) {
   Session* session = find_session(client);
   if (session == nullptr) return;  // closed meanwhile; its unsubscribe is on the way
   Session::Subscription* subscription = session->find_subscription(channel);
   // Absent or another serial: unsubscribed meanwhile (and perhaps subscribed
   // again, which has its own activation coming). The reply is still owed.
-  if (subscription != nullptr && subscription->serial == serial) {
+  const bool active = subscription != nullptr && subscription->serial == serial;
+  if (active) {
     std::vector<Session*>& list = channel_subscribers_[channel];
     subscription->slot = list.size();
     list.push_back(session);
   }
-  reply(*session, reply_id, "{}");
+  reply(*session, reply_id, reply_json);
+  if (!active || after.empty()) return;
+  const NamespaceOptions& options = options_for(channel);
+  for (const SharedMessage& frame : after) {
+    if (deliver(*session, frame, &channel, &options)) {
+      close_slow_consumers({session->connection});
+      return;
+    }
+  }
 }
 
 }  // namespace switchboard::hub

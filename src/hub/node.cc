@@ -89,7 +89,10 @@ void Node::start_roles(TaskQueues& queues, unsigned count, std::unique_ptr<broke
   broker_ = std::move(broker);
   broker_->set_sink(*this);
   client_prefix_ = broker_->client_prefix();
-  for (const auto& worker : workers_) worker->local.schedule_deadline_tick();
+  for (const auto& worker : workers_) {
+    worker->local.schedule_deadline_tick();
+    worker->owner.schedule_stream_expiry();
+  }
   accepting_.store(true);
   if (!gauges_registered_) {
     gauges_registered_ = true;

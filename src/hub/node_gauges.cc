@@ -56,6 +56,12 @@ void Node::register_gauges() {
                           "Bytes of frames held for slow consumers (drop-oldest, keep-latest), a shared frame "
                           "counted once per connection holding it",
                           {}, [this] { return static_cast<double>(held_budget.held()); });
+  registry.gauge_callback("switchboard_history_bytes",
+                          "Bytes the streams of channels with history hold in this node's memory (memory broker)", {},
+                          [this] { return broker_ == nullptr ? 0.0 : static_cast<double>(broker_->stream_bytes()); });
+  registry.gauge_callback(
+      "switchboard_history_publications", "Publications the streams hold in this node's memory (memory broker)", {},
+      [this] { return broker_ == nullptr ? 0.0 : static_cast<double>(broker_->stream_publications()); });
   registry.gauge_callback("switchboard_ready",
                           "1 while the server accepts connections and its broker is reachable, else 0", {},
                           [this] { return ready() ? 1.0 : 0.0; });

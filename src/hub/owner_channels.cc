@@ -22,7 +22,7 @@ void OwnerRole::fan_out(const OwnedChannel& owned, const std::string& channel, c
 }
 
 void OwnerRole::subscribe(const std::string& channel, unsigned worker, std::uint64_t client, std::uint64_t serial,
-                          const std::shared_ptr<const Member>& member, std::uint64_t reply_id) {
+                          const std::shared_ptr<const Member>& member, std::uint64_t reply_id, const StreamAsk& ask) {
   auto [it, created] = owned_channels_.try_emplace(channel);
   OwnedChannel& owned = it->second;
   broker::Broker& broker = *node_.broker();
@@ -47,29 +47,31 @@ void OwnerRole::subscribe(const std::string& channel, unsigned worker, std::uint
       fan_out(owned, channel, SharedMessage::make(std::move(join), Opcode::kText), client);
     }
   }
-  const OwnedChannel::PendingActivation activation{worker, client, serial, reply_id};
+  OwnedChannel::PendingActivation activation{worker, client, serial, reply_id, ask};
   if (owned.in_place) {
-    post_activation(channel, activation);
+    activate(channel, std::move(activation));
   } else {
-    owned.pending.push_back(activation);
+    owned.pending.push_back(std::move(activation));
   }
 }
 
-void OwnerRole::post_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation) {
+void OwnerRole::post_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation,
+                                std::string reply_json, std::vector<SharedMessage> after) {
   // Posted after every fan-out made before this subscription was counted
   // (or, while the broker subscribed, was in place), and before any made
   // after: the worker runs an owner's posts in order, so the subscriber
   // gets exactly the frames from here on.
   node_.post<&LocalRole::activate_subscription>(activation.worker, activation.client, channel, activation.serial,
-                                                activation.reply_id);
+                                                activation.reply_id, std::move(reply_json), std::move(after));
 }
 
 void OwnerRole::channel_in_place(const std::string& channel) {
   auto it = owned_channels_.find(channel);
   if (it == owned_channels_.end() || it->second.in_place) return;
   it->second.in_place = true;
-  for (const auto& activation : it->second.pending) post_activation(channel, activation);
+  std::vector<OwnedChannel::PendingActivation> pending = std::move(it->second.pending);
   it->second.pending.clear();
+  for (auto& activation : pending) activate(channel, std::move(activation));
 }
 
 void OwnerRole::unsubscribe(const std::string& channel, unsigned worker, std::uint64_t client) {
@@ -91,7 +93,8 @@ void OwnerRole::unsubscribe(const std::string& channel, unsigned worker, std::ui
   }
   if (owned.subscribers == 0) {
     // Subscribed and left before the broker was ready: their replies are owed.
-    for (const auto& activation : owned.pending) post_activation(channel, activation);
+    for (const auto& activation : owned.pending)
+      post_activation(channel, activation, subscribe_reply_without_stream(activation.ask));
     owned_channels_.erase(it);
     channel_count_.fetch_sub(1, std::memory_order_relaxed);
     broker.unsubscribe(worker_, channel);
@@ -100,12 +103,19 @@ void OwnerRole::unsubscribe(const std::string& channel, unsigned worker, std::ui
 
 void OwnerRole::publish(const std::string& channel, const std::string& data_json, std::uint64_t exclude_client,
                         ReplyTo reply_to) {
-  const broker::Publication publication{channel, 0, data_json, exclude_client};
+  const broker::Publication publication{channel, 0, data_json, exclude_client, history_limits(channel)};
   node_.broker()->publish(worker_, publication, [this, reply_to = std::move(reply_to)](broker::PublishResult result) {
     switch (result.status) {
-      case broker::PublishStatus::kAccepted:
-        post_reply(reply_to, "{\"offset\":" + std::to_string(result.offset) + "}");
+      case broker::PublishStatus::kAccepted: {
+        std::string reply = "{\"offset\":" + std::to_string(result.offset);
+        if (!result.epoch.empty()) {
+          reply += ",\"epoch\":";
+          base::append_json_string(reply, result.epoch);
+        }
+        reply += '}';
+        post_reply(reply_to, std::move(reply));
         return;
+      }
       case broker::PublishStatus::kLocalOnly:
         // Redis down: this node's subscribers got it (unnumbered); the
         // publisher learns that no other node did.
@@ -126,6 +136,9 @@ void OwnerRole::on_publication(const broker::Publication& publication) {
   // The one serialisation of this message, shared by every recipient.
   const SharedMessage frame = SharedMessage::make(
       protocol::encode_message(publication.channel, publication.offset, publication.data_json), Opcode::kText);
+  // Subscribers whose stream read is on its way get it after their reply
+  // unless the read covered it.
+  for (auto& read : it->second.reads) read.frames.push_back({publication.offset, frame, publication.exclude_client});
   fan_out(it->second, it->first, frame, publication.exclude_client, base::monotonic_ns());
 }
 

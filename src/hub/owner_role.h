@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "broker/broker.h"
@@ -45,6 +46,15 @@ struct Member {
   std::string info_json;
 };
 
+// What a subscribe asked of the channel's stream (docs/PROTOCOL.md
+// "Streams": recover, since, latest).
+struct StreamAsk {
+  bool asked = false;  // any of the stream fields was given
+  bool recover = false;
+  bool latest = false;
+  broker::StreamPosition since;
+};
+
 // A channel as its owner sees it.
 struct OwnedChannel {
   std::vector<std::uint32_t> subscribers_per_worker;
@@ -58,10 +68,28 @@ struct OwnedChannel {
     std::uint64_t client;
     std::uint64_t serial;
     std::uint64_t reply_id;
+    StreamAsk ask;
   };
   std::vector<PendingActivation> pending;
+  // Stream reads in flight for activations (a broker that answers later
+  // than the call): the frames fanned out meanwhile, by offset, which the
+  // subscriber gets after its reply if the read did not cover them.
+  struct LiveFrame {
+    std::uint64_t offset;
+    SharedMessage frame;
+    std::uint64_t exclude_client;
+  };
+  struct LiveDuringRead {
+    std::uint64_t read;
+    std::vector<LiveFrame> frames;
+  };
+  std::vector<LiveDuringRead> reads;
   std::map<std::uint64_t, Member> members;  // presence, by client id (stable order)
 };
+
+// A subscribe reply's data for a channel without a stream: {} as before
+// streams existed, unless the subscriber asked about one.
+std::string subscribe_reply_without_stream(const StreamAsk& ask);
 
 class OwnerRole {
  public:
@@ -73,11 +101,17 @@ class OwnerRole {
   // Channels (owner_channels.cc). member: the subscriber's presence entry,
   // null when the namespace has no presence.
   void subscribe(const std::string& channel, unsigned worker, std::uint64_t client, std::uint64_t serial,
-                 const std::shared_ptr<const Member>& member, std::uint64_t reply_id);
+                 const std::shared_ptr<const Member>& member, std::uint64_t reply_id, const StreamAsk& ask);
   void unsubscribe(const std::string& channel, unsigned worker, std::uint64_t client);
   void publish(const std::string& channel, const std::string& data_json, std::uint64_t exclude_client,
                ReplyTo reply_to);
   void presence(const std::string& channel, const ReplyTo& reply_to);
+  // Streams (owner_streams.cc). A page of the channel's stream (`history`,
+  // GET /api/history); query.history is filled here.
+  void history(const std::string& channel, broker::StreamQuery query, const ReplyTo& reply_to);
+  // Every second from start on: the broker frees what its streams' TTL let go.
+  void schedule_stream_expiry();
+  void expire_streams_and_reschedule();
   // This worker's channels as on_question's "channels" entries, comma-separated.
   std::string channels_json() const;
 
@@ -103,7 +137,17 @@ class OwnerRole {
  private:
   // The broker has the channel in place: the waiting subscriptions activate.
   void channel_in_place(const std::string& channel);
-  void post_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation);
+  // The subscription takes effect: its reply (with the stream's position,
+  // and what it recovers, read here) and then live frames.
+  void activate(const std::string& channel, OwnedChannel::PendingActivation activation);
+  // The reply when the channel has no stream (or the subscriber left before
+  // it took effect).
+  void post_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation,
+                       std::string reply_json, std::vector<SharedMessage> after = {});
+  // The stream read for activation came back (owner_streams.cc).
+  void stream_read_for_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation,
+                                  std::uint64_t read, broker::StreamAnswer answer);
+  broker::HistoryLimits history_limits(const std::string& channel) const;
   // Sends frame to every worker with subscribers of channel.
   // numbered_ns: when the broker numbered it (monotonic), 0 for events.
   void fan_out(const OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
@@ -117,6 +161,7 @@ class OwnerRole {
   const LocalRole& local_;
   StringMap<OwnedChannel> owned_channels_;
   StringMap<std::vector<std::uint32_t>> owned_users_;  // connections per worker
+  std::uint64_t next_read_ = 0;
   std::atomic<std::size_t> channel_count_{0};
   std::atomic<std::size_t> user_count_{0};
 };

@@ -16,7 +16,7 @@ struct TypeName {
   std::string_view name;
   CommandType type;
 };
-constexpr std::array<TypeName, 9> kTypes{{
+constexpr std::array<TypeName, 10> kTypes{{
     {"connect", CommandType::kConnect},
     {"refresh", CommandType::kRefresh},
     {"subscribe", CommandType::kSubscribe},
@@ -25,11 +25,9 @@ constexpr std::array<TypeName, 9> kTypes{{
     {"rpc", CommandType::kRpc},
     {"send", CommandType::kSend},
     {"presence", CommandType::kPresence},
+    {"history", CommandType::kHistory},
     {"ping", CommandType::kPing},
 }};
-
-// v1 commands that need parts this server does not have yet.
-constexpr std::array<std::string_view, 1> kNotYetAvailable{"history"};
 
 class Failure {
  public:
@@ -94,6 +92,74 @@ bool token_field(const object& command, Command* out, const Failure& fail) {
   return true;
 }
 
+// The optional boolean field `name`; present sets *given.
+bool bool_field(const object& command, std::string_view name, bool* out, bool* given, const Failure& fail) {
+  element value;
+  if (command[name].get(value) != simdjson::SUCCESS) return true;
+  if (value.get_bool().get(*out) != simdjson::SUCCESS) {
+    return fail(ErrorCode::kWrongFieldType, "\"" + std::string(name) + "\" must be true or false");
+  }
+  *given = true;
+  return true;
+}
+
+// The optional non-negative integer field `name` of object.
+bool unsigned_field(const object& object_value, std::string_view name, std::string_view shown, std::uint64_t* out,
+                    bool* given, const Failure& fail) {
+  element value;
+  if (object_value[name].get(value) != simdjson::SUCCESS) return true;
+  if (value.type() == element_type::UINT64) {
+    *out = value.get_uint64().value_unsafe();
+  } else if (value.type() == element_type::INT64 && value.get_int64().value_unsafe() >= 0) {
+    *out = static_cast<std::uint64_t>(value.get_int64().value_unsafe());
+  } else {
+    return fail(ErrorCode::kWrongFieldType, "\"" + std::string(shown) + "\" must be a non-negative integer");
+  }
+  *given = true;
+  return true;
+}
+
+// The optional `since`: {"offset": <integer >= 0>, "epoch": <string>}.
+bool since_field(const object& command, Command* out, const Failure& fail) {
+  element value;
+  if (command["since"].get(value) != simdjson::SUCCESS) return true;
+  object since;
+  if (value.get_object().get(since) != simdjson::SUCCESS) {
+    return fail(ErrorCode::kWrongFieldType, "\"since\" must be an object with \"offset\" and \"epoch\"");
+  }
+  bool has_offset = false;
+  if (!unsigned_field(since, "offset", "since.offset", &out->since_offset, &has_offset, fail)) return false;
+  if (!has_offset) return fail(ErrorCode::kMissingField, "missing field \"since.offset\"");
+  element epoch;
+  if (since["epoch"].get(epoch) != simdjson::SUCCESS)
+    return fail(ErrorCode::kMissingField, "missing field \"since.epoch\"");
+  if (epoch.get_string().get(out->since_epoch) != simdjson::SUCCESS) {
+    return fail(ErrorCode::kWrongFieldType, "\"since.epoch\" must be a string");
+  }
+  out->has_since = true;
+  return true;
+}
+
+// subscribe's optional recover, since and latest.
+bool stream_fields(const object& command, Command* out, const Failure& fail) {
+  bool given = false;
+  if (!bool_field(command, "recover", &out->recover, &given, fail)) return false;
+  if (!bool_field(command, "latest", &out->latest, &given, fail)) return false;
+  if (!since_field(command, out, fail)) return false;
+  out->stream_fields = given || out->has_since;
+  if (out->recover && !out->has_since)
+    return fail(ErrorCode::kMissingField, "missing field \"since\" (recover needs it)");
+  return true;
+}
+
+// history's optional limit, since and reverse.
+bool history_fields(const object& command, Command* out, const Failure& fail) {
+  if (!unsigned_field(command, "limit", "limit", &out->limit, &out->has_limit, fail)) return false;
+  bool given = false;
+  if (!bool_field(command, "reverse", &out->reverse, &given, fail)) return false;
+  return since_field(command, out, fail);
+}
+
 }  // namespace
 
 const char* command_name(CommandType type) {
@@ -146,14 +212,7 @@ bool CommandParser::parse(std::string_view text, Command* out, CommandError* err
       break;
     }
   }
-  if (!known) {
-    for (std::string_view later : kNotYetAvailable) {
-      if (later == type) {
-        return fail_with_id(ErrorCode::kUnavailable, "\"" + std::string(type) + "\" is not available on this server");
-      }
-    }
-    return fail_with_id(ErrorCode::kUnknownType, "unknown command type");
-  }
+  if (!known) return fail_with_id(ErrorCode::kUnknownType, "unknown command type");
 
   switch (out->type) {
     case CommandType::kConnect:
@@ -164,7 +223,11 @@ bool CommandParser::parse(std::string_view text, Command* out, CommandError* err
       return true;
     case CommandType::kSubscribe:
       if (!channel_field(command, out, fail_with_id)) return false;
-      return token_field(command, out, fail_with_id);
+      if (!token_field(command, out, fail_with_id)) return false;
+      return stream_fields(command, out, fail_with_id);
+    case CommandType::kHistory:
+      if (!channel_field(command, out, fail_with_id)) return false;
+      return history_fields(command, out, fail_with_id);
     case CommandType::kUnsubscribe:
     case CommandType::kPresence:
       return channel_field(command, out, fail_with_id);

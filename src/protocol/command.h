@@ -25,6 +25,7 @@ enum class CommandType : std::uint8_t {
   kRpc,
   kSend,
   kPresence,
+  kHistory,
   kPing,
 };
 
@@ -34,13 +35,26 @@ inline constexpr std::uint64_t kMaxId = (std::uint64_t{1} << 53) - 1;
 struct Command {
   CommandType type = CommandType::kPing;
   std::uint64_t id = 0;
-  std::string_view channel;   // subscribe, unsubscribe, publish, presence
+  std::string_view channel;   // subscribe, unsubscribe, publish, presence, history
   std::string_view user;      // send
   std::string_view method;    // rpc
   bool has_token = false;     // connect, refresh (always), subscribe: a token was given
   std::string_view token;     // connect, refresh: a connection token; subscribe: a subscription token
   std::string data;           // publish, send, rpc: the `data` value, minified JSON ("null" when rpc has none)
   bool exclude_self = false;  // publish: not to the publisher's own connection
+  // subscribe: any of recover, since, latest was given (the reply then
+  // says whether the channel is recoverable, also when it is not).
+  bool stream_fields = false;
+  bool recover = false;  // subscribe: recover from since
+  bool latest = false;   // subscribe: the newest kept publication with the reply
+  // subscribe (required with recover), history (optional): a stream position.
+  bool has_since = false;
+  std::uint64_t since_offset = 0;
+  std::string_view since_epoch;
+  // history: at most limit publications (has_limit false: all kept), newest first when reverse.
+  bool has_limit = false;
+  std::uint64_t limit = 0;
+  bool reverse = false;
 };
 
 struct CommandError {

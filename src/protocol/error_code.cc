@@ -50,6 +50,10 @@ const char* default_message(ErrorCode code) {
       return "rate limit exceeded";
     case ErrorCode::kTooManyRpcs:
       return "too many rpcs waiting for their answer";
+    case ErrorCode::kHistoryDisabled:
+      return "history is not enabled for this channel";
+    case ErrorCode::kUnrecoverablePosition:
+      return "that position in the channel's stream is no longer kept";
   }
   return "error";
 }

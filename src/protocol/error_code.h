@@ -21,17 +21,19 @@ enum class ErrorCode : std::uint16_t {
   kPermissionDenied = 109,  // the channel's namespace does not allow this
   kAlreadySubscribed = 110,
   kNotSubscribed = 111,
-  kTooManySubscriptions = 112,  // the per-connection cap
-  kUnknownMethod = 113,         // no rpc handler for this method
-  kRpcTimeout = 114,            // the handler did not answer in time
-  kRpcFailed = 115,             // the handler answered with an error
-  kPresenceDisabled = 116,      // the channel's namespace has no presence
-  kUnavailable = 117,           // the server is draining or the broker is down
-  kAlreadyAuthenticated = 118,  // connect with a token on an authenticated connection (use refresh)
-  kUnauthenticated = 119,       // auth is required: send connect with a token first
-  kInvalidToken = 120,          // the token failed verification; on connect the server then closes (4001)
-  kRateLimited = 121,           // over the connection's message or byte rate; the command was not run
-  kTooManyRpcs = 122,           // too many rpcs waiting for their answer, on this connection or this server
+  kTooManySubscriptions = 112,   // the per-connection cap
+  kUnknownMethod = 113,          // no rpc handler for this method
+  kRpcTimeout = 114,             // the handler did not answer in time
+  kRpcFailed = 115,              // the handler answered with an error
+  kPresenceDisabled = 116,       // the channel's namespace has no presence
+  kUnavailable = 117,            // the server is draining or the broker is down
+  kAlreadyAuthenticated = 118,   // connect with a token on an authenticated connection (use refresh)
+  kUnauthenticated = 119,        // auth is required: send connect with a token first
+  kInvalidToken = 120,           // the token failed verification; on connect the server then closes (4001)
+  kRateLimited = 121,            // over the connection's message or byte rate; the command was not run
+  kTooManyRpcs = 122,            // too many rpcs waiting for their answer, on this connection or this server
+  kHistoryDisabled = 123,        // the channel's namespace keeps no history
+  kUnrecoverablePosition = 124,  // history: since names a place in the stream that is no longer kept
 };
 
 // Close codes a protocol v1 server sends, from the application range (RFC 6455 §7.4.2);

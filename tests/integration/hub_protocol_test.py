@@ -171,7 +171,7 @@ class HubProtocolTest(unittest.TestCase):
             ('{"id":18,"type":"unsubscribe","channel":"never"}', 18, 111),
             ('{"id":19,"type":"publish","channel":"news","data":1}', 19, 109),
             ('{"id":20,"type":"presence","channel":"plain"}', 20, 116),
-            ('{"id":21,"type":"history","channel":"c"}', 21, 117),
+            ('{"id":21,"type":"history","channel":"plain"}', 21, 123),
         ]
 
         async def body():

@@ -84,7 +84,7 @@ class OwnerRoleTest : public ::testing::Test {
 
   void subscribe(const std::string& channel, std::uint64_t client, std::shared_ptr<const Member> member = nullptr) {
     node_->post<&OwnerRole::subscribe>(0, channel, 1u, client, std::uint64_t{1}, std::move(member),
-                                       std::uint64_t{client + 100});
+                                       std::uint64_t{client + 100}, StreamAsk{});
   }
 
   TestQueues queues_;

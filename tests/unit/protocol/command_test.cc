@@ -126,7 +126,67 @@ TEST_F(CommandTest, TypeErrorsKeepTheId) {
   expect_error(R"({"id":5})", ErrorCode::kMissingField, 5);
   expect_error(R"({"id":5,"type":7})", ErrorCode::kWrongFieldType, 5);
   expect_error(R"({"id":5,"type":"subscribe!"})", ErrorCode::kUnknownType, 5);
-  expect_error(R"({"id":5,"type":"history","channel":"c"})", ErrorCode::kUnavailable, 5);
+  expect_error(R"({"id":5,"type":"history"})", ErrorCode::kMissingField, 5);
+}
+
+TEST_F(CommandTest, SubscribeStreamFields) {
+  const Command plain = parse_ok(R"({"id":1,"type":"subscribe","channel":"c"})");
+  EXPECT_FALSE(plain.stream_fields);
+  EXPECT_FALSE(plain.recover);
+  const Command recover =
+      parse_ok(R"({"id":1,"type":"subscribe","channel":"c","recover":true,"since":{"offset":41,"epoch":"Ab-_"}})");
+  EXPECT_TRUE(recover.stream_fields);
+  EXPECT_TRUE(recover.recover);
+  EXPECT_TRUE(recover.has_since);
+  EXPECT_EQ(recover.since_offset, 41u);
+  EXPECT_EQ(recover.since_epoch, "Ab-_");
+  const Command latest = parse_ok(R"({"id":1,"type":"subscribe","channel":"c","latest":true})");
+  EXPECT_TRUE(latest.stream_fields);
+  EXPECT_TRUE(latest.latest);
+  // Asked and said no: the reply still says whether the channel is recoverable.
+  EXPECT_TRUE(parse_ok(R"({"id":1,"type":"subscribe","channel":"c","recover":false})").stream_fields);
+  const Command big = parse_ok(R"({"id":1,"type":"subscribe","channel":"c","recover":true,)"
+                               R"("since":{"offset":18446744073709551615,"epoch":""}})");
+  EXPECT_EQ(big.since_offset, 18446744073709551615u);
+}
+
+TEST_F(CommandTest, SubscribeStreamFieldErrors) {
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","recover":true})", ErrorCode::kMissingField, 3);
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","recover":1,"since":{"offset":1,"epoch":"e"}})",
+               ErrorCode::kWrongFieldType, 3);
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","recover":true,"since":5})", ErrorCode::kWrongFieldType, 3);
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","recover":true,"since":{"epoch":"e"}})",
+               ErrorCode::kMissingField, 3);
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","recover":true,"since":{"offset":1}})",
+               ErrorCode::kMissingField, 3);
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","recover":true,"since":{"offset":-1,"epoch":"e"}})",
+               ErrorCode::kWrongFieldType, 3);
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","recover":true,"since":{"offset":1.5,"epoch":"e"}})",
+               ErrorCode::kWrongFieldType, 3);
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","recover":true,"since":{"offset":1,"epoch":7}})",
+               ErrorCode::kWrongFieldType, 3);
+  expect_error(R"({"id":3,"type":"subscribe","channel":"c","latest":"yes"})", ErrorCode::kWrongFieldType, 3);
+}
+
+TEST_F(CommandTest, History) {
+  const Command all = parse_ok(R"({"id":4,"type":"history","channel":"c"})");
+  EXPECT_EQ(all.type, CommandType::kHistory);
+  EXPECT_EQ(all.channel, "c");
+  EXPECT_FALSE(all.has_limit);
+  EXPECT_FALSE(all.has_since);
+  EXPECT_FALSE(all.reverse);
+  const Command page =
+      parse_ok(R"({"id":4,"type":"history","channel":"c","limit":10,"reverse":true,"since":{"offset":7,"epoch":"E"}})");
+  EXPECT_TRUE(page.has_limit);
+  EXPECT_EQ(page.limit, 10u);
+  EXPECT_TRUE(page.reverse);
+  EXPECT_TRUE(page.has_since);
+  EXPECT_EQ(page.since_offset, 7u);
+  EXPECT_EQ(page.since_epoch, "E");
+  expect_error(R"({"id":4,"type":"history","channel":"c","limit":-1})", ErrorCode::kWrongFieldType, 4);
+  expect_error(R"({"id":4,"type":"history","channel":"c","limit":"3"})", ErrorCode::kWrongFieldType, 4);
+  expect_error(R"({"id":4,"type":"history","channel":"c","reverse":1})", ErrorCode::kWrongFieldType, 4);
+  expect_error(R"({"id":4,"type":"history","channel":"bad name"})", ErrorCode::kBadChannel, 4);
 }
 
 TEST_F(CommandTest, FieldErrors) {

@@ -1,0 +1,202 @@
+// The owner role's streams: a subscription on a channel with history takes
+// effect with the stream's position in its reply (and what it recovers),
+// read from the broker on the owner, so that the reply, the recovered
+// publications and the live frames after them follow one another without a
+// gap or a duplicate; the `history` command's pages; the expiry timer.
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "base/clock.h"
+#include "base/json_string.h"
+#include "hub/node.h"
+
+namespace switchboard::hub {
+namespace {
+
+constexpr std::uint64_t kStreamExpiryPeriodMs = 1000;
+
+void append_publication(std::string& out, std::uint64_t offset, std::string_view data_json) {
+  out += "{\"offset\":";
+  out += std::to_string(offset);
+  out += ",\"data\":";
+  out += data_json;
+  out += '}';
+}
+
+void append_publications(std::string& out, const std::vector<broker::StoredPublication>& publications) {
+  out += '[';
+  for (std::size_t i = 0; i < publications.size(); ++i) {
+    if (i != 0) out += ',';
+    append_publication(out, publications[i].offset, publications[i].data_json);
+  }
+  out += ']';
+}
+
+// `"epoch":"E","offset":N`
+void append_position(std::string& out, const broker::StreamPosition& position) {
+  out += "\"epoch\":";
+  base::append_json_string(out, position.epoch);
+  out += ",\"offset\":";
+  out += std::to_string(position.offset);
+}
+
+std::string subscribe_reply(const StreamAsk& ask, const broker::StreamAnswer& answer, bool with_latest) {
+  std::size_t size = 64;
+  for (const auto& publication : answer.publications) size += 24 + publication.data_json.size();
+  std::string out;
+  out.reserve(size + answer.latest.data_json.size());
+  out += "{\"recoverable\":true,";
+  append_position(out, answer.top);
+  if (ask.recover) {
+    if (answer.complete) {
+      out += ",\"recovered\":true,\"publications\":";
+      append_publications(out, answer.publications);
+    } else {
+      out += ",\"recovered\":false";
+    }
+  }
+  if (with_latest) {
+    out += ",\"latest\":";
+    if (answer.has_latest) {
+      append_publication(out, answer.latest.offset, answer.latest.data_json);
+    } else {
+      out += "null";
+    }
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+std::string subscribe_reply_without_stream(const StreamAsk& ask) {
+  if (!ask.asked) return "{}";
+  return ask.recover ? "{\"recoverable\":false,\"recovered\":false}" : "{\"recoverable\":false}";
+}
+
+broker::HistoryLimits OwnerRole::history_limits(const std::string& channel) const {
+  const NamespaceOptions& options = local_.options_for(channel);
+  if (!options.keeps_history()) return {};
+  return {static_cast<std::size_t>(options.history_size), options.history_ttl_s};
+}
+
+void OwnerRole::activate(const std::string& channel, OwnedChannel::PendingActivation activation) {
+  const NamespaceOptions& options = local_.options_for(channel);
+  broker::StreamQuery query;
+  query.history = history_limits(channel);
+  if (!query.history.enabled()) {
+    post_activation(channel, activation, subscribe_reply_without_stream(activation.ask));
+    return;
+  }
+  query.latest = activation.ask.latest || options.cache;
+  if (activation.ask.recover) {
+    query.mode = broker::StreamQuery::Mode::kRecover;
+    query.has_since = true;
+    query.since = activation.ask.since;
+    query.limit = static_cast<std::size_t>(options.recover_limit != 0 ? options.recover_limit : options.history_size);
+  }
+  // Counted already, so the channel is owned; what is fanned out until the
+  // read answers is kept for this subscriber (a broker that answers in the
+  // call, like MemoryBroker, leaves nothing to keep).
+  const std::uint64_t read = ++next_read_;
+  owned_channels_.find(channel)->second.reads.push_back({read, {}});
+  node_.broker()->read_stream(worker_, channel, query,
+                              [this, channel, activation = std::move(activation), read](broker::StreamAnswer answer) {
+                                stream_read_for_activation(channel, activation, read, std::move(answer));
+                              });
+}
+
+void OwnerRole::stream_read_for_activation(const std::string& channel,
+                                           const OwnedChannel::PendingActivation& activation, std::uint64_t read,
+                                           broker::StreamAnswer answer) {
+  // Live frames the read did not cover follow the reply, in order.
+  std::vector<SharedMessage> after;
+  if (auto it = owned_channels_.find(channel); it != owned_channels_.end()) {
+    auto& reads = it->second.reads;
+    auto mine = std::find_if(reads.begin(), reads.end(), [read](const auto& entry) { return entry.read == read; });
+    if (mine != reads.end()) {
+      for (const auto& live : mine->frames) {
+        if (live.offset > answer.top.offset && live.exclude_client != activation.client) after.push_back(live.frame);
+      }
+      reads.erase(mine);
+    }
+  }
+  const StreamAsk& ask = activation.ask;
+  switch (answer.status) {
+    case broker::StreamStatus::kNoStream:
+      post_activation(channel, activation, subscribe_reply_without_stream(ask), std::move(after));
+      return;
+    case broker::StreamStatus::kUnavailable:
+      // In place, but without a position to give: the subscriber is told
+      // the channel cannot be recovered now, and reloads if it asked to.
+      node_.metrics.stream_errors.add();
+      if (ask.recover) node_.metrics.recoveries_failed.add();
+      post_activation(channel, activation,
+                      subscribe_reply_without_stream(StreamAsk{.asked = true, .recover = ask.recover}),
+                      std::move(after));
+      return;
+    case broker::StreamStatus::kRead:
+      break;
+  }
+  if (ask.recover) {
+    if (!answer.complete) {
+      node_.metrics.recoveries_failed.add();
+    } else if (answer.publications.empty()) {
+      node_.metrics.recoveries_empty.add();
+    } else {
+      node_.metrics.recoveries_with_publications.add();
+      node_.metrics.recovered_publications.add(answer.publications.size());
+    }
+  }
+  const bool with_latest = ask.latest || local_.options_for(channel).cache;
+  post_activation(channel, activation, subscribe_reply(ask, answer, with_latest), std::move(after));
+}
+
+void OwnerRole::history(const std::string& channel, broker::StreamQuery query, const ReplyTo& reply_to) {
+  query.history = history_limits(channel);
+  query.mode = broker::StreamQuery::Mode::kPage;
+  query.latest = false;
+  if (!query.history.enabled()) {
+    post_error(reply_to, protocol::ErrorCode::kHistoryDisabled,
+               protocol::default_message(protocol::ErrorCode::kHistoryDisabled));
+    return;
+  }
+  node_.broker()->read_stream(worker_, channel, query, [this, reply_to](broker::StreamAnswer answer) {
+    switch (answer.status) {
+      case broker::StreamStatus::kNoStream:
+        post_error(reply_to, protocol::ErrorCode::kHistoryDisabled, "this server's broker keeps no history");
+        return;
+      case broker::StreamStatus::kUnavailable:
+        node_.metrics.stream_errors.add();
+        post_error(reply_to, protocol::ErrorCode::kUnavailable, "the broker cannot read the channel's history now");
+        return;
+      case broker::StreamStatus::kRead:
+        break;
+    }
+    if (!answer.complete) {
+      post_error(reply_to, protocol::ErrorCode::kUnrecoverablePosition,
+                 protocol::default_message(protocol::ErrorCode::kUnrecoverablePosition));
+      return;
+    }
+    std::string out = "{";
+    append_position(out, answer.top);
+    out += ",\"publications\":";
+    append_publications(out, answer.publications);
+    out += '}';
+    post_reply(reply_to, std::move(out));
+  });
+}
+
+void OwnerRole::schedule_stream_expiry() {
+  node_.post_after<&OwnerRole::expire_streams_and_reschedule>(worker_, kStreamExpiryPeriodMs);
+}
+
+void OwnerRole::expire_streams_and_reschedule() {
+  if (broker::Broker* broker = node_.broker())
+    broker->expire_streams(worker_, static_cast<std::int64_t>(base::monotonic_ms()));
+  schedule_stream_expiry();
+}
+
+}  // namespace switchboard::hub
