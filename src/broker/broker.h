@@ -189,6 +189,9 @@ class Broker {
   virtual void read_stream(unsigned, std::string_view, const StreamQuery&, StreamDone done) {
     done(StreamAnswer{.status = StreamStatus::kNoStream});
   }
+  // Whether read_stream reads streams (false: every channel is as if its
+  // namespace kept no history).
+  virtual bool keeps_streams() const { return false; }
   // On a timer of every worker: frees what the TTL of its streams let go.
   virtual void expire_streams(unsigned, std::int64_t /*now_ms*/) {}
   // Any thread: bytes and publications the node's streams hold in memory.

@@ -33,6 +33,7 @@ class MemoryBroker final : public Broker {
   void unsubscribe(unsigned owner_worker, std::string_view channel) override;
   void publish(unsigned owner_worker, const Publication& publication, PublishDone done) override;
   void read_stream(unsigned owner_worker, std::string_view channel, const StreamQuery& query, StreamDone done) override;
+  bool keeps_streams() const override { return true; }
   void expire_streams(unsigned owner_worker, std::int64_t now_ms) override;
   std::uint64_t stream_bytes() const override;
   std::uint64_t stream_publications() const override;

@@ -68,6 +68,7 @@ void HttpApi::add_routes(Server& server) {
   server.route_async("POST", "/api/send", guarded(&HttpApi::send));
   server.route_async("POST", "/api/disconnect", guarded(&HttpApi::disconnect));
   server.route_async("GET", "/api/presence", guarded(&HttpApi::presence));
+  server.route_async("GET", "/api/history", guarded(&HttpApi::history));
   server.route_async("GET", "/api/channels", guarded(&HttpApi::channels));
   server.route_async("GET", "/api/stats", guarded(&HttpApi::stats));
   server.route_async("GET", "/api/user", guarded(&HttpApi::user));

@@ -1,6 +1,7 @@
 // The server HTTP API of the hub (docs/HTTP_API.md): publish, broadcast to
-// several channels, send to a user, disconnect a user, presence, the channel
-// list and stats, for an application's backend, behind an API key.
+// several channels, send to a user, disconnect a user, presence, a
+// channel's history, the channel list and stats, for an application's
+// backend, behind an API key.
 #pragma once
 
 #include <memory>
@@ -32,6 +33,7 @@ class HttpApi {
   void send(const HttpRequest& request, HttpResponder responder);
   void disconnect(const HttpRequest& request, HttpResponder responder);
   void presence(const HttpRequest& request, HttpResponder responder);
+  void history(const HttpRequest& request, HttpResponder responder);  // http_api_history.cc
   void channels(const HttpRequest& request, HttpResponder responder);
   void stats(const HttpRequest& request, HttpResponder responder);
   void user(const HttpRequest& request, HttpResponder responder);

@@ -22,6 +22,8 @@ int status_for(protocol::ErrorCode code) {
       return 403;
     case protocol::ErrorCode::kInternal:
       return 500;
+    case protocol::ErrorCode::kUnrecoverablePosition:
+      return 410;  // that place in the stream is gone
     default:
       return 400;
   }

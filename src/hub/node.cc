@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "base/log.h"
 #include "broker/broker_factory.h"
 #include "hub/auth_weakening.h"
 #include "server/server_loops.h"
@@ -89,6 +90,16 @@ void Node::start_roles(TaskQueues& queues, unsigned count, std::unique_ptr<broke
   broker_ = std::move(broker);
   broker_->set_sink(*this);
   client_prefix_ = broker_->client_prefix();
+  if (!broker_->keeps_streams()) {
+    const Policy& policy = *policy_now();
+    bool history = policy.default_namespace.keeps_history();
+    for (const NamespaceOptions& options : policy.namespaces) history = history || options.keeps_history();
+    if (history) {
+      base::log(base::LogLevel::kWarn,
+                "history_size/history_ttl are set, but this broker keeps no streams yet (Redis): channels "
+                "have no history and subscribes are not recoverable (docs/SCALING.md)");
+    }
+  }
   for (const auto& worker : workers_) {
     worker->local.schedule_deadline_tick();
     worker->owner.schedule_stream_expiry();
