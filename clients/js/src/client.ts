@@ -11,7 +11,7 @@
 // re-subscribes every live subscription, then sends what was queued while it
 // was away, so a queued publish reaches the client's own subscriptions too.
 
-import { backoffDelay, reconnectPolicy, type ReconnectOptions, type ReconnectPolicy } from './backoff.js';
+import { backoffDelay, reconnectPolicy, type FailureKind, type ReconnectOptions, type ReconnectPolicy } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { SwitchboardError } from './errors.js';
 import {
@@ -23,6 +23,7 @@ import {
   type ServerFrame,
 } from './protocol.js';
 import { InFlight, OfflineQueue, type Command } from './requests.js';
+import { checkedPosition, readPublications, type Publication, type StreamPosition } from './stream.js';
 import { Subscription, type SubscribeOptions, type SubscriptionHandlers } from './subscription.js';
 import { Transport, type RefusedUpgrade, type WebSocketConstructor } from './transport.js';
 
@@ -73,10 +74,39 @@ export interface DirectMessage {
 }
 
 export interface PublishResult {
-  /** The message's number in the channel; 0 when nobody was subscribed. */
+  /** The message's number in the channel; 0 when nobody was subscribed (without a stream). */
   offset: number;
-  /** Redis was unreachable: only subscribers on the same node got it. */
+  /** The stream's epoch, on a channel with history. */
+  epoch?: string;
+  /** Redis was unreachable: only subscribers on the same node got it (offset 0, not kept). */
   localOnly: boolean;
+}
+
+export interface PublishOptions extends RequestOptions {
+  /** Not delivered to this connection's own subscription (it is still kept in the history). */
+  excludeSelf?: boolean;
+  /**
+   * What a `local_only` answer does: 'resolve' (the default) resolves with
+   * localOnly true; 'reject' rejects with code 'local_only', for callers
+   * that must know the message reached every node.
+   */
+  localOnly?: 'resolve' | 'reject';
+}
+
+export interface HistoryOptions extends RequestOptions {
+  /** At most this many publications (default: all kept). */
+  limit?: number;
+  /** Those after this position (reverse: before it); its epoch must be the stream's. */
+  since?: StreamPosition;
+  /** Newest first. */
+  reverse?: boolean;
+}
+
+export interface HistoryResult {
+  /** The stream's epoch and its newest offset. */
+  epoch: string;
+  offset: number;
+  publications: Publication[];
 }
 
 export interface RequestOptions {
@@ -204,11 +234,36 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /** Publishes to a channel; queued while disconnected. */
-  async publish(channel: string, data: unknown, options: RequestOptions & { excludeSelf?: boolean } = {}) {
+  async publish(channel: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
     const fields: { channel: string; data: unknown; exclude_self?: boolean } = { channel, data: data ?? null };
     if (options.excludeSelf) fields.exclude_self = true;
-    const reply = (await this.request('publish', fields, options)) as { offset: number; local_only?: boolean };
-    return { offset: reply.offset, localOnly: reply.local_only === true } satisfies PublishResult;
+    const reply = (await this.request('publish', fields, options)) as { offset: number; epoch?: unknown; local_only?: boolean };
+    const result: PublishResult = { offset: reply.offset, localOnly: reply.local_only === true };
+    if (typeof reply.epoch === 'string') result.epoch = reply.epoch;
+    if (result.localOnly && options.localOnly === 'reject') {
+      throw new SwitchboardError('local_only', 'published on this node only: its broker is unreachable, other nodes did not get it');
+    }
+    return result;
+  }
+
+  /**
+   * The channel's kept publications (its namespace needs history_size and
+   * history_ttl): oldest first, or after/before `since`. Errors: 123 no
+   * history, 124 `since` is no longer kept (or of another epoch).
+   */
+  async history(channel: string, options: HistoryOptions = {}): Promise<HistoryResult> {
+    const fields: { channel: string; limit?: number; since?: StreamPosition; reverse?: boolean } = { channel };
+    if (options.limit !== undefined) {
+      if (!Number.isSafeInteger(options.limit) || options.limit < 0) throw new RangeError('limit must be an integer >= 0');
+      fields.limit = options.limit;
+    }
+    if (options.since !== undefined) fields.since = checkedPosition(options.since, 'since');
+    if (options.reverse) fields.reverse = true;
+    const reply = (await this.request('history', fields, options)) as { epoch?: unknown; offset?: unknown; publications?: unknown };
+    if (typeof reply?.epoch !== 'string' || typeof reply.offset !== 'number') {
+      throw new SwitchboardError('protocol', 'a history reply without epoch and offset');
+    }
+    return { epoch: reply.epoch, offset: reply.offset, publications: readPublications(reply.publications) };
   }
 
   /** Calls a method on the server (or the backend it forwards to); resolves with its answer. */
@@ -264,14 +319,24 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   // A command outside the queue (connect, subscribe, refresh, ...): only
-  // while the socket is open, else it fails as disconnected.
-  private command(type: string, fields: object, timeout = this.options.requestTimeout): Promise<unknown> {
+  // while the socket is open, else it fails as disconnected. `onReply` runs
+  // as the reply is read, before the promise settles.
+  private command(
+    type: string,
+    fields: object,
+    timeout = this.options.requestTimeout,
+    onReply?: (data: unknown) => void,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (!this.transport?.isOpen) {
         reject(new SwitchboardError('disconnected', 'not connected'));
         return;
       }
-      this.sendNow({ body: JSON.stringify({ type, ...fields }), timeout, resolve, reject });
+      const answered = (data: unknown) => {
+        onReply?.(data);
+        resolve(data);
+      };
+      this.sendNow({ body: JSON.stringify({ type, ...fields }), timeout, resolve: answered, reject });
     });
   }
 
@@ -279,13 +344,17 @@ export class Client extends Emitter<ClientEvents> {
 
   private sendSubscribe(subscription: Subscription): Promise<void> {
     const channel = subscription.channel;
-    const fields: { channel: string; token?: string } = { channel };
-    if (subscription.options.token) fields.token = subscription.options.token;
     const done = this.afterChannel(channel, async () => {
       if (this.subscriptions.get(channel) !== subscription || this.currentState !== 'connected') return;
+      // Built now, not when queued: the position is the one reached so far.
+      const fields = { channel, ...(subscription.options.token ? { token: subscription.options.token } : {}), ...subscription.subscribeFields() };
       try {
-        await this.command('subscribe', fields);
-        if (this.subscriptions.get(channel) === subscription) subscription.setState('subscribed');
+        // The reply is handled as it is read, before the next frame: the
+        // first live message may be in the same read (`ws` emits them
+        // synchronously), and it must find the subscription subscribed.
+        await this.command('subscribe', fields, this.options.requestTimeout, (reply) => {
+          if (this.subscriptions.get(channel) === subscription) subscription.subscribed(reply, fields.recover === true);
+        });
       } catch (error) {
         const failure = error as SwitchboardError;
         // Lost with the connection: it is sent again on the next connect.
@@ -347,7 +416,7 @@ export class Client extends Emitter<ClientEvents> {
       this.transport = new Transport(this.WebSocketImpl, this.url, {
         open: () => void this.onOpen(attempt),
         message: (text) => this.onFrame(text),
-        close: (code, reason, refused) => this.lost(attempt, code, reason, refused),
+        close: (code, reason, refused, failure) => this.lost(attempt, code, reason, refused, failure),
       });
     } catch (error) {
       this.lost(attempt, 1006, `cannot open the WebSocket: ${(error as Error).message}`);
@@ -424,7 +493,7 @@ export class Client extends Emitter<ClientEvents> {
         this.inFlight.take(frame.id)?.resolve(null);
         break;
       case 'message':
-        this.subscriptions.get(frame.channel)?.deliverMessage(frame.data, { channel: frame.channel, offset: frame.offset });
+        this.subscriptions.get(frame.channel)?.deliverMessage(frame.data, frame.offset);
         break;
       case 'join':
         this.subscriptions.get(frame.channel)?.deliverJoin({ user: frame.user, client: frame.client, info: frame.info });
@@ -481,7 +550,7 @@ export class Client extends Emitter<ClientEvents> {
 
   // The connection of `attempt` is gone (or never came): clean up, then
   // reconnect after a backoff, or finish for good.
-  private lost(attempt: number, code: number, reason: string, refused?: RefusedUpgrade): void {
+  private lost(attempt: number, code: number, reason: string, refused?: RefusedUpgrade, failure: FailureKind = 'other'): void {
     if (attempt !== this.attemptId) return;
     this.attemptId++;
     this.transport = null;
@@ -509,7 +578,7 @@ export class Client extends Emitter<ClientEvents> {
       this.finish({ code, reason, reconnect: false });
       return;
     }
-    const delay = Math.max(backoffDelay(this.policy!, this.failedAttempts++, this.random), refused?.retryAfterMs ?? 0);
+    const delay = Math.max(backoffDelay(this.policy!, this.failedAttempts++, this.random, failure), refused?.retryAfterMs ?? 0);
     this.setState('disconnected');
     this.emit('disconnected', { code, reason, reconnect: true, delay });
     this.reconnectTimer = setTimeout(() => {

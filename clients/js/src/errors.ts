@@ -8,6 +8,7 @@ export type ClientErrorCode =
   | 'queue_full' // made while disconnected, and the offline queue was full
   | 'closed' // close() was called, or the server closed for good
   | 'transport' // the connection could not be made or was refused
+  | 'local_only' // a publish reached this node's subscribers only (publish option localOnly: 'reject')
   | 'protocol'; // the server answered something this client cannot read
 
 export class SwitchboardError extends Error {

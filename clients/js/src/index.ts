@@ -6,6 +6,9 @@ export type {
   ConnectedInfo,
   DirectMessage,
   DisconnectedInfo,
+  HistoryOptions,
+  HistoryResult,
+  PublishOptions,
   PublishResult,
   RequestOptions,
   TokenSource,
@@ -13,8 +16,15 @@ export type {
 export { SwitchboardError } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export { Subscription } from './subscription.js';
-export type { MessageContext, SubscribeOptions, SubscriptionHandlers, SubscriptionState } from './subscription.js';
+export type {
+  MessageContext,
+  SubscribedContext,
+  SubscribeOptions,
+  SubscriptionHandlers,
+  SubscriptionState,
+} from './subscription.js';
+export type { Publication, StreamPosition } from './stream.js';
 export type { Member } from './protocol.js';
-export type { ReconnectOptions } from './backoff.js';
+export type { FailureKind, ReconnectOptions } from './backoff.js';
 export { backoffCap, backoffDelay, reconnectPolicy } from './backoff.js';
 export type { WebSocketConstructor, WebSocketLike } from './transport.js';

@@ -1,10 +1,17 @@
-// One channel subscription with its own state and handlers. The client owns
-// the wire: it (re)sends `subscribe` after every connect and routes the
-// channel's messages and join/leave events here.
+// One channel subscription with its own state, handlers and stream position.
+// The client owns the wire: it (re)sends `subscribe` after every connect,
+// with the fields this object gives (recover from the position it has), and
+// routes the reply and the channel's messages and join/leave events here.
+//
+// On a channel with a stream, the application gets each publication once and
+// in order: the recovered ones from a resubscribe reply first, then the live
+// ones; a message at or before the position (within the same epoch) is a
+// duplicate and is dropped.
 
 import { callSafely } from './emitter.js';
 import { SwitchboardError } from './errors.js';
 import type { Member } from './protocol.js';
+import { checkedPosition, readStreamReply, type Publication, type StreamPosition } from './stream.js';
 
 export type SubscriptionState =
   | 'subscribing' // waiting for the server's reply, or for the connection
@@ -16,11 +23,34 @@ export interface MessageContext {
   channel: string;
   /** The message's number in the channel (docs/PROTOCOL.md, "Ordering"). */
   offset: number;
+  /** It came from a recovery (published while this client was away), not live. */
+  recovered: boolean;
+}
+
+/** What a (re)subscribe gave: passed to onSubscribed and onRecoveryFailed. */
+export interface SubscribedContext {
+  /** The channel keeps a stream: a later resubscribe can recover. */
+  recoverable: boolean;
+  /** This subscribe asked to recover from a known position. */
+  wasRecovering: boolean;
+  /** Everything since that position was given back (delivered next, to onMessage). */
+  recovered: boolean;
+  /** The stream's epoch and last offset when the subscription took effect (null without a stream). */
+  epoch: string | null;
+  offset: number | null;
+  /** With the `latest` option (or a cache namespace): the newest kept publication, or null. */
+  latest?: Publication | null;
 }
 
 export interface SubscriptionHandlers {
   /** After each successful subscribe, the first and every one after a reconnect. */
-  onSubscribed?(): void;
+  onSubscribed?(context: SubscribedContext): void;
+  /**
+   * A resubscribe could not recover what was published while away (the
+   * history was trimmed, or the server lost it: a new epoch). Reload the
+   * state (e.g. client.history()); live messages go on after context.offset.
+   */
+  onRecoveryFailed?(context: SubscribedContext): void;
   onMessage?(data: unknown, context: MessageContext): void;
   onJoin?(member: Member): void;
   onLeave?(member: Member): void;
@@ -33,6 +63,17 @@ export interface SubscriptionHandlers {
 export interface SubscribeOptions {
   /** A subscription token, for private (`$`) channels. */
   token?: string;
+  /** Ask for the newest kept publication in every subscribe reply (context.latest). */
+  latest?: boolean;
+  /** Recover from here on the first subscribe too (a position the application kept). */
+  since?: StreamPosition;
+}
+
+/** The optional fields of a `subscribe` command. */
+export interface SubscribeFields {
+  recover?: true;
+  since?: StreamPosition;
+  latest?: true;
 }
 
 /** What a subscription asks of its client. */
@@ -42,6 +83,8 @@ export interface SubscriptionOwner {
 
 export class Subscription {
   private currentState: SubscriptionState = 'subscribing';
+  // Known once a reply said recoverable (or the application gave `since`).
+  private streamPosition: StreamPosition | null;
 
   /** @internal Created by Client.subscribe(). */
   constructor(
@@ -49,10 +92,17 @@ export class Subscription {
     private readonly handlers: SubscriptionHandlers,
     readonly options: SubscribeOptions,
     private readonly owner: SubscriptionOwner,
-  ) {}
+  ) {
+    this.streamPosition = options.since === undefined ? null : checkedPosition(options.since, 'since');
+  }
 
   get state(): SubscriptionState {
     return this.currentState;
+  }
+
+  /** The last publication given to the application, or null (no stream, or not known yet). */
+  get position(): StreamPosition | null {
+    return this.streamPosition ? { ...this.streamPosition } : null;
   }
 
   /** Stops it: no more events; the server is told when connected. */
@@ -60,18 +110,58 @@ export class Subscription {
     return this.owner.unsubscribeChannel(this);
   }
 
-  /** @internal */
-  setState(state: SubscriptionState, error?: SwitchboardError): void {
-    if (state === this.currentState) return;
-    this.currentState = state;
-    callSafely(this.handlers.onState, state);
-    if (state === 'subscribed') callSafely(this.handlers.onSubscribed);
-    if (state === 'failed' && error) callSafely(this.handlers.onError, error);
+  /** @internal The stream fields of the next `subscribe`: recover once a position is known. */
+  subscribeFields(): SubscribeFields {
+    const fields: SubscribeFields = {};
+    if (this.streamPosition) {
+      fields.recover = true;
+      fields.since = { ...this.streamPosition };
+    }
+    if (this.options.latest) fields.latest = true;
+    return fields;
+  }
+
+  /**
+   * @internal The subscribe reply, handled before any later frame: the state,
+   * onSubscribed, onRecoveryFailed, then the recovered publications in order.
+   */
+  subscribed(data: unknown, wasRecovering: boolean): void {
+    const reply = readStreamReply(data);
+    const recovered = wasRecovering && reply.recovered;
+    const context: SubscribedContext = {
+      recoverable: reply.recoverable,
+      wasRecovering,
+      recovered,
+      epoch: reply.position?.epoch ?? null,
+      offset: reply.position?.offset ?? null,
+    };
+    if (reply.latest !== undefined) context.latest = reply.latest;
+    const since = this.streamPosition;
+    // Recovered publications come after the old position; without recovery
+    // the position is the reply's (the live messages start after it).
+    this.streamPosition = recovered && since ? since : reply.position;
+    this.setState('subscribed', undefined, context);
+    if (wasRecovering && !recovered) callSafely(this.handlers.onRecoveryFailed, context);
+    if (recovered) {
+      for (const publication of reply.publications) {
+        this.deliver(publication.data, publication.offset, true);
+      }
+    }
+    this.streamPosition = reply.position;
   }
 
   /** @internal */
-  deliverMessage(data: unknown, context: MessageContext): void {
-    if (this.currentState === 'subscribed') callSafely(this.handlers.onMessage, data, context);
+  setState(state: SubscriptionState, error?: SwitchboardError, context?: SubscribedContext): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    callSafely(this.handlers.onState, state);
+    if (state === 'subscribed' && context) callSafely(this.handlers.onSubscribed, context);
+    if (state === 'failed' && error) callSafely(this.handlers.onError, error);
+  }
+
+  /** @internal A live message. */
+  deliverMessage(data: unknown, offset: number): void {
+    this.deliver(data, offset, false);
   }
 
   /** @internal */
@@ -82,5 +172,17 @@ export class Subscription {
   /** @internal */
   deliverLeave(member: Member): void {
     if (this.currentState === 'subscribed') callSafely(this.handlers.onLeave, member);
+  }
+
+  // Once each: a publication at or before the position is one the
+  // application already has.
+  private deliver(data: unknown, offset: number, recovered: boolean): void {
+    if (this.currentState !== 'subscribed') return;
+    const position = this.streamPosition;
+    if (position) {
+      if (offset <= position.offset) return;
+      position.offset = offset;
+    }
+    callSafely(this.handlers.onMessage, data, { channel: this.channel, offset, recovered });
   }
 }

@@ -2,7 +2,10 @@
 // Node's global one (22+), or the npm `ws` package (src/node.ts). It turns the
 // socket's events into three calls — open, message, close — and reports each
 // socket's end exactly once, so the client above never sees a stale socket.
+// The close says whether the connection was refused before it opened, which
+// the client's backoff treats apart (a restarting server).
 
+import type { FailureKind } from './backoff.js';
 import { SUBPROTOCOL } from './protocol.js';
 
 /** What the client needs of a WebSocket (the WHATWG interface). */
@@ -40,8 +43,11 @@ export interface RefusedUpgrade {
 export interface TransportEvents {
   open(): void;
   message(text: string): void;
-  /** The socket is gone: `code` 1006 when it ended without a close frame. */
-  close(code: number, reason: string, refused?: RefusedUpgrade): void;
+  /**
+   * The socket is gone: `code` 1006 when it ended without a close frame;
+   * `failure` 'refused' when the TCP connection was refused.
+   */
+  close(code: number, reason: string, refused: RefusedUpgrade | undefined, failure: FailureKind): void;
 }
 
 const OPEN = 1;
@@ -49,11 +55,16 @@ const OPEN = 1;
 export class Transport {
   private socket: WebSocketLike | null;
   private refused: RefusedUpgrade | undefined;
+  private opened = false;
+  // What the error event said: undefined when it gave no detail (browsers,
+  // on purpose), else the system error code ('' when it had none).
+  private errorCode: string | undefined;
 
   constructor(WebSocketImpl: WebSocketConstructor, url: string, private readonly events: TransportEvents) {
     const socket = new WebSocketImpl(url, [SUBPROTOCOL]);
     this.socket = socket;
     socket.onopen = () => {
+      this.opened = true;
       if (socket.protocol !== SUBPROTOCOL) {
         // A server that does not speak v1 (or a proxy that dropped the
         // header): fail now rather than send commands it cannot read.
@@ -66,8 +77,9 @@ export class Transport {
       if (typeof event.data === 'string') this.events.message(event.data);
       else this.end(1003, 'binary frame from the server');
     };
-    socket.onerror = () => {
-      // Always followed by a close event, which carries what we need.
+    socket.onerror = (event) => {
+      // Always followed by a close event; only why it failed is kept.
+      this.errorCode ??= systemErrorCode(event);
     };
     socket.onclose = (event) => this.finish(event.code || 1006, event.reason || '');
     const nodeWs = socket as unknown as Partial<NodeWsExtras>;
@@ -76,7 +88,7 @@ export class Transport {
         this.refused = { status: response.statusCode ?? 0, retryAfterMs: retryAfterMs(response.headers['retry-after']) };
         request.destroy();
         this.abort();
-        this.events.close(1006, `upgrade refused with HTTP ${this.refused.status}`, this.refused);
+        this.events.close(1006, `upgrade refused with HTTP ${this.refused.status}`, this.refused, 'other');
       });
     }
   }
@@ -100,7 +112,7 @@ export class Transport {
     } catch {
       // Already closing: nothing more to do.
     }
-    this.events.close(code, reason);
+    this.events.close(code, reason, undefined, 'other');
   }
 
   /** Drops the socket without a handshake and without an event (dead peer). */
@@ -118,7 +130,15 @@ export class Transport {
 
   private finish(code: number, reason: string): void {
     if (!this.detach()) return;
-    this.events.close(code, reason, this.refused);
+    this.events.close(code, reason, this.refused, this.failureKind());
+  }
+
+  // Refused: never opened, no HTTP answer, and either ECONNREFUSED (Node's
+  // `ws` says why) or no detail at all (a browser shows a failed connection
+  // only as close 1006 before open, whatever the cause).
+  private failureKind(): FailureKind {
+    if (this.opened || this.refused) return 'other';
+    return this.errorCode === undefined || this.errorCode === 'ECONNREFUSED' ? 'refused' : 'other';
   }
 
   // Unhooks the socket so that nothing it does later reaches the client.
@@ -130,6 +150,19 @@ export class Transport {
     socket.onerror = () => {};
     return socket;
   }
+}
+
+// The system error code in an error event (`ws`: event.error.code; undici
+// puts it in error.cause; Node's dual-stack connect in AggregateError's
+// errors); undefined when the event carries no error at all.
+function systemErrorCode(event: unknown): string | undefined {
+  type Coded = { code?: unknown; cause?: Coded; errors?: Coded[] };
+  const error = (event as { error?: Coded } | null)?.error;
+  if (!error || typeof error !== 'object') return undefined;
+  for (const candidate of [error, error.cause, ...(Array.isArray(error.errors) ? error.errors : [])]) {
+    if (candidate && typeof candidate.code === 'string') return candidate.code;
+  }
+  return '';
 }
 
 /** Retry-After (RFC 9110 §10.2.3): seconds, or an HTTP date; ms or undefined. */

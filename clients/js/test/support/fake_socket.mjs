@@ -78,3 +78,13 @@ export async function until(check, ms = 2000, what = 'condition') {
 }
 
 export const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Fails a socket that never opened, as `ws` does: an error event carrying
+ * the system error (code undefined: no detail, as in a browser), then close 1006.
+ */
+export function refuse(socket, code) {
+  socket.readyState = 3;
+  socket.onerror?.(code === undefined ? {} : { error: Object.assign(new Error(`connect ${code}`), { code }) });
+  socket.onclose?.({ code: 1006, reason: '' });
+}
