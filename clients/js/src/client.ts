@@ -11,7 +11,7 @@
 // re-subscribes every live subscription, then sends what was queued while it
 // was away, so a queued publish reaches the client's own subscriptions too.
 
-import { backoffDelay, reconnectPolicy, type FailureKind, type ReconnectOptions, type ReconnectPolicy } from './backoff.js';
+import { backoffDelay, reconnectPolicy, type FailureKind, type ReconnectPolicy } from './backoff.js';
 import { Emitter } from './emitter.js';
 import { SwitchboardError } from './errors.js';
 import {
@@ -23,96 +23,22 @@ import {
   type ServerFrame,
 } from './protocol.js';
 import { InFlight, OfflineQueue, type Command } from './requests.js';
-import { checkedPosition, readPublications, type Publication, type StreamPosition } from './stream.js';
+import { checkedPosition, readPublications, type StreamPosition } from './stream.js';
 import { Subscription, type SubscribeOptions, type SubscriptionHandlers } from './subscription.js';
 import { Transport, type RefusedUpgrade, type WebSocketConstructor } from './transport.js';
-
-export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'closed';
-
-export type TokenSource = () => string | null | undefined | Promise<string | null | undefined>;
-
-export interface ClientOptions {
-  /** A connection token (JWT), sent in the `connect` command. */
-  token?: string;
-  /** Called before every connect and when the server asks for a refresh. */
-  getToken?: TokenSource;
-  /** Backoff between attempts; false: never reconnect. */
-  reconnect?: ReconnectOptions | false;
-  /** ms between application pings while connected (default 25000; 0: none). */
-  pingInterval?: number;
-  /** ms of silence after a ping before the connection counts as dead (default 10000). */
-  pongTimeout?: number;
-  /** ms from sending a command to its answer (default 10000). */
-  requestTimeout?: number;
-  /** ms for the upgrade and the `connect` answer (default 10000). */
-  connectTimeout?: number;
-  /** Commands kept while disconnected (default 1000); more are rejected. */
-  maxQueued?: number;
-  /** The WebSocket class (default: the global one; the Node entry uses `ws`). */
-  WebSocket?: WebSocketConstructor;
-  /** The random source of the jitter, [0, 1) (default Math.random; for tests). */
-  random?: () => number;
-}
-
-export interface ConnectedInfo {
-  /** This connection's client id (it changes on every reconnect). */
-  client: string;
-  user: string | null;
-}
-
-export interface DisconnectedInfo {
-  code: number;
-  reason: string;
-  /** Whether the client will try again (then after `delay` ms). */
-  reconnect: boolean;
-  delay?: number;
-}
-
-export interface DirectMessage {
-  from: string | null;
-  data: unknown;
-}
-
-export interface PublishResult {
-  /** The message's number in the channel; 0 when nobody was subscribed (without a stream). */
-  offset: number;
-  /** The stream's epoch, on a channel with history. */
-  epoch?: string;
-  /** Redis was unreachable: only subscribers on the same node got it (offset 0, not kept). */
-  localOnly: boolean;
-}
-
-export interface PublishOptions extends RequestOptions {
-  /** Not delivered to this connection's own subscription (it is still kept in the history). */
-  excludeSelf?: boolean;
-  /**
-   * What a `local_only` answer does: 'resolve' (the default) resolves with
-   * localOnly true; 'reject' rejects with code 'local_only', for callers
-   * that must know the message reached every node.
-   */
-  localOnly?: 'resolve' | 'reject';
-}
-
-export interface HistoryOptions extends RequestOptions {
-  /** At most this many publications (default: all kept). */
-  limit?: number;
-  /** Those after this position (reverse: before it); its epoch must be the stream's. */
-  since?: StreamPosition;
-  /** Newest first. */
-  reverse?: boolean;
-}
-
-export interface HistoryResult {
-  /** The stream's epoch and its newest offset. */
-  epoch: string;
-  offset: number;
-  publications: Publication[];
-}
-
-export interface RequestOptions {
-  /** ms to wait for the answer once sent (default: the client's requestTimeout). */
-  timeout?: number;
-}
+import type {
+  ClientOptions,
+  ClientState,
+  ConnectedInfo,
+  DirectMessage,
+  DisconnectedInfo,
+  HistoryOptions,
+  HistoryResult,
+  PublishOptions,
+  PublishResult,
+  RequestOptions,
+} from './client_types.js';
+import { unwatchOnline, watchOnline, websocketUrl } from './environment.js';
 
 type ClientEvents = {
   state: [ClientState];
@@ -607,36 +533,4 @@ export class Client extends Emitter<ClientEvents> {
     this.currentState = state;
     this.emit('state', state);
   }
-}
-
-// ws:// and wss:// as given; http(s):// and paths (in a page) mapped to them.
-function websocketUrl(url: string): string {
-  const base = (globalThis as { location?: { href: string } }).location?.href;
-  let parsed: URL;
-  try {
-    parsed = new URL(url, base);
-  } catch {
-    throw new TypeError(`not a URL: ${url}`);
-  }
-  if (parsed.protocol === 'http:') parsed.protocol = 'ws:';
-  else if (parsed.protocol === 'https:') parsed.protocol = 'wss:';
-  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new TypeError(`not a ws:// or wss:// URL: ${url}`);
-  }
-  return parsed.href;
-}
-
-type OnlineTarget = { addEventListener(type: string, listener: () => void): void; removeEventListener(type: string, listener: () => void): void };
-
-function onlineTarget(): OnlineTarget | undefined {
-  const target = globalThis as unknown as Partial<OnlineTarget> & { navigator?: unknown; document?: unknown };
-  return typeof target.addEventListener === 'function' && target.document !== undefined ? (target as OnlineTarget) : undefined;
-}
-
-function watchOnline(listener: () => void): void {
-  onlineTarget()?.addEventListener('online', listener);
-}
-
-function unwatchOnline(listener: () => void): void {
-  onlineTarget()?.removeEventListener('online', listener);
 }

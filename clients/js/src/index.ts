@@ -12,7 +12,7 @@ export type {
   PublishResult,
   RequestOptions,
   TokenSource,
-} from './client.js';
+} from './client_types.js';
 export { SwitchboardError } from './errors.js';
 export type { ClientErrorCode } from './errors.js';
 export { Subscription } from './subscription.js';

@@ -4,7 +4,8 @@
 // client can honour Retry-After and stop on 401/403.
 import WebSocket from 'ws';
 
-import { Client as BaseClient, type ClientOptions } from './client.js';
+import { Client as BaseClient } from './client.js';
+import type { ClientOptions } from './client_types.js';
 import type { WebSocketConstructor } from './transport.js';
 
 export * from './index.js';
