@@ -165,7 +165,11 @@ export class Client extends Emitter<ClientEvents> {
     if (options.excludeSelf) fields.exclude_self = true;
     const reply = (await this.request('publish', fields, options)) as { offset: number; epoch?: unknown; local_only?: boolean };
     const result: PublishResult = { offset: reply.offset, localOnly: reply.local_only === true };
-    if (typeof reply.epoch === 'string') result.epoch = reply.epoch;
+    if (typeof reply.epoch === 'string') {
+      result.epoch = reply.epoch;
+      // Kept in the stream, so a recovery would hand it back to this client.
+      if (options.excludeSelf) this.subscriptions.get(channel)?.excludeOwn(reply.epoch, reply.offset);
+    }
     if (result.localOnly && options.localOnly === 'reject') {
       throw new SwitchboardError('local_only', 'published on this node only: its broker is unreachable, other nodes did not get it');
     }

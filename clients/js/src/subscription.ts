@@ -85,6 +85,9 @@ export class Subscription {
   private currentState: SubscriptionState = 'subscribing';
   // Known once a reply said recoverable (or the application gave `since`).
   private streamPosition: StreamPosition | null;
+  // Offsets ahead of the position of this client's own publishes made with
+  // excludeSelf: the live stream skips them, a recovery would not.
+  private readonly ownExcluded = new Set<number>();
 
   /** @internal Created by Client.subscribe(). */
   constructor(
@@ -148,6 +151,13 @@ export class Subscription {
       }
     }
     this.streamPosition = reply.position;
+    if (!recovered) this.ownExcluded.clear(); // of another epoch, or already past
+  }
+
+  /** @internal A publish of this client with excludeSelf was kept at (epoch, offset). */
+  excludeOwn(epoch: string, offset: number): void {
+    const position = this.streamPosition;
+    if (position && position.epoch === epoch && offset > position.offset) this.ownExcluded.add(offset);
   }
 
   /** @internal */
@@ -175,13 +185,16 @@ export class Subscription {
   }
 
   // Once each: a publication at or before the position is one the
-  // application already has.
+  // application already has; its own excludeSelf publishes it never gets.
   private deliver(data: unknown, offset: number, recovered: boolean): void {
     if (this.currentState !== 'subscribed') return;
     const position = this.streamPosition;
     if (position) {
       if (offset <= position.offset) return;
       position.offset = offset;
+      const ownExcluded = this.ownExcluded.delete(offset);
+      for (const own of this.ownExcluded) if (own < offset) this.ownExcluded.delete(own);
+      if (ownExcluded) return;
     }
     callSafely(this.handlers.onMessage, data, { channel: this.channel, offset, recovered });
   }

@@ -243,3 +243,26 @@ test('a connection lost after it opened keeps the exponential backoff', async ()
   socket.drop(1006);
   assert.deepEqual(delays, [2000]); // the full cap, not the refused one's 1000
 });
+
+test('its own excludeSelf publishes are not handed back by a recovery', async () => {
+  const client = makeClient();
+  const { sub, seen } = recorder(client);
+  client.connect();
+  let socket = await serve(client);
+  await subscribeCommand(socket);
+  socket.replyAll('subscribe', { recoverable: true, epoch: 'E1', offset: 1 });
+  const own = client.publish('chat:a', 'mine', { excludeSelf: true });
+  await until(() => socket.commands('publish').length === 1);
+  assert.equal(socket.commands('publish')[0].exclude_self, true);
+  socket.replyAll('publish', { offset: 2, epoch: 'E1' });
+  await own;
+  socket.drop(1006);
+  socket = await serve(client);
+  await subscribeCommand(socket);
+  socket.replyAll('subscribe', {
+    recoverable: true, epoch: 'E1', offset: 3, recovered: true,
+    publications: [{ offset: 2, data: 'mine' }, { offset: 3, data: 'theirs' }],
+  });
+  assert.deepEqual(seen.messages, [['theirs', 3, true]]);
+  assert.deepEqual(sub.position, { epoch: 'E1', offset: 3 });
+});
