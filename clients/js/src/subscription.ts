@@ -33,6 +33,8 @@ export interface SubscribedContext {
   recoverable: boolean;
   /** This subscribe asked to recover from a known position. */
   wasRecovering: boolean;
+  /** That position, when wasRecovering: what the application had. */
+  since?: StreamPosition;
   /** Everything since that position was given back (delivered next, to onMessage). */
   recovered: boolean;
   /** The stream's epoch and last offset when the subscription took effect (null without a stream). */
@@ -138,8 +140,9 @@ export class Subscription {
       epoch: reply.position?.epoch ?? null,
       offset: reply.position?.offset ?? null,
     };
-    if (reply.latest !== undefined) context.latest = reply.latest;
     const since = this.streamPosition;
+    if (wasRecovering && since) context.since = { ...since };
+    if (reply.latest !== undefined) context.latest = reply.latest;
     // Recovered publications come after the old position; without recovery
     // the position is the reply's (the live messages start after it).
     this.streamPosition = recovered && since ? since : reply.position;

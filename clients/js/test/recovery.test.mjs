@@ -93,7 +93,9 @@ test('a resubscribe recovers from the position: recovered publications first, in
     ['m8', 8, true], ['m9', 9, true], ['m10', 10, true],
     ['m11', 11, false], ['m12', 12, false],
   ]);
-  assert.deepEqual(seen.subscribed[1], { recoverable: true, wasRecovering: true, recovered: true, epoch: 'E1', offset: 10 });
+  assert.deepEqual(seen.subscribed[1], {
+    recoverable: true, wasRecovering: true, since: { epoch: 'E1', offset: 7 }, recovered: true, epoch: 'E1', offset: 10,
+  });
   assert.deepEqual(seen.failed, []);
   assert.deepEqual(sub.position, { epoch: 'E1', offset: 12 });
 
@@ -116,7 +118,7 @@ test('a failed recovery (a new epoch) is its own event, and the position becomes
   socket = await serve(client);
   assert.deepEqual((await subscribeCommand(socket)).since, { epoch: 'E1', offset: 41 });
   socket.replyAll('subscribe', { recoverable: true, epoch: 'E2', offset: 2, recovered: false });
-  const context = { recoverable: true, wasRecovering: true, recovered: false, epoch: 'E2', offset: 2 };
+  const context = { recoverable: true, wasRecovering: true, since: { epoch: 'E1', offset: 41 }, recovered: false, epoch: 'E2', offset: 2 };
   assert.deepEqual(seen.failed, [context]);
   assert.deepEqual(seen.subscribed.at(-1), context);
   assert.deepEqual(sub.position, { epoch: 'E2', offset: 2 });
@@ -157,7 +159,9 @@ test('history turned off while away: recovery failed, and no position any more',
   socket = await serve(client);
   await subscribeCommand(socket);
   socket.replyAll('subscribe', { recoverable: false, recovered: false });
-  assert.deepEqual(seen.failed, [{ recoverable: false, wasRecovering: true, recovered: false, epoch: null, offset: null }]);
+  assert.deepEqual(seen.failed, [{
+    recoverable: false, wasRecovering: true, since: { epoch: 'E1', offset: 0 }, recovered: false, epoch: null, offset: null,
+  }]);
   assert.equal(sub.position, null);
 });
 
