@@ -1,7 +1,8 @@
 // The chat example's page: a room, who is in it, and the connection state,
 // on the switchboard-client SDK (clients/js; chat_server serves its build
 // under /sdk/). The SDK reconnects by itself, subscribes again after a
-// reconnect, and queues what is published while disconnected.
+// reconnect and recovers what was said meanwhile (the room keeps a history),
+// and queues what is published while disconnected.
 import { Client } from '/sdk/index.js';
 
 const ROOM = 'room:lobby';
@@ -54,7 +55,7 @@ client.on('connected', async () => {
 
 client.subscribe(ROOM, {
   // After every (re)subscribe: who is here now. Join and leave keep it current.
-  async onSubscribed() {
+  async onSubscribed(context) {
     try {
       const list = await client.presence(ROOM);
       members.clear();
@@ -64,8 +65,25 @@ client.subscribe(ROOM, {
       show(`presence failed: ${error.message}`, true);  // asked again at the next resubscribe
     }
   },
+  // Live and recovered messages alike, each once and in order.
   onMessage(data) {
     show(`${data.from}: ${data.text}`);
+  },
+  // What was said while away could not be replayed (the server restarted
+  // and lost the room's past, or too much was said): show what the room
+  // still keeps after what the page shows (context.since), up to where the
+  // live messages start (context.offset).
+  async onRecoveryFailed({ since, epoch, offset }) {
+    if (epoch === null) return;  // the room keeps no history
+    try {
+      const kept = await client.history(ROOM, { limit: 50, reverse: true });
+      if (kept.epoch !== epoch) return;  // restarted again meanwhile: the next resubscribe says so
+      const missed = kept.publications.filter((publication) => publication.offset <= offset &&
+        (since.epoch !== epoch || publication.offset > since.offset));
+      for (const publication of missed.reverse()) show(`${publication.data.from}: ${publication.data.text}`);
+    } catch (error) {
+      show(`history failed: ${error.message}`, true);
+    }
   },
   onJoin(member) {
     members.set(member.client, member.user);

@@ -112,6 +112,10 @@ int main(int argc, char** argv) {
   rooms.pattern = "room:*";
   rooms.presence = true;
   rooms.join_leave = true;
+  // A stream per room: a page that reconnects recovers what was said while
+  // it was away (the last 100 messages of the last 10 minutes).
+  rooms.history_size = 100;
+  rooms.history_ttl_s = 600;
   hub_config.namespaces.push_back(rooms);
   switchboard::Hub hub(hub_config);
   hub.set_authenticator([](const switchboard::HttpRequest& request) -> std::optional<switchboard::Principal> {
