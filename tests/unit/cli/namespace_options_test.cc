@@ -65,8 +65,26 @@ TEST(NamespaceOptions, TheFlagRefusesTheFileWords) {
   for (const char* word : {"disconnect", "drop", "drop-oldest", "keep-latest"}) {
     EXPECT_TRUE(FailedWith(parse_namespace_flag(std::string("feed:*=") + word),
                            std::string("--namespace: unknown option '") + word +
-                               "' (presence, join_leave, no_client_publish, drop_slow, drop_oldest, keep_latest)"));
+                               "' (presence, join_leave, no_client_publish, cache, drop_slow, drop_oldest, "
+                               "keep_latest, history_size:N, history_ttl:N, recover_limit:N)"));
   }
+}
+
+TEST(NamespaceOptions, FlagWordsForHistory) {
+  const base::Result<NamespaceOptions> options =
+      parse_namespace_flag("room:*=history_size:100,history_ttl:600,recover_limit:50,cache");
+  ASSERT_TRUE(Succeeded(options));
+  EXPECT_EQ(options->history_size, 100u);
+  EXPECT_EQ(options->history_ttl_s, 600u);
+  EXPECT_EQ(options->recover_limit, 50u);
+  EXPECT_TRUE(options->cache);
+  EXPECT_TRUE(FailedWith(parse_namespace_flag("room:*=history_size:100"),
+                         "--namespace room:*: history_size and history_ttl go together: both > 0 keep history, both "
+                         "0 keep none"));
+  EXPECT_TRUE(FailedWith(parse_namespace_flag("room:*=history_size:x,history_ttl:1"),
+                         "--namespace: history_size needs a number: history_size:x"));
+  EXPECT_TRUE(FailedWith(parse_namespace_flag("room:*=history_size:,history_ttl:1"),
+                         "--namespace: history_size needs a number: history_size:"));
 }
 
 TEST(NamespaceOptions, FlagWordsBesideThePolicies) {
@@ -109,7 +127,13 @@ TEST(NamespaceOptions, TableErrorsNameTheKey) {
             "test.toml: namespaces[0].slow_consumer_backlog: must be an integer from 1 to 100000");
   EXPECT_EQ(from_toml("colour = 1\n").error(),
             "test.toml: namespaces[0].colour: unknown key (pattern, presence, join_leave, client_publish, "
-            "slow_consumer, slow_consumer_backlog, publish_per_s, publish_burst, history_size, history_ttl)");
+            "slow_consumer, slow_consumer_backlog, publish_per_s, publish_burst, history_size, history_ttl, "
+            "recover_limit, cache)");
+  EXPECT_EQ(from_toml("history_size = 5\n").error(),
+            "test.toml: namespaces[0]: history_size and history_ttl go together: both > 0 keep history, both 0 "
+            "keep none");
+  EXPECT_EQ(from_toml("cache = true\n").error(),
+            "test.toml: namespaces[0]: cache needs history_size and history_ttl > 0");
   const toml::table no_pattern = toml::parse("presence = true\n");
   EXPECT_EQ(namespace_from_toml(no_pattern, 3, "f.toml").error(), "f.toml: namespaces[3].pattern: is required");
 }
@@ -121,7 +145,7 @@ TEST(NamespaceOptions, PrintedAsTheFileWritesIt) {
   EXPECT_EQ(namespace_as_toml(options),
             "[[namespaces]]\npattern = 'tick:*'\npresence = false\njoin_leave = false\nclient_publish = true\n"
             "slow_consumer = \"keep-latest\"\nslow_consumer_backlog = 100\npublish_per_s = 0\npublish_burst = 0\n"
-            "history_size = 0\nhistory_ttl = 0\n");
+            "history_size = 0\nhistory_ttl = 0\nrecover_limit = 0\ncache = false\n");
 }
 
 TEST(NamespaceOptions, EveryPolicyReadsBackFromPrintConfig) {

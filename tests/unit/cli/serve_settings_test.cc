@@ -49,6 +49,7 @@ join_leave = true
 pattern = "news"
 client_publish = false
 history_size = 100
+history_ttl = 600
 slow_consumer = "drop-oldest"
 slow_consumer_backlog = 20
 publish_per_s = 5
@@ -65,6 +66,7 @@ publish_per_s = 5
   EXPECT_TRUE(settings.hub.namespaces[0].presence);  // implied by join_leave
   EXPECT_FALSE(settings.hub.namespaces[1].client_publish);
   EXPECT_EQ(settings.hub.namespaces[1].history_size, 100u);
+  EXPECT_EQ(settings.hub.namespaces[1].history_ttl_s, 600u);
   EXPECT_EQ(settings.hub.namespaces[0].slow_consumer, SlowConsumerPolicy::kDisconnect);
   EXPECT_EQ(settings.hub.namespaces[1].slow_consumer, SlowConsumerPolicy::kDropOldest);
   EXPECT_EQ(settings.hub.namespaces[1].slow_consumer_backlog, 20u);
