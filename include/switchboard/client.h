@@ -10,6 +10,11 @@
 //   }});
 //   switchboard::Result reply = client.publish("chat:lobby", R"({"text":"hi"})").get();
 //
+// On a channel with a stream (history), a subscription keeps its position
+// {epoch, offset}; after a reconnect it re-subscribes with recovery, so
+// on_message sees every offset once and in order, or on_recovery_failed
+// says that some were lost.
+//
 // Threading: a Client runs its own EventLoop on a thread of its own,
 // started by the constructor and joined by the destructor. Every public
 // method (of Client and Subscription) may be called from any thread: it
@@ -63,10 +68,20 @@ struct ClientError {
   std::string message;
 };
 
+// Who a publish reached.
+enum class Reach : std::uint8_t {
+  kEverywhere,  // every node's subscribers (or the request was not a publish)
+  // The broker (Redis) was down: only this node's subscribers got it, no
+  // other node's, and no stream numbered it (the reply's offset is 0).
+  kLocalOnly,
+};
+
 // The answer to a request: the reply's `data` as JSON text, or an error.
 class Result {
  public:
-  static Result success(std::string data_json) { return Result(std::move(data_json)); }
+  static Result success(std::string data_json, Reach reach = Reach::kEverywhere) {
+    return Result(std::move(data_json), reach);
+  }
   static Result failure(ClientError error) { return Result(std::move(error)); }
 
   bool ok() const { return !error_.has_value(); }
@@ -74,12 +89,16 @@ class Result {
   const std::string& data() const { return data_; }
   // The error, when !ok().
   const ClientError& error() const { return *error_; }
+  // A publish that succeeded: kLocalOnly when the server answered
+  // "local_only" (a partial success: check it where it matters).
+  Reach reach() const { return reach_; }
 
  private:
-  explicit Result(std::string data) : data_(std::move(data)) {}
+  Result(std::string data, Reach reach) : data_(std::move(data)), reach_(reach) {}
   explicit Result(ClientError error) : error_(std::move(error)) {}
   std::string data_;
   std::optional<ClientError> error_;
+  Reach reach_ = Reach::kEverywhere;
 };
 
 using ResultCallback = std::function<void(const Result&)>;
@@ -89,6 +108,39 @@ enum class ExcludeSelf : std::uint8_t { kNo, kYes };
 struct RequestOptions {
   std::uint64_t timeout_ms = 0;                 // 0: ClientOptions::request_timeout_ms
   ExcludeSelf exclude_self = ExcludeSelf::kNo;  // publish only: not delivered to this connection
+};
+
+// A place in a channel's stream (a namespace with history_size and
+// history_ttl): the offset of the last publication seen under the stream's
+// epoch. An epoch changes when the stream's past may have been lost (a node
+// restart with the memory broker): offsets of different epochs do not
+// compare.
+struct StreamPosition {
+  std::string epoch;
+  std::uint64_t offset = 0;
+  bool operator==(const StreamPosition&) const = default;
+};
+
+// One publication of a stream.
+struct Publication {
+  std::uint64_t offset = 0;
+  std::string data_json;
+};
+
+enum class HistoryOrder : std::uint8_t {
+  kOldestFirst,  // ascending offsets
+  kNewestFirst,  // the protocol's reverse:true
+};
+
+struct HistoryOptions {
+  // At most this many publications; nullopt: every one kept.
+  std::optional<std::uint64_t> limit;
+  // Those after since.offset (kNewestFirst: before it); nullopt: from the
+  // oldest (kNewestFirst: the newest). An epoch that differs, or a position
+  // no longer kept, is error 124.
+  std::optional<StreamPosition> since;
+  HistoryOrder order = HistoryOrder::kOldestFirst;
+  std::uint64_t timeout_ms = 0;  // 0: ClientOptions::request_timeout_ms
 };
 
 // A `join` or `leave` of a channel with join_leave events.
@@ -128,8 +180,13 @@ struct ClientOptions {
   // cap = min(max_delay_ms, min_delay_ms * factor^n),
   // delay = cap * (1 - jitter * random[0, 1)); jitter 1 is "full jitter".
   // An upgrade answered 429 or 503 with Retry-After waits at least that.
+  // A connect refused (ECONNREFUSED: the node is restarting, nothing
+  // listens yet) caps the delay at refused_max_delay_ms instead (still
+  // jittered; 0: no such cap), so the client is back within about that
+  // long of the server listening again.
   std::uint64_t min_delay_ms = 500;
   std::uint64_t max_delay_ms = 20'000;
+  std::uint64_t refused_max_delay_ms = 1000;
   double factor = 2.0;
   double jitter = 1.0;
   // n goes back to 0 once a connection has stayed connected this long.
@@ -171,16 +228,60 @@ enum class SubscriptionState : std::uint8_t {
 };
 const char* to_string(SubscriptionState state);
 
+// What a subscribe reply said (on_subscribed, on_recovery_failed).
+struct SubscribedInfo {
+  // The channel keeps a stream: offsets are contiguous and the subscription
+  // is recovered after a reconnect. false: offsets are 0 or per-node
+  // counters, and what is missed while disconnected is lost.
+  bool recoverable = false;
+  // This subscribe asked for recovery (recover + since): a re-subscribe
+  // after a reconnect once a position was known, or SubscribeOptions::since.
+  bool was_recovering = false;
+  // ... and got every publication missed; they are delivered to on_message,
+  // in order, right after on_subscribed and before any live message.
+  bool recovered = false;
+  std::size_t recovered_count = 0;  // how many of them
+  // The stream's epoch and its last offset when the subscription took
+  // effect (the next live message is offset + 1), when recoverable.
+  std::string epoch;
+  std::uint64_t offset = 0;
+  // SubscribeOptions::latest (or a `cache` namespace): the newest kept
+  // publication, nullopt when none. Not passed to on_message.
+  std::optional<Publication> latest;
+};
+
 struct SubscriptionHandlers {
-  // A publication: data and its offset in the channel.
+  // A publication: data and its offset in the channel. On a stream, each
+  // offset comes once and in order (a duplicate after a recovery is
+  // dropped); gaps only under the server's drop policy for slow consumers,
+  // or after on_recovery_failed.
   std::function<void(std::string_view data_json, std::uint64_t offset)> on_message;
   std::function<void(const PresenceEvent&)> on_join;
   std::function<void(const PresenceEvent&)> on_leave;
   // The subscription is in place: after the first subscribe and after each
   // re-subscribe following a reconnect.
-  std::function<void()> on_subscribed;
+  std::function<void(const SubscribedInfo&)> on_subscribed;
+  // A recovery failed (was_recovering && !recovered): publications were
+  // missed and are not coming (the epoch changed, they were trimmed, or more
+  // than the namespace's recover_limit). Reload the state from elsewhere
+  // (history(), the application's own API). Called right before
+  // on_subscribed; the position is now the reply's.
+  std::function<void(const SubscribedInfo&)> on_recovery_failed;
   // The subscribe was refused (state kFailed) or invalid.
   std::function<void(const ClientError&)> on_error;
+};
+
+enum class Latest : std::uint8_t { kNo, kYes };
+
+struct SubscribeOptions {
+  // A subscription token for a private ($) channel.
+  std::string token;
+  // Ask for the newest kept publication in the reply (SubscribedInfo::latest).
+  Latest latest = Latest::kNo;
+  // Recover from this position on the first subscribe (one the application
+  // kept from an earlier SubscribedInfo and on_message offsets); later
+  // re-subscribes recover from the subscription's own position.
+  std::optional<StreamPosition> since;
 };
 
 // A handle on one subscription; copies share it. Dropping every handle
@@ -225,10 +326,12 @@ class Client {
   bool wait_connected(std::uint64_t timeout_ms);
 
   // Subscribes to channel; the subscription is restored after every
-  // reconnect. token: a subscription token for a private ($) channel.
-  // Subscribing to a channel this client already has fails the new one
-  // (kInvalidArgument).
-  Subscription subscribe(std::string channel, SubscriptionHandlers handlers, std::string token = {});
+  // reconnect, and on a channel with a stream recovered from the last
+  // offset it saw (SubscribedInfo). Subscribing to a channel this client
+  // already has fails the new one (kInvalidArgument).
+  Subscription subscribe(std::string channel, SubscriptionHandlers handlers, SubscribeOptions options = {});
+  // token: a subscription token for a private ($) channel.
+  Subscription subscribe(std::string channel, SubscriptionHandlers handlers, std::string token);
 
   // Requests: each gets exactly one answer, through the callback (on the
   // loop thread) or the future. data_json must be one JSON value.
@@ -241,6 +344,12 @@ class Client {
   std::future<Result> send(std::string user, std::string data_json, RequestOptions options = {});
   void presence(std::string channel, RequestOptions options, ResultCallback done);
   std::future<Result> presence(std::string channel, RequestOptions options = {});
+  // A channel's kept publications: the answer's data is
+  // {"epoch":"E","offset":TOP,"publications":[{"offset":K,"data":...},...]}.
+  // Errors: 123 the namespace keeps no history, 124 since is no longer kept
+  // (or its epoch differs), 109 not allowed.
+  void history(std::string channel, HistoryOptions options, ResultCallback done);
+  std::future<Result> history(std::string channel, HistoryOptions options = {});
   // The protocol's ping; the answer's data is "{}".
   void ping(RequestOptions options, ResultCallback done);
   std::future<Result> ping(RequestOptions options = {});

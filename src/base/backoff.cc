@@ -12,8 +12,12 @@ double cap_floor(const BackoffPolicy& policy, double cap) {
 
 }  // namespace
 
-std::uint64_t backoff_delay_ms(const BackoffPolicy& policy, std::uint32_t attempt, double random) {
-  const double max_delay = static_cast<double>(policy.max_delay_ms);
+std::uint64_t backoff_delay_ms(const BackoffPolicy& policy, std::uint32_t attempt, double random, FailureKind failure) {
+  std::uint64_t max_delay_ms = policy.max_delay_ms;
+  if (failure == FailureKind::kRefused && policy.refused_max_delay_ms > 0) {
+    max_delay_ms = std::min(max_delay_ms, policy.refused_max_delay_ms);
+  }
+  const double max_delay = static_cast<double>(max_delay_ms);
   const double factor = std::max(policy.factor, 1.0);
   // Multiply step by step and stop at the maximum: factor^attempt alone
   // overflows to infinity for large attempts.

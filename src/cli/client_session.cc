@@ -17,6 +17,44 @@ std::string json_string(std::string_view text) {
 
 std::string optional_user(const std::optional<std::string>& user) { return user ? json_string(*user) : "null"; }
 
+std::string json_bool(bool value) { return value ? "true" : "false"; }
+
+std::string publication_json(const Publication& publication) {
+  return "{\"offset\":" + std::to_string(publication.offset) + ",\"data\":" + publication.data_json + "}";
+}
+
+// "epoch E, offset N"
+std::string position_text(const SubscribedInfo& info) {
+  return "epoch " + info.epoch + ", offset " + std::to_string(info.offset);
+}
+
+// The words after `history CH`: a number is the limit, `reverse` the
+// order, `since=OFFSET:EPOCH` the position (the epoch may hold ':').
+std::optional<HistoryOptions> parse_history_options(std::string_view rest) {
+  HistoryOptions options;
+  while (!rest.empty()) {
+    const std::size_t space = rest.find(' ');
+    const std::string_view word = rest.substr(0, space);
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    if (word.empty()) continue;
+    if (word == "reverse") {
+      options.order = HistoryOrder::kNewestFirst;
+    } else if (word.starts_with("since=")) {
+      const std::string_view value = word.substr(6);
+      const std::size_t colon = value.find(':');
+      if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+      const std::string offset(value.substr(0, colon));
+      if (offset.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+      options.since = StreamPosition{std::string(value.substr(colon + 1)), std::stoull(offset)};
+    } else if (word.find_first_not_of("0123456789") == std::string_view::npos && word.size() < 19) {
+      options.limit = std::stoull(std::string(word));
+    } else {
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
 }  // namespace
 
 std::optional<InputLine> split_input_line(std::string_view line) {
@@ -92,8 +130,12 @@ bool ClientSession::run_line(std::string_view text) {
   const std::uint64_t seq = ++seq_;
   const std::string& verb = line->verb;
   if (verb == "quit" || verb == "exit") return false;
-  if (verb == "sub" && !line->argument.empty() && line->rest.empty()) {
-    subscribe(line->argument, seq);
+  std::optional<HistoryOptions> history;
+  if (verb == "history" && !line->argument.empty()) history = parse_history_options(line->rest);
+  if (verb == "sub" && !line->argument.empty() && (line->rest.empty() || line->rest == "latest")) {
+    subscribe(line->argument, seq, line->rest == "latest" ? Latest::kYes : Latest::kNo);
+  } else if (history) {
+    client_->history(line->argument, *history, answer("history", seq));
   } else if (verb == "unsub" && !line->argument.empty() && line->rest.empty()) {
     unsubscribe(line->argument, seq);
   } else if (verb == "pub" && !line->argument.empty() && !line->rest.empty()) {
@@ -114,8 +156,8 @@ bool ClientSession::run_line(std::string_view text) {
                     {"kind", json_string("input")},
                     {"message", json_string("not understood: " + std::string(text))}},
                    "! not understood: " + std::string(text) +
-                       " (sub CH, unsub CH, pub CH JSON, rpc METHOD [JSON], send USER JSON, presence CH, ping, "
-                       "quit)");
+                       " (sub CH [latest], unsub CH, pub CH JSON, rpc METHOD [JSON], send USER JSON, presence CH, "
+                       "history CH [LIMIT] [reverse] [since=OFFSET:EPOCH], ping, quit)");
   }
   return true;
 }
@@ -151,9 +193,14 @@ ResultCallback ClientSession::answer(std::string command, std::uint64_t seq) {
   ++outstanding_;
   return [this, command = std::move(command), seq](const Result& result) {
     if (result.ok()) {
-      printer_.event("reply",
-                     {{"command", json_string(command)}, {"seq", std::to_string(seq)}, {"data", result.data()}},
-                     "< " + command + " " + result.data());
+      std::vector<std::pair<std::string_view, std::string>> fields = {
+          {"command", json_string(command)}, {"seq", std::to_string(seq)}, {"data", result.data()}};
+      std::string text = "< " + command + " " + result.data();
+      if (result.reach() == Reach::kLocalOnly) {
+        fields.push_back({"local_only", "true"});
+        text += " (local only: the other nodes' subscribers did not get it)";
+      }
+      printer_.event("reply", std::move(fields), text);
     } else {
       report_failure(command, seq, result.error());
     }
@@ -173,7 +220,36 @@ void ClientSession::report_failure(const std::string& command, std::uint64_t seq
                      (error.code != 0 ? " " + std::to_string(error.code) : "") + ": " + error.message);
 }
 
-void ClientSession::subscribe(const std::string& channel, std::uint64_t seq) {
+void ClientSession::subscribed(const std::string& channel, std::uint64_t seq, const SubscribedInfo& info) {
+  std::vector<std::pair<std::string_view, std::string>> fields = {{"channel", json_string(channel)},
+                                                                  {"seq", std::to_string(seq)}};
+  std::string text = "* subscribed " + channel;
+  // A channel without a stream, nothing asked: the event as it always was.
+  if (info.recoverable || info.was_recovering) {
+    fields.push_back({"recoverable", json_bool(info.recoverable)});
+    fields.push_back({"was_recovering", json_bool(info.was_recovering)});
+    fields.push_back({"recovered", json_bool(info.recovered)});
+    if (info.recoverable) {
+      fields.push_back({"epoch", json_string(info.epoch)});
+      fields.push_back({"offset", std::to_string(info.offset)});
+    }
+    if (info.was_recovering) fields.push_back({"recovered_count", std::to_string(info.recovered_count)});
+    if (!info.recoverable) {
+      text += " (no stream)";
+    } else if (info.recovered) {
+      text += " (recovered " + std::to_string(info.recovered_count) + "; " + position_text(info) + ")";
+    } else {
+      text += " (" + position_text(info) + ")";
+    }
+  }
+  if (info.latest) {
+    fields.push_back({"latest", publication_json(*info.latest)});
+    text += " latest #" + std::to_string(info.latest->offset) + " " + info.latest->data_json;
+  }
+  printer_.event("subscribed", std::move(fields), text);
+}
+
+void ClientSession::subscribe(const std::string& channel, std::uint64_t seq, Latest latest) {
   ++outstanding_;
   // The first on_subscribed or on_error settles the command (later ones
   // follow reconnects); so does an unsub before either.
@@ -189,17 +265,28 @@ void ClientSession::subscribe(const std::string& channel, std::uint64_t seq) {
   };
   handlers.on_join = [this](const PresenceEvent& event) { presence_event("join", "+ ", event); };
   handlers.on_leave = [this](const PresenceEvent& event) { presence_event("leave", "- ", event); };
-  handlers.on_subscribed = [this, channel, seq, settle] {
-    printer_.event("subscribed", {{"channel", json_string(channel)}, {"seq", std::to_string(seq)}},
-                   "* subscribed " + channel);
+  handlers.on_subscribed = [this, channel, seq, settle](const SubscribedInfo& info) {
+    subscribed(channel, seq, info);
     settle();
+  };
+  handlers.on_recovery_failed = [this, channel, seq](const SubscribedInfo& info) {
+    std::vector<std::pair<std::string_view, std::string>> fields = {
+        {"channel", json_string(channel)}, {"seq", std::to_string(seq)}, {"recoverable", json_bool(info.recoverable)}};
+    std::string text = "! recovery failed on " + channel + ": publications were missed";
+    if (info.recoverable) {
+      fields.push_back({"epoch", json_string(info.epoch)});
+      fields.push_back({"offset", std::to_string(info.offset)});
+      text += "; now at " + position_text(info);
+    }
+    printer_.event("recovery_failed", std::move(fields), text);
   };
   handlers.on_error = [this, channel, seq, settle](const ClientError& error) {
     report_failure("sub", seq, error);
     settle();
   };
   std::lock_guard lock(mutex_);
-  subscriptions_[channel] = {client_->subscribe(channel, std::move(handlers)), settle};
+  subscriptions_[channel] = {client_->subscribe(channel, std::move(handlers), SubscribeOptions{.latest = latest}),
+                             settle};
 }
 
 void ClientSession::unsubscribe(const std::string& channel, std::uint64_t seq) {

@@ -76,7 +76,7 @@ class ClientSession {
 
   // Runs one input line; false for `quit`.
   bool run_line(std::string_view text);
-  void subscribe_at_start(const std::string& channel) { subscribe(channel, 0); }
+  void subscribe_at_start(const std::string& channel) { subscribe(channel, 0, Latest::kNo); }
   // The application closes the client now: the close that follows is not final news.
   void set_closing() { closing_ = true; }
 
@@ -92,7 +92,9 @@ class ClientSession {
   // The callback of a request: prints its answer and counts it settled.
   ResultCallback answer(std::string command, std::uint64_t seq);
   void report_failure(const std::string& command, std::uint64_t seq, const ClientError& error);
-  void subscribe(const std::string& channel, std::uint64_t seq);
+  void subscribe(const std::string& channel, std::uint64_t seq, Latest latest);
+  // Prints a subscribe reply: the recovery outcome and position on a stream.
+  void subscribed(const std::string& channel, std::uint64_t seq, const SubscribedInfo& info);
   void unsubscribe(const std::string& channel, std::uint64_t seq);
   void presence_event(std::string_view kind, const std::string& sign, const PresenceEvent& event);
 

@@ -119,9 +119,15 @@ ClientState Client::state() const { return core_->state(); }
 bool Client::wait_connected(std::uint64_t timeout_ms) { return core_->wait_connected(timeout_ms); }
 
 Subscription Client::subscribe(std::string channel, SubscriptionHandlers handlers, std::string token) {
+  return subscribe(std::move(channel), std::move(handlers), SubscribeOptions{.token = std::move(token)});
+}
+
+Subscription Client::subscribe(std::string channel, SubscriptionHandlers handlers, SubscribeOptions options) {
   auto record = std::make_shared<client::SubscriptionRecord>();
   record->channel = std::move(channel);
-  record->token = std::move(token);
+  record->token = std::move(options.token);
+  record->latest = options.latest;
+  record->stream = client::StreamTracker(std::move(options.since));
   record->handlers = std::move(handlers);
   record->core = core_;
   if (const base::Result<void> checked = client::check_name("channel", record->channel); !checked) {
@@ -141,7 +147,8 @@ void Client::publish(std::string channel, std::string data_json, RequestOptions 
   base::Result<void> checked = client::check_name("channel", channel);
   if (checked) checked = client::check_json(data_json);
   if (!checked) return refuse(std::move(done), checked.error());
-  core_->submit({client::publish_body(channel, data_json, options.exclude_self), std::move(done), options.timeout_ms});
+  core_->submit({client::publish_body(channel, data_json, options.exclude_self), std::move(done), options.timeout_ms,
+                 client::ReplyKind::kPublish});
 }
 
 std::future<Result> Client::publish(std::string channel, std::string data_json, RequestOptions options) {
@@ -182,6 +189,18 @@ void Client::presence(std::string channel, RequestOptions options, ResultCallbac
 
 std::future<Result> Client::presence(std::string channel, RequestOptions options) {
   return as_future([&](ResultCallback done) { presence(std::move(channel), options, done); });
+}
+
+void Client::history(std::string channel, HistoryOptions options, ResultCallback done) {
+  done = or_nothing(std::move(done));
+  if (const base::Result<void> checked = client::check_name("channel", channel); !checked) {
+    return refuse(std::move(done), checked.error());
+  }
+  core_->submit({client::history_body(channel, options), std::move(done), options.timeout_ms});
+}
+
+std::future<Result> Client::history(std::string channel, HistoryOptions options) {
+  return as_future([&](ResultCallback done) { history(std::move(channel), std::move(options), done); });
 }
 
 void Client::ping(RequestOptions options, ResultCallback done) {

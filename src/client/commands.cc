@@ -30,6 +30,14 @@ void add_json(std::string& body, std::string_view name, std::string_view value_j
   body += value_json;
 }
 
+// ,"since":{"offset":K,"epoch":"E"}
+void add_since(std::string& body, const StreamPosition& since) {
+  body += ",\"since\":{\"offset\":";
+  body += std::to_string(since.offset);
+  add_string(body, "epoch", since.epoch);
+  body += '}';
+}
+
 std::string with_token(std::string_view type, std::string_view token) {
   std::string body = with_type(type);
   if (!token.empty()) add_string(body, "token", token);
@@ -51,10 +59,16 @@ std::string connect_body(std::string_view token) { return with_token("connect", 
 
 std::string refresh_body(std::string_view token) { return with_token("refresh", token); }
 
-std::string subscribe_body(std::string_view channel, std::string_view token) {
+std::string subscribe_body(std::string_view channel, std::string_view token, const std::optional<StreamPosition>& since,
+                           Latest latest) {
   std::string body = with_type("subscribe");
   add_string(body, "channel", channel);
   if (!token.empty()) add_string(body, "token", token);
+  if (since) {
+    add_json(body, "recover", "true");
+    add_since(body, *since);
+  }
+  if (latest == Latest::kYes) add_json(body, "latest", "true");
   return body;
 }
 
@@ -89,6 +103,15 @@ std::string send_body(std::string_view user, std::string_view data_json) {
 std::string presence_body(std::string_view channel) {
   std::string body = with_type("presence");
   add_string(body, "channel", channel);
+  return body;
+}
+
+std::string history_body(std::string_view channel, const HistoryOptions& options) {
+  std::string body = with_type("history");
+  add_string(body, "channel", channel);
+  if (options.limit) add_json(body, "limit", std::to_string(*options.limit));
+  if (options.since) add_since(body, *options.since);
+  if (options.order == HistoryOrder::kNewestFirst) add_json(body, "reverse", "true");
   return body;
 }
 

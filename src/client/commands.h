@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,13 +22,17 @@ std::string encode_command(std::uint64_t id, std::string_view body);
 // token "" : no token field.
 std::string connect_body(std::string_view token);
 std::string refresh_body(std::string_view token);
-std::string subscribe_body(std::string_view channel, std::string_view token);
+// since: recover:true and since; latest kYes: latest:true. Neither: the
+// subscribe of protocol v1 before streams, field for field.
+std::string subscribe_body(std::string_view channel, std::string_view token,
+                           const std::optional<StreamPosition>& since = std::nullopt, Latest latest = Latest::kNo);
 std::string unsubscribe_body(std::string_view channel);
 std::string publish_body(std::string_view channel, std::string_view data_json, ExcludeSelf exclude_self);
 // data_json "" : no data field.
 std::string rpc_body(std::string_view method, std::string_view data_json);
 std::string send_body(std::string_view user, std::string_view data_json);
 std::string presence_body(std::string_view channel);
+std::string history_body(std::string_view channel, const HistoryOptions& options);
 std::string ping_body();
 
 // Success when text is exactly one JSON value (RFC 8259), else why not.

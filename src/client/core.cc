@@ -1,5 +1,6 @@
 #include "client/core.h"
 
+#include <cerrno>
 #include <chrono>
 #include <exception>
 
@@ -27,8 +28,9 @@ bool transition(SubscriptionRecord& record, SubscriptionState from, Subscription
 }  // namespace
 
 Core::Core(ClientOptions options)
-    : options_(std::move(options)),
-      backoff_{options_.min_delay_ms, options_.max_delay_ms, options_.factor, options_.jitter} {}
+    : options_(std::move(options)), backoff_{options_.min_delay_ms,    options_.max_delay_ms,
+                                             options_.factor,          options_.jitter,
+                                             base::JitterFloor::kZero, options_.refused_max_delay_ms} {}
 
 Core::~Core() = default;
 
@@ -222,9 +224,14 @@ void Core::on_answer(const ServerMessage& message) {
   switch (pending.kind) {
     case PendingKind::kRequest: {
       deadlines_.erase({pending.deadline_ms, message.id});
+      if (!ok) {
+        pending.done(Result::failure(error_of(ClientErrorKind::kServer, message.text, message.code)));
+        return;
+      }
       const std::string data = message.type == ServerMessageType::kPong ? "{}" : message.data;
-      pending.done(ok ? Result::success(data)
-                      : Result::failure(error_of(ClientErrorKind::kServer, message.text, message.code)));
+      const Reach reach =
+          pending.reply == ReplyKind::kPublish && decoder_.is_local_only(data) ? Reach::kLocalOnly : Reach::kEverywhere;
+      pending.done(Result::success(data, reach));
       return;
     }
     case PendingKind::kConnect:
@@ -239,7 +246,7 @@ void Core::on_answer(const ServerMessage& message) {
         abandon_connection("connect refused: " + message.text);
       return;
     case PendingKind::kSubscribe:
-      on_subscribe_answer(pending.subscription, message);
+      on_subscribe_answer(pending, message);
       return;
     case PendingKind::kRefresh:
       if (!ok) report(error_of(ClientErrorKind::kServer, "refresh: " + message.text, message.code));
@@ -267,12 +274,10 @@ void Core::on_connected(std::string_view data_json) {
   }
 }
 
-void Core::on_subscribe_answer(const std::shared_ptr<SubscriptionRecord>& record, const ServerMessage& message) {
+void Core::on_subscribe_answer(const Pending& pending, const ServerMessage& message) {
+  const std::shared_ptr<SubscriptionRecord>& record = pending.subscription;
   if (message.type != ServerMessageType::kError) {
-    if (transition(*record, SubscriptionState::kSubscribing, SubscriptionState::kSubscribed) &&
-        record->handlers.on_subscribed) {
-      record->handlers.on_subscribed();
-    }
+    on_subscribed(record, message, pending.recovering);
     return;
   }
   record->sent = false;
@@ -281,6 +286,28 @@ void Core::on_subscribe_answer(const std::shared_ptr<SubscriptionRecord>& record
   if (entry != subscriptions_.end() && entry->second == record) subscriptions_.erase(entry);
   if (record->handlers.on_error) {
     record->handlers.on_error(error_of(ClientErrorKind::kServer, message.text, message.code));
+  }
+}
+
+void Core::on_subscribed(const std::shared_ptr<SubscriptionRecord>& record, const ServerMessage& message,
+                         bool recovering) {
+  if (!transition(*record, SubscriptionState::kSubscribing, SubscriptionState::kSubscribed)) return;
+  base::Result<SubscribeReply> reply = decoder_.decode_subscribe_reply(message.data);
+  if (!reply) {
+    // Taken as a channel without a stream: no position, no recovery.
+    report(error_of(ClientErrorKind::kConnection, record->channel + ": " + reply.error()));
+    reply = SubscribeReply{};
+  }
+  StreamTracker::Outcome outcome = record->stream.on_subscribed(*std::move(reply), recovering);
+  const SubscriptionHandlers& handlers = record->handlers;
+  const SubscribedInfo& info = outcome.info;
+  if (info.was_recovering && !info.recovered && handlers.on_recovery_failed) handlers.on_recovery_failed(info);
+  if (handlers.on_subscribed) handlers.on_subscribed(info);
+  // The reply precedes every live message of this subscription: what it
+  // recovered comes first. A handler that unsubscribes stops the rest.
+  for (const Publication& publication : outcome.deliver) {
+    if (record->state.load(std::memory_order_acquire) != SubscriptionState::kSubscribed) return;
+    if (handlers.on_message) handlers.on_message(publication.data_json, publication.offset);
   }
 }
 
@@ -293,6 +320,8 @@ void Core::dispatch_channel_event(const ServerMessage& message) {
   const std::shared_ptr<SubscriptionRecord> record = entry->second;
   const SubscriptionHandlers& handlers = record->handlers;
   if (message.type == ServerMessageType::kMessage) {
+    // A duplicate of what a recovery delivered already is dropped.
+    if (record->stream.on_message(message.offset) == Delivery::kDuplicate) return;
     if (handlers.on_message) handlers.on_message(message.data, message.offset);
     return;
   }
@@ -328,14 +357,19 @@ std::uint64_t Core::send_command(std::string_view body, Pending pending) {
 void Core::send_request(Request request) {
   const std::uint64_t timeout = request.timeout_ms > 0 ? request.timeout_ms : options_.request_timeout_ms;
   const std::uint64_t deadline = loop_.now_ms() + timeout;
-  const std::uint64_t id = send_command(request.body, {PendingKind::kRequest, std::move(request.done), {}, deadline});
+  const std::uint64_t id =
+      send_command(request.body, {PendingKind::kRequest, std::move(request.done), {}, deadline, request.reply});
   deadlines_.emplace(deadline, id);
   arm_request_timer();
 }
 
 void Core::send_subscribe(const std::shared_ptr<SubscriptionRecord>& record) {
   record->sent = true;
-  send_command(subscribe_body(record->channel, record->token), {PendingKind::kSubscribe, {}, record});
+  // Once a reply gave a position, every re-subscribe recovers from it.
+  const std::optional<StreamPosition>& since = record->stream.recover_from();
+  Pending pending{PendingKind::kSubscribe, {}, record};
+  pending.recovering = since.has_value();
+  send_command(subscribe_body(record->channel, record->token, since, record->latest), std::move(pending));
 }
 
 void Core::on_transport_end(const TransportEnd& end) {
@@ -380,8 +414,13 @@ void Core::connection_lost(const TransportEnd& end, Finality finality) {
     return;
   }
   const double draw = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+  // Refused: nothing listens on the port yet, the node is (re)starting and
+  // will be back in moments.
+  const base::FailureKind failure = end.kind == EndKind::kConnectFailed && end.system_error == ECONNREFUSED
+                                        ? base::FailureKind::kRefused
+                                        : base::FailureKind::kOther;
   const std::uint64_t delay =
-      base::honour_retry_after(base::backoff_delay_ms(backoff_, attempt_, draw), end.retry_after_s);
+      base::honour_retry_after(base::backoff_delay_ms(backoff_, attempt_, draw, failure), end.retry_after_s);
   ++attempt_;
   StateChange change{ClientState::kDisconnected, end.reason, end.close_code, delay, attempt_};
   loop_.arm(reconnect_timer_, delay);

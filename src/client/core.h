@@ -33,6 +33,7 @@
 
 #include "base/backoff.h"
 #include "client/server_message.h"
+#include "client/stream_tracker.h"
 #include "client/transport.h"
 #include "loop/event_loop.h"
 #include "loop/timer_wheel.h"
@@ -46,8 +47,16 @@ struct SubscriptionRecord {
   std::string token;
   SubscriptionHandlers handlers;
   std::atomic<SubscriptionState> state{SubscriptionState::kSubscribing};
+  Latest latest = Latest::kNo;
   std::weak_ptr<Core> core;  // for unsubscribe() from a handle
   bool sent = false;         // loop thread: a subscribe is on the current connection
+  StreamTracker stream;      // loop thread: the position, what to recover from
+};
+
+// How a reply's data is read before it is answered.
+enum class ReplyKind : std::uint8_t {
+  kPlain,
+  kPublish,  // "local_only":true makes the Result's reach kLocalOnly
 };
 
 // A request the caller made: its command without the id (commands.h).
@@ -55,6 +64,7 @@ struct Request {
   std::string body;
   ResultCallback done;
   std::uint64_t timeout_ms = 0;
+  ReplyKind reply = ReplyKind::kPlain;
 };
 
 class Core final : public TransportOwner {
@@ -94,6 +104,8 @@ class Core final : public TransportOwner {
     ResultCallback done;                               // kRequest
     std::shared_ptr<SubscriptionRecord> subscription;  // kSubscribe
     std::uint64_t deadline_ms = 0;                     // kRequest
+    ReplyKind reply = ReplyKind::kPlain;               // kRequest
+    bool recovering = false;                           // kSubscribe: sent with recover and since
   };
   enum class Finality : std::uint8_t { kRetry, kFinal };
 
@@ -110,7 +122,8 @@ class Core final : public TransportOwner {
   void send_subscribe(const std::shared_ptr<SubscriptionRecord>& record);
   void on_connected(std::string_view data_json);
   void on_answer(const ServerMessage& message);
-  void on_subscribe_answer(const std::shared_ptr<SubscriptionRecord>& record, const ServerMessage& message);
+  void on_subscribe_answer(const Pending& pending, const ServerMessage& message);
+  void on_subscribed(const std::shared_ptr<SubscriptionRecord>& record, const ServerMessage& message, bool recovering);
   void on_refresh_request();
   void dispatch_channel_event(const ServerMessage& message);
 

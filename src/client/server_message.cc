@@ -51,6 +51,15 @@ std::optional<std::string> read_optional_string(object message, std::string_view
   return value;
 }
 
+// {"offset":K,"data":<json>}; false when it is not that shape.
+bool read_publication(element value, Publication* out) {
+  object publication;
+  if (value.get_object().get(publication) != simdjson::SUCCESS) return false;
+  if (!read_uint(publication, "offset", &out->offset)) return false;
+  out->data_json = read_json(publication, "data");
+  return true;
+}
+
 }  // namespace
 
 base::Result<ServerMessage> MessageDecoder::decode(std::string_view text) {
@@ -132,6 +141,57 @@ bool MessageDecoder::decode_connect_reply(std::string_view data_json, std::strin
   }
   *user = read_optional_string(data, "user");
   return true;
+}
+
+base::Result<SubscribeReply> MessageDecoder::decode_subscribe_reply(std::string_view data_json) {
+  SubscribeReply reply;
+  element root;
+  object data;
+  if (parser_.parse(data_json.data(), data_json.size(), true).get(root) != simdjson::SUCCESS ||
+      root.get_object().get(data) != simdjson::SUCCESS) {
+    return base::Error("subscribe reply: data is not an object");
+  }
+  const auto mistyped = [](std::string_view field) {
+    return base::Error("subscribe reply: mistyped \"" + std::string(field) + "\"");
+  };
+  element value;
+  if (data["recoverable"].get(value) == simdjson::SUCCESS &&
+      value.get_bool().get(reply.recoverable) != simdjson::SUCCESS) {
+    return mistyped("recoverable");
+  }
+  if (data["recovered"].get(value) == simdjson::SUCCESS) {
+    bool recovered = false;
+    if (value.get_bool().get(recovered) != simdjson::SUCCESS) return mistyped("recovered");
+    reply.recovered = recovered;
+  }
+  if (reply.recoverable) {
+    if (!read_string(data, "epoch", &reply.epoch)) return mistyped("epoch");
+    if (!read_uint(data, "offset", &reply.offset)) return mistyped("offset");
+  }
+  if (data["publications"].get(value) == simdjson::SUCCESS) {
+    simdjson::dom::array publications;
+    if (value.get_array().get(publications) != simdjson::SUCCESS) return mistyped("publications");
+    for (element item : publications) {
+      Publication publication;
+      if (!read_publication(item, &publication)) return mistyped("publications");
+      reply.publications.push_back(std::move(publication));
+    }
+  }
+  if (data["latest"].get(value) == simdjson::SUCCESS && !value.is_null()) {
+    Publication latest;
+    if (!read_publication(value, &latest)) return mistyped("latest");
+    reply.latest = std::move(latest);
+  }
+  return reply;
+}
+
+bool MessageDecoder::is_local_only(std::string_view data_json) {
+  element root;
+  object data;
+  bool local_only = false;
+  return parser_.parse(data_json.data(), data_json.size(), true).get(root) == simdjson::SUCCESS &&
+         root.get_object().get(data) == simdjson::SUCCESS &&
+         data["local_only"].get_bool().get(local_only) == simdjson::SUCCESS && local_only;
 }
 
 }  // namespace switchboard::client

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "client/stream_tracker.h"
 
 namespace switchboard::client {
 
@@ -50,6 +51,12 @@ class MessageDecoder {
   // The data of the `connect` reply: {"client": "<id>", "user": "<user>" or
   // null}; false when it is not that shape.
   bool decode_connect_reply(std::string_view data_json, std::string* client, std::optional<std::string>* user);
+  // The data of a `subscribe` reply: {} (no stream, nothing asked), or
+  // recoverable, epoch, offset, recovered, publications, latest. An error
+  // when it is not an object or a field present has the wrong type.
+  base::Result<SubscribeReply> decode_subscribe_reply(std::string_view data_json);
+  // The data of a `publish` reply says "local_only":true.
+  bool is_local_only(std::string_view data_json);
 
  private:
   simdjson::dom::parser parser_;

@@ -59,7 +59,7 @@ void Transport::on_stream_failed(const loop::StreamError& error) {
       end({EndKind::kConnectFailed, describe("socket", error)});
       return;
     case StreamFailure::kConnect:
-      end({EndKind::kConnectFailed, describe("connect", error)});
+      end({.kind = EndKind::kConnectFailed, .reason = describe("connect", error), .system_error = error.system_error});
       return;
     case StreamFailure::kTlsHandshake:
       end({EndKind::kTlsFailed,

@@ -46,6 +46,7 @@ struct TransportEnd {
   std::uint16_t close_code = 0;
   int http_status = 0;
   std::optional<std::uint64_t> retry_after_s;  // a 429/503 with Retry-After
+  int system_error = 0;                        // kConnectFailed: connect(2)'s errno (ECONNREFUSED, ...)
 };
 
 class TransportOwner {

@@ -149,7 +149,7 @@ TEST(Client, PublishReachesTheSubscriber) {
   Subscription subscription = reader.subscribe(
       "news", {.on_message = [&](std::string_view data,
                                  std::uint64_t offset) { signal.notify([&] { received.emplace_back(data, offset); }); },
-               .on_subscribed = [&] { signal.notify([&] { subscribed = true; }); }});
+               .on_subscribed = [&](const SubscribedInfo&) { signal.notify([&] { subscribed = true; }); }});
   ASSERT_TRUE(signal.wait([&] { return subscribed; }));
   EXPECT_EQ(subscription.state(), SubscriptionState::kSubscribed);
   EXPECT_EQ(reader.state(), ClientState::kConnected);
@@ -287,7 +287,7 @@ TEST(Client, ReconnectsAfterARestartResubscribesAndSendsTheQueueOnce) {
   ASSERT_EQ(client.connect(server.url()), "");
   client.subscribe("feed", {.on_message = [&](std::string_view data,
                                               std::uint64_t) { signal.notify([&] { received.emplace_back(data); }); },
-                            .on_subscribed = [&] { signal.notify([&] { ++subscribed; }); }});
+                            .on_subscribed = [&](const SubscribedInfo&) { signal.notify([&] { ++subscribed; }); }});
   ASSERT_TRUE(signal.wait([&] { return subscribed == 1; }));
 
   // In flight when the server dies: fails "disconnected", never re-sent.

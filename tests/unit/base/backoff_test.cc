@@ -54,6 +54,32 @@ TEST(Backoff, AFloorAtTheMinimumKeepsEveryDelayInMinToCap) {
   EXPECT_EQ(backoff_delay_ms(policy, 40, 0.5), 2550u);
 }
 
+TEST(Backoff, ARefusedConnectIsCappedAtTheRefusedMaximumStillJittered) {
+  // The C++ client's policy: a node restarting refuses connections; the
+  // client must be back within about a second of it listening again, however
+  // many attempts failed, and a thousand clients must not come back at once.
+  BackoffPolicy policy{500, 20'000, 2.0, 1.0};
+  policy.refused_max_delay_ms = 1000;
+  EXPECT_EQ(backoff_delay_ms(policy, 0, 0.0, FailureKind::kRefused), 500u);
+  EXPECT_EQ(backoff_delay_ms(policy, 1, 0.0, FailureKind::kRefused), 1000u);
+  EXPECT_EQ(backoff_delay_ms(policy, 40, 0.0, FailureKind::kRefused), 1000u);
+  EXPECT_EQ(backoff_delay_ms(policy, 40, 0.5, FailureKind::kRefused), 500u);
+  EXPECT_LE(backoff_delay_ms(policy, 40, 0.999999, FailureKind::kRefused), 1u);
+  // Every other failure keeps the exponential cap.
+  EXPECT_EQ(backoff_delay_ms(policy, 40, 0.0, FailureKind::kOther), 20'000u);
+  EXPECT_EQ(backoff_delay_ms(policy, 3, 0.0), 4000u);
+}
+
+TEST(Backoff, ARefusedMaximumAboveTheMaximumOrZeroChangesNothing) {
+  BackoffPolicy policy{500, 2000, 2.0, 0.0};
+  policy.refused_max_delay_ms = 5000;
+  EXPECT_EQ(backoff_delay_ms(policy, 10, 0.0, FailureKind::kRefused), 2000u);
+  policy.refused_max_delay_ms = 0;
+  EXPECT_EQ(backoff_delay_ms(policy, 10, 0.0, FailureKind::kRefused), 2000u);
+  policy.refused_max_delay_ms = 100;  // below the minimum: the refused cap wins
+  EXPECT_EQ(backoff_delay_ms(policy, 0, 0.0, FailureKind::kRefused), 100u);
+}
+
 TEST(Backoff, RetryAfterIsAFloor) {
   EXPECT_EQ(honour_retry_after(700, std::nullopt), 700u);
   EXPECT_EQ(honour_retry_after(700, 3), 3000u);

@@ -38,6 +38,26 @@ TEST(Commands, SubscribeAndUnsubscribe) {
   EXPECT_EQ(encode_command(5, unsubscribe_body("news")), R"({"id":5,"type":"unsubscribe","channel":"news"})");
 }
 
+TEST(Commands, SubscribeAsksForRecoveryFromAPositionAndForTheLatest) {
+  EXPECT_EQ(encode_command(3, subscribe_body("feed", "", StreamPosition{"e\"1", 42})),
+            R"({"id":3,"type":"subscribe","channel":"feed","recover":true,"since":{"offset":42,"epoch":"e\"1"}})");
+  EXPECT_EQ(encode_command(4, subscribe_body("feed", "", std::nullopt, Latest::kYes)),
+            R"({"id":4,"type":"subscribe","channel":"feed","latest":true})");
+  EXPECT_EQ(encode_command(5, subscribe_body("$f", "t", StreamPosition{"E", 0}, Latest::kYes)),
+            R"({"id":5,"type":"subscribe","channel":"$f","token":"t","recover":true,"since":{"offset":0,"epoch":"E"},)"
+            R"("latest":true})");
+}
+
+TEST(Commands, HistorySendsOnlyWhatWasAsked) {
+  EXPECT_EQ(encode_command(6, history_body("feed", {})), R"({"id":6,"type":"history","channel":"feed"})");
+  HistoryOptions options;
+  options.limit = 10;
+  options.since = StreamPosition{"E", 7};
+  options.order = HistoryOrder::kNewestFirst;
+  EXPECT_EQ(encode_command(7, history_body("feed", options)),
+            R"({"id":7,"type":"history","channel":"feed","limit":10,"since":{"offset":7,"epoch":"E"},"reverse":true})");
+}
+
 TEST(Commands, PublishKeepsDataAsGiven) {
   EXPECT_EQ(encode_command(6, publish_body("news", R"({"a":[1,2]})", ExcludeSelf::kNo)),
             R"({"id":6,"type":"publish","channel":"news","data":{"a":[1,2]}})");

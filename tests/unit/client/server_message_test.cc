@@ -101,5 +101,60 @@ TEST(ServerMessage, ConnectReply) {
   EXPECT_FALSE(decoder.decode_connect_reply("null", &client, &user));
 }
 
+TEST(ServerMessage, SubscribeReplyWithoutAStream) {
+  MessageDecoder decoder;
+  base::Result<SubscribeReply> plain = decoder.decode_subscribe_reply("{}");
+  ASSERT_TRUE(plain.ok()) << plain.error();
+  EXPECT_FALSE(plain->recoverable);
+  EXPECT_FALSE(plain->recovered.has_value());
+  base::Result<SubscribeReply> asked = decoder.decode_subscribe_reply(R"({"recoverable":false,"recovered":false})");
+  ASSERT_TRUE(asked.ok()) << asked.error();
+  EXPECT_FALSE(asked->recoverable);
+  EXPECT_EQ(asked->recovered, std::optional<bool>(false));
+}
+
+TEST(ServerMessage, SubscribeReplyWithAStreamARecoveryAndTheLatest) {
+  MessageDecoder decoder;
+  base::Result<SubscribeReply> reply = decoder.decode_subscribe_reply(
+      R"({"recoverable":true,"epoch":"E1","offset":9,"recovered":true,)"
+      R"("publications":[{"offset":8,"data":{"a":1}},{"offset":9,"data":"x"}],"latest":{"offset":9,"data":"x"}})");
+  ASSERT_TRUE(reply.ok()) << reply.error();
+  EXPECT_TRUE(reply->recoverable);
+  EXPECT_EQ(reply->epoch, "E1");
+  EXPECT_EQ(reply->offset, 9u);
+  EXPECT_EQ(reply->recovered, std::optional<bool>(true));
+  ASSERT_EQ(reply->publications.size(), 2u);
+  EXPECT_EQ(reply->publications[0].offset, 8u);
+  EXPECT_EQ(reply->publications[0].data_json, R"({"a":1})");
+  EXPECT_EQ(reply->publications[1].data_json, R"("x")");
+  ASSERT_TRUE(reply->latest.has_value());
+  EXPECT_EQ(reply->latest->offset, 9u);
+
+  base::Result<SubscribeReply> no_latest =
+      decoder.decode_subscribe_reply(R"({"recoverable":true,"epoch":"E1","offset":0,"latest":null})");
+  ASSERT_TRUE(no_latest.ok()) << no_latest.error();
+  EXPECT_FALSE(no_latest->latest.has_value());
+}
+
+TEST(ServerMessage, SubscribeReplyOfTheWrongShapeIsAnError) {
+  MessageDecoder decoder;
+  EXPECT_FALSE(decoder.decode_subscribe_reply("[]").ok());
+  EXPECT_FALSE(decoder.decode_subscribe_reply(R"({"recoverable":"yes"})").ok());
+  EXPECT_FALSE(decoder.decode_subscribe_reply(R"({"recoverable":true,"offset":1})").ok());  // no epoch
+  EXPECT_FALSE(decoder.decode_subscribe_reply(R"({"recoverable":true,"epoch":"E","offset":-1})").ok());
+  EXPECT_FALSE(
+      decoder.decode_subscribe_reply(R"({"recoverable":true,"epoch":"E","offset":1,"publications":[{"data":1}]})")
+          .ok());
+}
+
+TEST(ServerMessage, LocalOnlyPublishReply) {
+  MessageDecoder decoder;
+  EXPECT_TRUE(decoder.is_local_only(R"({"offset":0,"local_only":true})"));
+  EXPECT_FALSE(decoder.is_local_only(R"({"offset":3})"));
+  EXPECT_FALSE(decoder.is_local_only(R"({"offset":3,"epoch":"E"})"));
+  EXPECT_FALSE(decoder.is_local_only(R"({"local_only":false})"));
+  EXPECT_FALSE(decoder.is_local_only("null"));
+}
+
 }  // namespace
 }  // namespace switchboard::client
