@@ -2,8 +2,8 @@
 // blocking socket in the test: one that goes silent after the connect
 // reply (heartbeat timeout), one that never answers the upgrade (connect
 // timeout), one that refuses with 503 and Retry-After, one that answers
-// without the subprotocol, one that closes 1013; and the offline queue with
-// no server at all.
+// without the subprotocol, one that closes 1013; the offline queue with no
+// server at all, and the short delays after a refused connect.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -264,6 +264,62 @@ TEST(ClientPeer, RefusedConnectionsBackOffAndNoReconnectIsFinal) {
   ASSERT_TRUE(log.changed.wait_for(
       lock, 5s, [&] { return !log.changes.empty() && log.changes.back().state == ClientState::kClosed; }));
   EXPECT_NE(log.changes.back().reason.find("refused"), std::string::npos) << log.changes.back().reason;
+}
+
+// The delays of the first `count` kDisconnected changes (waiting up to 15 s).
+std::vector<std::uint64_t> reconnect_delays(StateLog& log, std::size_t count) {
+  std::vector<std::uint64_t> delays;
+  std::unique_lock lock(log.mutex);
+  log.changed.wait_for(lock, 15s, [&] {
+    delays.clear();
+    for (const StateChange& change : log.changes) {
+      if (change.state == ClientState::kDisconnected) delays.push_back(change.reconnect_delay_ms);
+    }
+    return delays.size() >= count;
+  });
+  return delays;
+}
+
+// A free port that nobody listens on: connect(2) there is refused.
+std::string refusing_url() {
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ::bind(probe, reinterpret_cast<sockaddr*>(&address), size);
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &size);
+  ::close(probe);
+  return "ws://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/";
+}
+
+// A refused connect (nothing listens: a node restarting) holds the delay
+// at refused_max_delay_ms however many attempts failed; a server that
+// listens but does not answer (connect timeout) keeps the exponential
+// backoff.
+TEST(ClientPeer, ARefusedConnectCapsTheDelayOtherFailuresKeepGrowing) {
+  StateLog refused_log;
+  ClientOptions options = refused_log.options();
+  options.min_delay_ms = 20;
+  options.max_delay_ms = 60'000;
+  options.jitter = 0.0;  // the cap itself: the growth is visible
+  options.refused_max_delay_ms = 80;
+  Client refused(options);
+  ASSERT_EQ(refused.connect(refusing_url()), "");
+  EXPECT_EQ(reconnect_delays(refused_log, 6), (std::vector<std::uint64_t>{20, 40, 80, 80, 80, 80}));
+  refused.close();
+
+  FakePeer peer(Behaviour::kSilentAtUpgrade);
+  StateLog error_log;
+  ClientOptions error_options = error_log.options();
+  error_options.connect_timeout_ms = 100;
+  error_options.min_delay_ms = 20;
+  error_options.max_delay_ms = 60'000;
+  error_options.jitter = 0.0;
+  error_options.refused_max_delay_ms = 80;
+  Client erring(error_options);
+  ASSERT_EQ(erring.connect(peer.url()), "");
+  EXPECT_EQ(reconnect_delays(error_log, 5), (std::vector<std::uint64_t>{20, 40, 80, 160, 320}));
 }
 
 TEST(ClientPeer, TheOfflineQueueIsBoundedAndCloseFailsIt) {

@@ -322,11 +322,48 @@ TEST(Client, ReconnectsAfterARestartResubscribesAndSendsTheQueueOnce) {
   ASSERT_GE(downs.size(), 4u);
   for (std::size_t i = 0; i < downs.size(); ++i) {
     EXPECT_EQ(downs[i]->attempt, i + 1);
-    const std::uint64_t cap = std::min<std::uint64_t>(3200, 100u << i);
+    // The first is the lost connection; the others are refused connects,
+    // whose cap stops at refused_max_delay_ms (1 s).
+    std::uint64_t cap = std::min<std::uint64_t>(3200, 100u << std::min<std::size_t>(i, 20));
+    if (i > 0) cap = std::min<std::uint64_t>(cap, options.refused_max_delay_ms);
     EXPECT_LE(downs[i]->reconnect_delay_ms, cap);
     EXPECT_GE(downs[i]->reconnect_delay_ms, cap / 2);
   }
   EXPECT_EQ(changes.back().state, ClientState::kConnected);
+}
+
+// A node restarting refuses connections until it listens again: the
+// client keeps its delays at about a second meanwhile (the exponential
+// backoff would be at 16 s after the attempts waited for here) and is back
+// within about a second of the server.
+TEST(Client, AfterRefusedConnectsTheClientIsBackWithinASecondOfTheServer) {
+  ServerProcess server({}, {});
+  const std::uint16_t port = server.port();
+  Signal signal;
+  std::vector<StateChange> changes;
+  ClientOptions options;  // the defaults: 500 ms doubling to 20 s, refused capped at 1 s
+  options.on_state = [&](const StateChange& change) { signal.notify([&] { changes.push_back(change); }); };
+  Client client(options);
+  ASSERT_EQ(client.connect(server.url()), "");
+  ASSERT_TRUE(client.wait_connected(kWaitMs));
+  server.stop(SIGKILL);
+  const auto downs = [&] {
+    std::vector<StateChange> found;
+    for (const StateChange& change : changes) {
+      if (change.state == ClientState::kDisconnected) found.push_back(change);
+    }
+    return found;
+  };
+  ASSERT_TRUE(signal.wait([&] { return downs().size() >= 7; }, 20s));
+  server.start(port);
+  ASSERT_EQ(server.port(), port);
+  const auto listening = std::chrono::steady_clock::now();
+  ASSERT_TRUE(client.wait_connected(kWaitMs));
+  const auto back_after = std::chrono::steady_clock::now() - listening;
+  // The last delay was at most 1 s; a loaded machine gets some slack.
+  EXPECT_LT(back_after, 1500ms) << std::chrono::duration_cast<std::chrono::milliseconds>(back_after).count() << " ms";
+  std::lock_guard lock(signal.mutex());
+  for (const StateChange& down : downs()) EXPECT_LE(down.reconnect_delay_ms, 1000u) << down.reason;
 }
 
 TEST(Client, AnInvalidTokenIsFinal) {
