@@ -15,16 +15,6 @@ namespace {
 constexpr auto kInvalidTokenClose = static_cast<std::uint16_t>(protocol::ServerCloseCode::kInvalidToken);
 constexpr auto kTokenExpiredClose = static_cast<std::uint16_t>(protocol::ServerCloseCode::kTokenExpired);
 
-ClientError error_of(ClientErrorKind kind, std::string message, int code = 0) {
-  return ClientError{kind, code, std::move(message)};
-}
-
-// Moves a subscription from one state to another unless another thread
-// (unsubscribe()) moved it first.
-bool transition(SubscriptionRecord& record, SubscriptionState from, SubscriptionState to) {
-  return record.state.compare_exchange_strong(from, to, std::memory_order_acq_rel);
-}
-
 }  // namespace
 
 Core::Core(ClientOptions options)
@@ -118,35 +108,6 @@ void Core::submit_in_loop(Request request) {
   } else {
     queue_.push_back(std::move(request));
   }
-}
-
-void Core::add_subscription_in_loop(const std::shared_ptr<SubscriptionRecord>& record) {
-  if (record->state.load() == SubscriptionState::kUnsubscribed) return;  // unsubscribed on the way in
-  if (closed_) {
-    record->state.store(SubscriptionState::kUnsubscribed);
-    if (record->handlers.on_error)
-      record->handlers.on_error(error_of(ClientErrorKind::kClosed, "the client is closed"));
-    return;
-  }
-  auto [entry, inserted] = subscriptions_.emplace(record->channel, record);
-  if (!inserted) {
-    record->state.store(SubscriptionState::kFailed);
-    if (record->handlers.on_error) {
-      record->handlers.on_error(
-          error_of(ClientErrorKind::kInvalidArgument, "already subscribed to " + record->channel));
-    }
-    return;
-  }
-  if (state() == ClientState::kConnected) send_subscribe(record);
-}
-
-void Core::remove_subscription_in_loop(const std::shared_ptr<SubscriptionRecord>& record) {
-  auto entry = subscriptions_.find(record->channel);
-  if (entry != subscriptions_.end() && entry->second == record) subscriptions_.erase(entry);
-  if (record->sent && state() == ClientState::kConnected) {
-    send_command(unsubscribe_body(record->channel), {PendingKind::kUnsubscribe, {}, {}});
-  }
-  record->sent = false;
 }
 
 // ---- the loop thread: the connection ------------------------------------------
@@ -274,66 +235,6 @@ void Core::on_connected(std::string_view data_json) {
   }
 }
 
-void Core::on_subscribe_answer(const Pending& pending, const ServerMessage& message) {
-  const std::shared_ptr<SubscriptionRecord>& record = pending.subscription;
-  if (message.type != ServerMessageType::kError) {
-    on_subscribed(record, message, pending.recovering);
-    return;
-  }
-  record->sent = false;
-  if (!transition(*record, SubscriptionState::kSubscribing, SubscriptionState::kFailed)) return;
-  auto entry = subscriptions_.find(record->channel);
-  if (entry != subscriptions_.end() && entry->second == record) subscriptions_.erase(entry);
-  if (record->handlers.on_error) {
-    record->handlers.on_error(error_of(ClientErrorKind::kServer, message.text, message.code));
-  }
-}
-
-void Core::on_subscribed(const std::shared_ptr<SubscriptionRecord>& record, const ServerMessage& message,
-                         bool recovering) {
-  if (!transition(*record, SubscriptionState::kSubscribing, SubscriptionState::kSubscribed)) return;
-  base::Result<SubscribeReply> reply = decoder_.decode_subscribe_reply(message.data);
-  if (!reply) {
-    // Taken as a channel without a stream: no position, no recovery.
-    report(error_of(ClientErrorKind::kConnection, record->channel + ": " + reply.error()));
-    reply = SubscribeReply{};
-  }
-  StreamTracker::Outcome outcome = record->stream.on_subscribed(*std::move(reply), recovering);
-  const SubscriptionHandlers& handlers = record->handlers;
-  const SubscribedInfo& info = outcome.info;
-  if (info.was_recovering && !info.recovered && handlers.on_recovery_failed) handlers.on_recovery_failed(info);
-  if (handlers.on_subscribed) handlers.on_subscribed(info);
-  // The reply precedes every live message of this subscription: what it
-  // recovered comes first. A handler that unsubscribes stops the rest.
-  for (const Publication& publication : outcome.deliver) {
-    if (record->state.load(std::memory_order_acquire) != SubscriptionState::kSubscribed) return;
-    if (handlers.on_message) handlers.on_message(publication.data_json, publication.offset);
-  }
-}
-
-void Core::dispatch_channel_event(const ServerMessage& message) {
-  auto entry = subscriptions_.find(message.channel);
-  if (entry == subscriptions_.end()) return;
-  // Keep the record alive across the handler (it may unsubscribe). A
-  // record in the map is live for the loop even when unsubscribe() was
-  // called on another thread: the loop has not taken the removal yet.
-  const std::shared_ptr<SubscriptionRecord> record = entry->second;
-  const SubscriptionHandlers& handlers = record->handlers;
-  if (message.type == ServerMessageType::kMessage) {
-    // A duplicate of what a recovery delivered already is dropped.
-    if (record->stream.on_message(message.offset) == Delivery::kDuplicate) return;
-    if (handlers.on_message) handlers.on_message(message.data, message.offset);
-    return;
-  }
-  PresenceEvent event{message.channel, message.user, message.client, message.info};
-  if (message.type == ServerMessageType::kJoin) {
-    if (handlers.on_join) handlers.on_join(event);
-  } else {
-    event.info_json.clear();
-    if (handlers.on_leave) handlers.on_leave(event);
-  }
-}
-
 void Core::on_refresh_request() {
   // Without a provider there is no new token: the server closes 4002,
   // which is final for a static token.
@@ -361,15 +262,6 @@ void Core::send_request(Request request) {
       send_command(request.body, {PendingKind::kRequest, std::move(request.done), {}, deadline, request.reply});
   deadlines_.emplace(deadline, id);
   arm_request_timer();
-}
-
-void Core::send_subscribe(const std::shared_ptr<SubscriptionRecord>& record) {
-  record->sent = true;
-  // Once a reply gave a position, every re-subscribe recovers from it.
-  const std::optional<StreamPosition>& since = record->stream.recover_from();
-  Pending pending{PendingKind::kSubscribe, {}, record};
-  pending.recovering = since.has_value();
-  send_command(subscribe_body(record->channel, record->token, since, record->latest), std::move(pending));
 }
 
 void Core::on_transport_end(const TransportEnd& end) {

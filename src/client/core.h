@@ -11,6 +11,8 @@
 // Threading: the methods marked "any thread" post to the loop; every
 // other method and every member not marked otherwise belongs to the loop
 // thread. User callbacks run on the loop thread with no lock held.
+// core.cc holds the connection's life and the requests,
+// core_subscriptions.cc the subscriptions.
 #pragma once
 
 #include <atomic>
@@ -52,6 +54,16 @@ struct SubscriptionRecord {
   bool sent = false;         // loop thread: a subscribe is on the current connection
   StreamTracker stream;      // loop thread: the position, what to recover from
 };
+
+inline ClientError error_of(ClientErrorKind kind, std::string message, int code = 0) {
+  return ClientError{kind, code, std::move(message)};
+}
+
+// Moves a subscription from one state to another unless another thread
+// (unsubscribe()) moved it first.
+inline bool transition(SubscriptionRecord& record, SubscriptionState from, SubscriptionState to) {
+  return record.state.compare_exchange_strong(from, to, std::memory_order_acq_rel);
+}
 
 // How a reply's data is read before it is answered.
 enum class ReplyKind : std::uint8_t {
