@@ -34,6 +34,15 @@ int main(int argc, char** argv) {
     std::printf("message #%llu: %.*s\n", static_cast<unsigned long long>(offset), static_cast<int>(data.size()),
                 data.data());
   };
+  // On a channel with history (serve --namespace 'chat:*=history_size:100,history_ttl:300')
+  // a reconnect recovers what was missed; these say how it went.
+  handlers.on_subscribed = [](const switchboard::SubscribedInfo& info) {
+    std::printf("subscribed (recoverable %d, recovered %zu, epoch %s, offset %llu)\n", info.recoverable,
+                info.recovered_count, info.epoch.c_str(), static_cast<unsigned long long>(info.offset));
+  };
+  handlers.on_recovery_failed = [](const switchboard::SubscribedInfo&) {
+    std::printf("missed messages could not be recovered: reload the state\n");
+  };
   switchboard::Subscription lobby = client.subscribe("chat:lobby", handlers);
 
   // Queued until the connection is up; the future is answered by the reply
