@@ -3,7 +3,9 @@
 driven through stdin in --json mode against `switchboard serve` processes
 this test starts: a scripted session, two clients talking, a reconnect
 after the server is killed and restarted on the same port, and the exit
-statuses (0, 1 for a failed command, 2 for a final close).
+statuses (0, 1 for a failed command, 2 for a final close); on channels
+with history, the stream position, `history`, `latest` and a failed
+recovery after a restart.
 """
 import asyncio
 import json
@@ -24,11 +26,11 @@ STEP = 10.0  # seconds any single expected event may take
 SECRET = "client-cli-test-secret-of-32-bytes-or-more"
 
 
-def start_server(port=0, env=None):
+def start_server(port=0, env=None, extra=()):
     """`switchboard serve` on 127.0.0.1 (port 0: a free one): (process, port)."""
     server = subprocess.Popen(
         [BINARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2", "--insecure-user-query",
-         "--namespace", "chat:*=join_leave", "--log-level", "warn"],
+         "--namespace", "chat:*=join_leave", "--log-level", "warn", *extra],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(CLEAN_ENV, **(env or {})))
     match = re.match(r"listening on 127\.0\.0\.1:(\d+)", server.stdout.readline())
     if not match:
@@ -242,6 +244,44 @@ class ClientCliTest(unittest.TestCase):
                                 capture_output=True, text=True, timeout=60, env=env)
         self.assertEqual(result.returncode, 0, result.stdout)
         self.assertEqual(json.loads(result.stdout.splitlines()[1])["user"], "tok")
+
+    def test_stream_channels_print_positions_history_and_recovery(self):
+        stop(self.server)
+        stream = ["--namespace", "feed:*=history_size:100,history_ttl:60"]
+        self.server, self.port = start_server(extra=stream)
+        url = "ws://127.0.0.1:%d/" % self.port
+        listener = self.session(url + "?user=lis", "--subscribe", "feed:x")
+        first = listener.wait_for(event="subscribed", channel="feed:x")
+        self.assertEqual((first["recoverable"], first["was_recovering"], first["recovered"], first["offset"]),
+                         (True, False, False, 0), first)
+        epoch = first["epoch"]
+        status, events = run_script(url + "?user=pub", ['pub feed:x "a"', 'pub feed:x "b"', 'pub feed:x "c"'])
+        self.assertEqual(status, 0, events)
+        self.assertEqual([event["data"]["offset"] for event in events if event["event"] == "reply"], [1, 2, 3])
+        for offset, data in ((1, "a"), (2, "b"), (3, "c")):
+            self.assertEqual(listener.wait_for(event="message"),
+                             {"event": "message", "channel": "feed:x", "offset": offset, "data": data})
+
+        status, events = run_script(url, ["history feed:x 2 reverse", "history feed:x since=1:" + epoch,
+                                          "sub feed:x latest", "history chat:none"])
+        self.assertEqual(status, 1, events)  # chat:none keeps no history
+        replies = {event["seq"]: event for event in events if event["event"] == "reply"}
+        self.assertEqual([p["offset"] for p in replies[1]["data"]["publications"]], [3, 2])
+        self.assertEqual([p["data"] for p in replies[2]["data"]["publications"]], ["b", "c"])
+        latest = [event for event in events if event["event"] == "subscribed"][0]
+        self.assertEqual(latest["latest"], {"offset": 3, "data": "c"})
+        errors = {event["seq"]: event for event in events if event["event"] == "error" and "seq" in event}
+        self.assertEqual(errors[4]["code"], 123)
+
+        # The memory broker's streams die with the server: a new epoch.
+        stop(self.server, signal.SIGKILL)
+        self.server, _ = start_server(self.port, extra=stream)
+        failed = listener.wait_for(event="recovery_failed", channel="feed:x")
+        self.assertNotEqual(failed["epoch"], epoch)
+        again = listener.wait_for(event="subscribed", channel="feed:x")
+        self.assertEqual((again["was_recovering"], again["recovered"], again["epoch"], again["offset"]),
+                         (True, False, failed["epoch"], 0), again)
+        self.assertEqual(listener.finish(), 0)
 
     def test_wss_verifies_the_certificate(self):  # needs the openssl command (scripts/bootstrap installs it)
         with tempfile.TemporaryDirectory() as directory:
