@@ -13,6 +13,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -282,6 +283,18 @@ class ClientCliTest(unittest.TestCase):
         self.assertEqual((again["was_recovering"], again["recovered"], again["epoch"], again["offset"]),
                          (True, False, failed["epoch"], 0), again)
         self.assertEqual(listener.finish(), 0)
+
+    def test_a_local_only_publish_says_so(self):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+        probe.close()  # nobody listens there: Redis is down
+        stop(self.server)
+        self.server, self.port = start_server(extra=["--broker", "redis://127.0.0.1:%d" % dead])
+        status, events = run_script("ws://127.0.0.1:%d/" % self.port, ["pub chat:x 1"])
+        self.assertEqual(status, 0, events)
+        self.assertIn({"event": "reply", "command": "pub", "seq": 1, "data": {"offset": 0, "local_only": True},
+                       "local_only": True}, events)
 
     def test_wss_verifies_the_certificate(self):  # needs the openssl command (scripts/bootstrap installs it)
         with tempfile.TemporaryDirectory() as directory:

@@ -3,8 +3,12 @@
 // by a TCP proxy while publishing goes on gets every offset once and in
 // order after it reconnects; a server restart makes the recovery fail with
 // a new epoch; history(), `latest`, and a recovery from a position the
-// application kept.
+// application kept; and a publish with the broker (Redis) down is reported
+// as local only.
+#include <netinet/in.h>
 #include <simdjson.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -257,6 +261,36 @@ TEST(ClientRecovery, AChannelWithoutAStreamSaysSo) {
   std::lock_guard lock(log.signal.mutex());
   EXPECT_FALSE(log.subscribed[0].recoverable);
   EXPECT_FALSE(log.subscribed[0].latest.has_value());
+}
+
+// A loopback port nobody listens on: bound, then closed.
+std::uint16_t closed_port() {
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ::bind(probe, reinterpret_cast<sockaddr*>(&address), size);
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &size);
+  ::close(probe);
+  return ntohs(address.sin_port);
+}
+
+// Redis unreachable: the node delivers to its own subscribers only, and
+// the client says so instead of a plain success.
+TEST(ClientReach, APublishWithTheBrokerDownIsLocalOnly) {
+  ServerProcess server({"--broker", "redis://127.0.0.1:" + std::to_string(closed_port())}, {});
+  Client client;
+  ASSERT_EQ(client.connect(server.url()), "");
+  SubscriptionLog log;
+  client.subscribe("room", log.handlers());
+  ASSERT_TRUE(log.wait_subscribed(1));
+  const Result result = client.publish("room", "1").get();
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result.reach(), Reach::kLocalOnly) << result.data();
+  EXPECT_EQ(result.data(), R"({"offset":0,"local_only":true})");
+  ASSERT_TRUE(log.wait_messages(1));  // this node's subscriber got it
+  EXPECT_EQ(client.ping().get().reach(), Reach::kEverywhere);
 }
 
 }  // namespace
