@@ -15,12 +15,15 @@ namespace {
 constexpr auto kInvalidTokenClose = static_cast<std::uint16_t>(protocol::ServerCloseCode::kInvalidToken);
 constexpr auto kTokenExpiredClose = static_cast<std::uint16_t>(protocol::ServerCloseCode::kTokenExpired);
 
+base::BackoffPolicy backoff_policy(const ClientOptions& options) {
+  base::BackoffPolicy policy{options.min_delay_ms, options.max_delay_ms, options.factor, options.jitter};
+  policy.refused_max_delay_ms = options.refused_max_delay_ms;
+  return policy;
+}
+
 }  // namespace
 
-Core::Core(ClientOptions options)
-    : options_(std::move(options)), backoff_{options_.min_delay_ms,    options_.max_delay_ms,
-                                             options_.factor,          options_.jitter,
-                                             base::JitterFloor::kZero, options_.refused_max_delay_ms} {}
+Core::Core(ClientOptions options) : options_(std::move(options)), backoff_(backoff_policy(options_)) {}
 
 Core::~Core() = default;
 
