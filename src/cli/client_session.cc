@@ -28,33 +28,6 @@ std::string position_text(const SubscribedInfo& info) {
   return "epoch " + info.epoch + ", offset " + std::to_string(info.offset);
 }
 
-// The words after `history CH`: a number is the limit, `reverse` the
-// order, `since=OFFSET:EPOCH` the position (the epoch may hold ':').
-std::optional<HistoryOptions> parse_history_options(std::string_view rest) {
-  HistoryOptions options;
-  while (!rest.empty()) {
-    const std::size_t space = rest.find(' ');
-    const std::string_view word = rest.substr(0, space);
-    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    if (word.empty()) continue;
-    if (word == "reverse") {
-      options.order = HistoryOrder::kNewestFirst;
-    } else if (word.starts_with("since=")) {
-      const std::string_view value = word.substr(6);
-      const std::size_t colon = value.find(':');
-      if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-      const std::string offset(value.substr(0, colon));
-      if (offset.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-      options.since = StreamPosition{std::string(value.substr(colon + 1)), std::stoull(offset)};
-    } else if (word.find_first_not_of("0123456789") == std::string_view::npos && word.size() < 19) {
-      options.limit = std::stoull(std::string(word));
-    } else {
-      return std::nullopt;
-    }
-  }
-  return options;
-}
-
 }  // namespace
 
 std::optional<InputLine> split_input_line(std::string_view line) {
@@ -78,6 +51,31 @@ std::optional<InputLine> split_input_line(std::string_view line) {
   input.argument = next_word(&rest);
   input.rest = std::string(skip_space(rest));
   return input;
+}
+
+std::optional<HistoryOptions> parse_history_options(std::string_view rest) {
+  HistoryOptions options;
+  while (!rest.empty()) {
+    const std::size_t space = rest.find(' ');
+    const std::string_view word = rest.substr(0, space);
+    rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
+    if (word.empty()) continue;
+    if (word == "reverse") {
+      options.order = HistoryOrder::kNewestFirst;
+    } else if (word.starts_with("since=")) {
+      const std::string_view value = word.substr(6);
+      const std::size_t colon = value.find(':');
+      if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+      const std::string offset(value.substr(0, colon));
+      if (offset.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+      options.since = StreamPosition{std::string(value.substr(colon + 1)), std::stoull(offset)};
+    } else if (word.find_first_not_of("0123456789") == std::string_view::npos && word.size() < 19) {
+      options.limit = std::stoull(std::string(word));
+    } else {
+      return std::nullopt;
+    }
+  }
+  return options;
 }
 
 void EventPrinter::event(std::string_view kind, std::vector<std::pair<std::string_view, std::string>> fields,

@@ -43,6 +43,11 @@ struct InputLine {
 // nullopt for a blank line or a # comment.
 std::optional<InputLine> split_input_line(std::string_view line);
 
+// The words after `history CH`: a number is the limit, `reverse` the
+// order, `since=OFFSET:EPOCH` the position (the epoch may hold ':');
+// nullopt when a word is none of these.
+std::optional<HistoryOptions> parse_history_options(std::string_view words);
+
 enum class EventFormat : std::uint8_t {
   kText,  // readable lines
   kJson,  // --json: one JSON object per line

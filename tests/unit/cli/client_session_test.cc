@@ -1,4 +1,5 @@
-// How `switchboard client` splits a line of input into a command.
+// How `switchboard client` splits a line of input into a command, and
+// reads the options of `history`.
 #include "cli/client_session.h"
 
 #include <gtest/gtest.h>
@@ -39,6 +40,28 @@ TEST(SplitInputLine, BlankLinesAndCommentsAreNotCommands) {
   EXPECT_FALSE(split_input_line("   \t"));
   EXPECT_FALSE(split_input_line("# sub chat:lobby"));
   EXPECT_FALSE(split_input_line("  # indented comment"));
+}
+
+TEST(ParseHistoryOptions, LimitReverseAndSinceInAnyOrder) {
+  const std::optional<HistoryOptions> none = parse_history_options("");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->limit);
+  EXPECT_FALSE(none->since);
+  EXPECT_EQ(none->order, HistoryOrder::kOldestFirst);
+  const std::optional<HistoryOptions> all = parse_history_options("reverse since=12:ep:och  5");
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->limit, std::optional<std::uint64_t>(5));
+  EXPECT_EQ(all->order, HistoryOrder::kNewestFirst);
+  EXPECT_EQ(all->since, (std::optional<StreamPosition>(StreamPosition{"ep:och", 12})));
+}
+
+TEST(ParseHistoryOptions, AnythingElseIsNotUnderstood) {
+  EXPECT_FALSE(parse_history_options("backwards"));
+  EXPECT_FALSE(parse_history_options("-1"));
+  EXPECT_FALSE(parse_history_options("since=E"));
+  EXPECT_FALSE(parse_history_options("since=:E"));
+  EXPECT_FALSE(parse_history_options("since=x:E"));
+  EXPECT_FALSE(parse_history_options("99999999999999999999999"));
 }
 
 }  // namespace
