@@ -2,7 +2,8 @@
 // and history_ttl) against a real `switchboard serve`: a subscriber cut off
 // by a TCP proxy while publishing goes on gets every offset once and in
 // order after it reconnects; a server restart makes the recovery fail with
-// a new epoch; history(), `latest`, and a recovery from a position the
+// a new epoch, and missing more than the stream keeps makes it fail under
+// the same one; history(), `latest`, and a recovery from a position the
 // application kept; and a publish with the broker (Redis) down is reported
 // as local only.
 #include <netinet/in.h>
@@ -195,6 +196,42 @@ TEST(ClientRecovery, AServerRestartFailsTheRecoveryWithANewEpoch) {
   std::lock_guard lock(log.signal.mutex());
   EXPECT_EQ(log.offsets, (std::vector<std::uint64_t>{1, 2, 3, 1, 2}));
   EXPECT_EQ(log.data, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+}
+
+// More missed than the stream keeps: the recovery fails under the same
+// epoch, and the subscription goes on from the reply's position.
+TEST(ClientRecovery, MissingMoreThanTheStreamKeepsFailsTheRecovery) {
+  ServerProcess server({"--namespace", "small:*=history_size:5,history_ttl:300"}, {});
+  TcpProxy proxy(server.port());
+  ClientOptions options;
+  options.min_delay_ms = 50;
+  options.max_delay_ms = 200;
+  Client reader(options);
+  Client writer;
+  ASSERT_EQ(reader.connect(proxy.url()), "");
+  ASSERT_EQ(writer.connect(server.url()), "");
+  SubscriptionLog log;
+  reader.subscribe("small:a", log.handlers());
+  ASSERT_TRUE(log.wait_subscribed(1));
+  ASSERT_TRUE(writer.publish("small:a", "1").get().ok());
+  ASSERT_TRUE(log.wait_messages(1));
+
+  proxy.hold(true);
+  proxy.cut();
+  ASSERT_TRUE(testing::eventually([&] { return reader.state() != ClientState::kConnected; }));
+  for (int i = 2; i <= 20; ++i) ASSERT_TRUE(writer.publish("small:a", std::to_string(i)).get().ok());
+  proxy.hold(false);
+  ASSERT_TRUE(log.wait_subscribed(2));
+  ASSERT_TRUE(writer.publish("small:a", "21").get().ok());
+  ASSERT_TRUE(log.wait_messages(2));
+  std::lock_guard lock(log.signal.mutex());
+  ASSERT_EQ(log.recovery_failed.size(), 1u);
+  const SubscribedInfo& failed = log.recovery_failed[0];
+  EXPECT_TRUE(failed.was_recovering);
+  EXPECT_FALSE(failed.recovered);
+  EXPECT_EQ(failed.epoch, log.subscribed[0].epoch);  // trimmed, not lost with the node
+  EXPECT_EQ(failed.offset, 20u);
+  EXPECT_EQ(log.offsets, (std::vector<std::uint64_t>{1, 21}));  // 2..20 missed: the application was told
 }
 
 TEST(ClientRecovery, HistoryLatestAndARecoveryFromAKeptPosition) {
