@@ -1,9 +1,8 @@
 // Core's subscriptions on the loop thread: adding and removing them, the
 // subscribe command (with recovery once a position is known), its reply
 // (SubscribedInfo, the recovered publications) and the channel events.
-#include "client/core.h"
-
 #include "client/commands.h"
+#include "client/core.h"
 
 namespace switchboard::client {
 
