@@ -47,6 +47,7 @@ class TestQueues final : public TaskQueues {
 struct Answer {
   AnswerKind kind;
   std::string data;
+  protocol::ErrorCode code;  // for kError
 };
 
 class OwnerRoleTest : public ::testing::Test {
@@ -57,6 +58,11 @@ class OwnerRoleTest : public ::testing::Test {
     with_presence.pattern = "room:*";
     with_presence.presence = true;
     config.namespaces.push_back(with_presence);
+    NamespaceOptions with_history;
+    with_history.pattern = "feed:*";
+    with_history.history_size = 3;
+    with_history.history_ttl_s = 60;
+    config.namespaces.push_back(with_history);
     node_ = std::make_shared<Node>(config);
     node_->start_roles(queues_, kWorkers, std::make_unique<broker::MemoryBroker>(kWorkers), 1u << 20);
   }
@@ -76,8 +82,8 @@ class OwnerRoleTest : public ::testing::Test {
 
   ReplyTo recorder() {
     ReplyTo to;
-    to.callback = [this](AnswerKind kind, protocol::ErrorCode, std::string data) {
-      answers_.push_back({kind, std::move(data)});
+    to.callback = [this](AnswerKind kind, protocol::ErrorCode code, std::string data) {
+      answers_.push_back({kind, std::move(data), code});
     };
     return to;
   }
@@ -189,6 +195,81 @@ TEST_F(OwnerRoleTest, SendsToTheWorkersWhereTheUserIsAndSaysWhetherItWasOnline) 
   EXPECT_EQ(answers_[2].data, "{}");
   EXPECT_EQ(queues_.pending(1), 2u);  // one delivery per message sent while online
   EXPECT_EQ(queues_.pending(0), 0u);
+}
+
+// The epoch of a publish reply on a stream channel, {"offset":K,"epoch":"E"}.
+std::string epoch_in(const std::string& reply, std::uint64_t offset) {
+  const std::string head = "{\"offset\":" + std::to_string(offset) + ",\"epoch\":\"";
+  EXPECT_EQ(reply.rfind(head, 0), 0u) << reply;
+  EXPECT_EQ(reply.size(), head.size() + 8 + 2) << reply;
+  return reply.size() == head.size() + 10 ? reply.substr(head.size(), 8) : std::string();
+}
+
+TEST_F(OwnerRoleTest, NumbersAndKeepsPublicationsOnAStreamChannelWithoutSubscribers) {
+  const std::string channel = owned_by_worker_0("feed:");
+  for (int i = 0; i < 2; ++i) {
+    node_->post<&OwnerRole::publish>(0, channel, std::string("1"), std::uint64_t{0}, recorder());
+  }
+  queues_.run(0);
+  ASSERT_EQ(answers_.size(), 2u);
+  const std::string epoch = epoch_in(answers_[0].data, 1);
+  EXPECT_EQ(epoch_in(answers_[1].data, 2), epoch);
+  EXPECT_EQ(queues_.pending(1), 0u);               // nobody to fan out to
+  EXPECT_EQ(node_->owner(0).channel_count(), 0u);  // the owner counts subscribed channels only
+}
+
+TEST_F(OwnerRoleTest, AnswersHistoryPagesOfTheStream) {
+  const std::string channel = owned_by_worker_0("feed:");
+  for (int n = 1; n <= 4; ++n) {
+    node_->post<&OwnerRole::publish>(0, channel, std::to_string(n), std::uint64_t{0}, recorder());
+  }
+  queues_.run(0);
+  const std::string epoch = epoch_in(answers_[0].data, 1);
+  answers_.clear();
+  broker::StreamQuery all;
+  all.limit = SIZE_MAX;
+  broker::StreamQuery newest_two;
+  newest_two.limit = 2;
+  newest_two.reverse = true;
+  broker::StreamQuery after_two = all;
+  after_two.has_since = true;
+  after_two.since = {2, epoch};
+  node_->post<&OwnerRole::history>(0, channel, all, recorder());
+  node_->post<&OwnerRole::history>(0, channel, newest_two, recorder());
+  node_->post<&OwnerRole::history>(0, channel, after_two, recorder());
+  queues_.run(0);
+  ASSERT_EQ(answers_.size(), 3u);
+  const std::string top = "{\"epoch\":\"" + epoch + "\",\"offset\":4,\"publications\":";
+  // Size 3: the first is gone.
+  EXPECT_EQ(answers_[0].data, top + R"([{"offset":2,"data":2},{"offset":3,"data":3},{"offset":4,"data":4}]})");
+  EXPECT_EQ(answers_[1].data, top + R"([{"offset":4,"data":4},{"offset":3,"data":3}]})");
+  EXPECT_EQ(answers_[2].data, top + R"([{"offset":3,"data":3},{"offset":4,"data":4}]})");
+  for (const Answer& answer : answers_) EXPECT_EQ(answer.kind, AnswerKind::kReply);
+}
+
+TEST_F(OwnerRoleTest, RefusesHistoryFromAPlaceNoLongerKeptOrOfAnotherEpochAndWithoutHistory) {
+  const std::string channel = owned_by_worker_0("feed:");
+  for (int n = 1; n <= 4; ++n) {
+    node_->post<&OwnerRole::publish>(0, channel, std::to_string(n), std::uint64_t{0}, recorder());
+  }
+  queues_.run(0);
+  const std::string epoch = epoch_in(answers_[0].data, 1);
+  answers_.clear();
+  broker::StreamQuery trimmed;
+  trimmed.limit = SIZE_MAX;
+  trimmed.has_since = true;
+  trimmed.since = {0, epoch};  // 1 is gone
+  broker::StreamQuery other_epoch = trimmed;
+  other_epoch.since = {3, "AAAAAAAA"};
+  node_->post<&OwnerRole::history>(0, channel, trimmed, recorder());
+  node_->post<&OwnerRole::history>(0, channel, other_epoch, recorder());
+  node_->post<&OwnerRole::history>(0, owned_by_worker_0("news"), broker::StreamQuery{}, recorder());
+  queues_.run(0);
+  ASSERT_EQ(answers_.size(), 3u);
+  for (const Answer& answer : answers_) EXPECT_EQ(answer.kind, AnswerKind::kError);
+  EXPECT_EQ(answers_[0].code, protocol::ErrorCode::kUnrecoverablePosition);
+  EXPECT_EQ(answers_[1].code, protocol::ErrorCode::kUnrecoverablePosition);
+  EXPECT_EQ(answers_[2].code, protocol::ErrorCode::kHistoryDisabled);
 }
 
 }  // namespace
