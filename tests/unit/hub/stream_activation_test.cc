@@ -285,7 +285,8 @@ TEST_F(StreamActivationTest, FramesPublishedDuringALatePositionReadFollowTheRepl
 
 // The subscriber publishes with exclude_self while its read is in flight:
 // its own publication is in the stream (a later recovery may give it) but
-// never comes to it live; another's, published meanwhile, does.
+// never comes to it live; another's, published meanwhile, does (even with
+// exclude_self: that excludes its own publisher only).
 TEST_F(StreamActivationTest, TheSubscribersOwnExcludeSelfPublicationDuringALateReadDoesNotReachIt) {
   start_with_late_reads();
   Peer other = open();
@@ -296,7 +297,7 @@ TEST_F(StreamActivationTest, TheSubscribersOwnExcludeSelfPublicationDuringALateR
   ASSERT_TRUE(eventually([&] { return held_reads() == 1; }));
   on_worker([&] { late_->snapshot(0); });
   publish(subscriber, "feed:a", 2, 2, 2, /*exclude_self=*/true);
-  publish(other, "feed:a", 3, 3, 3);
+  publish(other, "feed:a", 3, 3, 3, /*exclude_self=*/true);  // excludes other, not the subscriber
   publish(subscriber, "feed:a", 4, 4, 4, /*exclude_self=*/false);
   on_worker([&] { late_->answer(0); });
   EXPECT_EQ(next(subscriber),
