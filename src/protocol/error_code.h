@@ -33,7 +33,7 @@ enum class ErrorCode : std::uint16_t {
   kRateLimited = 121,            // over the connection's message or byte rate; the command was not run
   kTooManyRpcs = 122,            // too many rpcs waiting for their answer, on this connection or this server
   kHistoryDisabled = 123,        // the channel's namespace keeps no history
-  kUnrecoverablePosition = 124,  // history: since names a place in the stream that is no longer kept
+  kUnrecoverablePosition = 124,  // history: since names another epoch or a place it cannot read on from
 };
 
 // Close codes a protocol v1 server sends, from the application range (RFC 6455 §7.4.2);
