@@ -95,20 +95,43 @@ void LocalRole::close_slow_consumers(const std::vector<Connection*>& connections
   }
 }
 
+bool LocalRole::covered_by_reply(std::vector<SkipThrough>& skips, std::uint64_t client, std::uint64_t offset) {
+  for (std::size_t i = 0; i < skips.size(); ++i) {
+    if (skips[i].client != client) continue;
+    if (offset <= skips[i].through) return true;
+    skips[i] = skips.back();
+    skips.pop_back();
+    return false;
+  }
+  return false;
+}
+
+void LocalRole::forget_skip(const std::string& channel, std::uint64_t client) {
+  auto it = skips_.find(channel);
+  if (it == skips_.end()) return;
+  std::erase_if(it->second, [client](const SkipThrough& skip) { return skip.client == client; });
+  if (it->second.empty()) skips_.erase(it);
+}
+
 void LocalRole::deliver_to_channel(const std::string& channel, const SharedMessage& frame, std::uint64_t exclude_client,
-                                   std::uint64_t numbered_ns) {
+                                   std::uint64_t numbered_ns, std::uint64_t offset) {
   auto it = channel_subscribers_.find(channel);
   if (it == channel_subscribers_.end()) return;
   const NamespaceOptions& options = options_for(channel);
+  // Almost always none: only subscriptions whose stream read answered
+  // late have an entry, until live delivery has passed their reply.
+  auto skips = offset == 0 || skips_.empty() ? skips_.end() : skips_.find(channel);
   // Closed after the loop: a close could end a session, and so change the
   // list being walked.
   std::vector<Connection*> slow;
   std::size_t sent = 0;
   for (Session* session : it->second) {
     if (session->client == exclude_client) continue;
+    if (skips != skips_.end() && covered_by_reply(skips->second, session->client, offset)) continue;
     ++sent;
     if (deliver(*session, frame, &channel, &options)) slow.push_back(session->connection);
   }
+  if (skips != skips_.end() && skips->second.empty()) skips_.erase(skips);
   HubMetrics& metrics = node_.metrics;
   metrics.messages_delivered.add(sent);
   metrics.bytes_delivered.add(sent * frame.frame().size());

@@ -117,17 +117,21 @@ class LocalRole {
   void finish_rpc(std::uint64_t rpc, RpcOutcome outcome, const std::string& result);
 
   // Delivery, posted by owners (local_delivery.cc).
+  // offset: the publication's (0 for events and unnumbered frames).
   void deliver_to_channel(const std::string& channel, const SharedMessage& frame, std::uint64_t exclude_client,
-                          std::uint64_t numbered_ns);
+                          std::uint64_t numbered_ns, std::uint64_t offset);
   void deliver_to_user(const std::string& user, const SharedMessage& frame);
   void deliver_to_everyone(const SharedMessage& frame);
   // The owner has counted the subscription: the session gets its reply
   // (reply_json: its data, with the stream's position and what it recovers),
   // then `after` (live frames the owner fanned out while it read the
-  // stream), and joins this worker's list for what comes next.
+  // stream), and joins this worker's list for what comes next. skip_through
+  // (0: none): the stream's offset the reply covers when the owner's read
+  // answered after the call (Redis); live publications up to it may still
+  // be on their way to the owner, and are not delivered to this session again.
   void activate_subscription(std::uint64_t client, const std::string& channel, std::uint64_t serial,
                              std::uint64_t reply_id, const std::string& reply_json,
-                             const std::vector<SharedMessage>& after);
+                             const std::vector<SharedMessage>& after, std::uint64_t skip_through);
   // Sends `disconnect` to, then closes, every connection of user on this
   // worker; returns how many.
   std::size_t disconnect_user(const std::string& user, std::uint16_t code, const std::string& reason,
@@ -168,6 +172,18 @@ class LocalRole {
   std::shared_ptr<const Policy> policy_;
   protocol::CommandParser parser_;
   StringMap<std::vector<Session*>> channel_subscribers_;
+  // Per channel, the sessions whose reply covered offsets up to `through`
+  // that live delivery may still bring (activate_subscription's
+  // skip_through); an entry goes with the first live offset above it.
+  struct SkipThrough {
+    std::uint64_t client;
+    std::uint64_t through;
+  };
+  StringMap<std::vector<SkipThrough>> skips_;
+  // Whether the frame at offset is one session's reply covered already
+  // (then skipped), dropping the session's entry once live has passed it.
+  static bool covered_by_reply(std::vector<SkipThrough>& skips, std::uint64_t client, std::uint64_t offset);
+  void forget_skip(const std::string& channel, std::uint64_t client);
   StringMap<std::vector<Session*>> user_sessions_;
   std::unordered_map<std::uint64_t, Session*> sessions_;  // by client id
   struct PendingRpc {

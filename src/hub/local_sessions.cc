@@ -107,6 +107,7 @@ void LocalRole::leave_channel(Session& session, const Session::Subscription& sub
     }
     if (it->second.empty()) channel_subscribers_.erase(it);
   }
+  if (!skips_.empty()) forget_skip(subscription.channel, session.client);
   node_.post<&OwnerRole::unsubscribe>(node_.owner_of(subscription.channel), subscription.channel, worker_,
                                       session.client);
 }
@@ -133,7 +134,7 @@ void LocalRole::close_session(Session& session) {
 
 void LocalRole::activate_subscription(std::uint64_t client, const std::string& channel, std::uint64_t serial,
                                       std::uint64_t reply_id, const std::string& reply_json,
-                                      const std::vector<SharedMessage>& after) {
+                                      const std::vector<SharedMessage>& after, std::uint64_t skip_through) {
   Session* session = find_session(client);
   if (session == nullptr) return;  // closed meanwhile; its unsubscribe is on the way
   Session::Subscription* subscription = session->find_subscription(channel);
@@ -144,6 +145,7 @@ void LocalRole::activate_subscription(std::uint64_t client, const std::string& c
     std::vector<Session*>& list = channel_subscribers_[channel];
     subscription->slot = list.size();
     list.push_back(session);
+    if (skip_through != 0) skips_[channel].push_back({client, skip_through});
   }
   reply(*session, reply_id, reply_json);
   if (!active || after.empty()) return;

@@ -13,11 +13,14 @@ namespace switchboard::hub {
 OwnerRole::OwnerRole(Node& node, unsigned worker, const LocalRole& local)
     : node_(node), worker_(worker), local_(local) {}
 
-void OwnerRole::fan_out(const OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
-                        std::uint64_t exclude_client, std::uint64_t numbered_ns) {
+void OwnerRole::fan_out(OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
+                        std::uint64_t exclude_client, std::uint64_t offset, std::uint64_t numbered_ns) {
+  // Subscribers whose stream read is on its way get it after their reply
+  // unless the read covered it.
+  for (auto& read : owned.reads) read.frames.push_back({offset, frame, exclude_client});
   for (unsigned worker = 0; worker < owned.subscribers_per_worker.size(); ++worker) {
     if (owned.subscribers_per_worker[worker] == 0) continue;
-    node_.post<&LocalRole::deliver_to_channel>(worker, channel, frame, exclude_client, numbered_ns);
+    node_.post<&LocalRole::deliver_to_channel>(worker, channel, frame, exclude_client, numbered_ns, offset);
   }
 }
 
@@ -56,13 +59,14 @@ void OwnerRole::subscribe(const std::string& channel, unsigned worker, std::uint
 }
 
 void OwnerRole::post_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation,
-                                std::string reply_json, std::vector<SharedMessage> after) {
+                                std::string reply_json, std::vector<SharedMessage> after, std::uint64_t skip_through) {
   // Posted after every fan-out made before this subscription was counted
   // (or, while the broker subscribed, was in place), and before any made
   // after: the worker runs an owner's posts in order, so the subscriber
   // gets exactly the frames from here on.
   node_.post<&LocalRole::activate_subscription>(activation.worker, activation.client, channel, activation.serial,
-                                                activation.reply_id, std::move(reply_json), std::move(after));
+                                                activation.reply_id, std::move(reply_json), std::move(after),
+                                                skip_through);
 }
 
 void OwnerRole::channel_in_place(const std::string& channel) {
@@ -136,10 +140,7 @@ void OwnerRole::on_publication(const broker::Publication& publication) {
   // The one serialisation of this message, shared by every recipient.
   const SharedMessage frame = SharedMessage::make(
       protocol::encode_message(publication.channel, publication.offset, publication.data_json), Opcode::kText);
-  // Subscribers whose stream read is on its way get it after their reply
-  // unless the read covered it.
-  for (auto& read : it->second.reads) read.frames.push_back({publication.offset, frame, publication.exclude_client});
-  fan_out(it->second, it->first, frame, publication.exclude_client, base::monotonic_ns());
+  fan_out(it->second, it->first, frame, publication.exclude_client, publication.offset, base::monotonic_ns());
 }
 
 void OwnerRole::presence(const std::string& channel, const ReplyTo& reply_to) {

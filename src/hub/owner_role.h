@@ -143,15 +143,17 @@ class OwnerRole {
   // The reply when the channel has no stream (or the subscriber left before
   // it took effect).
   void post_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation,
-                       std::string reply_json, std::vector<SharedMessage> after = {});
+                       std::string reply_json, std::vector<SharedMessage> after = {}, std::uint64_t skip_through = 0);
   // The stream read for activation came back (owner_streams.cc).
   void stream_read_for_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation,
                                   std::uint64_t read, broker::StreamAnswer answer);
   broker::HistoryLimits history_limits(const std::string& channel) const;
-  // Sends frame to every worker with subscribers of channel.
-  // numbered_ns: when the broker numbered it (monotonic), 0 for events.
-  void fan_out(const OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
-               std::uint64_t exclude_client, std::uint64_t numbered_ns = 0);
+  // Sends frame to every worker with subscribers of channel, and keeps it
+  // for the subscriptions whose stream read is on its way. offset: the
+  // publication's (0 for events and unnumbered frames); numbered_ns: when
+  // the broker numbered it (monotonic), 0 for events.
+  void fan_out(OwnedChannel& owned, const std::string& channel, const SharedMessage& frame,
+               std::uint64_t exclude_client, std::uint64_t offset = 0, std::uint64_t numbered_ns = 0);
   // Sends an answer where `to` says.
   void post_reply(const ReplyTo& to, std::string data_json);
   void post_error(const ReplyTo& to, protocol::ErrorCode code, std::string message);
@@ -162,6 +164,9 @@ class OwnerRole {
   StringMap<OwnedChannel> owned_channels_;
   StringMap<std::vector<std::uint32_t>> owned_users_;  // connections per worker
   std::uint64_t next_read_ = 0;
+  // The read whose Broker::read_stream call is running (0: none): its
+  // answer, if it comes during the call, is in step with the fan-out.
+  std::uint64_t read_in_call_ = 0;
   std::atomic<std::size_t> channel_count_{0};
   std::atomic<std::size_t> user_count_{0};
 };

@@ -102,23 +102,32 @@ void OwnerRole::activate(const std::string& channel, OwnedChannel::PendingActiva
   // call, like MemoryBroker, leaves nothing to keep).
   const std::uint64_t read = ++next_read_;
   owned_channels_.find(channel)->second.reads.push_back({read, {}});
+  read_in_call_ = read;
   node_.broker()->read_stream(worker_, channel, query,
                               [this, channel, activation = std::move(activation), read](broker::StreamAnswer answer) {
                                 stream_read_for_activation(channel, activation, read, std::move(answer));
                               });
+  read_in_call_ = 0;
 }
 
 void OwnerRole::stream_read_for_activation(const std::string& channel,
                                            const OwnedChannel::PendingActivation& activation, std::uint64_t read,
                                            broker::StreamAnswer answer) {
-  // Live frames the read did not cover follow the reply, in order.
+  // An answer given inside the call (MemoryBroker) saw exactly what was
+  // fanned out before it. One that came later (Redis) may have read
+  // publications whose live copies are still on their way here: the
+  // session skips those (LocalRole::activate_subscription).
+  const bool in_step = read_in_call_ == read;
+  // Live frames the read did not cover follow the reply, in order: events
+  // and unnumbered frames (offset 0) always, publications above the read.
   std::vector<SharedMessage> after;
   if (auto it = owned_channels_.find(channel); it != owned_channels_.end()) {
     auto& reads = it->second.reads;
     auto mine = std::find_if(reads.begin(), reads.end(), [read](const auto& entry) { return entry.read == read; });
     if (mine != reads.end()) {
       for (const auto& live : mine->frames) {
-        if (live.offset > answer.top.offset && live.exclude_client != activation.client) after.push_back(live.frame);
+        const bool covered = live.offset != 0 && live.offset <= answer.top.offset;
+        if (!covered && live.exclude_client != activation.client) after.push_back(live.frame);
       }
       reads.erase(mine);
     }
@@ -151,7 +160,8 @@ void OwnerRole::stream_read_for_activation(const std::string& channel,
     }
   }
   const bool with_latest = ask.latest || local_.options_for(channel).cache;
-  post_activation(channel, activation, subscribe_reply(ask, answer, with_latest), std::move(after));
+  post_activation(channel, activation, subscribe_reply(ask, answer, with_latest), std::move(after),
+                  in_step ? 0 : answer.top.offset);
 }
 
 void OwnerRole::history(const std::string& channel, broker::StreamQuery query, const ReplyTo& reply_to) {
