@@ -4,9 +4,11 @@
 
 #include "bench/payload.h"
 #include "bench/pubsub_scenario.h"
+#include "bench/recover_scenario.h"
 #include "client/handshake.h"
 #include "client/url.h"
 #include "http/request_parser.h"
+#include "protocol/names.h"
 
 namespace switchboard::bench {
 namespace {
@@ -18,6 +20,30 @@ base::Result<client::WsUrl> check_load_url(std::string_view text) {
   base::Result<client::WsUrl> url = client::parse_ws_url(text);
   if (url && url->secure()) return base::Error("wss:// (TLS) is not supported; use a ws:// URL");
   return url;
+}
+
+base::Result<void> check_inflight(const BenchOptions& options) {
+  if (options.inflight == 0 || options.inflight > kMaxInflight) {
+    return base::Error("-p/--inflight must be from 1 to " + std::to_string(kMaxInflight));
+  }
+  return {};
+}
+
+base::Result<void> validate_recover(const BenchOptions& options) {
+  if (!protocol::is_valid_channel(options.channel)) {
+    return base::Error("--channel must be a channel name of protocol v1 (docs/PROTOCOL.md \"Names\")");
+  }
+  if (options.recover == 0 || options.recover > kMaxRecover) {
+    return base::Error("--recover must be from 1 to " + std::to_string(kMaxRecover));
+  }
+  if (options.storms == 0 || options.storms > kMaxStorms) {
+    return base::Error("--storms must be from 1 to " + std::to_string(kMaxStorms));
+  }
+  if (options.payload_size < kRecoverPayloadMin || options.payload_size > kRecoverPayloadMax) {
+    return base::Error("-s/--size must be from " + std::to_string(kRecoverPayloadMin) + " to " +
+                       std::to_string(kRecoverPayloadMax) + " bytes for recover");
+  }
+  return check_inflight(options);
 }
 
 }  // namespace
@@ -32,6 +58,8 @@ const char* scenario_name(Scenario scenario) {
       return "connect";
     case Scenario::kPubsub:
       return "pubsub";
+    case Scenario::kRecover:
+      return "recover";
   }
   return "?";
 }
@@ -71,6 +99,7 @@ base::Result<void> validate_options(const BenchOptions& options) {
     }
     return {};
   }
+  if (options.scenario == Scenario::kRecover) return validate_recover(options);
   if (!positive_seconds(options.duration_s)) return base::Error("--duration must be > 0 seconds (at most a day)");
   const std::size_t minimum = options.scenario == Scenario::kPubsub      ? kPubsubPayloadMin
                               : options.scenario == Scenario::kBroadcast ? kSequencedPayloadMin
@@ -87,10 +116,7 @@ base::Result<void> validate_options(const BenchOptions& options) {
     return base::Error("--channels must not exceed the number of subscribers (-c)");
   }
   if (options.payload_size > kMaxPayloadSize) return base::Error("-s/--size must be at most 16 MiB");
-  if (options.inflight == 0 || options.inflight > kMaxInflight) {
-    return base::Error("-p/--inflight must be from 1 to " + std::to_string(kMaxInflight));
-  }
-  return {};
+  return check_inflight(options);
 }
 
 }  // namespace switchboard::bench

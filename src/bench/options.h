@@ -16,6 +16,7 @@ enum class Scenario : std::uint8_t {
   kBroadcast,  // C subscribers + 1 publisher, delivery latency
   kConnect,    // open C connections, hold them idle, handshake rate and memory
   kPubsub,     // protocol v1 against a hub: C subscribers on N channels + 1 publisher
+  kRecover,    // protocol v1: C subscribers recover K publications of one stream at once, R times
 };
 
 enum class PayloadKind : std::uint8_t { kText, kBinary };
@@ -26,11 +27,14 @@ const char* scenario_name(Scenario scenario);
 struct BenchOptions {
   Scenario scenario = Scenario::kEcho;
   std::string url;
-  std::string publish_url;          // pubsub: the publisher's server, another node of a cluster (empty: url)
-  std::uint32_t connections = 100;  // -c: echo connections, broadcast subscribers, connect target
-  std::uint32_t inflight = 1;       // -p / --inflight: messages in flight per echo connection / publisher
-  std::uint32_t payload_size = 32;  // -s: bytes per message (>= 8: the timestamp)
-  std::uint32_t channels = 1;       // pubsub: subscribers spread over this many channels
+  std::string publish_url;                // pubsub: the publisher's server, another node of a cluster (empty: url)
+  std::uint32_t connections = 100;        // -c: echo connections, broadcast subscribers, connect target
+  std::uint32_t inflight = 1;             // -p / --inflight: messages in flight per echo connection / publisher
+  std::uint32_t payload_size = 32;        // -s: bytes per message (>= 8: the timestamp)
+  std::uint32_t channels = 1;             // pubsub: subscribers spread over this many channels
+  std::string channel = "bench.recover";  // recover: the channel (its namespace must keep a stream)
+  std::uint32_t recover = 100;            // recover: publications each subscriber recovers
+  std::uint32_t storms = 5;               // recover: how many times all subscribers recover at once
   PayloadKind payload_kind = PayloadKind::kText;
   double duration_s = 10;              // echo/broadcast measurement window
   double hold_s = 10;                  // connect: idle time once all are open
@@ -50,6 +54,8 @@ inline constexpr std::uint32_t kMaxChannels = 100'000;
 inline constexpr std::uint32_t kMaxPayloadSize = 16u << 20;
 inline constexpr std::uint32_t kMaxThreads = 64;
 inline constexpr std::uint32_t kMaxSourceAddresses = 250;
+inline constexpr std::uint32_t kMaxRecover = 1'000'000;
+inline constexpr std::uint32_t kMaxStorms = 1000;
 
 // Success when the options make a runnable benchmark, else a one-line
 // reason (printed as is). Checks the URL syntax too, not that the host

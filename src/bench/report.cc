@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
+#include <vector>
 
 #include "base/json_string.h"
 
@@ -56,6 +57,81 @@ double server_cpu_us_per_handshake(const RunResult& r) {
 }
 double optional_seconds(double seconds) { return seconds < 0 ? std::nan("") : seconds; }
 
+// Recover: a storm figure's median, min and max over the storms (NaN when
+// none or any unknown).
+struct Spread {
+  double median = std::nan("");
+  double min = std::nan("");
+  double max = std::nan("");
+};
+Spread spread(const RunResult& r, double StormFigures::*figure) {
+  std::vector<double> values;
+  for (const StormFigures& storm : r.storms) {
+    if (storm.*figure < 0) return {};
+    values.push_back(storm.*figure);
+  }
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  return {values[values.size() / 2], values.front(), values.back()};
+}
+double server_cpu_us_per_recovered_publication(const RunResult& r) {
+  if (r.server_cpu_window_s < 0 || r.messages == 0) return std::nan("");
+  return r.server_cpu_window_s * 1e6 / static_cast<double>(r.messages);
+}
+
+std::string human_recover(const RunResult& r) {
+  const BenchOptions& o = r.options;
+  std::string text =
+      format("  %-12s %u subscribers recover %u publications each of %s (%u-byte data), %zu of %u storms\n", "load",
+             o.connections, o.recover, o.channel.c_str(), o.payload_size, r.storms.size(), o.storms);
+  text += format("  %-12s epoch %s, last offset %" PRIu64 "\n", "stream", r.stream_epoch.c_str(), r.stream_top);
+  const Spread seconds = spread(r, &StormFigures::seconds);
+  if (!std::isnan(seconds.median)) {
+    text += format("  %-12s median %s, min %s, max %s: first subscribe sent to last reply received\n", "storm",
+                   format_duration_ns(seconds.median * 1e9).c_str(), format_duration_ns(seconds.min * 1e9).c_str(),
+                   format_duration_ns(seconds.max * 1e9).c_str());
+  }
+  text += format("  %-12s %" PRIu64 " publications in %" PRIu64 " whole recoveries (%.0f/s over the storms)\n",
+                 "recovered", r.messages, r.recoveries, per_second(r.messages, r.window_seconds));
+  if (o.server_pid > 0) {
+    const Spread cpu = spread(r, &StormFigures::server_cpu_s);
+    const double us = server_cpu_us_per_recovered_publication(r);
+    if (std::isnan(us) || std::isnan(cpu.median)) {
+      text += format("  %-12s could not read /proc/%" PRId64 "/stat\n", "server CPU", o.server_pid);
+    } else {
+      text += format(
+          "  %-12s %.3f s in %.3f s of storms (median %.3f s per storm): %.3f us per recovered "
+          "publication\n",
+          "server CPU", r.server_cpu_window_s, r.window_seconds, cpu.median, us);
+    }
+  }
+  return text;
+}
+
+std::string json_recover(const RunResult& r) {
+  const BenchOptions& o = r.options;
+  std::string json = ",\"channel\":" + json_string(o.channel);
+  json += format(",\"recover_publications\":%u,\"storms_asked\":%u", o.recover, o.storms);
+  json += ",\"stream_epoch\":" + json_string(r.stream_epoch);
+  json += format(",\"stream_top\":%" PRIu64, r.stream_top);
+  json += ",\"storms\":[";
+  for (std::size_t i = 0; i < r.storms.size(); ++i) {
+    json += i == 0 ? "{" : ",{";
+    json += "\"seconds\":" + format("%.6f", r.storms[i].seconds);
+    json += ",\"server_cpu_seconds\":" + json_number(optional_seconds(r.storms[i].server_cpu_s)) + "}";
+  }
+  json += "]";
+  const Spread seconds = spread(r, &StormFigures::seconds);
+  json += ",\"storm_seconds_median\":" + (std::isnan(seconds.median) ? "null" : format("%.6f", seconds.median));
+  json += ",\"storm_seconds_min\":" + (std::isnan(seconds.min) ? "null" : format("%.6f", seconds.min));
+  json += ",\"storm_seconds_max\":" + (std::isnan(seconds.max) ? "null" : format("%.6f", seconds.max));
+  json += ",\"server_cpu_seconds_per_storm_median\":" + json_number(spread(r, &StormFigures::server_cpu_s).median);
+  json += format(",\"recoveries\":%" PRIu64 ",\"recovered_publications\":%" PRIu64, r.recoveries, r.messages);
+  json += ",\"recovered_publications_per_second\":" + json_number(per_second(r.messages, r.window_seconds));
+  json += ",\"server_cpu_us_per_recovered_publication\":" + json_number(server_cpu_us_per_recovered_publication(r));
+  return json;
+}
+
 std::string human_server_cpu(const RunResult& r, const char* per) {
   if (r.options.server_pid <= 0) return "";
   const double per_million = server_cpu_per_million_messages(r);
@@ -93,7 +169,9 @@ std::string format_human(const RunResult& r) {
   }
   text += format("  %-12s %" PRIu64 " open, %" PRIu64 " failed of %" PRIu64, "connections", r.connections_open,
                  r.connections_failed, r.connections);
-  if (o.scenario == Scenario::kBroadcast || o.scenario == Scenario::kPubsub) text += " (subscribers + 1 publisher)";
+  if (o.scenario == Scenario::kBroadcast || o.scenario == Scenario::kPubsub || o.scenario == Scenario::kRecover) {
+    text += " (subscribers + 1 publisher)";
+  }
   if (r.connections_open > 0) {
     text += format("; %.0f handshakes/s (all open in %s)", r.handshakes_per_second,
                    format_duration_ns(r.connect_seconds * 1e9).c_str());
@@ -137,6 +215,10 @@ std::string format_human(const RunResult& r) {
                      r.missing_deliveries);
       text += human_server_cpu(r, "deliveries");
       text += human_latency("delivery", r.latency);
+      break;
+    case Scenario::kRecover:
+      if (!measured) break;
+      text += human_recover(r);
       break;
     case Scenario::kConnect:
       if (!measured) break;
@@ -227,6 +309,7 @@ std::string format_json(const RunResult& r) {
       json += format(",\"refused_publishes\":%" PRIu64, r.refused_publishes);
       json += ",\"first_refusal\":" + json_string(r.first_refusal);
     }
+    if (o.scenario == Scenario::kRecover) json += json_recover(r);
   }
   json += format(",\"errors\":%" PRIu64 ",\"error_counts\":{", r.errors.total());
   for (std::size_t i = 0; i < kErrorKinds; ++i) {

@@ -22,7 +22,10 @@
 #include "bench/echo_scenario.h"
 #include "bench/load_connection.h"
 #include "bench/payload.h"
+#include "bench/phase_clock.h"
 #include "bench/pubsub_scenario.h"
+#include "bench/recover_rounds.h"
+#include "bench/recover_scenario.h"
 #include "bench/server_process.h"
 #include "bench/thread_driver.h"
 #include "client/url.h"
@@ -40,13 +43,6 @@ constexpr std::uint64_t kCloseTimeoutMs = 2'000;
 constexpr std::uint64_t kCloseGraceMs = 5'000;
 // Broadcast: after publishing stops, how long deliveries may still arrive.
 constexpr std::uint64_t kDrainMs = 2'000;
-
-std::uint64_t ms_to_ns(std::uint64_t ms) { return ms * 1'000'000u; }
-double seconds_between(std::uint64_t from_ns, std::uint64_t to_ns) {
-  return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e9 : 0.0;
-}
-// CPU seconds used between two readings; -1 if either could not be read.
-double cpu_difference(double before, double after) { return before >= 0 && after >= before ? after - before : -1.0; }
 
 // Raises the soft RLIMIT_NOFILE to the hard limit; an error when even that
 // is too low for `needed` descriptors.
@@ -69,76 +65,6 @@ base::Result<void> raise_descriptor_limit(std::uint64_t needed) {
   return {};
 }
 
-// The phases run on the main thread, which sleeps in sigtimedwait so that
-// SIGINT/SIGTERM (blocked in every thread) end a phase early.
-class PhaseClock {
- public:
-  enum class Wait : std::uint8_t { kDone, kDeadline, kInterrupted };
-
-  PhaseClock(std::vector<std::unique_ptr<ThreadDriver>>& drivers, const BenchOptions& options, std::uint64_t start_ns)
-      : drivers_(drivers), options_(options), start_ns_(start_ns), progress_(isatty(STDERR_FILENO) == 1) {
-    sigemptyset(&signals_);
-    sigaddset(&signals_, SIGINT);
-    sigaddset(&signals_, SIGTERM);
-  }
-
-  // Waits until done() or deadline_ns, printing progress each second.
-  Wait wait_until(std::uint64_t deadline_ns, const std::function<bool()>& done, const char* phase) {
-    for (;;) {
-      if (done()) return Wait::kDone;
-      const std::uint64_t now = base::monotonic_ns();
-      if (now >= deadline_ns) return Wait::kDeadline;
-      if (progress_ && now >= next_progress_ns_) {
-        print_progress(phase, now);
-        next_progress_ns_ = now + 1'000'000'000u;
-      }
-      const std::uint64_t left = std::min<std::uint64_t>(deadline_ns - now, 10'000'000u);
-      timespec timeout{0, static_cast<long>(left)};
-      if (sigtimedwait(&signals_, nullptr, &timeout) > 0) return Wait::kInterrupted;
-    }
-  }
-
-  std::uint64_t sum(std::atomic<std::uint64_t> LiveCounters::*counter) const {
-    std::uint64_t total = 0;
-    for (const auto& driver : drivers_) total += (driver->live().*counter).load(std::memory_order_relaxed);
-    return total;
-  }
-
- private:
-  void print_progress(const char* phase, std::uint64_t now) {
-    const std::uint64_t messages = sum(&LiveCounters::messages);
-    const double elapsed = seconds_between(start_ns_, now);
-    const double rate = static_cast<double>(messages - last_messages_);
-    last_messages_ = messages;
-    std::fprintf(stderr, "[%6.1fs] %-8s open %llu, failed %llu, errors %llu", elapsed, phase,
-                 static_cast<unsigned long long>(sum(&LiveCounters::opened)),
-                 static_cast<unsigned long long>(sum(&LiveCounters::settled) - sum(&LiveCounters::opened)),
-                 static_cast<unsigned long long>(sum(&LiveCounters::errors)));
-    if (options_.scenario != Scenario::kConnect) {
-      std::fprintf(stderr, ", %s %llu (%.0f/s)", options_.scenario == Scenario::kEcho ? "messages" : "deliveries",
-                   static_cast<unsigned long long>(messages), last_progress_ns_ == 0 ? 0.0 : rate);
-    }
-    std::fputc('\n', stderr);
-    last_progress_ns_ = now;
-  }
-
-  std::vector<std::unique_ptr<ThreadDriver>>& drivers_;
-  const BenchOptions& options_;
-  std::uint64_t start_ns_;
-  bool progress_;
-  sigset_t signals_;
-  std::uint64_t next_progress_ns_ = 0;
-  std::uint64_t last_progress_ns_ = 0;
-  std::uint64_t last_messages_ = 0;
-};
-
-void post_all(std::vector<std::unique_ptr<ThreadDriver>>& drivers, void (ThreadDriver::*step)()) {
-  for (auto& driver : drivers) {
-    ThreadDriver* target = driver.get();
-    target->loop().post([target, step] { (target->*step)(); });
-  }
-}
-
 }  // namespace
 
 base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
@@ -153,9 +79,12 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
   settings->target = *std::move(target);
   result.target = settings->target.to_string();
   const bool pubsub = options.scenario == Scenario::kPubsub;
+  const bool recover = options.scenario == Scenario::kRecover;
   // Both fan-out scenarios have one publisher besides the subscribers.
   const bool broadcast = options.scenario == Scenario::kBroadcast || pubsub;
-  const std::uint64_t total = std::uint64_t{options.connections} + (broadcast ? 1 : 0);
+  // So has recover (its setup's publisher).
+  const bool has_publisher = broadcast || recover;
+  const std::uint64_t total = std::uint64_t{options.connections} + (has_publisher ? 1 : 0);
   result.connections = total;
   if (options.source_addresses > 0 && !settings->target.is_ipv4_loopback()) {
     return base::Error("--source-addresses needs an IPv4 loopback target (127.x.y.z)");
@@ -168,10 +97,14 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
 
   settings->headers = options.headers;
   settings->subprotocol = options.subprotocol;
-  if (pubsub && settings->subprotocol.empty()) settings->subprotocol = std::string(protocol::kSubprotocol);
+  if ((pubsub || recover) && settings->subprotocol.empty()) settings->subprotocol = std::string(protocol::kSubprotocol);
   settings->handshake_timeout_ms = static_cast<std::uint64_t>(std::ceil(options.handshake_timeout_s * 1000));
   settings->close_timeout_ms = kCloseTimeoutMs;
   settings->max_message_size = std::max<std::uint64_t>(std::uint64_t{options.payload_size} * 2, 1u << 20);
+  if (recover) {
+    settings->max_message_size =
+        std::max(settings->max_message_size, recovery_frame_size(options.recover, options.payload_size));
+  }
   // --publish-url: the publisher alone talks to another node, so every
   // delivery crosses the broker between the nodes.
   std::unique_ptr<ConnectionSettings> publisher_settings;
@@ -219,6 +152,11 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
         drivers.push_back(std::make_unique<PubsubDriver>(
             plan, PubsubSettings{options.payload_size, options.inflight, options.channels},
             t == 0 ? PubsubDriver::Publisher::kHere : PubsubDriver::Publisher::kElsewhere));
+        break;
+      case Scenario::kRecover:
+        drivers.push_back(std::make_unique<RecoverDriver>(
+            plan, RecoverSettings{options.channel, options.recover, options.payload_size, options.inflight},
+            t == 0 ? RecoverDriver::Publisher::kHere : RecoverDriver::Publisher::kElsewhere));
         break;
       case Scenario::kConnect:
         drivers.push_back(std::make_unique<ConnectDriver>(plan));
@@ -268,7 +206,7 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
   // Phase 2: measure (echo, broadcast) or hold (connect).
   if (opened == 0) {
     result.aborted = "no connection opened";
-  } else if (broadcast && !drivers[0]->live().first_open.load(std::memory_order_relaxed)) {
+  } else if (has_publisher && !drivers[0]->live().first_open.load(std::memory_order_relaxed)) {
     result.aborted = "the publisher connection did not open";
   }
   if (pubsub && result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
@@ -280,7 +218,9 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
     if (wait == PhaseClock::Wait::kDeadline) result.aborted = "not every subscribe was answered in time";
     if (wait == PhaseClock::Wait::kInterrupted) result.interrupted = true;
   }
-  if (result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
+  if (recover && result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
+    run_recover_rounds(drivers, clock, server_cpu, result);
+  } else if (result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
     const double seconds = options.scenario == Scenario::kConnect ? options.hold_s : options.duration_s;
     const std::uint64_t messages_before = clock.sum(&LiveCounters::messages);
     const std::uint64_t publishes_before = clock.sum(&LiveCounters::published);
@@ -363,6 +303,8 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
       result.refused_publishes += thread.channel_refused[k];
     }
     if (result.first_refusal.empty()) result.first_refusal = thread.first_refusal;
+    result.recoveries += thread.recoveries;
+    if (recover) result.messages += thread.recovered_publications;
   }
   // Failed: every connection that never opened, including any never
   // started because the run was cut short.
@@ -377,6 +319,8 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
     result.bytes = result.messages * options.payload_size;
   } else if (options.scenario == Scenario::kEcho) {
     result.bytes = result.messages * options.payload_size * 2;
+  } else if (recover) {
+    result.bytes = result.messages * options.payload_size;
   }
   // Freed only now: connections (in the drivers) point at the settings.
   drivers.clear();

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "bench/errors.h"
@@ -20,6 +21,12 @@
 #include "bench/options.h"
 
 namespace switchboard::bench {
+
+// Recover: one storm, all subscribers recovering at once.
+struct StormFigures {
+  double seconds = 0;        // the first subscribe sent to the last reply received
+  double server_cpu_s = -1;  // over the storm (-1: unknown)
+};
 
 struct RunResult {
   BenchOptions options;
@@ -49,6 +56,13 @@ struct RunResult {
   std::int64_t rss_after = -1;
   double server_cpu_connect_s = -1;
   double server_cpu_window_s = -1;
+  // Recover: the stream the setup made (epoch, last offset), the storms,
+  // and the replies that recovered what was due (messages: their
+  // publications).
+  std::string stream_epoch;
+  std::uint64_t stream_top = 0;
+  std::vector<StormFigures> storms;
+  std::uint64_t recoveries = 0;
   bool watchdog_fired = false;
   bool interrupted = false;
   std::string aborted;  // why the measurement did not run, if it did not

@@ -39,8 +39,14 @@ struct alignas(64) LiveCounters {
   std::atomic<std::uint64_t> outstanding{0};   // broadcast, pubsub: publishes in flight
   std::atomic<std::uint64_t> ready{0};         // pubsub: subscribe replies received
   std::atomic<std::uint64_t> last_open_ns{0};  // monotonic time of the last handshake completed
-  std::atomic<bool> first_open{false};         // connection 0 (broadcast: the publisher) opened
-  std::atomic<bool> finished{false};           // every connection is done after close_all()
+  // Recover: the last round the thread has finished (stored with release
+  // after the two times below), and that round's first command sent and
+  // last answer received, monotonic ns (0: it sent none).
+  std::atomic<std::uint64_t> round_done{0};
+  std::atomic<std::uint64_t> round_first_send_ns{0};
+  std::atomic<std::uint64_t> round_last_reply_ns{0};
+  std::atomic<bool> first_open{false};  // connection 0 (broadcast: the publisher) opened
+  std::atomic<bool> finished{false};    // every connection is done after close_all()
 };
 
 inline void bump(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
@@ -66,6 +72,10 @@ struct ThreadResult {
   std::vector<std::uint64_t> channel_received;
   std::vector<std::uint64_t> channel_refused;
   std::string first_refusal;
+  // Recover: replies of the storms that recovered what was due, and the
+  // publications in them.
+  std::uint64_t recoveries = 0;
+  std::uint64_t recovered_publications = 0;
 };
 
 struct ThreadPlan {

@@ -6,6 +6,7 @@
 
 #include "bench/options.h"
 #include "bench/pubsub_scenario.h"
+#include "bench/recover_scenario.h"
 #include "bench/report.h"
 #include "bench/runner.h"
 
@@ -105,6 +106,23 @@ void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench
           ->capture_default_str();
       break;
     }
+    case bench::Scenario::kRecover: {
+      bench::BenchOptions& o = flags->options;
+      o.inflight = 64;
+      command->add_option("--recover", o.recover, "Publications each subscriber recovers (K)")->capture_default_str();
+      command->add_option("--storms", o.storms, "Storms: all subscribers recover at once, then unsubscribe")
+          ->capture_default_str();
+      command
+          ->add_option("--channel", o.channel,
+                       "The channel; its namespace must keep >= K publications (serve --namespace "
+                       "'*=history_size:K,history_ttl:300')")
+          ->capture_default_str();
+      command->add_option("-s,--size", o.payload_size, "Bytes of data per publication (at least 16)")
+          ->capture_default_str();
+      command->add_option("-p,--inflight", o.inflight, "Publishes in flight while the setup publishes the K")
+          ->capture_default_str();
+      break;
+    }
   }
   command->callback([flags] {
     flags->options.payload_kind = flags->binary ? bench::PayloadKind::kBinary : bench::PayloadKind::kText;
@@ -116,8 +134,8 @@ void add_scenario(CLI::App* bench_app, const char* name, const char* help, bench
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-  CLI::App* bench_app =
-      app.add_subcommand("bench", "Load-test a WebSocket server (echo, broadcast, connect; pubsub for the hub)");
+  CLI::App* bench_app = app.add_subcommand(
+      "bench", "Load-test a WebSocket server (echo, broadcast, connect; pubsub and recover for the hub)");
   bench_app->require_subcommand(1);
   add_scenario(bench_app, "echo", "C connections, P messages in flight each: round-trip latency and rate",
                bench::Scenario::kEcho);
@@ -129,6 +147,10 @@ void add_bench_command(CLI::App& app) {
                "Protocol v1 against a Switchboard hub: C subscribers on N channels, one publisher: delivery "
                "latency and rate",
                bench::Scenario::kPubsub);
+  add_scenario(bench_app, "recover",
+               "Protocol v1 reconnect storm: C subscribers recover K publications of one stream at once: time "
+               "and server CPU per recovered publication",
+               bench::Scenario::kRecover);
 }
 
 }  // namespace switchboard::cli
