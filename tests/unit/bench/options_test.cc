@@ -164,5 +164,34 @@ TEST(ValidateOptions, HeadersAndSubprotocol) {
   expect_refused(options, "--subprotocol");
 }
 
+TEST(ValidateOptions, Recover) {
+  BenchOptions recover = echo();
+  recover.scenario = Scenario::kRecover;
+  recover.connections = 1000;
+  recover.recover = 10'000;
+  recover.inflight = 64;
+  EXPECT_EQ(refusal(recover), "");
+  BenchOptions bad = recover;
+  bad.channel = "bad name";
+  expect_refused(bad, "--channel");
+  bad = recover;
+  bad.recover = 0;
+  expect_refused(bad, "--recover");
+  bad.recover = kMaxRecover + 1;
+  expect_refused(bad, "--recover");
+  bad = recover;
+  bad.storms = 0;
+  expect_refused(bad, "--storms");
+  bad = recover;
+  bad.payload_size = 15;  // no room for the sequence number
+  expect_refused(bad, "--size");
+  bad = recover;
+  bad.inflight = 0;
+  expect_refused(bad, "--inflight");
+  bad = recover;
+  bad.publish_url = "ws://127.0.0.1:9001/";
+  expect_refused(bad, "--publish-url");
+}
+
 }  // namespace
 }  // namespace switchboard::bench

@@ -138,5 +138,38 @@ TEST(FormatDuration, PicksAUnit) {
   EXPECT_EQ(format_duration_ns(1.2e9), "1.20 s");
 }
 
+TEST(FormatJson, RecoverHasTheStormsAndTheCpuPerRecoveredPublication) {
+  RunResult result;
+  result.options.scenario = Scenario::kRecover;
+  result.options.url = "ws://127.0.0.1:1/";
+  result.options.server_pid = 42;
+  result.options.recover = 100;
+  result.options.storms = 3;
+  result.stream_epoch = "q3V_x9aZ";
+  result.stream_top = 100;
+  result.storms = {{0.030, 0.02}, {0.010, 0.01}, {0.020, 0.03}};
+  result.window_seconds = 0.060;
+  result.server_cpu_window_s = 0.06;
+  result.messages = 300'000;
+  result.recoveries = 3'000;
+  const std::string json = format_json(result);
+  for (const char* key :
+       {"\"scenario\":\"recover\"", "\"channel\":\"bench.recover\"", "\"recover_publications\":100",
+        "\"storms_asked\":3", "\"stream_epoch\":\"q3V_x9aZ\"", "\"stream_top\":100",
+        "\"storms\":[{\"seconds\":0.030000,\"server_cpu_seconds\":0.020},{", "\"storm_seconds_median\":0.020000",
+        "\"storm_seconds_min\":0.010000", "\"storm_seconds_max\":0.030000",
+        "\"server_cpu_seconds_per_storm_median\":0.020", "\"recoveries\":3000", "\"recovered_publications\":300000",
+        "\"server_cpu_us_per_recovered_publication\":0.200", "\"server_cpu_seconds_per_million_messages\":0.200"}) {
+    EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
+  }
+  const std::string human = format_human(result);
+  EXPECT_NE(human.find("0.200 us per recovered publication"), std::string::npos) << human;
+  EXPECT_NE(human.find("median 20.00 ms"), std::string::npos) << human;
+  // A storm whose CPU is unknown makes the figures unknown, not zero.
+  result.storms[1].server_cpu_s = -1;
+  result.server_cpu_window_s = -1;
+  EXPECT_NE(format_json(result).find("\"server_cpu_us_per_recovered_publication\":null"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace switchboard::bench
