@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Smoke test of `switchboard bench` against `switchboard serve --echo`
-(and `serve --broadcast` for the broadcast scenario).
+(and `serve --broadcast` for the broadcast scenario, the hub for pubsub and
+recover).
 
 Checks that the load generator runs and reports sane JSON: messages flow,
 no errors, no failed connections. Asserts no timing (the figures depend on
@@ -168,6 +169,60 @@ class BenchSmoke(unittest.TestCase):
         report = json.loads(completed.stdout)
         self.assertGreater(report["errors"], 0)
         self.assertIn("subscribe", report["aborted"])
+
+    def run_against_hub(self, hub_flags, *arguments):
+        """Starts a hub (one worker, no rate limits) with hub_flags, runs the
+        loader with arguments against it, returns the exit code and report."""
+        server = subprocess.Popen(
+            [BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "1", "--limit-messages-per-s", "0",
+             "--limit-bytes-per-s", "0", *hub_flags],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            match = re.match(r"listening on 127\.0\.0\.1:(\d+)", server.stdout.readline())
+            self.assertIsNotNone(match)
+            url = "ws://127.0.0.1:%s/" % match.group(1)
+            arguments = [a.replace("SERVER_PID", str(server.pid)) for a in arguments]
+            completed = subprocess.run([BINARY, "bench", *arguments, "--url", url, "--json"],
+                                       capture_output=True, text=True, timeout=60)
+        finally:
+            stop(server)
+        return completed.returncode, json.loads(completed.stdout), completed.stderr
+
+    def test_recover_storms_against_a_hub_with_history(self):
+        code, report, stderr = self.run_against_hub(
+            ["--namespace", "*=history_size:200,history_ttl:300"],
+            "recover", "-c", "20", "--recover", "150", "--storms", "3", "-s", "40", "-p", "16", "--threads", "2",
+            "--server-pid", "SERVER_PID")
+        self.assertEqual(code, 0, json.dumps(report) + stderr)
+        self.assertEqual(report["scenario"], "recover")
+        self.assertEqual(report["connections_open"], 21)  # 20 subscribers + the publisher
+        self.assertEqual(report["stream_top"], 150)
+        self.assertEqual(len(report["storms"]), 3)
+        self.assertEqual(report["recoveries"], 60)  # every subscriber, every storm, whole
+        self.assertEqual(report["recovered_publications"], 60 * 150)
+        self.assertEqual(report["errors"], 0, report["error_counts"])
+        for storm in report["storms"]:
+            self.assertGreater(storm["seconds"], 0)
+            self.assertIsNotNone(storm["server_cpu_seconds"])
+        self.assertIsNotNone(report["server_cpu_us_per_recovered_publication"])
+
+    def test_recover_says_what_the_namespace_lacks(self):
+        # No stream at all: the setup stops at the first publish reply.
+        code, report, _ = self.run_against_hub(
+            ["--namespace", "small:*=history_size:10,history_ttl:300"], "recover", "-c", "3", "--recover", "20")
+        self.assertEqual(code, 1)
+        self.assertIn("keeps no stream", report["aborted"])
+        self.assertEqual(report["storms"], [])
+        # A stream shorter than the recovery: every reply is recovered:false,
+        # an error each.
+        code, report, _ = self.run_against_hub(
+            ["--namespace", "small:*=history_size:10,history_ttl:300"], "recover", "-c", "3", "--recover", "20",
+            "--storms", "2", "--channel", "small:x")
+        self.assertEqual(code, 1)
+        self.assertEqual(report["aborted"], "")
+        self.assertEqual(report["error_counts"]["mismatch"], 6)
+        self.assertEqual(report["recoveries"], 0)
+        self.assertIn("recovered:false", report["first_error"])
 
 
 if __name__ == "__main__":
