@@ -104,6 +104,11 @@ std::string human_recover(const RunResult& r) {
           "publication\n",
           "server CPU", r.server_cpu_window_s, r.window_seconds, cpu.median, us);
     }
+    if (r.rss_after >= 0 && r.rss_peak >= 0) {
+      text +=
+          format("  %-12s %.1f MiB once connected, peak %.1f MiB (VmHWM, the replies a storm queues)\n", "server RSS",
+                 static_cast<double>(r.rss_after) / 1048576.0, static_cast<double>(r.rss_peak) / 1048576.0);
+    }
   }
   return text;
 }
@@ -129,6 +134,9 @@ std::string json_recover(const RunResult& r) {
   json += format(",\"recoveries\":%" PRIu64 ",\"recovered_publications\":%" PRIu64, r.recoveries, r.messages);
   json += ",\"recovered_publications_per_second\":" + json_number(per_second(r.messages, r.window_seconds));
   json += ",\"server_cpu_us_per_recovered_publication\":" + json_number(server_cpu_us_per_recovered_publication(r));
+  auto optional = [](std::int64_t value) { return value < 0 ? std::string("null") : std::to_string(value); };
+  json += ",\"server_rss_after_connect_bytes\":" + optional(r.rss_after);
+  json += ",\"server_rss_peak_bytes\":" + optional(r.rss_peak);
   return json;
 }
 

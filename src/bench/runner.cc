@@ -220,6 +220,7 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
   }
   if (recover && result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
     run_recover_rounds(drivers, clock, server_cpu, result);
+    if (watch_server) result.rss_peak = read_vm_hwm(options.server_pid);
   } else if (result.aborted.empty() && wait == PhaseClock::Wait::kDone) {
     const double seconds = options.scenario == Scenario::kConnect ? options.hold_s : options.duration_s;
     const std::uint64_t messages_before = clock.sum(&LiveCounters::messages);

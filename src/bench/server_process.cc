@@ -30,18 +30,21 @@ bool parse_digits(std::string_view text, std::size_t* at, std::int64_t* value) {
 
 }  // namespace
 
-std::int64_t parse_vm_rss(std::string_view status) {
-  constexpr std::string_view kField = "VmRSS:";
-  std::size_t at = status.find(kField);
+std::int64_t parse_status_bytes(std::string_view status, std::string_view field) {
+  std::size_t at = status.find(field);
   if (at == std::string_view::npos) return -1;
-  at += kField.size();
+  at += field.size();
   while (at < status.size() && (status[at] == ' ' || status[at] == '\t')) ++at;
   std::int64_t kilobytes = 0;
   if (!parse_digits(status, &at, &kilobytes)) return -1;
   return kilobytes * 1024;  // the kernel writes "kB": KiB
 }
 
+std::int64_t parse_vm_rss(std::string_view status) { return parse_status_bytes(status, "VmRSS:"); }
+std::int64_t parse_vm_hwm(std::string_view status) { return parse_status_bytes(status, "VmHWM:"); }
+
 std::int64_t read_vm_rss(std::int64_t pid) { return pid > 0 ? parse_vm_rss(read_proc_file(pid, "status")) : -1; }
+std::int64_t read_vm_hwm(std::int64_t pid) { return pid > 0 ? parse_vm_hwm(read_proc_file(pid, "status")) : -1; }
 
 std::int64_t parse_cpu_ticks(std::string_view stat) {
   // proc(5): "pid (comm) state ppid ..."; utime and stime are fields 14 and

@@ -16,6 +16,12 @@ std::int64_t read_vm_rss(std::int64_t pid);
 // The VmRSS value of a /proc/<pid>/status text in bytes, -1 if absent.
 std::int64_t parse_vm_rss(std::string_view status);
 
+// VmHWM, the most VmRSS the process has had since it started, in bytes; -1
+// when it cannot be read. The recover scenario's peak: the replies a storm
+// queues at once.
+std::int64_t read_vm_hwm(std::int64_t pid);
+std::int64_t parse_vm_hwm(std::string_view status);
+
 // User plus system CPU seconds used so far by all threads of process `pid`
 // (live and exited), from /proc/<pid>/stat; -1 when it cannot be read.
 // The kernel counts in clock ticks (usually 10 ms).

@@ -205,6 +205,7 @@ class BenchSmoke(unittest.TestCase):
             self.assertGreater(storm["seconds"], 0)
             self.assertIsNotNone(storm["server_cpu_seconds"])
         self.assertIsNotNone(report["server_cpu_us_per_recovered_publication"])
+        self.assertGreaterEqual(report["server_rss_peak_bytes"], report["server_rss_after_connect_bytes"])
 
     def test_recover_says_what_the_namespace_lacks(self):
         # No stream at all: the setup stops at the first publish reply.

@@ -1,4 +1,4 @@
-// What --server-pid reads from /proc: VmRSS from status, utime + stime from
+// What --server-pid reads from /proc: VmRSS and VmHWM from status, utime + stime from
 // stat.
 #include "bench/server_process.h"
 
@@ -27,6 +27,14 @@ TEST(VmRss, ReadsThisProcess) {
   EXPECT_GT(read_vm_rss(getpid()), 0);
   EXPECT_EQ(read_vm_rss(0x7FFFFFFF), -1);
   EXPECT_EQ(read_vm_rss(0), -1);
+}
+
+TEST(VmHwm, ThePeakNotTheCurrent) {
+  const char* status = "Name:\tswitchboard\nVmPeak:\t  9000 kB\nVmHWM:\t    7168 kB\nVmRSS:\t    5120 kB\n";
+  EXPECT_EQ(parse_vm_hwm(status), 7168 * 1024);
+  EXPECT_EQ(parse_vm_hwm("VmRSS: 1 kB"), -1);
+  EXPECT_GE(read_vm_hwm(getpid()), read_vm_rss(getpid()) / 2);
+  EXPECT_EQ(read_vm_hwm(0), -1);
 }
 
 TEST(CpuTicks, SumsUtimeAndStime) {
