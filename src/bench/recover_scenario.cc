@@ -209,12 +209,12 @@ void RecoverDriver::on_subscriber_frame(LoadConnection& connection, std::string_
       count_error(ErrorKind::kMismatch, "recovery: " + problem);
     }
   }
-  answered(connection, true);
+  answered(connection, Answer::kReply);
 }
 
-void RecoverDriver::answered(LoadConnection& connection, bool with_reply) {
+void RecoverDriver::answered(LoadConnection& connection, Answer answer) {
   awaiting_[connection.index()] = Awaiting::kNo;
-  if (with_reply) live().round_last_reply_ns.store(base::monotonic_ns(), std::memory_order_relaxed);
+  if (answer == Answer::kReply) live().round_last_reply_ns.store(base::monotonic_ns(), std::memory_order_relaxed);
   if (--pending_ == 0 && !sending_) finish_round();
 }
 
@@ -223,7 +223,7 @@ void RecoverDriver::scenario_done(LoadConnection& connection) {
     if (phase_ == Phase::kSetup) fail_setup("the publisher's connection closed during the setup");
     return;
   }
-  if (awaiting_[connection.index()] == Awaiting::kYes) answered(connection, false);
+  if (awaiting_[connection.index()] == Awaiting::kYes) answered(connection, Answer::kClosed);
 }
 
 void RecoverDriver::finish_round() {

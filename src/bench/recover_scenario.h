@@ -83,6 +83,7 @@ class RecoverDriver final : public ThreadDriver {
  private:
   enum class Phase : std::uint8_t { kIdle, kSetup, kStorm, kUnsubscribe };
   enum class Awaiting : std::uint8_t { kNo, kYes };
+  enum class Answer : std::uint8_t { kReply, kClosed };  // the reply came, or the connection closed first
 
   void scenario_done(LoadConnection& connection) override;
   bool is_publisher(const LoadConnection& connection) const;
@@ -92,7 +93,7 @@ class RecoverDriver final : public ThreadDriver {
   void on_subscriber_frame(LoadConnection& connection, std::string_view text);
   // Sends `command` to every open subscriber and waits for their answers.
   void send_to_subscribers(std::uint64_t round, Phase phase, std::string_view command);
-  void answered(LoadConnection& connection, bool with_reply);
+  void answered(LoadConnection& connection, Answer answer);
   void finish_round();
   void send_masked(LoadConnection& connection, std::string_view payload);
 

@@ -1,7 +1,7 @@
 // One load thread: an EventLoop, the connections it owns, and the
 // bookkeeping every scenario shares (paced connecting, the close phase,
 // counters). Scenarios (echo_scenario.h, broadcast_scenario.h,
-// connect_scenario.h) derive from it and add the per-message logic.
+// connect_scenario.h, pubsub_scenario.h, recover_scenario.h) derive from it and add the per-message logic.
 //
 // Threading: constructed on the main thread before the loop thread starts;
 // then every member but live() runs on the loop thread, reached from the
