@@ -1,8 +1,9 @@
 // Runs one benchmark: sets up the target and the descriptor limit, starts
 // --threads loop threads (connection i goes to thread i % threads), drives
 // the phases — connect, measure (or hold; recover: its rounds,
-// recover_rounds.h), drain, close — from the main thread, prints a progress line each second when stderr is a terminal,
-// and merges the per-thread results.
+// recover_rounds.h), drain, close — from the main thread, prints a
+// progress line each second when stderr is a terminal, and merges the
+// per-thread results.
 //
 // Every phase is bounded: connecting by the handshake timeout per round of
 // --concurrency connections, measuring by --duration/--hold, closing by the
