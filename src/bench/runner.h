@@ -55,7 +55,7 @@ struct RunResult {
   // hold) window; -1 when unknown.
   std::int64_t rss_before = -1;
   std::int64_t rss_after = -1;
-  std::int64_t rss_peak = -1;  // recover: VmHWM after the storms
+  std::int64_t rss_peak = -1;  // recover: VmHWM after the storms (the most since the server started)
   double server_cpu_connect_s = -1;
   double server_cpu_window_s = -1;
   // Recover: the stream the setup made (epoch, last offset), the storms,
