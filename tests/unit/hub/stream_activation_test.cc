@@ -52,7 +52,21 @@ class LateReadBroker final : public broker::Broker {
     done(std::move(read.answer));
   }
 
-  void set_sink(broker::BrokerSink& sink) override { inner_.set_sink(sink); }
+  // Live copies of publications (BrokerSink::on_publication) wait until
+  // release_live(), as Redis pub/sub may bring them after a stream read
+  // that already saw them.
+  bool hold_live = false;
+  void release_live() {
+    for (const HeldLive& live : held_live_) {
+      sink_->on_publication(live.owner, {live.channel, live.offset, live.data, live.exclude});
+    }
+    held_live_.clear();
+  }
+
+  void set_sink(broker::BrokerSink& sink) override {
+    sink_ = &sink;
+    inner_.set_sink(live_);
+  }
   void subscribe(unsigned owner, std::string_view channel, std::function<void()> in_place) override {
     inner_.subscribe(owner, channel, std::move(in_place));
   }
@@ -103,6 +117,39 @@ class LateReadBroker final : public broker::Broker {
     broker::StreamAnswer answer = {};
     bool taken = false;
   };
+  struct HeldLive {
+    unsigned owner;
+    std::string channel;
+    std::uint64_t offset;
+    std::string data;
+    std::uint64_t exclude;
+  };
+  // Between the memory broker and the hub: holds live copies while asked.
+  struct LiveGate final : broker::BrokerSink {
+    explicit LiveGate(LateReadBroker& broker) : broker(broker) {}
+    void on_publication(unsigned owner, const broker::Publication& p) override {
+      if (!broker.hold_live) {
+        broker.sink_->on_publication(owner, p);
+        return;
+      }
+      broker.held_live_.push_back(
+          {owner, std::string(p.channel), p.offset, std::string(p.data_json), p.exclude_client});
+    }
+    bool on_user_message(unsigned owner, const broker::UserMessage& m) override {
+      return broker.sink_->on_user_message(owner, m);
+    }
+    void on_channel_event(unsigned owner, std::string_view channel, std::string_view frame) override {
+      broker.sink_->on_channel_event(owner, channel, frame);
+    }
+    void on_question(std::string_view question, std::function<void(std::string)> answer) override {
+      broker.sink_->on_question(question, std::move(answer));
+    }
+    void on_broadcast(std::string_view frame) override { broker.sink_->on_broadcast(frame); }
+    LateReadBroker& broker;
+  };
+  broker::BrokerSink* sink_ = nullptr;
+  LiveGate live_{*this};
+  std::vector<HeldLive> held_live_;
   broker::MemoryBroker inner_{1};
   std::deque<Held> held_;  // a deque: snapshot's callback holds a reference
 };
@@ -375,6 +422,46 @@ TEST_F(StreamActivationTest, ASubscriberThatLeftBeforeALateReadAnsweredGetsItsRe
   EXPECT_EQ(next(subscriber),
             protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
   expect_nothing_pending(subscriber, 3);
+}
+
+// Redis can answer a stream read that saw offsets 2 and 3 before their live
+// copies reach the owner: the new subscriber, whose reply covered them,
+// must not get them again live; a subscriber that was there before gets
+// them once; the next offset reaches both.
+TEST_F(StreamActivationTest, LiveCopiesArrivingAfterALateReadThatSawThemAreNotSentAgain) {
+  start_with_late_reads();
+  Peer publisher = open();
+  const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
+  Peer earlier = open();
+  send(earlier, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
+  EXPECT_EQ(next(earlier), protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  on_worker([&] {
+    late_->hold_reads = true;
+    late_->hold_live = true;
+  });
+  Peer subscriber = open();
+  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a","recover":true,)" + since(1, epoch) + "}");
+  ASSERT_TRUE(eventually([&] { return held_reads() == 1; }));
+  publish(publisher, "feed:a", 2, 2, 2);
+  publish(publisher, "feed:a", 3, 3, 3);
+  on_worker([&] {
+    late_->snapshot(0);
+    late_->answer(0);
+  });
+  EXPECT_EQ(
+      next(subscriber),
+      protocol::encode_reply(
+          1, R"({"recoverable":true,"epoch":")" + epoch +
+                 R"(","offset":3,"recovered":true,"publications":[{"offset":2,"data":2},{"offset":3,"data":3}]})"));
+  on_worker([&] {
+    late_->hold_live = false;
+    late_->release_live();
+  });
+  publish(publisher, "feed:a", 4, 4, 4);
+  EXPECT_EQ(next(subscriber), message("feed:a", 4, 4));
+  expect_nothing_pending(subscriber, 2);
+  for (int n = 2; n <= 4; ++n) EXPECT_EQ(next(earlier), message("feed:a", n, n));
+  expect_nothing_pending(earlier, 2);
 }
 
 }  // namespace
