@@ -140,6 +140,12 @@ struct HubConfig {
   // that still cannot be held closes it 1013 "slow consumer".
   std::uint64_t max_held_bytes_per_connection = 0;
   std::uint64_t max_held_bytes = 256u << 20;
+  // Bytes the channels' streams (history) may hold in the node's memory
+  // (memory broker), all channels together. Past it, the channel that
+  // publishes drops its own oldest publications (a recovery from them then
+  // fails whole, never silently), so an idle channel keeps its past and the
+  // node its memory.
+  std::uint64_t max_history_bytes = 256u << 20;
   std::uint64_t rpc_timeout_ms = 10'000;  // then the client gets error 114
   // rpcs waiting for their answer: per connection, and on the whole node by
   // count and by request bytes (the `data` and method of each call, which

@@ -197,6 +197,9 @@ class Broker {
   // Any thread: bytes and publications the node's streams hold in memory.
   virtual std::uint64_t stream_bytes() const { return 0; }
   virtual std::uint64_t stream_publications() const { return 0; }
+  // Any thread: publications dropped before their time to stay within the
+  // node's memory for streams.
+  virtual std::uint64_t stream_trimmed() const { return 0; }
 
   // Users, on the user's owner worker. The node has a first connection of
   // user / none any more: while it watches a user, messages to that user

@@ -67,7 +67,7 @@ std::unique_ptr<Broker> make_broker(const BrokerSettings& settings, std::vector<
   // Anything not memory goes to the Redis URL parser, whose error names
   // what is wrong with it.
   if (settings.url.empty() || broker_scheme(settings.url) == BrokerScheme::kMemory) {
-    return std::make_unique<MemoryBroker>(static_cast<unsigned>(loops.size()));
+    return std::make_unique<MemoryBroker>(static_cast<unsigned>(loops.size()), settings.max_stream_bytes);
   }
   return make_redis_broker(settings, std::move(loops));
 }

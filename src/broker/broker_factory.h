@@ -35,6 +35,8 @@ struct BrokerSettings {
   std::string tls_key_file;
   // Redis: how long a node's presence entries outlive its last refresh.
   std::uint64_t presence_ttl_ms = 30'000;
+  // Memory: bytes all channels' streams may hold together (HubConfig::max_history_bytes).
+  std::uint64_t max_stream_bytes = 256u << 20;
 };
 
 // What a broker URL's scheme names.

@@ -135,6 +135,20 @@ void ChannelHistory::expire(std::int64_t now_ms) {
   if (count_ == 0) release_storage();
 }
 
+void ChannelHistory::trim_oldest() {
+  if (count_ == 0) return;
+  drop_oldest();
+  if (count_ == 0) release_storage();
+}
+
+void ChannelHistory::shrink_to_fit() {
+  if (count_ == 0) {
+    release_storage();
+  } else if (slots_.size() > count_) {
+    relayout(count_);
+  }
+}
+
 void ChannelHistory::reset(std::uint64_t top_offset) {
   release_storage();
   top_offset_ = top_offset;

@@ -98,6 +98,12 @@ class ChannelHistory {
   void set_limits(HistoryLimits limits);
   HistoryLimits limits() const { return limits_; }
 
+  // Drops the oldest entry (memory pressure: the node's cap for streams).
+  void trim_oldest();
+  // Gives back the slots beyond those the entries kept need (they grow
+  // again, geometrically, as entries come).
+  void shrink_to_fit();
+
   // Forgets every entry; numbering continues after top_offset.
   void reset(std::uint64_t top_offset);
 

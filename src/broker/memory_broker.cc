@@ -19,7 +19,32 @@ StoredPublication stored(const HistoryEntry& entry) { return {entry.offset, std:
 
 }  // namespace
 
-MemoryBroker::MemoryBroker(unsigned workers) : workers_(workers) {}
+MemoryBroker::MemoryBroker(unsigned workers, std::uint64_t max_stream_bytes)
+    : workers_(workers), max_stream_bytes_(max_stream_bytes) {}
+
+void MemoryBroker::keep_within_memory(WorkerChannels& worker, Stream& stream) {
+  // The other workers' shares are taken as they are now: the cap holds
+  // give or take what they store meanwhile.
+  std::uint64_t total = stream_bytes();
+  if (total <= max_stream_bytes_) return;
+  ChannelHistory& history = stream.history;
+  const std::uint64_t bytes_before = history.memory_bytes();
+  const std::size_t size_before = history.size();
+  std::uint64_t bytes = bytes_before;
+  while (total > max_stream_bytes_ && history.size() > 1) {
+    history.trim_oldest();
+    const std::uint64_t now = history.memory_bytes();
+    total -= std::min(total, bytes - now);
+    bytes = now;
+  }
+  // Short publications live in the ring's slots, which dropping does not
+  // free: give back the slots the newest no longer need.
+  if (total > max_stream_bytes_) history.shrink_to_fit();
+  const std::size_t dropped = size_before - history.size();
+  worker.stream_bytes.fetch_sub(bytes_before - history.memory_bytes(), std::memory_order_relaxed);
+  worker.stream_publications.fetch_sub(dropped, std::memory_order_relaxed);
+  worker.stream_trimmed.fetch_add(dropped, std::memory_order_relaxed);
+}
 
 template <typename Change>
 auto MemoryBroker::counted(WorkerChannels& worker, Stream& stream, Change&& change) {
@@ -113,6 +138,7 @@ void MemoryBroker::publish(unsigned owner_worker, const Publication& publication
   Publication numbered = publication;
   numbered.offset =
       counted(worker, stream, [&](ChannelHistory& history) { return history.append(publication.data_json, now); });
+  keep_within_memory(worker, stream);
   if (it->second.subscribed) sink_->on_publication(owner_worker, numbered);
   done({PublishStatus::kAccepted, numbered.offset, stream.epoch});
 }
@@ -193,6 +219,12 @@ std::uint64_t MemoryBroker::stream_bytes() const {
   std::uint64_t bytes = 0;
   for (const WorkerChannels& worker : workers_) bytes += worker.stream_bytes.load(std::memory_order_relaxed);
   return bytes;
+}
+
+std::uint64_t MemoryBroker::stream_trimmed() const {
+  std::uint64_t count = 0;
+  for (const WorkerChannels& worker : workers_) count += worker.stream_trimmed.load(std::memory_order_relaxed);
+  return count;
 }
 
 std::uint64_t MemoryBroker::stream_publications() const {

@@ -26,7 +26,9 @@ namespace switchboard::broker {
 
 class MemoryBroker final : public Broker {
  public:
-  explicit MemoryBroker(unsigned workers);
+  // max_stream_bytes: what all streams may hold together; past it, the
+  // channel that publishes drops its own oldest publications.
+  explicit MemoryBroker(unsigned workers, std::uint64_t max_stream_bytes = 256u << 20);
 
   void set_sink(BrokerSink& sink) override { sink_ = &sink; }
   void subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) override;
@@ -37,6 +39,7 @@ class MemoryBroker final : public Broker {
   void expire_streams(unsigned owner_worker, std::int64_t now_ms) override;
   std::uint64_t stream_bytes() const override;
   std::uint64_t stream_publications() const override;
+  std::uint64_t stream_trimmed() const override;
   // One node: the hub's own table says whether the user is here.
   void watch_user(unsigned, std::string_view) override {}
   void unwatch_user(unsigned, std::string_view) override {}
@@ -77,6 +80,7 @@ class MemoryBroker final : public Broker {
     ChannelTable channels;
     std::atomic<std::uint64_t> stream_bytes{0};
     std::atomic<std::uint64_t> stream_publications{0};
+    std::atomic<std::uint64_t> stream_trimmed{0};
   };
 
   // The channel's stream with limits (made if absent, its bounds updated if
@@ -88,7 +92,12 @@ class MemoryBroker final : public Broker {
   // Drops the entry when nothing keeps it any more.
   void forget_if_unused(WorkerChannels& worker, ChannelTable::iterator it, std::int64_t now_ms);
 
+  // Drops stream's oldest publications while the node's streams hold more
+  // than max_stream_bytes_ (the newest stays).
+  void keep_within_memory(WorkerChannels& worker, Stream& stream);
+
   BrokerSink* sink_ = nullptr;
+  const std::uint64_t max_stream_bytes_;
   // Per owner worker. A channel with neither subscribers nor a stream keeps
   // no entry, so publishing to it costs no memory; its numbering starts
   // again at 1 when it is subscribed again.

@@ -31,6 +31,7 @@ std::unique_ptr<broker::Broker> make_broker(const HubConfig& config, Server& ser
   settings.tls_cert_file = config.broker_tls_cert_file;
   settings.tls_key_file = config.broker_tls_key_file;
   settings.presence_ttl_ms = config.presence_ttl_ms;
+  settings.max_stream_bytes = config.max_history_bytes;
   std::vector<loop::EventLoop*> loops;
   for (unsigned worker = 0; worker < server.worker_count(); ++worker) {
     loops.push_back(&server::ServerLoops::of(server, worker));

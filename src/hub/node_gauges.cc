@@ -62,6 +62,10 @@ void Node::register_gauges() {
   registry.gauge_callback(
       "switchboard_history_publications", "Publications the streams hold in this node's memory (memory broker)", {},
       [this] { return broker_ == nullptr ? 0.0 : static_cast<double>(broker_->stream_publications()); });
+  registry.counter_callback(
+      "switchboard_history_trimmed_total",
+      "Publications a stream dropped before their time to keep the node's streams within hub.max_history_bytes", {},
+      [this] { return broker_ == nullptr ? 0.0 : static_cast<double>(broker_->stream_trimmed()); });
   registry.gauge_callback("switchboard_ready",
                           "1 while the server accepts connections and its broker is reachable, else 0", {},
                           [this] { return ready() ? 1.0 : 0.0; });

@@ -356,5 +356,66 @@ TEST_F(MemoryBrokerStreams, CountsFollowTrimmingWhileTheStreamLives) {
   EXPECT_EQ(broker_.stream_bytes(), 0u);
 }
 
+// The node's cap for streams: the channel that publishes gives up its own
+// oldest publications (never its newest), an idle channel keeps its past,
+// a recovery from a dropped place fails whole, and the trimmed ones are
+// counted.
+TEST(MemoryBrokerStreamCap, ThePublishingChannelDropsItsOwnOldestToStayWithinTheCap) {
+  constexpr HistoryLimits kKeep1000 = {1000, 600};
+  const std::string data(1000, 'x');  // on the heap: dropping one frees it
+  RecordingSink sink;
+  MemoryBroker unlimited(1);
+  unlimited.set_sink(sink);
+  // What one idle channel of 20 publications costs, to size the cap by.
+  for (int n = 0; n < 20; ++n) unlimited.publish(0, Publication{"idle", 0, data, 0, kKeep1000}, [](PublishResult) {});
+  const std::uint64_t idle_bytes = unlimited.stream_bytes();
+
+  MemoryBroker broker(2, idle_bytes + 40 * 1100);
+  broker.set_sink(sink);
+  std::string idle_epoch;
+  for (int n = 0; n < 20; ++n) {
+    broker.publish(1, Publication{"idle", 0, data, 0, kKeep1000}, [&](PublishResult r) { idle_epoch = r.epoch; });
+  }
+  std::string busy_epoch;
+  for (int n = 0; n < 500; ++n) {
+    broker.publish(0, Publication{"busy", 0, data, 0, kKeep1000}, [&](PublishResult r) { busy_epoch = r.epoch; });
+    EXPECT_LE(broker.stream_bytes(), idle_bytes + 40 * 1100 + 2 * 1100) << n;
+  }
+  EXPECT_GT(broker.stream_trimmed(), 400u);
+  EXPECT_EQ(broker.stream_publications(), 520u - broker.stream_trimmed());
+
+  const auto read = [&](unsigned owner, std::string_view channel, std::uint64_t since, const std::string& epoch) {
+    StreamAnswer answer;
+    StreamQuery query{.history = kKeep1000, .mode = StreamQuery::Mode::kRecover, .has_since = true};
+    query.since = {since, epoch};
+    query.limit = 1000;
+    broker.read_stream(owner, channel, query, [&](StreamAnswer a) { answer = std::move(a); });
+    return answer;
+  };
+  // The idle channel lost nothing.
+  const StreamAnswer idle = read(1, "idle", 0, idle_epoch);
+  EXPECT_TRUE(idle.complete);
+  EXPECT_EQ(idle.publications.size(), 20u);
+  // The busy one keeps its newest; from its start it is not recoverable.
+  EXPECT_FALSE(read(0, "busy", 0, busy_epoch).complete);
+  const StreamAnswer newest = read(0, "busy", 499, busy_epoch);
+  EXPECT_TRUE(newest.complete);
+  ASSERT_EQ(newest.publications.size(), 1u);
+  EXPECT_EQ(newest.publications[0].offset, 500u);
+}
+
+TEST(MemoryBrokerStreamCap, ShortPublicationsGiveBackTheirSlots) {
+  // Data short enough to live inside a slot: only shrinking the ring frees
+  // memory, and the cap still holds.
+  constexpr HistoryLimits kKeep10000 = {10000, 600};
+  RecordingSink sink;
+  MemoryBroker broker(1, 16 * 1024);
+  broker.set_sink(sink);
+  for (int n = 0; n < 5000; ++n) broker.publish(0, Publication{"tick", 0, "1", 0, kKeep10000}, [](PublishResult) {});
+  EXPECT_LE(broker.stream_bytes(), 2 * 16 * 1024u);
+  EXPECT_GT(broker.stream_trimmed(), 0u);
+  EXPECT_EQ(broker.stream_publications() + broker.stream_trimmed(), 5000u);
+}
+
 }  // namespace
 }  // namespace switchboard::broker
