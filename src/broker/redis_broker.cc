@@ -40,6 +40,8 @@ RedisBroker::RedisBroker(std::vector<loop::EventLoop*> loops, RedisBrokerOptions
       publish_verb_(options_.cluster ? "SPUBLISH" : "PUBLISH"),
       publish_script_(make_publish_script(publish_verb_)),
       refresh_script_(make_refresh_script(publish_verb_)),
+      stream_publish_script_(stream_publish_script(publish_verb_)),
+      stream_read_script_(stream_read_script()),
       offset_ttl_text_(std::to_string(options_.offset_ttl_ms)),
       node_id_(random_node_id()) {
   // The loops are not running yet: the connections can be made here, and
@@ -86,6 +88,7 @@ unsigned RedisBroker::open_shard(WorkerLinks& worker_links, const redis::Endpoin
   links.commands->on_state([this, &links, &worker_links, shard](redis::Availability availability) {
     set_link_up(links, links.commands_up, availability);
     const bool up = availability == redis::Availability::kUp;
+    if (!up) links.scripts_loaded = {};
     if (worker_links.worker == 0) {
       // Once per change of state and master (not per worker, not per retry).
       const redis::Endpoint& master = worker_links.masters[shard];
@@ -186,6 +189,10 @@ void RedisBroker::unsubscribe(unsigned owner_worker, std::string_view channel) {
 }
 
 void RedisBroker::publish(unsigned owner_worker, const Publication& publication, PublishDone done) {
+  if (publication.history.enabled()) {
+    publish_to_stream(owner_worker, publication, std::move(done));
+    return;
+  }
   const std::string redis_channel = channel_key(publication.channel);
   const std::string envelope = format_publication(node_id_, publication.exclude_client, publication.data_json);
   links_for(owner_worker, redis_channel)

@@ -32,6 +32,12 @@
 // leave events. Listing ignores entries of nodes not alive. Join and leave
 // events of live members travel on the channel as "e <node>\n<frame>".
 //
+// A channel whose namespace keeps history has a stream in Redis (a meta
+// hash and a Redis Stream, redis_stream_scripts.h): its publishes are one
+// script that numbers, stores and publishes; read_stream is one script
+// that reads the position and what the query asks, atomically. The
+// scripts go by EVALSHA once the connection has run them.
+//
 // Redis down: publishes fail (the hub answers error 117 and counts them),
 // healthy() is false (readiness 503), and the connections come back by
 // themselves with backoff and jitter, resubscribing every wanted channel.
@@ -51,6 +57,7 @@
 #include <vector>
 
 #include "broker/broker.h"
+#include "broker/redis_stream_scripts.h"
 #include "redis/availability.h"
 #include "redis/cluster.h"
 #include "redis/endpoint.h"
@@ -92,6 +99,10 @@ class RedisBroker final : public Broker {
   void subscribe(unsigned owner_worker, std::string_view channel, std::function<void()> in_place) override;
   void unsubscribe(unsigned owner_worker, std::string_view channel) override;
   void publish(unsigned owner_worker, const Publication& publication, PublishDone done) override;
+  // Answers later than the call (a Redis round trip): kUnavailable when
+  // Redis cannot be reached or answers anything but the script's answer.
+  void read_stream(unsigned owner_worker, std::string_view channel, const StreamQuery& query, StreamDone done) override;
+  bool keeps_streams() const override { return true; }
   void watch_user(unsigned owner_worker, std::string_view user) override;
   void unwatch_user(unsigned owner_worker, std::string_view user) override;
   void send_to_user(unsigned owner_worker, const UserMessage& message, UserSendDone done) override;
@@ -115,6 +126,8 @@ class RedisBroker final : public Broker {
   struct ShardLinks;
   struct WorkerLinks;
   struct Question;
+  // The stream scripts, by index into ShardLinks::scripts_loaded.
+  enum class StreamScript : std::uint8_t { kPublish = 0, kRead = 1 };
   void open(unsigned worker);
   // Connections of worker_links to master, as a new shard; its index.
   unsigned open_shard(WorkerLinks& worker_links, const redis::Endpoint& master);
@@ -136,6 +149,15 @@ class RedisBroker final : public Broker {
   std::string key(std::string_view kind, std::string_view name) const;  // "sb:<kind>:{name}"
   std::string channel_key(std::string_view channel) const { return key("ch", channel); }
   std::string user_key(std::string_view user) const { return key("user", user); }
+
+  // Streams (redis_broker_streams.cc): a publish on a channel with a
+  // stream; a script run by EVALSHA, or EVAL until this connection has run
+  // it and again on NOSCRIPT. arguments: the keys, then ARGV.
+  void publish_to_stream(unsigned owner_worker, const Publication& publication, PublishDone done);
+  void run_script(ShardLinks& links, StreamScript script, std::vector<std::string> arguments, std::size_t keys,
+                  std::function<void(const redis::Reply&)> done);
+  std::string stream_meta_key(std::string_view channel) const { return key("meta", channel); }
+  std::string stream_key(std::string_view channel) const { return key("stream", channel); }
 
   // Incoming pub/sub messages, by Redis channel.
   void on_message(unsigned worker, std::string_view redis_channel, std::string_view payload);
@@ -167,6 +189,8 @@ class RedisBroker final : public Broker {
   std::string publish_verb_;  // PUBLISH, or SPUBLISH in a cluster
   std::string publish_script_;
   std::string refresh_script_;
+  LuaScript stream_publish_script_;
+  LuaScript stream_read_script_;
   std::string offset_ttl_text_;  // options_.offset_ttl_ms, as the publish script's argument
   std::string node_id_;
   BrokerSink* sink_ = nullptr;

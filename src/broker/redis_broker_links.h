@@ -3,6 +3,7 @@
 // Private to src/broker.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,6 +33,10 @@ struct RedisBroker::ShardLinks {
   // and it no longer counts for readiness (its connections stay, so what
   // was in flight is still answered or failed).
   bool retired = false;
+  // The stream scripts (by StreamScript) this connection has run, so that
+  // Redis has them cached: EVALSHA from then on. Reset when it goes down
+  // (the Redis it comes back to may have restarted empty).
+  std::array<bool, 2> scripts_loaded = {};
   // Subscribed channels whose SUBSCRIBE Redis has not confirmed yet.
   RedisStringMap<std::vector<std::function<void()>>> awaiting;
 };

@@ -1,0 +1,108 @@
+// RedisBroker: channels with a stream (the scripts and their keys are in
+// redis_stream_scripts.h). A publish is numbered, stored and published by
+// one script on the channel's master; a read is one script there too, so
+// what it answers is one instant of the stream. A subscription's read
+// answers only once the node's pub/sub connection has handed over every
+// publication Redis sent it before the read (Subscriber::after_pending):
+// then the subscriber's reply, its recovered publications and the live
+// publications with a higher offset follow one another without a gap or a
+// duplicate (the owner keeps what is fanned out while the read is on its
+// way, owner_streams.cc).
+#include <memory>
+#include <utility>
+
+#include "broker/channel_history.h"
+#include "broker/redis_broker.h"
+#include "broker/redis_broker_links.h"
+
+namespace switchboard::broker {
+
+void RedisBroker::run_script(ShardLinks& links, StreamScript script, std::vector<std::string> arguments,
+                             std::size_t keys, std::function<void(const redis::Reply&)> done) {
+  const std::size_t index = static_cast<std::size_t>(script);
+  const LuaScript& lua = script == StreamScript::kPublish ? stream_publish_script_ : stream_read_script_;
+  // EVAL until this connection has run the script (then Redis has it
+  // cached, and every later command on the connection comes after).
+  const bool by_sha = links.scripts_loaded[index];
+  // The arguments are kept only if they may be needed again (NOSCRIPT).
+  auto kept = by_sha ? std::make_shared<std::vector<std::string>>(std::move(arguments)) : nullptr;
+  const std::vector<std::string>& sent = by_sha ? *kept : arguments;
+  const std::string key_count = std::to_string(keys);
+  std::vector<std::string_view> argv;
+  argv.reserve(sent.size() + 3);
+  argv.push_back(by_sha ? "EVALSHA" : "EVAL");
+  argv.push_back(by_sha ? std::string_view(lua.sha1) : std::string_view(lua.text));
+  argv.push_back(key_count);
+  for (const std::string& argument : sent) argv.push_back(argument);
+  links.commands->command(argv, [this, &links, script, index, by_sha, keys, kept = std::move(kept),
+                                 done = std::move(done)](const redis::Reply& reply) mutable {
+    if (by_sha && is_noscript(reply)) {
+      // Redis lost its script cache (SCRIPT FLUSH): the text again. A
+      // publish sent meanwhile may be numbered before this one.
+      links.scripts_loaded[index] = false;
+      run_script(links, script, std::move(*kept), keys, std::move(done));
+      return;
+    }
+    if (!by_sha && !reply.is_error()) links.scripts_loaded[index] = true;
+    done(reply);
+  });
+}
+
+void RedisBroker::publish_to_stream(unsigned owner_worker, const Publication& publication, PublishDone done) {
+  const std::string redis_channel = channel_key(publication.channel);
+  std::vector<std::string> arguments = {stream_meta_key(publication.channel), stream_key(publication.channel)};
+  for (std::string& argument :
+       stream_publish_arguments(redis_channel, node_id_, publication, make_epoch(),
+                                stream_meta_ttl_ms(options_.offset_ttl_ms, publication.history)))
+    arguments.push_back(std::move(argument));
+  run_script(links_for(owner_worker, redis_channel), StreamScript::kPublish, std::move(arguments), 2,
+             // Channel and data kept for the fallback: if Redis cannot take
+             // it, this node's subscribers still get it, unnumbered.
+             [this, owner_worker, channel = std::string(publication.channel), data = std::string(publication.data_json),
+              exclude = publication.exclude_client, done = std::move(done)](const redis::Reply& reply) {
+               if (std::optional<StreamPublishReply> numbered = parse_stream_publish_reply(reply)) {
+                 done({PublishStatus::kAccepted, numbered->offset, std::move(numbered->epoch)});
+                 return;
+               }
+               note_moved(reply);
+               sink_->on_publication(owner_worker, Publication{channel, 0, data, exclude});
+               done({PublishStatus::kLocalOnly, 0, {}});
+             });
+}
+
+void RedisBroker::read_stream(unsigned owner_worker, std::string_view channel, const StreamQuery& query,
+                              StreamDone done) {
+  if (!query.history.enabled()) {
+    done(StreamAnswer{.status = StreamStatus::kNoStream});
+    return;
+  }
+  const std::string meta = stream_meta_key(channel);
+  std::vector<std::string> arguments = {meta, stream_key(channel)};
+  for (std::string& argument :
+       stream_read_arguments(query, make_epoch(), stream_meta_ttl_ms(options_.offset_ttl_ms, query.history)))
+    arguments.push_back(std::move(argument));
+  ShardLinks& links = links_for(owner_worker, meta);
+  // A subscription's read (not a `history` page) answers once the
+  // publications numbered before it have come through pub/sub: those
+  // Redis pushed to the subscriber connection before it answered the read
+  // may still be on their way there, and must not reach the subscriber
+  // after its reply (they are in it, or before its position).
+  const bool for_subscription = query.mode != StreamQuery::Mode::kPage;
+  run_script(links, StreamScript::kRead, std::move(arguments), 2,
+             [this, &links, for_subscription, done = std::move(done)](const redis::Reply& reply) mutable {
+               std::optional<StreamAnswer> answer = parse_stream_read_reply(reply);
+               if (!answer) {
+                 note_moved(reply);
+                 done(StreamAnswer{.status = StreamStatus::kUnavailable});
+                 return;
+               }
+               if (!for_subscription) {
+                 done(std::move(*answer));
+                 return;
+               }
+               links.subscriber->after_pending(
+                   [done = std::move(done), answer = std::move(*answer)]() mutable { done(std::move(answer)); });
+             });
+}
+
+}  // namespace switchboard::broker
