@@ -1,0 +1,371 @@
+#!/usr/bin/python3
+"""Streams with the Redis broker, with real processes on loopback: a
+redis-server this test starts, two `switchboard serve --broker redis://`
+nodes, python3-websockets and a TCP proxy the test cuts. A subscriber on one
+node, cut off for 2 s while another node publishes 200/s, ends with every
+offset exactly once and in order; subscribes on one node racing publishes
+on the other never lose or repeat an offset; history, epoch and numbering
+are the same through either node; the stream keeps at most history_size
+entries in Redis and goes with its TTL; a Redis restarted empty gives a new
+epoch and recovered:false; Redis down makes reads fail plainly.
+"""
+import asyncio
+import os
+import tempfile
+import time
+import unittest
+
+import protocol_client
+from protocol_client import Client, eventually, run, stop_server
+from recovery_test import CuttableProxy, Subscriber
+from scaling_test import REDIS, RedisServer, free_port, ready, wait_until
+
+CONFIG = """
+[broker]
+url = "redis://127.0.0.1:%d"
+
+[limits]
+messages_per_s = 0
+
+[[namespaces]]
+pattern = "feed:*"
+history_size = 100000
+history_ttl = 300
+
+[[namespaces]]
+pattern = "small:*"
+history_size = 5
+history_ttl = 300
+
+[[namespaces]]
+pattern = "short:*"
+history_size = 10
+history_ttl = 1
+
+[[namespaces]]
+pattern = "state:*"
+history_size = 1
+history_ttl = 300
+cache = true
+"""
+
+
+def resp_integer(reply):
+    """The integer of a RESP ':N' reply."""
+    assert reply.startswith(b":"), reply
+    return int(reply[1:].split(b"\r\n")[0])
+
+
+@unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")
+class RedisStreamsTest(unittest.TestCase):
+    def setUp(self):
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+        self.redis = RedisServer(free_port())
+        self.redis.start()
+        self.addCleanup(self.redis.kill)
+        config = os.path.join(self.directory.name, "node.toml")
+        with open(config, "w") as file:
+            file.write(CONFIG % self.redis.port)
+        self.nodes = []
+        for _ in range(2):
+            node, port = protocol_client.start_server(config, "--workers", "2")
+            self.addCleanup(stop_server, node)
+            self.nodes.append(port)
+        for port in self.nodes:
+            self.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
+
+    def url(self, node):
+        return "ws://127.0.0.1:%d/" % self.nodes[node]
+
+    def test_a_subscriber_cut_off_on_one_node_recovers_what_another_node_published(self):
+        channel, count, per_second = "feed:cut", 1000, 200
+
+        async def scenario():
+            proxy = CuttableProxy(self.nodes[1])
+            await proxy.start()
+            subscriber = Subscriber("ws://127.0.0.1:%d/" % proxy.port, channel)
+            await subscriber.subscribe()
+            reading = asyncio.create_task(subscriber.read_until_lost())
+            publisher = await Client.open(self.url(0))
+            accepted = []
+
+            async def publish_all():
+                started = time.monotonic()
+                for sequence in range(count):
+                    delay = started + sequence / per_second - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    reply = await publisher.command("publish", channel=channel, data={"seq": sequence})
+                    accepted.append((reply["data"]["offset"], reply["data"]["epoch"]))
+
+            publishing = asyncio.create_task(publish_all())
+            await protocol_client.eventually_async(lambda: len(accepted), lambda n: n >= 300)
+            proxy.refusing = True
+            proxy.cut()
+            await reading
+            cut_at = len(accepted)
+            await asyncio.sleep(2)  # the outage the test simulates, not a wait for a result
+            self.assertGreater(len(accepted), cut_at, "publishes go on during the outage")
+            proxy.refusing = False
+            await subscriber.subscribe()
+            reading = asyncio.create_task(subscriber.read_until_lost())
+            await publishing
+            top = accepted[-1][0]
+            await protocol_client.eventually_async(lambda: subscriber.position(), lambda last: last >= top)
+            await subscriber.client.ws.close()
+            await reading
+            await publisher.ws.close()
+            await proxy.close()
+            return subscriber, accepted
+
+        subscriber, accepted = run(scenario())
+        self.assertEqual([offset for offset, _ in accepted], list(range(1, count + 1)))
+        self.assertEqual({epoch for _, epoch in accepted}, {subscriber.epoch}, "one epoch, on both nodes")
+        self.assertEqual(subscriber.offsets, list(range(1, count + 1)), "every offset exactly once, in order")
+        self.assertEqual([data["seq"] for data in subscriber.data], list(range(count)))
+        recovered, publications = subscriber.recoveries[0]
+        self.assertTrue(recovered)
+        self.assertGreaterEqual(publications, 200, "2 s at 200/s were recovered from Redis, not delivered live")
+        print("\n  cut for 2 s on node B, published on node A: %d offsets, %d recovered"
+              % (len(subscriber.offsets), publications))
+
+    def test_subscribes_on_one_node_racing_publishes_on_the_other_never_lose_or_repeat_an_offset(self):
+        channel, connections, cycles = "feed:race", 8, 400
+
+        async def scenario():
+            publisher = await Client.open(self.url(0))
+            done = asyncio.Event()
+            published = [0]
+
+            async def publish_until_done():
+                while not done.is_set():
+                    reply = await publisher.command("publish", channel=channel, data=published[0])
+                    published[0] = reply["data"]["offset"]
+
+            async def cycle_many():
+                client = await Client.open(self.url(1))
+                seen, epoch, last = [], None, 0
+                for _ in range(cycles):
+                    fields = {"channel": channel}
+                    if epoch is not None:
+                        fields.update(recover=True, since={"offset": last, "epoch": epoch})
+                    data = (await client.command("subscribe", **fields))["data"]
+                    if epoch is None:
+                        epoch, last = data["epoch"], data["offset"]
+                    else:
+                        assert data["recovered"] is True and data["epoch"] == epoch, data
+                        seen.extend(publication["offset"] for publication in data["publications"])
+                        last = data["offset"]
+                    await client.command("unsubscribe", channel=channel)
+                    for frame in client.backlog:
+                        seen.append(frame["offset"])
+                        last = frame["offset"]
+                    client.backlog.clear()
+                await client.ws.close()
+                return seen, last
+
+            publishing = asyncio.create_task(publish_until_done())
+            await protocol_client.eventually_async(lambda: published[0], lambda top: top >= 50)
+            results = await asyncio.gather(*(cycle_many() for _ in range(connections)))
+            done.set()
+            await publishing
+            await publisher.ws.close()
+            return results
+
+        results = run(scenario(), seconds=240)
+        total = 0
+        for seen, last in results:
+            if seen:
+                self.assertEqual(seen, list(range(seen[0], last + 1)), "no gap, no duplicate, in order")
+            total += len(seen)
+        self.assertGreater(total, 0, "the cycles raced real publishes")
+        print("\n  %d subscribes on node B racing a publisher on node A: %d offsets, none lost or repeated"
+              % (connections * cycles, total))
+
+    def test_history_epoch_and_numbering_are_the_same_through_either_node(self):
+        async def scenario():
+            a = await Client.open(self.url(0))
+            b = await Client.open(self.url(1))
+            replies = []
+            for n in range(6):
+                replies.append((await (a, b)[n % 2].command("publish", channel="feed:pages", data={"n": n}))["data"])
+            epoch = replies[0]["epoch"]
+            pages = []
+            for client in (a, b):
+                pages.append([
+                    await client.command("history", channel="feed:pages"),
+                    await client.command("history", channel="feed:pages", limit=2),
+                    await client.command("history", channel="feed:pages", limit=2, reverse=True),
+                    await client.command("history", channel="feed:pages", since={"offset": 4, "epoch": epoch}),
+                    await client.command("history", channel="feed:pages", reverse=True, limit=1,
+                                         since={"offset": 2, "epoch": epoch}),
+                    await client.command("history", channel="feed:pages", limit=0),
+                    await client.command("history", channel="feed:pages", since={"offset": 6, "epoch": epoch}),
+                    await client.command("history", channel="feed:pages", since={"offset": 2, "epoch": "other"}),
+                    await client.command("history", channel="feed:pages", since={"offset": 9, "epoch": epoch}),
+                    await client.command("history", channel="plain"),
+                ])
+            subscribed = [(await client.command("subscribe", channel="feed:pages"))["data"] for client in (a, b)]
+            fresh = [(await client.command("subscribe", channel="feed:fresh"))["data"] for client in (a, b)]
+            await a.ws.close()
+            await b.ws.close()
+            return replies, pages, subscribed, fresh
+
+        replies, pages, subscribed, fresh = run(scenario())
+        self.assertEqual([reply["offset"] for reply in replies], [1, 2, 3, 4, 5, 6])
+        epoch = replies[0]["epoch"]
+        self.assertTrue(all(reply["epoch"] == epoch for reply in replies), replies)
+        self.assertEqual(pages[0], pages[1], "the same history through either node")
+        node_pages = pages[0]
+        offsets = [[p["offset"] for p in page["data"]["publications"]] for page in node_pages[:7]]
+        self.assertEqual(offsets, [[1, 2, 3, 4, 5, 6], [1, 2], [6, 5], [5, 6], [1], [], []])
+        self.assertEqual(node_pages[0]["data"]["publications"][0]["data"], {"n": 0})
+        self.assertEqual((node_pages[5]["data"]["epoch"], node_pages[5]["data"]["offset"]), (epoch, 6))
+        self.assertEqual([page.get("code") for page in node_pages[7:]], [124, 124, 123])
+        self.assertEqual(subscribed, [{"recoverable": True, "epoch": epoch, "offset": 6}] * 2)
+        # A channel nobody published to yet has its epoch from the first
+        # read, and both nodes agree on it.
+        self.assertEqual(fresh[0], fresh[1])
+        self.assertEqual(fresh[0]["offset"], 0)
+        self.assertTrue(fresh[0]["epoch"])
+
+    def test_scripts_go_by_evalsha_and_come_back_after_a_script_flush(self):
+        async def publish(count, node):
+            client = await Client.open(self.url(node))
+            replies = [(await client.command("publish", channel="feed:sha", data=n))["data"] for n in range(count)]
+            page = (await client.command("history", channel="feed:sha"))["data"]
+            await client.ws.close()
+            return replies, page
+
+        first, _ = run(publish(20, 0))
+        self.assertIn(b"cmdstat_evalsha:", self.redis.command("INFO", "commandstats"))
+        self.assertTrue(self.redis.command("SCRIPT", "FLUSH").startswith(b"+OK"))
+        again, page = run(publish(20, 0))
+        self.assertEqual([reply["offset"] for reply in first + again], list(range(1, 41)))
+        self.assertEqual({reply["epoch"] for reply in first + again}, {first[0]["epoch"]})
+        self.assertEqual([p["data"] for p in page["publications"]], list(range(20)) * 2)
+
+    def test_redis_keeps_at_most_history_size_entries_and_a_trimmed_position_fails_whole(self):
+        async def scenario():
+            client = await Client.open(self.url(0))
+            first = (await client.command("subscribe", channel="small:trim"))["data"]
+            await client.command("unsubscribe", channel="small:trim")
+            for n in range(50):
+                await client.command("publish", channel="small:trim", data=n)
+            other = await Client.open(self.url(1))
+            gone = (await other.command("subscribe", channel="small:trim", recover=True,
+                                        since={"offset": 44, "epoch": first["epoch"]}))["data"]
+            await other.command("unsubscribe", channel="small:trim")
+            kept = (await other.command("subscribe", channel="small:trim", recover=True,
+                                        since={"offset": 45, "epoch": first["epoch"]}))["data"]
+            page = (await other.command("history", channel="small:trim"))["data"]
+            over = (await other.command("history", channel="small:trim", since={"offset": 40, "epoch": first["epoch"]}))
+            await client.ws.close()
+            await other.ws.close()
+            return first, gone, kept, page, over
+
+        first, gone, kept, page, over = run(scenario())
+        self.assertEqual(resp_integer(self.redis.command("XLEN", "sb:stream:{small:trim}")), 5)
+        self.assertEqual(gone, {"recoverable": True, "epoch": first["epoch"], "offset": 50, "recovered": False})
+        self.assertEqual([p["offset"] for p in kept["publications"]], [46, 47, 48, 49, 50])
+        self.assertEqual([p["data"] for p in kept["publications"]], [45, 46, 47, 48, 49])
+        self.assertEqual([p["offset"] for p in page["publications"]], [46, 47, 48, 49, 50])
+        self.assertEqual(over.get("code"), 124, over)
+
+    def test_the_ttl_lets_the_stream_go_but_not_the_epoch(self):
+        async def publish():
+            client = await Client.open(self.url(0))
+            first = (await client.command("publish", channel="short:ttl", data="x" * 2000))["data"]
+            await client.ws.close()
+            return first
+
+        async def recover(first):
+            client = await Client.open(self.url(1))
+            reply = await client.command("subscribe", channel="short:ttl", recover=True,
+                                         since={"offset": first["offset"] - 1, "epoch": first["epoch"]})
+            await client.ws.close()
+            return reply["data"]
+
+        first = run(publish())
+        self.assertEqual(resp_integer(self.redis.command("EXISTS", "sb:stream:{short:ttl}")), 1)
+        self.assertEqual(eventually(lambda: resp_integer(self.redis.command("EXISTS", "sb:stream:{short:ttl}")),
+                                    lambda n: n == 0), 0)
+        data = run(recover(first))
+        # The numbering and its epoch outlive the stream: the position is
+        # known, its publication is gone.
+        self.assertEqual(data, {"recoverable": True, "epoch": first["epoch"], "offset": first["offset"],
+                                "recovered": False})
+
+    def test_latest_and_cache_read_from_redis(self):
+        async def scenario():
+            a = await Client.open(self.url(0))
+            b = await Client.open(self.url(1))
+            empty = (await b.command("subscribe", channel="state:price"))["data"]
+            await b.command("unsubscribe", channel="state:price")
+            for price in (10, 11, 12):
+                await a.command("publish", channel="state:price", data={"price": price})
+            cached = (await b.command("subscribe", channel="state:price"))["data"]
+            asked = (await b.command("subscribe", channel="feed:latest", latest=True))["data"]
+            await a.command("publish", channel="feed:latest", data="now")
+            await b.recv()
+            await b.command("unsubscribe", channel="feed:latest")
+            asked_again = (await b.command("subscribe", channel="feed:latest", latest=True))["data"]
+            plain = (await b.command("subscribe", channel="plain", latest=True))["data"]
+            await a.ws.close()
+            await b.ws.close()
+            return empty, cached, asked, asked_again, plain
+
+        empty, cached, asked, asked_again, plain = run(scenario())
+        self.assertIsNone(empty["latest"])
+        self.assertEqual(cached["latest"], {"offset": 3, "data": {"price": 12}})
+        self.assertEqual(cached["offset"], 3)
+        self.assertIsNone(asked["latest"])
+        self.assertEqual(asked_again["latest"], {"offset": 1, "data": "now"})
+        self.assertEqual(plain, {"recoverable": False})
+        self.assertEqual(resp_integer(self.redis.command("XLEN", "sb:stream:{state:price}")), 1)
+
+    def test_a_redis_restarted_empty_gives_a_new_epoch_and_recovered_false(self):
+        async def before():
+            client = await Client.open(self.url(0))
+            for n in range(3):
+                reply = (await client.command("publish", channel="feed:restart", data=n))["data"]
+            await client.ws.close()
+            return reply
+
+        async def down():
+            client = await Client.open(self.url(1))
+            subscribed = (await client.command("subscribe", channel="feed:down", recover=True,
+                                               since={"offset": 1, "epoch": "x"}))["data"]
+            page = await client.command("history", channel="feed:down")
+            await client.ws.close()
+            return subscribed, page
+
+        async def after(last):
+            client = await Client.open(self.url(1))
+            subscribed = (await client.command("subscribe", channel="feed:restart", recover=True,
+                                               since={"offset": last["offset"], "epoch": last["epoch"]}))["data"]
+            published = (await client.command("publish", channel="feed:restart", data="again"))["data"]
+            await client.ws.close()
+            return subscribed, published
+
+        last = run(before())
+        self.assertEqual(last["offset"], 3)
+        self.redis.kill()
+        self.assertTrue(wait_until(lambda: not ready(self.nodes[1])), "a node without Redis is not ready")
+        subscribed, page = run(down())
+        self.assertEqual(subscribed, {"recoverable": False, "recovered": False})
+        self.assertEqual(page.get("code"), 117, page)
+        self.redis.start()  # same port, empty
+        for port in self.nodes:
+            self.assertTrue(wait_until(lambda: ready(port)), "node on %d did not come back" % port)
+        subscribed, published = run(after(last))
+        self.assertEqual(subscribed["recovered"], False)
+        self.assertNotEqual(subscribed["epoch"], last["epoch"])
+        self.assertEqual(subscribed["offset"], 0)
+        self.assertNotIn("publications", subscribed)
+        self.assertEqual(published, {"offset": 1, "epoch": subscribed["epoch"]})
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
