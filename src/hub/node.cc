@@ -97,8 +97,8 @@ void Node::start_roles(TaskQueues& queues, unsigned count, std::unique_ptr<broke
     for (const NamespaceOptions& options : policy.namespaces) history = history || options.keeps_history();
     if (history) {
       base::log(base::LogLevel::kWarn,
-                "history_size/history_ttl are set, but this broker keeps no streams yet (Redis): channels "
-                "have no history and subscribes are not recoverable (docs/SCALING.md)");
+                "history_size/history_ttl are set, but this broker keeps no streams: channels have no "
+                "history and subscribes are not recoverable");
     }
   }
   for (const auto& worker : workers_) {
