@@ -7,7 +7,9 @@ offset exactly once and in order; subscribes on one node racing publishes
 on the other never lose or repeat an offset; history, epoch and numbering
 are the same through either node; the stream keeps at most history_size
 entries in Redis and goes with its TTL; a Redis restarted empty gives a new
-epoch and recovered:false; Redis down makes reads fail plainly.
+epoch and recovered:false; Redis down makes reads fail plainly. The first
+three also over a three-master Redis Cluster, where each stream lives on its
+slot's master and keeps its numbering and epoch when the slot moves.
 """
 import asyncio
 import os
@@ -18,11 +20,11 @@ import unittest
 import protocol_client
 from protocol_client import Client, eventually, run, stop_server
 from recovery_test import CuttableProxy, Subscriber
-from scaling_test import REDIS, RedisServer, free_port, ready, wait_until
+from scaling_test import REDIS, RedisCluster, RedisServer, free_port, ready, wait_until
 
 CONFIG = """
 [broker]
-url = "redis://127.0.0.1:%d"
+%s
 
 [limits]
 messages_per_s = 0
@@ -56,24 +58,28 @@ def resp_integer(reply):
     return int(reply[1:].split(b"\r\n")[0])
 
 
-@unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")
-class RedisStreamsTest(unittest.TestCase):
-    def setUp(self):
-        self.directory = tempfile.TemporaryDirectory()
-        self.addCleanup(self.directory.cleanup)
-        self.redis = RedisServer(free_port())
-        self.redis.start()
-        self.addCleanup(self.redis.kill)
-        config = os.path.join(self.directory.name, "node.toml")
-        with open(config, "w") as file:
-            file.write(CONFIG % self.redis.port)
-        self.nodes = []
-        for _ in range(2):
-            node, port = protocol_client.start_server(config, "--workers", "2")
-            self.addCleanup(stop_server, node)
-            self.nodes.append(port)
-        for port in self.nodes:
-            self.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
+def write_config(directory, broker):
+    path = os.path.join(directory, "node.toml")
+    with open(path, "w") as file:
+        file.write(CONFIG % broker)
+    return path
+
+
+def start_nodes(test, config):
+    """Two nodes on config, stopped at the test's end; their ports."""
+    ports = []
+    for _ in range(2):
+        node, port = protocol_client.start_server(config, "--workers", "2")
+        test.addCleanup(stop_server, node)
+        ports.append(port)
+    for port in ports:
+        test.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
+    return ports
+
+
+class AcrossNodes:
+    """What holds over a standalone Redis and a Redis Cluster alike (mixed
+    into the TestCases below, which start Redis and self.nodes)."""
 
     def url(self, node):
         return "ws://127.0.0.1:%d/" % self.nodes[node]
@@ -230,6 +236,20 @@ class RedisStreamsTest(unittest.TestCase):
         self.assertEqual(fresh[0]["offset"], 0)
         self.assertTrue(fresh[0]["epoch"])
 
+
+@unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")
+class RedisStreamsTest(AcrossNodes, unittest.TestCase):
+    """Two nodes over one redis-server."""
+
+    def setUp(self):
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+        self.redis = RedisServer(free_port())
+        self.redis.start()
+        self.addCleanup(self.redis.kill)
+        config = write_config(self.directory.name, 'url = "redis://127.0.0.1:%d"' % self.redis.port)
+        self.nodes = start_nodes(self, config)
+
     def test_scripts_go_by_evalsha_and_come_back_after_a_script_flush(self):
         async def publish(count, node):
             client = await Client.open(self.url(node))
@@ -365,6 +385,101 @@ class RedisStreamsTest(unittest.TestCase):
         self.assertEqual(subscribed["offset"], 0)
         self.assertNotIn("publications", subscribed)
         self.assertEqual(published, {"offset": 1, "epoch": subscribed["epoch"]})
+
+
+@unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")
+class RedisClusterStreamsTest(AcrossNodes, unittest.TestCase):
+    """Two nodes over a Redis Cluster of three masters: each channel's
+    stream, meta and Redis channel on the master of its slot."""
+
+    def setUp(self):
+        self.directory = tempfile.TemporaryDirectory()
+        self.addCleanup(self.directory.cleanup)
+        self.cluster = RedisCluster(self.directory.name)
+        self.addCleanup(self.cluster.stop)
+        self.cluster.start()
+        config = write_config(self.directory.name,
+                              'url = "redis://127.0.0.1:%d"\ncluster = true' % self.cluster.ports[0])
+        self.nodes = start_nodes(self, config)
+
+    def holders(self, key):
+        """The masters that hold key (a wrong master answers MOVED)."""
+        return [index for index in range(3) if self.cluster.cli(index, "EXISTS", key) == ["1"]]
+
+    def test_each_stream_lives_with_its_channel_on_the_master_of_its_slot(self):
+        channels = ["feed:spread:%d" % i for i in range(9)]
+
+        async def scenario():
+            a = await Client.open(self.url(0))
+            b = await Client.open(self.url(1))
+            for channel in channels:
+                await b.command("subscribe", channel=channel)
+            for channel in channels:
+                for n in range(3):
+                    reply = await a.command("publish", channel=channel, data=n)
+                    self.assertEqual(reply["data"]["offset"], n + 1, reply)
+            got = {}
+            for _ in range(3 * len(channels)):
+                message = await b.recv()
+                got.setdefault(message["channel"], []).append(message["offset"])
+            pages = [(await b.command("history", channel=channel))["data"] for channel in channels]
+            await a.ws.close()
+            await b.ws.close()
+            return got, pages
+
+        got, pages = run(scenario())
+        self.assertEqual(got, {channel: [1, 2, 3] for channel in channels})
+        self.assertEqual([[p["data"] for p in page["publications"]] for page in pages], [[0, 1, 2]] * len(channels))
+        masters = set()
+        for channel in channels:
+            [stream_master] = self.holders("sb:stream:{%s}" % channel)
+            self.assertEqual(self.holders("sb:meta:{%s}" % channel), [stream_master])
+            # The channel's slot: the master that would take its SPUBLISH.
+            self.assertEqual(self.cluster.cli(stream_master, "SPUBLISH", "sb:ch:{%s}" % channel, "probe"), ["0"])
+            masters.add(stream_master)
+        self.assertEqual(len(masters), 3, "9 channels on fewer than three masters")
+
+    def test_a_stream_whose_slot_moves_keeps_its_numbering_and_epoch(self):
+        channel = "feed:moving"
+
+        async def scenario():
+            a = await Client.open(self.url(0))
+            b = await Client.open(self.url(1))
+            accepted = []
+            for n in range(10):
+                accepted.append((await a.command("publish", channel=channel, data=n))["data"])
+            [source] = self.holders("sb:stream:{%s}" % channel)
+            await asyncio.to_thread(self.cluster.move_slot, "sb:stream:{%s}" % channel, source, (source + 1) % 3)
+            # The nodes follow the move (local_only until they have).
+            deadline = time.monotonic() + 20
+            n = 10
+            while len(accepted) < 20:
+                self.assertLess(time.monotonic(), deadline, "no numbered publish after the slot moved")
+                reply = (await a.command("publish", channel=channel, data=n))["data"]
+                if reply.get("local_only"):
+                    await asyncio.sleep(0.1)  # pacing the retries
+                    continue
+                accepted.append(reply)
+                n += 1
+            # Node 1 reads through the new master once it has followed too
+            # (error 117 until then: a MOVED read is not answered).
+            while True:
+                self.assertLess(time.monotonic(), deadline, "history never read after the slot moved")
+                page = await b.command("history", channel=channel)
+                if page["type"] == "reply":
+                    break
+                self.assertEqual(page["code"], 117, page)
+                await asyncio.sleep(0.1)  # pacing the retries
+            await a.ws.close()
+            await b.ws.close()
+            return source, accepted, page["data"]
+
+        source, accepted, page = run(scenario())
+        self.assertEqual([reply["offset"] for reply in accepted], list(range(1, 21)))
+        self.assertEqual({reply["epoch"] for reply in accepted}, {accepted[0]["epoch"]})
+        self.assertEqual(page["epoch"], accepted[0]["epoch"])
+        self.assertEqual([p["offset"] for p in page["publications"]], list(range(1, 21)))
+        self.assertEqual(self.holders("sb:stream:{%s}" % channel), [(source + 1) % 3])
 
 
 if __name__ == "__main__":
