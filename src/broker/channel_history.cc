@@ -34,7 +34,10 @@ std::int64_t ttl_in_ms(std::uint64_t ttl_s) {
 std::string make_epoch() {
   std::random_device random;
   // 48 bits from two draws: random_device gives 32 bits per call.
-  const std::uint64_t bits = (static_cast<std::uint64_t>(random()) << 32) | random();
+  return make_epoch((static_cast<std::uint64_t>(random()) << 32) | random());
+}
+
+std::string make_epoch(std::uint64_t bits) {
   std::string epoch(kEpochLength, '\0');
   for (std::size_t i = 0; i < kEpochLength; ++i) epoch[i] = kUrlSafe[(bits >> (6 * i)) & 63];
   return epoch;

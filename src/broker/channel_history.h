@@ -47,6 +47,10 @@ namespace switchboard::broker {
 // at each start of the node), so that an offset is only ever compared with
 // offsets of the same epoch and never reused with an old meaning.
 std::string make_epoch();
+// The same from 48 bits the caller drew (the low 48 of random_bits): for a
+// caller that makes many and keeps a generator of its own (random_device
+// costs a system call or more each time).
+std::string make_epoch(std::uint64_t random_bits);
 
 // One stored publication, viewed.
 struct HistoryEntry {

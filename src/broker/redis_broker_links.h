@@ -4,10 +4,12 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -61,6 +63,14 @@ struct RedisBroker::WorkerLinks {
   // Worker 0 of a cluster: re-reads the slot map every cluster_refresh_ms.
   loop::Timer cluster_timer{&RedisBroker::on_cluster_timer, this};
   bool cluster_refresh_running = false;
+  // Epochs for streams a script may have to make (most are not used):
+  // seeded once, so that a publish costs no random_device.
+  std::mt19937_64 epochs{random_seed()};
+
+  static std::uint64_t random_seed() {
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) | device();
+  }
 };
 
 // The presence refresh script, publishing leave events with verb (PUBLISH

@@ -52,7 +52,7 @@ void RedisBroker::publish_to_stream(unsigned owner_worker, const Publication& pu
   const std::string redis_channel = channel_key(publication.channel);
   std::vector<std::string> arguments = {stream_meta_key(publication.channel), stream_key(publication.channel)};
   for (std::string& argument :
-       stream_publish_arguments(redis_channel, node_id_, publication, make_epoch(),
+       stream_publish_arguments(redis_channel, node_id_, publication, make_epoch(workers_[owner_worker]->epochs()),
                                 stream_meta_ttl_ms(options_.offset_ttl_ms, publication.history)))
     arguments.push_back(std::move(argument));
   run_script(links_for(owner_worker, redis_channel), StreamScript::kPublish, std::move(arguments), 2,
@@ -78,8 +78,8 @@ void RedisBroker::read_stream(unsigned owner_worker, std::string_view channel, c
   }
   const std::string meta = stream_meta_key(channel);
   std::vector<std::string> arguments = {meta, stream_key(channel)};
-  for (std::string& argument :
-       stream_read_arguments(query, make_epoch(), stream_meta_ttl_ms(options_.offset_ttl_ms, query.history)))
+  for (std::string& argument : stream_read_arguments(query, make_epoch(workers_[owner_worker]->epochs()),
+                                                     stream_meta_ttl_ms(options_.offset_ttl_ms, query.history)))
     arguments.push_back(std::move(argument));
   ShardLinks& links = links_for(owner_worker, meta);
   // A subscription's read (not a `history` page) answers once the
