@@ -228,6 +228,14 @@ TEST(MakeEpoch, IsEightUrlSafeCharacters) {
   }
 }
 
+TEST(MakeEpoch, FromTheCallersBitsUsesTheLow48) {
+  EXPECT_EQ(make_epoch(0), "AAAAAAAA");
+  EXPECT_EQ(make_epoch(0xffff'ffff'ffffull), "________");
+  EXPECT_EQ(make_epoch(0xffff'0000'0000'0000ull), "AAAAAAAA");  // the bits above 48 are not used
+  EXPECT_EQ(make_epoch(1), "BAAAAAAA");                         // six bits per character, lowest first
+  EXPECT_NE(make_epoch(1), make_epoch(2));
+}
+
 TEST(MakeEpoch, DiffersEveryTime) {
   std::set<std::string> seen;
   for (int i = 0; i < 10'000; ++i) seen.insert(make_epoch());
