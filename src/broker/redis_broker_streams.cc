@@ -1,13 +1,11 @@
 // RedisBroker: channels with a stream (the scripts and their keys are in
 // redis_stream_scripts.h). A publish is numbered, stored and published by
 // one script on the channel's master; a read is one script there too, so
-// what it answers is one instant of the stream. A subscription's read
-// answers only once the node's pub/sub connection has handed over every
-// publication Redis sent it before the read (Subscriber::after_pending):
-// then the subscriber's reply, its recovered publications and the live
-// publications with a higher offset follow one another without a gap or a
-// duplicate (the owner keeps what is fanned out while the read is on its
-// way, owner_streams.cc).
+// what it answers is one instant of the stream. The read answers on the
+// command connection, so publications numbered before it may still be on
+// their way on the pub/sub connection: the hub skips those for the new
+// subscriber (LocalRole's skip entries), and keeps for it those fanned out
+// while the read was on its way (owner_streams.cc).
 #include <memory>
 #include <utility>
 
@@ -81,27 +79,14 @@ void RedisBroker::read_stream(unsigned owner_worker, std::string_view channel, c
   for (std::string& argument : stream_read_arguments(query, make_epoch(workers_[owner_worker]->epochs()),
                                                      stream_meta_ttl_ms(options_.offset_ttl_ms, query.history)))
     arguments.push_back(std::move(argument));
-  ShardLinks& links = links_for(owner_worker, meta);
-  // A subscription's read (not a `history` page) answers once the
-  // publications numbered before it have come through pub/sub: those
-  // Redis pushed to the subscriber connection before it answered the read
-  // may still be on their way there, and must not reach the subscriber
-  // after its reply (they are in it, or before its position).
-  const bool for_subscription = query.mode != StreamQuery::Mode::kPage;
-  run_script(links, StreamScript::kRead, std::move(arguments), 2,
-             [this, &links, for_subscription, done = std::move(done)](const redis::Reply& reply) mutable {
-               std::optional<StreamAnswer> answer = parse_stream_read_reply(reply);
-               if (!answer) {
-                 note_moved(reply);
-                 done(StreamAnswer{.status = StreamStatus::kUnavailable});
-                 return;
-               }
-               if (!for_subscription) {
+  run_script(links_for(owner_worker, meta), StreamScript::kRead, std::move(arguments), 2,
+             [this, done = std::move(done)](const redis::Reply& reply) {
+               if (std::optional<StreamAnswer> answer = parse_stream_read_reply(reply)) {
                  done(std::move(*answer));
                  return;
                }
-               links.subscriber->after_pending(
-                   [done = std::move(done), answer = std::move(*answer)]() mutable { done(std::move(answer)); });
+               note_moved(reply);
+               done(StreamAnswer{.status = StreamStatus::kUnavailable});
              });
 }
 
