@@ -42,16 +42,6 @@ void Subscriber::send(std::string_view verb, std::span<const std::string_view> c
   link_.watch_health();
 }
 
-void Subscriber::after_pending(std::function<void()> done) {
-  if (!is_up()) {
-    done();
-    return;
-  }
-  std::string_view argv[] = {"PING"};
-  link_.send(argv);
-  pings_.push_back(std::move(done));
-}
-
 void Subscriber::on_link_ready() {
   confirmed_count_ = 0;
   settling_ = true;
@@ -86,14 +76,6 @@ void Subscriber::on_link_reply(Reply&& reply) {
     settle_if_confirmed();
     return;
   }
-  if (reply.type == ReplyType::kArray && reply.elements.size() == 2 && reply.elements[0].str == "pong") {
-    // A subscribed connection answers PING with ["pong", ""].
-    if (pings_.empty()) return;
-    auto done = std::move(pings_.front());
-    pings_.pop_front();
-    done();
-    return;
-  }
   if (reply.type != ReplyType::kArray || reply.elements.size() != 3) return;
   const std::string& kind = reply.elements[0].str;
   const Reply& channel = reply.elements[1];
@@ -114,13 +96,6 @@ void Subscriber::on_link_reply(Reply&& reply) {
 }
 
 void Subscriber::on_link_down(const std::string&) {
-  auto pings = std::move(pings_);
-  pings_.clear();
-  auto alive = alive_;
-  for (auto& done : pings) {
-    done();
-    if (!*alive) return;
-  }
   settling_ = false;
   awaiting_.clear();
   confirmed_count_ = 0;

@@ -67,14 +67,6 @@ class Subscriber final : private LinkOwner {
   // channel's messages arrive.
   void on_settled(std::function<void()> callback) { on_settled_ = std::move(callback); }
 
-  // done runs once every message Redis pushed to this connection before
-  // now has been handed to on_message (a PING, answered after them): a
-  // caller that read something on another connection knows when what was
-  // published before that read has arrived here. At once (from inside
-  // this call) when not up; when the connection drops first, from the
-  // drop (nothing more can come from that connection).
-  void after_pending(std::function<void()> done);
-
   bool is_up() const { return link_.state() == LinkState::kReady; }
   LinkState state() const { return link_.state(); }
   // The server's count of this connection's subscriptions, from the last
@@ -104,8 +96,7 @@ class Subscriber final : private LinkOwner {
   MessageCallback on_message_;
   std::function<void(std::string_view channel)> on_subscribed_;
   std::function<void()> on_settled_;
-  std::deque<std::function<void()>> pings_;  // after_pending callbacks, by PING sent
-  bool settling_ = false;                    // connected, resubscriptions not all confirmed yet
+  bool settling_ = false;  // connected, resubscriptions not all confirmed yet
   StateCallback on_state_;
   std::optional<Availability> reported_;
   Link link_;  // last: destroyed first

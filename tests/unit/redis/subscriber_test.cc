@@ -169,44 +169,6 @@ TEST_F(RedisSubscriber, ShardedPubSubOnAStandaloneServer) {
   EXPECT_EQ(messages_[1], (Message{"user:43", "still"}));
 }
 
-TEST_F(RedisSubscriber, AfterPendingRunsOnceEveryMessagePublishedBeforeHasArrived) {
-  for (Sharding sharding : {Sharding::kNo, Sharding::kYes}) {
-    messages_.clear();
-    auto subscriber = make_subscriber(sharding);
-    subscriber->subscribe("feed");
-    ASSERT_TRUE(settled(*subscriber, 1));
-    const std::string_view verb = sharding == Sharding::kYes ? "SPUBLISH" : "PUBLISH";
-    // Published and answered on another connection: the messages may still
-    // be on their way to the subscriber when the publisher knows.
-    for (int i = 0; i < 200; ++i) publisher_.command({verb, "feed", std::to_string(i)}, nullptr);
-    std::size_t seen_when_done = 0;
-    bool done = false;
-    publisher_.command({"PING"}, [&](const Reply&) {
-      subscriber->after_pending([&] {
-        seen_when_done = messages_.size();
-        done = true;
-      });
-    });
-    ASSERT_TRUE(run_until(loop_, [&] { return done; }));
-    EXPECT_EQ(seen_when_done, 200u);
-  }
-  // Not up: at once.
-  auto idle = std::make_unique<Subscriber>(loop_, Endpoint{"127.0.0.1", 1}, options_);
-  bool ran = false;
-  idle->after_pending([&] { ran = true; });
-  EXPECT_TRUE(ran);
-}
-
-TEST_F(RedisSubscriber, AfterPendingRunsWhenTheConnectionDrops) {
-  auto subscriber = make_subscriber();
-  subscriber->subscribe("feed");
-  ASSERT_TRUE(settled(*subscriber, 1));
-  server_.stop();
-  bool ran = false;
-  subscriber->after_pending([&] { ran = true; });  // sent, or at once if the drop is known
-  ASSERT_TRUE(run_until(loop_, [&] { return ran; }));
-}
-
 TEST_F(RedisSubscriber, DestroyedFromAMessageCallbackRunsNoMoreCallbacks) {
   auto subscriber = make_subscriber();
   int calls = 0;
