@@ -12,19 +12,26 @@ three also over a three-master Redis Cluster, where each stream lives on its
 slot's master and keeps its numbering and epoch when the slot moves.
 """
 import asyncio
+import json
 import os
 import tempfile
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 import protocol_client
-from protocol_client import Client, eventually, run, stop_server
+from protocol_client import STEP, Client, eventually, metric_samples, run, stop_server
 from recovery_test import CuttableProxy, Subscriber
 from scaling_test import REDIS, RedisCluster, RedisServer, free_port, ready, wait_until
 
+KEY = "redis-streams-test-api-key"
 CONFIG = """
 [broker]
 %s
+
+[api]
+key = "%s"
 
 [limits]
 messages_per_s = 0
@@ -61,7 +68,7 @@ def resp_integer(reply):
 def write_config(directory, broker):
     path = os.path.join(directory, "node.toml")
     with open(path, "w") as file:
-        file.write(CONFIG % broker)
+        file.write(CONFIG % (broker, KEY))
     return path
 
 
@@ -83,6 +90,16 @@ class AcrossNodes:
 
     def url(self, node):
         return "ws://127.0.0.1:%d/" % self.nodes[node]
+
+    def get(self, node, path):
+        """GET path on a node's HTTP API: (status, JSON body)."""
+        request = urllib.request.Request("http://127.0.0.1:%d%s" % (self.nodes[node], path),
+                                         headers={"Authorization": "apikey " + KEY})
+        try:
+            with urllib.request.urlopen(request, timeout=STEP) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
 
     def test_a_subscriber_cut_off_on_one_node_recovers_what_another_node_published(self):
         channel, count, per_second = "feed:cut", 1000, 200
@@ -223,6 +240,8 @@ class AcrossNodes:
         epoch = replies[0]["epoch"]
         self.assertTrue(all(reply["epoch"] == epoch for reply in replies), replies)
         self.assertEqual(pages[0], pages[1], "the same history through either node")
+        for node in (0, 1):
+            self.assertEqual(self.get(node, "/api/history?channel=feed:pages"), (200, pages[0][0]["data"]))
         node_pages = pages[0]
         offsets = [[p["offset"] for p in page["data"]["publications"]] for page in node_pages[:7]]
         self.assertEqual(offsets, [[1, 2, 3, 4, 5, 6], [1, 2], [6, 5], [5, 6], [1], [], []])
@@ -373,9 +392,12 @@ class RedisStreamsTest(AcrossNodes, unittest.TestCase):
         self.assertEqual(last["offset"], 3)
         self.redis.kill()
         self.assertTrue(wait_until(lambda: not ready(self.nodes[1])), "a node without Redis is not ready")
+        errors_before = metric_samples(self.nodes[1]).get(("switchboard_stream_errors_total", frozenset()), 0)
         subscribed, page = run(down())
         self.assertEqual(subscribed, {"recoverable": False, "recovered": False})
         self.assertEqual(page.get("code"), 117, page)
+        self.assertEqual(metric_samples(self.nodes[1])[("switchboard_stream_errors_total", frozenset())],
+                         errors_before + 2, "the subscribe's read and the history's")
         self.redis.start()  # same port, empty
         for port in self.nodes:
             self.assertTrue(wait_until(lambda: ready(port)), "node on %d did not come back" % port)
