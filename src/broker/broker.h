@@ -38,6 +38,9 @@ struct Publication {
   // The channel's stream (publish only): when enabled, the broker keeps the
   // publication there, numbered in the stream, even with no subscriber.
   HistoryLimits history = {};
+  // Delivered (BrokerSink::on_publication): the epoch of the stream it was
+  // numbered in, "" for a channel without a stream.
+  std::string_view epoch = {};
 };
 
 // A place in a channel's stream: the last offset seen under an epoch, a
@@ -79,6 +82,10 @@ class BrokerSink {
   // A join or leave of a member on another node (frame: the encoded
   // event), for this node's subscribers of channel; on its owner worker.
   virtual void on_channel_event(unsigned owner_worker, std::string_view channel, std::string_view frame) = 0;
+  // The broker's link for owner_worker's channels came back (Redis
+  // reconnected): publications of channels with a stream may have been
+  // missed meanwhile, and are read from their streams, on owner_worker.
+  virtual void on_link_restored(unsigned /*owner_worker*/) {}
   // A node (this one or another) asks every node a question (Broker::ask_nodes),
   // on worker 0. answer: once, from any thread, with this node's answer.
   virtual void on_question(std::string_view question, std::function<void(std::string answer)> answer) = 0;

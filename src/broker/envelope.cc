@@ -49,7 +49,13 @@ bool parse_channel_envelope(std::string_view payload, ChannelEnvelope* out) {
   const std::size_t second = head.find(' ', first + 1);
   if (second == std::string_view::npos) return false;
   out->node = head.substr(first + 1, second - first - 1);
-  return parse_number(head.substr(0, first), &out->offset) && out->offset > 0 &&
+  std::string_view number = head.substr(0, first);
+  if (const std::size_t colon = number.find(':'); colon != std::string_view::npos) {
+    out->epoch = number.substr(colon + 1);
+    number = number.substr(0, colon);
+    if (out->epoch.empty()) return false;
+  }
+  return parse_number(number, &out->offset) && out->offset > 0 &&
          parse_number(head.substr(second + 1), &out->exclude) && is_node(out->node);
 }
 

@@ -19,12 +19,14 @@ namespace switchboard::broker {
 
 // On a channel's Redis channel: a numbered publication
 // "<offset> <node> <exclude>\n<data>" (the publish script prepends
-// "<offset> " to what format_publication makes), or a join/leave event
+// "<offset> " to what format_publication makes; on a channel with a
+// stream, "<offset>:<epoch> "), or a join/leave event
 // "e <node>\n<frame>" ("-" for the node when nobody in particular sent it:
 // a dead node's members swept by another).
 struct ChannelEnvelope {
   bool is_event = false;
   std::uint64_t offset = 0;  // publications: from 1
+  std::string_view epoch;    // publications on a channel with a stream, else ""
   std::string_view node;
   std::uint64_t exclude = 0;  // publications: the publisher's client id, or 0
   std::string_view body;      // data (publications) or the frame (events)

@@ -139,6 +139,7 @@ void MemoryBroker::publish(unsigned owner_worker, const Publication& publication
   numbered.offset =
       counted(worker, stream, [&](ChannelHistory& history) { return history.append(publication.data_json, now); });
   keep_within_memory(worker, stream);
+  numbered.epoch = stream.epoch;
   if (it->second.subscribed) sink_->on_publication(owner_worker, numbered);
   done({PublishStatus::kAccepted, numbered.offset, stream.epoch});
 }

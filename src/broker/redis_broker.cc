@@ -106,7 +106,12 @@ unsigned RedisBroker::open_shard(WorkerLinks& worker_links, const redis::Endpoin
   // Up for readiness once every wanted channel is confirmed again after a
   // reconnect (on_settled), not when the TCP connection is: until then a
   // publish from another node would miss this node's subscribers.
-  links.subscriber->on_settled([this, &links] { set_link_up(links, links.subscriber_up, redis::Availability::kUp); });
+  links.subscriber->on_settled([this, &links, worker] {
+    set_link_up(links, links.subscriber_up, redis::Availability::kUp);
+    // Resubscribed after an outage: what was published meanwhile is in the
+    // channels' streams, not on pub/sub.
+    sink_->on_link_restored(worker);
+  });
   links.subscriber->on_state([this, &links](redis::Availability availability) {
     if (availability == redis::Availability::kUp) return;  // on_settled says when
     set_link_up(links, links.subscriber_up, redis::Availability::kDown);
@@ -283,7 +288,9 @@ void RedisBroker::on_channel_message(unsigned worker, std::string_view channel, 
   }
   // A client id is only unique in its process: exclude on its node only.
   const std::uint64_t exclude = envelope.node == node_id_ ? envelope.exclude : 0;
-  sink_->on_publication(worker, Publication{channel, envelope.offset, envelope.body, exclude});
+  Publication publication{channel, envelope.offset, envelope.body, exclude};
+  publication.epoch = envelope.epoch;
+  sink_->on_publication(worker, publication);
 }
 
 void RedisBroker::on_user_message(unsigned worker, std::string_view user, std::string_view payload) {

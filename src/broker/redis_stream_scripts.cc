@@ -34,7 +34,7 @@ redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[5], text .. '-0', 'd', ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
 redis.call(')";
 
-constexpr std::string_view kPublishTail = R"(', ARGV[1], text .. ' ' .. ARGV[2] .. ARGV[3])
+constexpr std::string_view kPublishTail = R"(', ARGV[1], text .. ':' .. epoch .. ' ' .. ARGV[2] .. ARGV[3])
 return {offset, epoch}
 )";
 

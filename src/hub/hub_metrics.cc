@@ -77,6 +77,14 @@ HubMetrics::HubMetrics(metrics::Registry& registry)
                                               "Publications sent in subscribe replies by recoveries")),
       stream_errors(registry.counter("switchboard_stream_errors_total",
                                      "Reads of a channel's stream (recovery, history) the broker could not answer")),
+      stream_catch_ups(registry.counter("switchboard_stream_catch_ups_total",
+                                        "Reads of a channel's stream after a gap in its live publications, or after "
+                                        "the broker's link came back")),
+      stream_gap_publications(registry.counter("switchboard_stream_gap_publications_total",
+                                               "Publications a catch-up read filled in before the live ones")),
+      stream_resets(registry.counter("switchboard_stream_resets_total",
+                                     "`reset` messages fanned out: the stream's epoch changed, or a gap could not "
+                                     "be filled")),
       connections_opened(registry.counter("switchboard_connections_opened_total", "Protocol connections opened")),
       closes_normal(closes(registry, "normal")),
       closes_abnormal(closes(registry, "abnormal")),

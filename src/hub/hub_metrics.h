@@ -49,6 +49,12 @@ struct HubMetrics {
   metrics::Counter& recoveries_failed;
   metrics::Counter& recovered_publications;
   metrics::Counter& stream_errors;  // stream reads the broker could not answer
+  // Live delivery of channels with a stream: gaps read from the stream
+  // (catch-ups), the publications they filled in, and the `reset`s sent
+  // when a gap could not be filled or the epoch changed.
+  metrics::Counter& stream_catch_ups;
+  metrics::Counter& stream_gap_publications;
+  metrics::Counter& stream_resets;
   // Connections opened and closed, closes grouped by who ended them.
   metrics::Counter& connections_opened;
   metrics::Counter& closes_normal;       // 1000, 1001

@@ -182,4 +182,6 @@ void Node::on_channel_event(unsigned owner_worker, std::string_view channel, std
   owner(owner_worker).on_channel_event(channel, frame);
 }
 
+void Node::on_link_restored(unsigned owner_worker) { owner(owner_worker).catch_up_streams(); }
+
 }  // namespace switchboard::hub

@@ -163,6 +163,7 @@ class Node : public broker::BrokerSink, public std::enable_shared_from_this<Node
   void on_publication(unsigned owner_worker, const broker::Publication& publication) override;
   bool on_user_message(unsigned owner_worker, const broker::UserMessage& message) override;
   void on_channel_event(unsigned owner_worker, std::string_view channel, std::string_view frame) override;
+  void on_link_restored(unsigned owner_worker) override;
   // "stats": {"connections":N,"users":N,"channels":N} of this node;
   // "channels": [{"channel":...,"subscribers":N},...] of this node;
   // "user <id>": {"connections":N}, the user's connections on this node

@@ -140,6 +140,12 @@ void OwnerRole::on_publication(const broker::Publication& publication) {
   // The one serialisation of this message, shared by every recipient.
   const SharedMessage frame = SharedMessage::make(
       protocol::encode_message(publication.channel, publication.offset, publication.data_json), Opcode::kText);
+  if (!publication.epoch.empty() && publication.offset != 0) {
+    place_in_stream(
+        it->second, it->first,
+        {publication.offset, std::string(publication.epoch), frame, publication.exclude_client, base::monotonic_ns()});
+    return;
+  }
   fan_out(it->second, it->first, frame, publication.exclude_client, publication.offset, base::monotonic_ns());
 }
 

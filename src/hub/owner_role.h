@@ -84,6 +84,21 @@ struct OwnedChannel {
     std::vector<LiveFrame> frames;
   };
   std::vector<LiveDuringRead> reads;
+  // A channel with a stream: where the last publication fanned out was
+  // (known from the first publication or stream read on), so that a gap or
+  // a new epoch in what the broker delivers is seen (owner_streams.cc).
+  // While the owner reads what a gap left out, later publications wait.
+  struct StreamFrame {
+    std::uint64_t offset;
+    std::string epoch;
+    SharedMessage frame;
+    std::uint64_t exclude_client;
+    std::uint64_t numbered_ns;
+  };
+  bool live_known = false;
+  broker::StreamPosition live;
+  bool catching_up = false;
+  std::vector<StreamFrame> waiting;
   std::map<std::uint64_t, Member> members;  // presence, by client id (stable order)
 };
 
@@ -127,6 +142,9 @@ class OwnerRole {
 
   // From the broker, on this thread.
   void on_publication(const broker::Publication& publication);
+  // The broker may have missed publications (its link came back): every
+  // channel with a stream reads what came after its last one.
+  void catch_up_streams();
   bool on_user_message(const broker::UserMessage& message);
   void on_channel_event(std::string_view channel, std::string_view frame);
 
@@ -148,6 +166,15 @@ class OwnerRole {
   void stream_read_for_activation(const std::string& channel, const OwnedChannel::PendingActivation& activation,
                                   std::uint64_t read, broker::StreamAnswer answer);
   broker::HistoryLimits history_limits(const std::string& channel) const;
+  // A publication of a channel with a stream, in order: fanned out when it
+  // follows the last one; a gap is read from the stream first; a new epoch
+  // is told to the subscribers (`reset`) before it.
+  void place_in_stream(OwnedChannel& owned, const std::string& channel, OwnedChannel::StreamFrame publication);
+  // Reads what followed the last publication fanned out (first: the one
+  // that showed the gap, if any, waits behind the read).
+  void begin_catch_up(OwnedChannel& owned, const std::string& channel);
+  void end_catch_up(const std::string& channel, broker::StreamAnswer answer);
+  void fan_out_reset(OwnedChannel& owned, const std::string& channel, const std::string& epoch, std::uint64_t offset);
   // Sends frame to every worker with subscribers of channel, and keeps it
   // for the subscriptions whose stream read is on its way. offset: the
   // publication's (0 for events and unnumbered frames); numbered_ns: when

@@ -133,6 +133,14 @@ void OwnerRole::stream_read_for_activation(const std::string& channel,
     }
   }
   const StreamAsk& ask = activation.ask;
+  if (answer.status == broker::StreamStatus::kRead) {
+    if (auto it = owned_channels_.find(channel); it != owned_channels_.end() && !it->second.live_known) {
+      // The first place known on this node: later publications are checked
+      // against it.
+      it->second.live_known = true;
+      it->second.live = answer.top;
+    }
+  }
   switch (answer.status) {
     case broker::StreamStatus::kNoStream:
       post_activation(channel, activation, subscribe_reply_without_stream(ask), std::move(after));
@@ -162,6 +170,107 @@ void OwnerRole::stream_read_for_activation(const std::string& channel,
   const bool with_latest = ask.latest || local_.options_for(channel).cache;
   post_activation(channel, activation, subscribe_reply(ask, answer, with_latest), std::move(after),
                   in_step ? 0 : answer.top.offset);
+}
+
+void OwnerRole::place_in_stream(OwnedChannel& owned, const std::string& channel,
+                                OwnedChannel::StreamFrame publication) {
+  if (owned.catching_up) {
+    owned.waiting.push_back(std::move(publication));
+    return;
+  }
+  if (owned.live_known && publication.epoch == owned.live.epoch) {
+    if (publication.offset <= owned.live.offset) return;  // had it already (read, or a repeat)
+    if (publication.offset > owned.live.offset + 1) {
+      owned.waiting.push_back(std::move(publication));
+      begin_catch_up(owned, channel);
+      return;
+    }
+  } else if (owned.live_known) {
+    // The stream's past was lost (Redis restarted empty): the subscribers
+    // learn it, then go on from here.
+    fan_out_reset(owned, channel, publication.epoch, publication.offset - 1);
+  }
+  owned.live_known = true;
+  owned.live = {publication.offset, publication.epoch};
+  fan_out(owned, channel, publication.frame, publication.exclude_client, publication.offset, publication.numbered_ns);
+}
+
+void OwnerRole::begin_catch_up(OwnedChannel& owned, const std::string& channel) {
+  const NamespaceOptions& options = local_.options_for(channel);
+  broker::StreamQuery query;
+  query.history = history_limits(channel);
+  if (!query.history.enabled()) {
+    // History turned off meanwhile: what waits goes out as it is.
+    std::vector<OwnedChannel::StreamFrame> waiting = std::move(owned.waiting);
+    owned.waiting.clear();
+    for (auto& publication : waiting) {
+      fan_out(owned, channel, publication.frame, publication.exclude_client, publication.offset,
+              publication.numbered_ns);
+    }
+    return;
+  }
+  query.mode = broker::StreamQuery::Mode::kRecover;
+  query.has_since = true;
+  query.since = owned.live;
+  query.limit = static_cast<std::size_t>(options.recover_limit != 0 ? options.recover_limit : options.history_size);
+  owned.catching_up = true;
+  node_.metrics.stream_catch_ups.add();
+  node_.broker()->read_stream(worker_, channel, query, [this, channel](broker::StreamAnswer answer) {
+    end_catch_up(channel, std::move(answer));
+  });
+}
+
+void OwnerRole::end_catch_up(const std::string& channel, broker::StreamAnswer answer) {
+  auto it = owned_channels_.find(channel);
+  if (it == owned_channels_.end()) return;  // the last subscriber left meanwhile
+  OwnedChannel& owned = it->second;
+  owned.catching_up = false;
+  std::vector<OwnedChannel::StreamFrame> waiting = std::move(owned.waiting);
+  owned.waiting.clear();
+  bool filled = false;
+  if (answer.status == broker::StreamStatus::kRead && answer.complete && answer.top.epoch == owned.live.epoch) {
+    filled = true;
+    for (const broker::StoredPublication& missed : answer.publications) {
+      if (missed.offset <= owned.live.offset) continue;
+      const SharedMessage frame =
+          SharedMessage::make(protocol::encode_message(channel, missed.offset, missed.data_json), Opcode::kText);
+      owned.live.offset = missed.offset;
+      node_.metrics.stream_gap_publications.add();
+      fan_out(owned, channel, frame, 0, missed.offset);
+    }
+  } else if (answer.status == broker::StreamStatus::kUnavailable) {
+    node_.metrics.stream_errors.add();
+  }
+  if (!waiting.empty()) {
+    // A gap the read could not fill (gone, another epoch, Redis down):
+    // the subscribers learn that their past is incomplete, then go on from
+    // the first publication that waited. Never a second read for it.
+    const OwnedChannel::StreamFrame& first = waiting.front();
+    const bool gap_left = first.epoch != owned.live.epoch || first.offset > owned.live.offset + 1;
+    if (!filled || gap_left) {
+      fan_out_reset(owned, channel, first.epoch, first.offset - 1);
+      owned.live = {first.offset - 1, first.epoch};
+    }
+  } else if (!filled && answer.status == broker::StreamStatus::kRead) {
+    // Read on a hint (the broker's link came back) and nothing can be
+    // filled: the same, at the stream's top.
+    fan_out_reset(owned, channel, answer.top.epoch, answer.top.offset);
+    owned.live = answer.top;
+  }
+  // In order; a later gap among them waits behind a read of its own.
+  for (auto& publication : waiting) place_in_stream(owned, channel, std::move(publication));
+}
+
+void OwnerRole::catch_up_streams() {
+  for (auto& [channel, owned] : owned_channels_) {
+    if (owned.live_known && !owned.catching_up && history_limits(channel).enabled()) begin_catch_up(owned, channel);
+  }
+}
+
+void OwnerRole::fan_out_reset(OwnedChannel& owned, const std::string& channel, const std::string& epoch,
+                              std::uint64_t offset) {
+  node_.metrics.stream_resets.add();
+  fan_out(owned, channel, SharedMessage::make(protocol::encode_reset(channel, epoch, offset), Opcode::kText), 0);
 }
 
 void OwnerRole::history(const std::string& channel, broker::StreamQuery query, const ReplyTo& reply_to) {

@@ -98,6 +98,17 @@ std::string encode_disconnect(std::uint16_t code, std::string_view reason, Recon
   return out;
 }
 
+std::string encode_reset(std::string_view channel, std::string_view epoch, std::uint64_t offset) {
+  std::string out = R"({"type":"reset","channel":)";
+  base::append_json_string(out, channel);
+  out += R"(,"epoch":)";
+  base::append_json_string(out, epoch);
+  out += R"(,"offset":)";
+  append_number(out, offset);
+  out += '}';
+  return out;
+}
+
 std::string encode_message(std::string_view channel, std::uint64_t offset, std::string_view data_json) {
   std::string out;
   out.reserve(48 + channel.size() + data_json.size());

@@ -22,6 +22,9 @@ std::string encode_error(std::uint64_t id, ErrorCode code, std::string_view mess
 std::string encode_pong(std::uint64_t id);
 
 std::string encode_message(std::string_view channel, std::uint64_t offset, std::string_view data_json);
+// The channel's stream lost the past this subscriber followed: it goes on
+// at (epoch, offset) (docs/PROTOCOL.md "Streams").
+std::string encode_reset(std::string_view channel, std::string_view epoch, std::uint64_t offset);
 std::string encode_join(std::string_view channel, std::string_view user, std::string_view client,
                         std::string_view info_json);
 std::string encode_leave(std::string_view channel, std::string_view user, std::string_view client);

@@ -58,9 +58,20 @@ class LateReadBroker final : public broker::Broker {
   bool hold_live = false;
   void release_live() {
     for (const HeldLive& live : held_live_) {
-      sink_->on_publication(live.owner, {live.channel, live.offset, live.data, live.exclude});
+      broker::Publication publication{live.channel, live.offset, live.data, live.exclude};
+      publication.epoch = live.epoch;
+      sink_->on_publication(live.owner, publication);
     }
     held_live_.clear();
+  }
+  // The held live copies never come (Redis pub/sub lost them).
+  void drop_live() { held_live_.clear(); }
+  // A live publication as another stream (Redis restarted empty) numbers it.
+  void deliver_live(const std::string& channel, std::uint64_t offset, const std::string& data,
+                    const std::string& epoch) {
+    broker::Publication publication{channel, offset, data, 0};
+    publication.epoch = epoch;
+    sink_->on_publication(0, publication);
   }
 
   void set_sink(broker::BrokerSink& sink) override {
@@ -123,6 +134,7 @@ class LateReadBroker final : public broker::Broker {
     std::uint64_t offset;
     std::string data;
     std::uint64_t exclude;
+    std::string epoch;
   };
   // Between the memory broker and the hub: holds live copies while asked.
   struct LiveGate final : broker::BrokerSink {
@@ -133,7 +145,7 @@ class LateReadBroker final : public broker::Broker {
         return;
       }
       broker.held_live_.push_back(
-          {owner, std::string(p.channel), p.offset, std::string(p.data_json), p.exclude_client});
+          {owner, std::string(p.channel), p.offset, std::string(p.data_json), p.exclude_client, std::string(p.epoch)});
     }
     bool on_user_message(unsigned owner, const broker::UserMessage& m) override {
       return broker.sink_->on_user_message(owner, m);
@@ -462,6 +474,57 @@ TEST_F(StreamActivationTest, LiveCopiesArrivingAfterALateReadThatSawThemAreNotSe
   expect_nothing_pending(subscriber, 2);
   for (int n = 2; n <= 4; ++n) EXPECT_EQ(next(earlier), message("feed:a", n, n));
   expect_nothing_pending(earlier, 2);
+}
+
+// Live copies that never come (pub/sub lost them while a link was down):
+// the next publication shows the gap, the owner reads what it missed from
+// the stream and fans it out first, in order, once.
+TEST_F(StreamActivationTest, AGapInLivePublicationsIsFilledFromTheStreamInOrder) {
+  start_with_late_reads();
+  Peer publisher = open();
+  const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
+  Peer subscriber = open();
+  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
+  EXPECT_EQ(next(subscriber),
+            protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  on_worker([&] { late_->hold_live = true; });
+  publish(publisher, "feed:a", 2, 2, 2);
+  publish(publisher, "feed:a", 3, 3, 3);
+  on_worker([&] {
+    late_->drop_live();
+    late_->hold_live = false;
+  });
+  publish(publisher, "feed:a", 4, 4, 4);
+  for (int n = 2; n <= 4; ++n) EXPECT_EQ(next(subscriber), message("feed:a", n, n));
+  expect_nothing_pending(subscriber, 2);
+}
+
+// A new epoch on the live stream (Redis restarted empty): subscribers get
+// `reset` with the new place, then the publication; a gap the stream
+// cannot fill (the read is unavailable) is a reset too.
+TEST_F(StreamActivationTest, ANewEpochOrAGapThatCannotBeFilledIsAReset) {
+  start_with_late_reads();
+  Peer publisher = open();
+  const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
+  Peer subscriber = open();
+  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
+  EXPECT_EQ(next(subscriber),
+            protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  on_worker([&] { late_->deliver_live("feed:a", 1, "10", "NEWEPOCH"); });
+  EXPECT_EQ(next(subscriber), protocol::encode_reset("feed:a", "NEWEPOCH", 0));
+  EXPECT_EQ(next(subscriber), message("feed:a", 1, 10));
+  on_worker([&] { late_->deliver_live("feed:a", 2, "11", "NEWEPOCH"); });
+  EXPECT_EQ(next(subscriber), message("feed:a", 2, 11));
+  // Offsets 3..6 never came and the stream (the memory broker's, under
+  // another epoch) cannot give them: a reset at 6, then 7.
+  on_worker([&] { late_->deliver_live("feed:a", 7, "16", "NEWEPOCH"); });
+  EXPECT_EQ(next(subscriber), protocol::encode_reset("feed:a", "NEWEPOCH", 6));
+  EXPECT_EQ(next(subscriber), message("feed:a", 7, 16));
+  // A repeat of what was delivered is not sent again.
+  on_worker([&] { late_->deliver_live("feed:a", 7, "16", "NEWEPOCH"); });
+  on_worker([&] { late_->deliver_live("feed:a", 8, "17", "NEWEPOCH"); });
+  EXPECT_EQ(next(subscriber), message("feed:a", 8, 17));
+  expect_nothing_pending(subscriber, 2);
 }
 
 }  // namespace
