@@ -28,7 +28,7 @@ import unittest
 import websockets.exceptions
 
 import protocol_client
-from protocol_client import run, stop_server
+from protocol_client import run, send_once_watched, stop_server
 from proxy_test import (API_KEY, HAPROXY, NGINX, PING_MS, ROLL_NODE_FLAGS, Proxy, RestartableNode, api,
                         check_roll, http_get, open_from, roll_through_proxy, slash24)
 from scaling_test import REDIS, RedisServer, free_port, ready, wait_until
@@ -140,7 +140,7 @@ class ThreeNodesBehindNginxTest(unittest.TestCase):
                 self.assertEqual((await client.recv())["data"], "from the API")
             for k, client in enumerate(clients):
                 target = "u%d" % ((k + 1) % len(clients))
-                self.assertEqual((await client.command("send", user=target, data=k))["data"], {"online": True})
+                self.assertEqual((await send_once_watched(client, target, k))["data"], {"online": True})
             for k, client in enumerate(clients):
                 direct = await client.recv()
                 self.assertEqual((direct["type"], direct["from"], direct["data"]),

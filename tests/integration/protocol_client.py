@@ -84,6 +84,24 @@ async def eventually_async(probe, done, seconds=DEADLINE):
     return value
 
 
+async def send_once_watched(client, user, data, seconds=DEADLINE):
+    """`send` to user over Redis, again until the reply says online; returns
+    that reply (or the last one after `seconds`). A node subscribes to a
+    user's Redis channel on the user's first connection there, and Redis
+    has it a moment later: a send before that reaches no node, and no
+    connection gets it (docs/SCALING.md, known windows). So the user gets
+    exactly one of these sends, the one whose reply is returned. Only for
+    a user on one node: with two, online may come from the first alone."""
+    deadline = time.monotonic() + seconds
+    while True:
+        reply = await client.command("send", user=user, data=data)
+        if reply.get("data") != {"online": False} or time.monotonic() > deadline:
+            return reply
+        # Pacing the poll at the default send rate (10/s, burst 50), which
+        # it then never runs out of.
+        await asyncio.sleep(0.1)
+
+
 def run(coroutine, seconds=90):
     return asyncio.run(asyncio.wait_for(coroutine, seconds))
 

@@ -23,7 +23,7 @@ import urllib.request
 
 import protocol_client
 import websockets
-from protocol_client import STEP, Client, run, stop_server
+from protocol_client import STEP, Client, run, send_once_watched, stop_server
 
 REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 KEY = "scaling-api-key-0123456789"
@@ -267,8 +267,11 @@ class ScalingTest(unittest.TestCase):
             # node listens on carol's Redis channel while she is connected there.
             carol = [await Client.open(self.url(0), user="carol"), await Client.open(self.url(1), user="carol")]
             dave = await Client.open(self.url(1), user="dave")
-            for client in (*carol, dave):
-                await client.command("ping")
+            # Each node has the users' Redis channels a moment after their
+            # first connection there (docs/SCALING.md, known windows).
+            for channel, nodes in (("sb:user:{carol}", 2), ("sb:user:{dave}", 1)):
+                self.assertTrue(await asyncio.to_thread(wait_until, lambda: self.redis.numsub(channel) == nodes),
+                                "%s: %d nodes" % (channel, self.redis.numsub(channel)))
             reply = await dave.command("send", user="carol", data={"n": 1})
             self.assertEqual(reply["data"], {"online": True}, reply)
             for client in carol:
@@ -573,7 +576,7 @@ class RedisClusterTest(unittest.TestCase):
                                  [redis_channel, "1"])
             self.assertEqual(len(owners), 3, "12 channels all on fewer than three masters: %r" % subscribed)
             # Users and presence across nodes, through their masters.
-            self.assertEqual((await a.command("send", user="ben", data="hi"))["data"], {"online": True})
+            self.assertEqual((await send_once_watched(a, "ben", "hi"))["data"], {"online": True})
             self.assertEqual((await b.recv())["data"], "hi")
             await a.command("subscribe", channel="lobby:c")
             await b.command("subscribe", channel="lobby:c")
@@ -679,7 +682,7 @@ class RedisTlsTest(unittest.TestCase):
             self.assertEqual((await b.command("subscribe", channel="room:tls"))["type"], "reply")
             self.assertEqual((await a.command("publish", channel="room:tls", data="sealed"))["type"], "reply")
             self.assertEqual((await b.recv())["data"], "sealed")
-            self.assertEqual((await a.command("send", user="ben", data=1))["data"], {"online": True})
+            self.assertEqual((await send_once_watched(a, "ben", 1))["data"], {"online": True})
             self.assertEqual((await b.recv())["data"], 1)
             await a.ws.close()
             await b.ws.close()
