@@ -2,6 +2,11 @@
 // own Server, sharing a real redis-server (started by the test on a free
 // loopback port). What one node's API does reaches the other node's
 // connections: publish, send_to_user and broadcast.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -76,6 +81,34 @@ class HubClusterApiTest : public ::testing::Test {
     return done();
   }
 
+  // Connections (one per node) subscribed to redis_channel, from Redis's
+  // PUBSUB NUMSUB; -1 if Redis did not answer.
+  long long numsub(const std::string& redis_channel) const {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(redis_.port());
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string reply;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
+      const std::string request = "*3\r\n$6\r\nPUBSUB\r\n$6\r\nNUMSUB\r\n$" + std::to_string(redis_channel.size()) +
+                                  "\r\n" + redis_channel + "\r\n";
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+      // *2 $<n> <channel> :<count>, the count last.
+      char chunk[512];
+      while (reply.find("\r\n:") == std::string::npos || !reply.ends_with("\r\n")) {
+        const ssize_t size = ::recv(fd, chunk, sizeof chunk, 0);
+        if (size <= 0) break;
+        reply.append(chunk, static_cast<std::size_t>(size));
+      }
+    }
+    ::close(fd);
+    const std::size_t count = reply.find("\r\n:");
+    return count == std::string::npos ? -1 : std::stoll(reply.substr(count + 3));
+  }
+
   std::unique_ptr<RawClient> open(int node, const std::string& user) {
     auto client = std::make_unique<RawClient>(nodes_[node].server->port(), 5000);
     const std::string head = client->upgrade("/", {"Sec-WebSocket-Protocol: switchboard.v1.json", "X-User: " + user});
@@ -99,6 +132,10 @@ TEST_F(HubClusterApiTest, OneNodesApiReachesTheOthersConnections) {
 
   nodes_[0].hub->publish("news", R"({"a":1})");
   EXPECT_EQ(next_text(*ann), R"({"type":"message","channel":"news","offset":1,"data":{"a":1}})");
+  // Node 1 SUBSCRIBEs to ann's Redis channel on her connection, and Redis
+  // has it a moment later (docs/SCALING.md, known windows): a send before
+  // that reaches no node.
+  ASSERT_TRUE(eventually([&] { return numsub("sb:user:{ann}") == 1; })) << numsub("sb:user:{ann}");
   nodes_[0].hub->send_to_user("ann", "2");
   EXPECT_EQ(next_text(*ann), R"({"type":"direct","from":null,"data":2})");
   auto ben = open(0, "ben");
