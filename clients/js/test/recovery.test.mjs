@@ -8,6 +8,7 @@ import { afterEach, beforeEach, test } from 'node:test';
 
 import { Client, SwitchboardError } from '../dist/index.js';
 import { FakeSocket, refuse, until } from './support/fake_socket.mjs';
+import { message, recorder, serve, subscribeCommand } from './support/stream_server.mjs';
 
 const clients = [];
 
@@ -20,34 +21,6 @@ function makeClient(options = {}) {
   client.on('error', () => {});
   clients.push(client);
   return client;
-}
-
-// Opens the client's newest socket and answers its `connect`.
-async function serve(client) {
-  const socket = await until(() => (FakeSocket.last()?.readyState === 0 ? FakeSocket.last() : null), 2000, 'a new socket');
-  socket.accept();
-  await until(() => socket.commands('connect').length === 1, 2000, 'connect');
-  socket.replyAll('connect', { client: String(FakeSocket.all.length), user: 'ada' });
-  await until(() => client.state === 'connected', 2000, 'connected');
-  return socket;
-}
-
-// The subscribe command on this socket, once sent.
-async function subscribeCommand(socket) {
-  return until(() => socket.commands('subscribe')[0], 2000, 'subscribe');
-}
-
-const message = (offset, data = `m${offset}`) => ({ type: 'message', channel: 'chat:a', offset, data });
-
-// A subscription that records everything it is told.
-function recorder(client, options = {}) {
-  const seen = { messages: [], subscribed: [], failed: [] };
-  const sub = client.subscribe('chat:a', {
-    onMessage: (data, context) => seen.messages.push([data, context.offset, context.recovered]),
-    onSubscribed: (context) => seen.subscribed.push(context),
-    onRecoveryFailed: (context) => seen.failed.push(context),
-  }, options);
-  return { sub, seen };
 }
 
 beforeEach(() => FakeSocket.reset());
