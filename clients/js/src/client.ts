@@ -425,6 +425,10 @@ export class Client extends Emitter<ClientEvents> {
       case 'message':
         this.subscriptions.get(frame.channel)?.deliverMessage(frame.data, frame.offset);
         break;
+      case 'reset':
+        // For a channel this client no longer subscribes to: nothing to reset.
+        this.subscriptions.get(frame.channel)?.reset(frame.epoch, frame.offset);
+        break;
       case 'join':
         this.subscriptions.get(frame.channel)?.deliverJoin({ user: frame.user, client: frame.client, info: frame.info });
         break;

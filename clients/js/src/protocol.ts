@@ -18,6 +18,7 @@ export type ServerFrame =
   | { type: 'error'; id: number | null; code: number; message: string }
   | { type: 'pong'; id: number }
   | { type: 'message'; channel: string; offset: number; data: unknown }
+  | { type: 'reset'; channel: string; epoch: string; offset: number }
   | { type: 'join'; channel: string; user: string | null; client: string; info: unknown }
   | { type: 'leave'; channel: string; user: string | null; client: string }
   | { type: 'direct'; from: string | null; data: unknown }

@@ -5,7 +5,8 @@
 // A position is {epoch, offset}: the last publication of the stream `epoch`
 // the application was given. Offsets within one epoch are contiguous from 1;
 // a new epoch means the stream's past may be lost, so offsets of two epochs
-// do not compare.
+// do not compare. Offset 0 is no position: a message published while the
+// server's broker was unreachable is not numbered (not kept).
 
 /** Where a subscription is in its channel's stream. */
 export interface StreamPosition {
@@ -68,6 +69,11 @@ function readPublication(value: unknown): Publication | null {
   if (typeof value !== 'object' || value === null) return null;
   const { offset, data } = value as { offset?: unknown; data?: unknown };
   return isOffset(offset) ? { offset, data: data ?? null } : null;
+}
+
+/** A position read from the server (a `reset`): null when it is not well formed. */
+export function readPosition(epoch: unknown, offset: unknown): StreamPosition | null {
+  return typeof epoch === 'string' && isOffset(offset) ? { epoch, offset } : null;
 }
 
 /** A position given by the application: checked, then copied. */

@@ -6,12 +6,16 @@
 // On a channel with a stream, the application gets each publication once and
 // in order: the recovered ones from a resubscribe reply first, then the live
 // ones; a message at or before the position (within the same epoch) is a
-// duplicate and is dropped.
+// duplicate and is dropped. A message with offset 0 is unnumbered (published
+// while the server's broker was unreachable): always delivered, it does not
+// move the position. A `reset` from the server (the stream's past is lost
+// for this subscription) is told to the application as a failed recovery and
+// moves the position to the new epoch's.
 
 import { callSafely } from './emitter.js';
 import { SwitchboardError } from './errors.js';
 import type { Member } from './protocol.js';
-import { checkedPosition, readStreamReply, type Publication, type StreamPosition } from './stream.js';
+import { checkedPosition, readPosition, readStreamReply, type Publication, type StreamPosition } from './stream.js';
 
 export type SubscriptionState =
   | 'subscribing' // waiting for the server's reply, or for the connection
@@ -21,19 +25,19 @@ export type SubscriptionState =
 
 export interface MessageContext {
   channel: string;
-  /** The message's number in the channel (docs/PROTOCOL.md, "Ordering"). */
+  /** The message's number in the channel (docs/PROTOCOL.md, "Ordering"); 0: unnumbered (not kept). */
   offset: number;
   /** It came from a recovery (published while this client was away), not live. */
   recovered: boolean;
 }
 
-/** What a (re)subscribe gave: passed to onSubscribed and onRecoveryFailed. */
+/** What a (re)subscribe or a `reset` gave: passed to onSubscribed and onRecoveryFailed. */
 export interface SubscribedContext {
   /** The channel keeps a stream: a later resubscribe can recover. */
   recoverable: boolean;
   /** This subscribe asked to recover from a known position. */
   wasRecovering: boolean;
-  /** That position, when wasRecovering: what the application had. */
+  /** What the application had: the position recovered from (wasRecovering), or the one a reset ended. */
   since?: StreamPosition;
   /** Everything since that position was given back (delivered next, to onMessage). */
   recovered: boolean;
@@ -42,6 +46,12 @@ export interface SubscribedContext {
   offset: number | null;
   /** With the `latest` option (or a cache namespace): the newest kept publication, or null. */
   latest?: Publication | null;
+  /**
+   * Present (true) only when the server sent `reset` to a live subscription:
+   * not a subscribe; the past it followed is lost, the position is now
+   * (epoch, offset). Only onRecoveryFailed gets it.
+   */
+  reset?: true;
 }
 
 export interface SubscriptionHandlers {
@@ -49,8 +59,9 @@ export interface SubscriptionHandlers {
   onSubscribed?(context: SubscribedContext): void;
   /**
    * A resubscribe could not recover what was published while away (the
-   * history was trimmed, or the server lost it: a new epoch). Reload the
-   * state (e.g. client.history()); live messages go on after context.offset.
+   * history was trimmed, or the server lost it: a new epoch), or the server
+   * reset a live subscription's stream (context.reset). Reload the state
+   * (e.g. client.history()); live messages go on after context.offset.
    */
   onRecoveryFailed?(context: SubscribedContext): void;
   onMessage?(data: unknown, context: MessageContext): void;
@@ -157,6 +168,29 @@ export class Subscription {
     if (!recovered) this.ownExcluded.clear(); // of another epoch, or already past
   }
 
+  /**
+   * @internal The server's `reset`: what the subscription followed is lost;
+   * its position is now (epoch, offset), and later messages of the new epoch
+   * are delivered even where their offsets are at or below the old ones.
+   * Ignored unless subscribed: a reply not read yet sets the position itself.
+   */
+  reset(epoch: unknown, offset: unknown): void {
+    const position = readPosition(epoch, offset);
+    if (this.currentState !== 'subscribed' || !position) return;
+    const context: SubscribedContext = {
+      recoverable: true,
+      wasRecovering: false,
+      recovered: false,
+      epoch: position.epoch,
+      offset: position.offset,
+      reset: true,
+    };
+    if (this.streamPosition) context.since = { ...this.streamPosition };
+    this.streamPosition = position;
+    this.ownExcluded.clear(); // offsets of the old epoch, or already past
+    callSafely(this.handlers.onRecoveryFailed, context);
+  }
+
   /** @internal A publish of this client with excludeSelf was kept at (epoch, offset). */
   excludeOwn(epoch: string, offset: number): void {
     const position = this.streamPosition;
@@ -189,10 +223,11 @@ export class Subscription {
 
   // Once each: a publication at or before the position is one the
   // application already has; its own excludeSelf publishes it never gets.
+  // An unnumbered one (offset 0, not kept) is neither: always delivered.
   private deliver(data: unknown, offset: number, recovered: boolean): void {
     if (this.currentState !== 'subscribed') return;
     const position = this.streamPosition;
-    if (position) {
+    if (position && offset > 0) {
       if (offset <= position.offset) return;
       position.offset = offset;
       const ownExcluded = this.ownExcluded.delete(offset);
