@@ -237,6 +237,12 @@ struct SubscribedInfo {
   // This subscribe asked for recovery (recover + since): a re-subscribe
   // after a reconnect once a position was known, or SubscribeOptions::since.
   bool was_recovering = false;
+  // on_recovery_failed only: no subscribe reply but the server's `reset`
+  // while subscribed (the stream's past is lost for this subscription: its
+  // epoch changed, or the node missed publications it could not recover).
+  // was_recovering and recovered are false; epoch and offset are the new
+  // position: the next message has a greater offset.
+  bool reset = false;
   // ... and got every publication missed; they are delivered to on_message,
   // in order, right after on_subscribed and before any live message.
   bool recovered = false;
@@ -254,7 +260,9 @@ struct SubscriptionHandlers {
   // A publication: data and its offset in the channel. On a stream, each
   // offset comes once and in order (a duplicate after a recovery is
   // dropped); gaps only under the server's drop policy for slow consumers,
-  // or after on_recovery_failed.
+  // or after on_recovery_failed. Offset 0 on a stream is a publication the
+  // server could not number (its broker was unreachable): always delivered,
+  // never taken for a duplicate, not part of the position.
   std::function<void(std::string_view data_json, std::uint64_t offset)> on_message;
   std::function<void(const PresenceEvent&)> on_join;
   std::function<void(const PresenceEvent&)> on_leave;
@@ -266,6 +274,9 @@ struct SubscriptionHandlers {
   // than the namespace's recover_limit). Reload the state from elsewhere
   // (history(), the application's own API). Called right before
   // on_subscribed; the position is now the reply's.
+  // Also called alone, with info.reset, when the server resets a
+  // subscription in place (same meaning: reload; the subscription stays
+  // and the position is now the reset's).
   std::function<void(const SubscribedInfo&)> on_recovery_failed;
   // The subscribe was refused (state kFailed) or invalid.
   std::function<void(const ClientError&)> on_error;

@@ -161,6 +161,7 @@ void Core::on_transport_text(std::string_view text) {
     case ServerMessageType::kMessage:
     case ServerMessageType::kJoin:
     case ServerMessageType::kLeave:
+    case ServerMessageType::kReset:
       dispatch_channel_event(message);
       return;
     case ServerMessageType::kDirect:

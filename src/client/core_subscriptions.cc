@@ -1,6 +1,7 @@
 // Core's subscriptions on the loop thread: adding and removing them, the
 // subscribe command (with recovery once a position is known), its reply
-// (SubscribedInfo, the recovered publications) and the channel events.
+// (SubscribedInfo, the recovered publications) and the channel events
+// (messages, join, leave, reset).
 #include "client/commands.h"
 #include "client/core.h"
 
@@ -84,6 +85,11 @@ void Core::dispatch_channel_event(const ServerMessage& message) {
     // A duplicate of what a recovery delivered already is dropped.
     if (record->stream.on_message(message.offset) == Delivery::kDuplicate) return;
     if (handlers.on_message) handlers.on_message(message.data, message.offset);
+    return;
+  }
+  if (message.type == ServerMessageType::kReset) {
+    const SubscribedInfo info = record->stream.on_reset(message.epoch, message.offset);
+    if (handlers.on_recovery_failed) handlers.on_recovery_failed(info);
     return;
   }
   PresenceEvent event{message.channel, message.user, message.client, message.info};

@@ -13,7 +13,7 @@ struct TypeName {
   ServerMessageType type;
 };
 
-constexpr std::array<TypeName, 9> kTypes = {{
+constexpr std::array<TypeName, 10> kTypes = {{
     {"reply", ServerMessageType::kReply},
     {"error", ServerMessageType::kError},
     {"pong", ServerMessageType::kPong},
@@ -23,6 +23,7 @@ constexpr std::array<TypeName, 9> kTypes = {{
     {"direct", ServerMessageType::kDirect},
     {"refresh", ServerMessageType::kRefresh},
     {"disconnect", ServerMessageType::kDisconnect},
+    {"reset", ServerMessageType::kReset},
 }};
 
 // Field readers: false when the field is absent or of another type.
@@ -125,6 +126,12 @@ base::Result<ServerMessage> MessageDecoder::decode(std::string_view text) {
       if (message["reconnect"].get_bool().get(reconnect) == simdjson::SUCCESS) out.reconnect = reconnect;
       return out;
     }
+    case ServerMessageType::kReset:
+      // Without its position a reset could not be taken: refused whole.
+      if (!read_string(message, "channel", &out.channel)) return missing("channel");
+      if (!read_string(message, "epoch", &out.epoch)) return missing("epoch");
+      if (!read_uint(message, "offset", &out.offset)) return missing("offset");
+      return out;
     case ServerMessageType::kUnknown:
       return out;
   }

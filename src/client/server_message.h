@@ -25,6 +25,7 @@ enum class ServerMessageType : std::uint8_t {
   kDirect,
   kRefresh,
   kDisconnect,
+  kReset,    // a stream's past is lost for a subscription: its position is now (epoch, offset)
   kUnknown,  // a type this client does not know: ignored (newer servers may add some)
 };
 
@@ -34,8 +35,9 @@ struct ServerMessage {
   std::string data;                 // reply, message, direct: JSON text ("null" when absent)
   int code = 0;                     // error, disconnect
   std::string text;                 // error: message; disconnect: reason
-  std::string channel;              // message, join, leave
-  std::uint64_t offset = 0;         // message
+  std::string channel;              // message, join, leave, reset
+  std::uint64_t offset = 0;         // message (0: unnumbered), reset
+  std::string epoch;                // reset
   std::optional<std::string> user;  // join, leave: user; direct: from (nullopt: null)
   std::string client;               // join, leave
   std::string info;                 // join: JSON text ("null" when absent)

@@ -41,4 +41,14 @@ Delivery StreamTracker::on_message(std::uint64_t offset) {
   return Delivery::kDeliver;
 }
 
+SubscribedInfo StreamTracker::on_reset(std::string epoch, std::uint64_t offset) {
+  SubscribedInfo info;
+  info.recoverable = true;  // only a channel with a stream is reset
+  info.reset = true;
+  info.epoch = epoch;
+  info.offset = offset;
+  position_ = StreamPosition{std::move(epoch), offset};
+  return info;
+}
+
 }  // namespace switchboard::client

@@ -7,11 +7,16 @@
 // (its epoch and offset), then moves with every publication delivered. A
 // reply that could not recover sets it to the reply's own (the application
 // is told by on_recovery_failed). A reply that says the channel has no
-// stream forgets it: offsets then mean nothing across connections.
+// stream forgets it: offsets then mean nothing across connections. A
+// `reset` from the server (the stream's past is lost for this subscription)
+// sets it to the reset's, like a failed recovery. A message with offset 0
+// (published while the broker was unreachable: unnumbered) is always
+// delivered and leaves the position alone.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "switchboard/client.h"
@@ -50,8 +55,14 @@ class StreamTracker {
   // without it.
   Outcome on_subscribed(SubscribeReply reply, bool asked_recovery);
 
-  // A live message with this offset (0: a channel without a stream).
+  // A live message with this offset (0: a channel without a stream, or an
+  // unnumbered publication).
   Delivery on_message(std::uint64_t offset);
+
+  // A `reset` to (epoch, offset): what on_recovery_failed is told. Later
+  // messages are compared with the new position only, whatever the old
+  // epoch's offsets were.
+  SubscribedInfo on_reset(std::string epoch, std::uint64_t offset);
 
  private:
   std::optional<StreamPosition> position_;

@@ -53,6 +53,31 @@ TEST(ServerMessage, ChannelEvents) {
   EXPECT_EQ(leave.client, "513");
 }
 
+// A `reset` (docs/PROTOCOL.md): the new position of a subscription whose
+// stream's past was lost; without its channel, epoch or offset it cannot be
+// taken, so it is refused.
+TEST(ServerMessage, Reset) {
+  ServerMessage reset = decoded(R"({"type":"reset","channel":"feed:a","epoch":"E2","offset":7})");
+  EXPECT_EQ(reset.type, ServerMessageType::kReset);
+  EXPECT_EQ(reset.channel, "feed:a");
+  EXPECT_EQ(reset.epoch, "E2");
+  EXPECT_EQ(reset.offset, 7u);
+  EXPECT_EQ(decoded(R"({"type":"reset","channel":"c","epoch":"E","offset":0})").offset, 0u);
+  MessageDecoder decoder;
+  for (const char* bad :
+       {R"({"type":"reset","epoch":"E","offset":1})", R"({"type":"reset","channel":"c","offset":1})",
+        R"({"type":"reset","channel":"c","epoch":"E"})", R"({"type":"reset","channel":"c","epoch":5,"offset":1})",
+        R"({"type":"reset","channel":"c","epoch":"E","offset":-1})"}) {
+    EXPECT_FALSE(decoder.decode(bad).ok()) << bad;
+  }
+}
+
+// A message published while the broker was unreachable carries offset 0.
+TEST(ServerMessage, AnUnnumberedMessageHasOffsetZero) {
+  EXPECT_EQ(decoded(protocol::encode_message("feed:a", 0, "1")).offset, 0u);
+  EXPECT_EQ(decoded(R"({"type":"message","channel":"feed:a","data":1})").offset, 0u);
+}
+
 TEST(ServerMessage, DirectRefreshDisconnect) {
   ServerMessage direct = decoded(protocol::encode_direct("alice", "[1]"));
   EXPECT_EQ(direct.type, ServerMessageType::kDirect);

@@ -113,6 +113,58 @@ TEST(StreamTracker, AChannelThatLostItsStreamForgetsThePosition) {
   EXPECT_FALSE(tracker.recover_from().has_value());
 }
 
+// An unnumbered publication (offset 0: the server's broker was
+// unreachable) on a stream: delivered every time, the position unmoved.
+TEST(StreamTracker, OffsetZeroIsDeliveredAndLeavesThePosition) {
+  StreamTracker tracker;
+  tracker.on_subscribed(stream_reply("E", 4), false);
+  EXPECT_EQ(tracker.on_message(0), Delivery::kDeliver);
+  EXPECT_EQ(tracker.on_message(0), Delivery::kDeliver);
+  EXPECT_EQ(tracker.recover_from(), (StreamPosition{"E", 4}));
+  EXPECT_EQ(tracker.on_message(5), Delivery::kDeliver);
+  EXPECT_EQ(tracker.on_message(0), Delivery::kDeliver);
+  EXPECT_EQ(tracker.recover_from(), (StreamPosition{"E", 5}));
+  EXPECT_EQ(tracker.on_message(5), Delivery::kDuplicate);
+}
+
+TEST(StreamTracker, AResetTakesItsPositionAndLaterOffsetsFollowIt) {
+  StreamTracker tracker;
+  tracker.on_subscribed(stream_reply("old", 40), false);
+  EXPECT_EQ(tracker.on_message(41), Delivery::kDeliver);
+  const SubscribedInfo info = tracker.on_reset("new", 2);
+  EXPECT_TRUE(info.reset);
+  EXPECT_TRUE(info.recoverable);
+  EXPECT_FALSE(info.was_recovering);
+  EXPECT_FALSE(info.recovered);
+  EXPECT_EQ(info.epoch, "new");
+  EXPECT_EQ(info.offset, 2u);
+  EXPECT_EQ(tracker.recover_from(), (StreamPosition{"new", 2}));
+  // The new epoch's offsets are far below the old position: not duplicates.
+  EXPECT_EQ(tracker.on_message(2), Delivery::kDuplicate);
+  EXPECT_EQ(tracker.on_message(3), Delivery::kDeliver);
+  EXPECT_EQ(tracker.on_message(4), Delivery::kDeliver);
+  EXPECT_EQ(tracker.recover_from(), (StreamPosition{"new", 4}));
+}
+
+// The same epoch, further on (the node missed publications it could not
+// recover): what the reset skips over is not waited for, nor redelivered.
+TEST(StreamTracker, AResetInTheSameEpochMovesThePositionOn) {
+  StreamTracker tracker;
+  tracker.on_subscribed(stream_reply("E", 3), false);
+  tracker.on_reset("E", 9);
+  EXPECT_EQ(tracker.on_message(8), Delivery::kDuplicate);
+  EXPECT_EQ(tracker.on_message(10), Delivery::kDeliver);
+  EXPECT_EQ(tracker.recover_from(), (StreamPosition{"E", 10}));
+  // A subscribe reply after it (a reconnect) recovers from the reset's line.
+  SubscribeReply reply = stream_reply("E", 11);
+  reply.recovered = true;
+  reply.publications.push_back({11, "11"});
+  const StreamTracker::Outcome outcome = tracker.on_subscribed(std::move(reply), true);
+  EXPECT_TRUE(outcome.info.recovered);
+  EXPECT_FALSE(outcome.info.reset);
+  EXPECT_EQ(offsets(outcome.deliver), (std::vector<std::uint64_t>{11}));
+}
+
 TEST(StreamTracker, TheLatestIsPassedOn) {
   StreamTracker tracker;
   SubscribeReply reply = stream_reply("E", 3);
