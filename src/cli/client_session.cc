@@ -247,6 +247,29 @@ void ClientSession::subscribed(const std::string& channel, std::uint64_t seq, co
   printer_.event("subscribed", std::move(fields), text);
 }
 
+void ClientSession::recovery_failed(const std::string& channel, std::uint64_t seq, const SubscribedInfo& info) {
+  std::vector<std::pair<std::string_view, std::string>> fields = {{"channel", json_string(channel)},
+                                                                  {"seq", std::to_string(seq)}};
+  if (info.reset) {
+    // The subscription stays; what was published before may not all come.
+    fields.push_back({"epoch", json_string(info.epoch)});
+    fields.push_back({"offset", std::to_string(info.offset)});
+    printer_.event("reset", std::move(fields),
+                   "! reset on " + channel +
+                       ": the stream's past was lost, publications may have been missed; now at " +
+                       position_text(info));
+    return;
+  }
+  fields.push_back({"recoverable", json_bool(info.recoverable)});
+  std::string text = "! recovery failed on " + channel + ": publications were missed";
+  if (info.recoverable) {
+    fields.push_back({"epoch", json_string(info.epoch)});
+    fields.push_back({"offset", std::to_string(info.offset)});
+    text += "; now at " + position_text(info);
+  }
+  printer_.event("recovery_failed", std::move(fields), text);
+}
+
 void ClientSession::subscribe(const std::string& channel, std::uint64_t seq, Latest latest) {
   ++outstanding_;
   // The first on_subscribed or on_error settles the command (later ones
@@ -268,15 +291,7 @@ void ClientSession::subscribe(const std::string& channel, std::uint64_t seq, Lat
     settle();
   };
   handlers.on_recovery_failed = [this, channel, seq](const SubscribedInfo& info) {
-    std::vector<std::pair<std::string_view, std::string>> fields = {
-        {"channel", json_string(channel)}, {"seq", std::to_string(seq)}, {"recoverable", json_bool(info.recoverable)}};
-    std::string text = "! recovery failed on " + channel + ": publications were missed";
-    if (info.recoverable) {
-      fields.push_back({"epoch", json_string(info.epoch)});
-      fields.push_back({"offset", std::to_string(info.offset)});
-      text += "; now at " + position_text(info);
-    }
-    printer_.event("recovery_failed", std::move(fields), text);
+    recovery_failed(channel, seq, info);
   };
   handlers.on_error = [this, channel, seq, settle](const ClientError& error) {
     report_failure("sub", seq, error);

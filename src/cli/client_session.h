@@ -100,6 +100,9 @@ class ClientSession {
   void subscribe(const std::string& channel, std::uint64_t seq, Latest latest);
   // Prints a subscribe reply: the recovery outcome and position on a stream.
   void subscribed(const std::string& channel, std::uint64_t seq, const SubscribedInfo& info);
+  // on_recovery_failed: `recovery_failed` after a subscribe reply, `reset`
+  // when the server reset the subscription in place.
+  void recovery_failed(const std::string& channel, std::uint64_t seq, const SubscribedInfo& info);
   void unsubscribe(const std::string& channel, std::uint64_t seq);
   void presence_event(std::string_view kind, const std::string& sign, const PresenceEvent& event);
 

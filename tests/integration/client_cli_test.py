@@ -4,10 +4,13 @@ driven through stdin in --json mode against `switchboard serve` processes
 this test starts: a scripted session, two clients talking, a reconnect
 after the server is killed and restarted on the same port, and the exit
 statuses (0, 1 for a failed command, 2 for a final close); on channels
-with history, the stream position, `history`, `latest` and a failed
-recovery after a restart.
+with history, the stream position, `history`, `latest`, a failed
+recovery after a restart, and (from a peer scripted by hand) a `reset`.
 """
 import asyncio
+import base64
+import contextlib
+import hashlib
 import json
 import os
 import queue
@@ -92,6 +95,64 @@ def start_tls_proxy(directory, target_port):
 
     threading.Thread(target=lambda: asyncio.run(serve()), daemon=True).start()
     return ready.get(timeout=STEP), cert
+
+
+def start_scripted_peer(after_subscribe):
+    """A WebSocket peer on 127.0.0.1 that plays a server by hand for one
+    connection: it answers `connect`, answers the first `subscribe` with its
+    reply data and then sends the messages of after_subscribe(id) (for what
+    `switchboard serve` sends only when something went wrong). Its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def frame(opcode, payload):
+        size = len(payload)
+        head = bytes([0x80 | opcode]) + (bytes([size]) if size < 126 else bytes([126]) + size.to_bytes(2, "big"))
+        return head + payload
+
+    def serve():
+        connection, _ = listener.accept()
+        listener.close()
+        with connection, contextlib.suppress(ConnectionError):  # the client may go at any point
+            buffer = b""
+            while b"\r\n\r\n" not in buffer:
+                buffer += connection.recv(4096)
+            head, buffer = buffer.split(b"\r\n\r\n", 1)
+            key = re.search(rb"Sec-WebSocket-Key: (\S+)", head).group(1)
+            accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+            connection.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                               b"Sec-WebSocket-Accept: " + accept + b"\r\nSec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n")
+            while True:
+                # One masked client frame, under 64 KiB.
+                while len(buffer) < 2 or len(buffer) < 2 + (2 if buffer[1] & 0x7F == 126 else 0) + 4:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                size, at = buffer[1] & 0x7F, 2
+                if size == 126:
+                    size, at = int.from_bytes(buffer[2:4], "big"), 4
+                while len(buffer) < at + 4 + size:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                opcode, mask = buffer[0] & 0x0F, buffer[at:at + 4]
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(buffer[at + 4:at + 4 + size]))
+                buffer = buffer[at + 4 + size:]
+                if opcode == 0x8:
+                    connection.sendall(frame(0x8, payload[:2]))
+                    continue
+                command = json.loads(payload)
+                if command["type"] == "connect":
+                    answer = [{"type": "reply", "id": command["id"], "data": {"client": "1", "user": None}}]
+                elif command["type"] == "subscribe":
+                    answer = after_subscribe(command["id"])
+                else:
+                    answer = [{"type": "reply", "id": command["id"], "data": {}}]
+                connection.sendall(b"".join(frame(0x1, json.dumps(message).encode()) for message in answer))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
 
 
 class Session:
@@ -295,6 +356,24 @@ class ClientCliTest(unittest.TestCase):
         self.assertEqual(status, 0, events)
         self.assertIn({"event": "reply", "command": "pub", "seq": 1, "data": {"offset": 0, "local_only": True},
                        "local_only": True}, events)
+
+    def test_a_reset_is_printed_and_the_new_epoch_follows(self):
+        def after_subscribe(command_id):
+            def message(offset, data):
+                return {"type": "message", "channel": "feed:x", "offset": offset, "data": data}
+            return [{"type": "reply", "id": command_id, "data": {"recoverable": True, "epoch": "A", "offset": 40}},
+                    message(41, "a"), {"type": "reset", "channel": "feed:x", "epoch": "B", "offset": 2},
+                    message(0, "unnumbered"), message(3, "b")]
+        port = start_scripted_peer(after_subscribe)
+        listener = self.session("ws://127.0.0.1:%d/" % port, "--subscribe", "feed:x")
+        self.assertEqual(listener.wait_for(event="message")["offset"], 41)
+        self.assertEqual(listener.wait_for(event="reset"),
+                         {"event": "reset", "channel": "feed:x", "seq": 0, "epoch": "B", "offset": 2})
+        self.assertEqual(listener.wait_for(event="message"),
+                         {"event": "message", "channel": "feed:x", "offset": 0, "data": "unnumbered"})
+        self.assertEqual(listener.wait_for(event="message"),
+                         {"event": "message", "channel": "feed:x", "offset": 3, "data": "b"})
+        self.assertEqual(listener.finish(), 0)
 
     def test_wss_verifies_the_certificate(self):  # needs the openssl command (scripts/bootstrap installs it)
         with tempfile.TemporaryDirectory() as directory:
