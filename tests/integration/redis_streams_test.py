@@ -5,7 +5,9 @@ nodes, python3-websockets and a TCP proxy the test cuts. A subscriber on one
 node, cut off for 2 s while another node publishes 200/s, ends with every
 offset exactly once and in order; subscribes on one node racing publishes
 on the other never lose or repeat an offset; history, epoch and numbering
-are the same through either node; the stream keeps at most history_size
+are the same through either node; publications missed while a node's
+pub/sub link was down are filled in from the stream, and a subscriber that
+stays connected through a Redis restarted empty gets `reset`; the stream keeps at most history_size
 entries in Redis and goes with its TTL; a Redis restarted empty gives a new
 epoch and recovered:false; Redis down makes reads fail plainly. The first
 three also over a three-master Redis Cluster, where each stream lives on its
@@ -407,6 +409,83 @@ class RedisStreamsTest(AcrossNodes, unittest.TestCase):
         self.assertEqual(subscribed["offset"], 0)
         self.assertNotIn("publications", subscribed)
         self.assertEqual(published, {"offset": 1, "epoch": subscribed["epoch"]})
+
+    def test_publications_missed_while_a_nodes_pubsub_link_was_down_are_filled_in_from_the_stream(self):
+        # Redis drops the nodes' pub/sub connections mid-stream: what was
+        # published until they resubscribed is read back from the stream
+        # and delivered in order, so the subscriber sees no gap and no reset.
+        def metric(node, name):
+            return metric_samples(self.nodes[node]).get((name, frozenset()), 0)
+
+        count = 300
+
+        async def scenario():
+            subscriber = await Client.open(self.url(1))
+            await subscriber.command("subscribe", channel="feed:gap")
+            publisher = await Client.open(self.url(0))
+            offsets = []
+
+            async def read_all():
+                while len(offsets) < count:
+                    frame = await subscriber.recv()
+                    if frame.get("type") == "message":
+                        offsets.append(frame["offset"])
+                    else:
+                        offsets.append(frame)  # a reset would show here
+
+            reading = asyncio.create_task(read_all())
+            for n in range(count):
+                await publisher.command("publish", channel="feed:gap", data=n)
+                if n == count // 3:
+                    await asyncio.to_thread(self.redis.command, "CLIENT", "KILL", "TYPE", "pubsub")
+                await asyncio.sleep(0.005)  # pacing the publisher, so that some fall in the outage
+            await asyncio.wait_for(reading, 60)
+            await publisher.ws.close()
+            await subscriber.ws.close()
+            return offsets
+
+        catch_ups_before = metric(1, "switchboard_stream_catch_ups_total")
+        offsets = run(scenario())
+        self.assertEqual(offsets, list(range(1, count + 1)))
+        self.assertGreater(metric(1, "switchboard_stream_catch_ups_total"), catch_ups_before)
+        self.assertEqual(metric(1, "switchboard_stream_resets_total"), 0)
+        print("\n  pub/sub cut mid-stream: %d publications filled in from the stream"
+              % metric(1, "switchboard_stream_gap_publications_total"))
+
+    def test_a_subscriber_connected_through_a_redis_restart_gets_a_reset_then_the_new_epoch(self):
+        # Its node learns of the new epoch when its link comes back (it
+        # reads the stream from its last offset), tells the subscriber
+        # with `reset`, and the next publication follows it.
+        def resets(node):
+            return metric_samples(self.nodes[node]).get(("switchboard_stream_resets_total", frozenset()), 0)
+
+        async def scenario():
+            subscriber = await Client.open(self.url(1))
+            first = (await subscriber.command("subscribe", channel="feed:live"))["data"]
+            publisher = await Client.open(self.url(0))
+            for n in range(3):
+                await publisher.command("publish", channel="feed:live", data=n)
+            before = [await subscriber.recv() for _ in range(3)]
+            await publisher.ws.close()
+            self.redis.kill()
+            await protocol_client.eventually_async(lambda: ready(self.nodes[1]), lambda up: not up)
+            self.redis.start()  # same port, empty
+            for port in self.nodes:
+                await protocol_client.eventually_async(lambda: ready(port), lambda up: up)
+            await protocol_client.eventually_async(lambda: resets(1), lambda count: count >= 1)
+            publisher = await Client.open(self.url(0))
+            published = (await publisher.command("publish", channel="feed:live", data="after"))["data"]
+            after = [await subscriber.recv() for _ in range(2)]
+            await publisher.ws.close()
+            await subscriber.ws.close()
+            return first, before, published, after
+
+        first, before, published, after = run(scenario())
+        self.assertEqual([m["offset"] for m in before], [1, 2, 3])
+        reset, message = after
+        self.assertEqual(reset, {"type": "reset", "channel": "feed:live", "epoch": published["epoch"], "offset": 0})
+        self.assertNotEqual(published["epoch"], first["epoch"])
+        self.assertEqual((message["type"], message["offset"], message["data"]), ("message", 1, "after"))
 
 
 @unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")
