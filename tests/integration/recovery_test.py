@@ -23,13 +23,8 @@ import protocol_client
 from protocol_client import PROTOCOL, STEP, Client, eventually, metric_samples, run, stop_server
 
 KEY = "recovery-test-api-key"
-CONFIG = """
-[api]
-key = "%s"
-
-[limits]
-messages_per_s = 0
-
+# The namespaces with streams these tests use (redis_streams_test.py too).
+STREAM_NAMESPACES = """
 [[namespaces]]
 pattern = "feed:*"
 history_size = 100000
@@ -50,7 +45,14 @@ pattern = "state:*"
 history_size = 1
 history_ttl = 300
 cache = true
-""" % KEY
+"""
+CONFIG = """
+[api]
+key = "%s"
+
+[limits]
+messages_per_s = 0
+""" % KEY + STREAM_NAMESPACES
 
 
 class CuttableProxy:

@@ -24,7 +24,7 @@ import urllib.request
 
 import protocol_client
 from protocol_client import STEP, Client, eventually, metric_samples, run, stop_server
-from recovery_test import CuttableProxy, Subscriber
+from recovery_test import STREAM_NAMESPACES, CuttableProxy, Subscriber
 from scaling_test import REDIS, RedisCluster, RedisServer, free_port, ready, wait_until
 
 KEY = "redis-streams-test-api-key"
@@ -37,28 +37,7 @@ key = "%s"
 
 [limits]
 messages_per_s = 0
-
-[[namespaces]]
-pattern = "feed:*"
-history_size = 100000
-history_ttl = 300
-
-[[namespaces]]
-pattern = "small:*"
-history_size = 5
-history_ttl = 300
-
-[[namespaces]]
-pattern = "short:*"
-history_size = 10
-history_ttl = 1
-
-[[namespaces]]
-pattern = "state:*"
-history_size = 1
-history_ttl = 300
-cache = true
-"""
+""" + STREAM_NAMESPACES
 
 
 def resp_integer(reply):
