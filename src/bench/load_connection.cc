@@ -156,6 +156,16 @@ void LoadConnection::send_control(Opcode opcode, std::string_view payload) {
   write_frame(std::string_view(frame, header + payload.size()));
 }
 
+loop::WriteStatus LoadConnection::send_text(std::string_view payload, std::string& scratch) {
+  char header[codec::kMaxFrameHeaderSize];
+  const std::size_t header_size =
+      codec::write_frame_header(header, Opcode::kText, Fin::kYes, payload.size(), &mask_key_);
+  scratch.assign(header, header_size);
+  scratch.append(payload);
+  codec::apply_mask(scratch.data() + header_size, payload.size(), mask_key_);
+  return send(scratch);
+}
+
 loop::WriteStatus LoadConnection::send(std::string_view frame) {
   if (state_ != State::kOpen) return loop::WriteStatus::kFailed;
   return write_frame(frame);

@@ -96,6 +96,9 @@ class LoadConnection final : public loop::StreamOwner {
   // Writes a whole prebuilt frame while open. kFailed has already been
   // reported (on_error + on_done).
   loop::WriteStatus send(std::string_view frame);
+  // Frames payload as one masked text frame in scratch (reused between
+  // calls, so that a driver allocates once) and sends it.
+  loop::WriteStatus send_text(std::string_view payload, std::string& scratch);
   // Gathers the sends until end_batch() into one send(2).
   void begin_batch();
   void end_batch();

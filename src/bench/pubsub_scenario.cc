@@ -3,8 +3,6 @@
 #include <charconv>
 #include <cstring>
 
-#include "codec/frame_writer.h"
-#include "codec/mask.h"
 
 namespace switchboard::bench {
 namespace {
@@ -107,16 +105,6 @@ bool PubsubDriver::is_publisher(const LoadConnection& connection) const {
   return publisher_ == Publisher::kHere && connection.index() == 0;
 }
 
-void PubsubDriver::send_masked(LoadConnection& connection, std::string_view payload) {
-  char header[codec::kMaxFrameHeaderSize];
-  const codec::MaskKey key = connection.mask_key();
-  const std::size_t header_size = codec::write_frame_header(header, Opcode::kText, Fin::kYes, payload.size(), &key);
-  frame_.assign(header, header_size);
-  frame_.append(payload);
-  codec::apply_mask(frame_.data() + header_size, payload.size(), key);
-  connection.send(frame_);
-}
-
 void PubsubDriver::scenario_open(LoadConnection& connection) {
   if (is_publisher(connection)) return;
   // Connection i of thread t is connection i * threads + t of the run.
@@ -127,7 +115,7 @@ void PubsubDriver::scenario_open(LoadConnection& connection) {
   ++result_.subscribers;
   ++result_.channel_subscribers[subscriber.channel];
   const std::string command = R"({"id":1,"type":"subscribe","channel":")" + channel_name(subscriber.channel) + "\"}";
-  send_masked(connection, command);
+  connection.send_text(command, frame_);
 }
 
 void PubsubDriver::start_measuring() {
@@ -154,7 +142,7 @@ void PubsubDriver::publish(LoadConnection& connection) {
   result_.published_total = next_sequence_;
   ++in_flight_;
   live().outstanding.store(in_flight_, std::memory_order_relaxed);
-  send_masked(connection, json_);
+  connection.send_text(json_, frame_);
 }
 
 void PubsubDriver::on_message(LoadConnection& connection, Opcode opcode, std::string_view payload) {

@@ -93,7 +93,6 @@ class PubsubDriver final : public ThreadDriver {
   void on_refused(std::uint64_t id, std::string_view text);
   static void retry_refused(void* self);
   void on_subscriber_frame(LoadConnection& connection, std::string_view text);
-  void send_masked(LoadConnection& connection, std::string_view payload);
 
   PubsubSettings settings_;
   Publisher publisher_;

@@ -5,8 +5,6 @@
 
 #include "base/clock.h"
 #include "bench/recovery_reply.h"
-#include "codec/frame_writer.h"
-#include "codec/mask.h"
 
 namespace switchboard::bench {
 namespace {
@@ -58,16 +56,6 @@ bool RecoverDriver::is_publisher(const LoadConnection& connection) const {
   return publisher_ == Publisher::kHere && connection.index() == 0;
 }
 
-void RecoverDriver::send_masked(LoadConnection& connection, std::string_view payload) {
-  char header[codec::kMaxFrameHeaderSize];
-  const codec::MaskKey key = connection.mask_key();
-  const std::size_t header_size = codec::write_frame_header(header, Opcode::kText, Fin::kYes, payload.size(), &key);
-  frame_.assign(header, header_size);
-  frame_.append(payload);
-  codec::apply_mask(frame_.data() + header_size, payload.size(), key);
-  connection.send(frame_);
-}
-
 void RecoverDriver::run_setup(std::uint64_t round) {
   round_ = round;
   live().round_first_send_ns.store(0, std::memory_order_relaxed);
@@ -93,7 +81,7 @@ void RecoverDriver::run_setup(std::uint64_t round) {
 void RecoverDriver::publish(LoadConnection& connection) {
   const std::uint64_t sequence = next_sequence_++;
   write_recover_publish(json_, sequence + 1, settings_.channel, sequence, settings_.payload_size);
-  send_masked(connection, json_);
+  connection.send_text(json_, frame_);
 }
 
 void RecoverDriver::on_publish_reply(std::string_view text) {
@@ -163,7 +151,7 @@ void RecoverDriver::send_to_subscribers(std::uint64_t round, Phase phase, std::s
     }
     awaiting_[connection->index()] = Awaiting::kYes;
     ++pending_;
-    send_masked(*connection, command);  // a failure comes back through scenario_done
+    connection->send_text(command, frame_);  // a failure comes back through scenario_done
   }
   sending_ = false;
   if (pending_ == 0) finish_round();

@@ -95,7 +95,6 @@ class RecoverDriver final : public ThreadDriver {
   void send_to_subscribers(std::uint64_t round, Phase phase, std::string_view command);
   void answered(LoadConnection& connection, Answer answer);
   void finish_round();
-  void send_masked(LoadConnection& connection, std::string_view payload);
 
   RecoverSettings settings_;
   Publisher publisher_;
