@@ -25,7 +25,8 @@ enum class ReplyKind : std::uint8_t {
 };
 
 // A reply's fields of a stream position and a recovery; absent ones keep
-// their defaults. Views point into the parsed text.
+// their defaults. Views (type, epoch) point into the parsed text: keep it
+// alive while they are read.
 struct StreamReply {
   std::string_view type;
   std::uint64_t id = 0;

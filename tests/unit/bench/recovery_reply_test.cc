@@ -42,7 +42,8 @@ TEST(RecoveryReply, PublishReplyWithoutAStreamHasNoEpoch) {
 
 TEST(RecoveryReply, CountsEveryPublicationOfARecovery) {
   StreamReply reply;
-  ASSERT_EQ(parse_stream_reply(recovery(11, 110), &reply), ReplyKind::kReply);
+  const std::string text = recovery(11, 110);  // the reply's views point into it
+  ASSERT_EQ(parse_stream_reply(text, &reply), ReplyKind::kReply);
   EXPECT_TRUE(reply.recoverable);
   EXPECT_TRUE(reply.recovered);
   EXPECT_EQ(reply.offset, 110u);
@@ -83,7 +84,8 @@ TEST(RecoveryReply, AnEmptyRecoveryIsWhole) {
 
 TEST(RecoveryReply, SaysWhatIsWrongWithARecovery) {
   StreamReply reply;
-  ASSERT_EQ(parse_stream_reply(recovery(11, 110), &reply), ReplyKind::kReply);
+  const std::string text = recovery(11, 110);  // the reply's views point into it
+  ASSERT_EQ(parse_stream_reply(text, &reply), ReplyKind::kReply);
   EXPECT_NE(check_recovery(reply, "ep", 9, 110).find("100 publications recovered, not 101"), std::string::npos);
   EXPECT_NE(check_recovery(reply, "other", 10, 110).find("epoch"), std::string::npos);
   EXPECT_NE(check_recovery(reply, "ep", 10, 111).find("offset 110"), std::string::npos);
