@@ -15,7 +15,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -25,6 +24,7 @@
 #include <gtest/gtest.h>
 
 #include "auth/jwt_sign.h"
+#include "base/clock.h"
 #include "integration/loopback_server.h"
 #include "integration/raw_client.h"
 #include "integration/server_process.h"
@@ -42,7 +42,8 @@ using testing::Signal;
 constexpr const char* kSecret = "client-test-secret-of-at-least-32-bytes!!";
 
 std::string token_for(const std::string& user, std::int64_t ttl_s) {
-  const std::int64_t now = std::time(nullptr);
+  // The exact clock, as the server's: time(2) can be a second behind it.
+  const std::int64_t now = base::wall_clock_s();
   return auth::sign_hmac(
       auth::Algorithm::kHS256, kSecret, "",
       "{\"sub\":\"" + user + "\",\"iat\":" + std::to_string(now) + ",\"exp\":" + std::to_string(now + ttl_s) + "}");
@@ -338,7 +339,9 @@ TEST(Client, TheProviderRefreshesAnExpiringToken) {
   ClientOptions options;
   options.token_provider = [&] {
     signal.notify([&] { ++provided; });
-    return token_for("ivy", 1);  // expires within a second or two
+    // Expires within two or three seconds: enough for the upgrade on a
+    // loaded machine (a token that expired by then is refused with 401).
+    return token_for("ivy", 2);
   };
   options.on_state = [&](const StateChange& change) { signal.notify([&] { states.push_back(change.state); }); };
   Client client(options);
@@ -356,7 +359,7 @@ TEST(Client, TheProviderRefreshesAnExpiringToken) {
   // A static token has nobody to refresh it: 4002 is final.
   std::vector<StateChange> static_changes;
   ClientOptions fixed;
-  fixed.token = token_for("ivy", 1);
+  fixed.token = token_for("ivy", 2);
   fixed.on_state = [&](const StateChange& change) { signal.notify([&] { static_changes.push_back(change); }); };
   Client once(fixed);
   ASSERT_EQ(once.connect(server.url()), "");

@@ -48,7 +48,9 @@ test('getToken renews a short-lived token when the server asks, on the same conn
   const client = new Client(server.url, {
     getToken: () => {
       issued++;
-      return token('ada', 1);
+      // Two seconds at most (the second is floored): enough for the upgrade
+      // on a loaded machine, where a 1 s token could expire first (401).
+      return token('ada', 2);
     },
   });
   const seen = track(client);
@@ -56,7 +58,7 @@ test('getToken renews a short-lived token when the server asks, on the same conn
   await until(() => client.state === 'connected', 5000, 'connected');
   assert.equal(client.user, 'ada');
   const clientId = client.clientId;
-  await until(() => issued >= 3, 8000, 'two refreshes');
+  await until(() => issued >= 3, 15000, 'two refreshes');
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.equal(client.state, 'connected');
   assert.equal(client.clientId, clientId, 'the same connection');
@@ -66,10 +68,10 @@ test('getToken renews a short-lived token when the server asks, on the same conn
 
 test('a static token that expires ends the client (4002), with an error saying why', async () => {
   const server = await authServer();
-  const client = new Client(server.url, { token: token('ada', 1) });
+  const client = new Client(server.url, { token: token('ada', 2) });
   const seen = track(client);
   client.connect();
-  await until(() => client.state === 'closed', 8000, 'closed');
+  await until(() => client.state === 'closed', 15000, 'closed');
   assert.equal(seen.disconnects.at(-1).code, 4002);
   assert.equal(seen.disconnects.at(-1).reconnect, false);
   assert.ok(seen.errors.some((error) => /no getToken/.test(error.message)));
