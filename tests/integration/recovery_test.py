@@ -154,6 +154,35 @@ class Subscriber:
             return
 
 
+async def latest_and_cache_replies(subscriber, publisher):
+    """The subscribe replies that show `latest` and a `cache` namespace
+    (state:*): before and after publishes, asked and not, and on a channel
+    without a stream. subscriber and publisher may be one client, or two on
+    different nodes (redis_streams_test.py)."""
+    empty = (await subscriber.command("subscribe", channel="state:price"))["data"]
+    await subscriber.command("unsubscribe", channel="state:price")
+    for price in (10, 11, 12):
+        await publisher.command("publish", channel="state:price", data={"price": price})
+    cached = (await subscriber.command("subscribe", channel="state:price"))["data"]
+    asked = (await subscriber.command("subscribe", channel="feed:latest", latest=True))["data"]
+    await publisher.command("publish", channel="feed:latest", data="now")
+    await subscriber.recv()
+    await subscriber.command("unsubscribe", channel="feed:latest")
+    asked_again = (await subscriber.command("subscribe", channel="feed:latest", latest=True))["data"]
+    plain = (await subscriber.command("subscribe", channel="plain", latest=True))["data"]
+    return empty, cached, asked, asked_again, plain
+
+
+def check_latest_and_cache(test, replies):
+    empty, cached, asked, asked_again, plain = replies
+    test.assertIsNone(empty["latest"])
+    test.assertEqual(cached["latest"], {"offset": 3, "data": {"price": 12}})
+    test.assertEqual(cached["offset"], 3)
+    test.assertIsNone(asked["latest"])
+    test.assertEqual(asked_again["latest"], {"offset": 1, "data": "now"})
+    test.assertEqual(plain, {"recoverable": False})
+
+
 class RecoveryTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -452,27 +481,11 @@ class RecoveryTest(unittest.TestCase):
     def test_latest_and_cache_give_the_current_state_with_the_reply(self):
         async def scenario():
             client = await Client.open(self.url)
-            empty = (await client.command("subscribe", channel="state:price"))["data"]
-            await client.command("unsubscribe", channel="state:price")
-            for price in (10, 11, 12):
-                await client.command("publish", channel="state:price", data={"price": price})
-            cached = (await client.command("subscribe", channel="state:price"))["data"]
-            asked = (await client.command("subscribe", channel="feed:latest", latest=True))["data"]
-            await client.command("publish", channel="feed:latest", data="now")
-            await client.recv()
-            await client.command("unsubscribe", channel="feed:latest")
-            asked_again = (await client.command("subscribe", channel="feed:latest", latest=True))["data"]
-            plain = (await client.command("subscribe", channel="plain", latest=True))["data"]
+            replies = await latest_and_cache_replies(client, client)
             await client.ws.close()
-            return empty, cached, asked, asked_again, plain
+            return replies
 
-        empty, cached, asked, asked_again, plain = run(scenario())
-        self.assertIsNone(empty["latest"])
-        self.assertEqual(cached["latest"], {"offset": 3, "data": {"price": 12}})
-        self.assertEqual(cached["offset"], 3)
-        self.assertIsNone(asked["latest"])
-        self.assertEqual(asked_again["latest"], {"offset": 1, "data": "now"})
-        self.assertEqual(plain, {"recoverable": False})
+        check_latest_and_cache(self, run(scenario()))
 
     def test_old_clients_see_no_new_fields_on_channels_without_history(self):
         async def scenario():

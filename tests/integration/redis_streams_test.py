@@ -24,7 +24,8 @@ import urllib.request
 
 import protocol_client
 from protocol_client import STEP, Client, eventually, metric_samples, run, stop_server
-from recovery_test import STREAM_NAMESPACES, CuttableProxy, Subscriber
+from recovery_test import (STREAM_NAMESPACES, CuttableProxy, Subscriber, check_latest_and_cache,
+                           latest_and_cache_replies)
 from scaling_test import REDIS, RedisCluster, RedisServer, free_port, ready, wait_until
 
 KEY = "redis-streams-test-api-key"
@@ -321,29 +322,12 @@ class RedisStreamsTest(AcrossNodes, unittest.TestCase):
         async def scenario():
             a = await Client.open(self.url(0))
             b = await Client.open(self.url(1))
-            empty = (await b.command("subscribe", channel="state:price"))["data"]
-            await b.command("unsubscribe", channel="state:price")
-            for price in (10, 11, 12):
-                await a.command("publish", channel="state:price", data={"price": price})
-            cached = (await b.command("subscribe", channel="state:price"))["data"]
-            asked = (await b.command("subscribe", channel="feed:latest", latest=True))["data"]
-            await a.command("publish", channel="feed:latest", data="now")
-            await b.recv()
-            await b.command("unsubscribe", channel="feed:latest")
-            asked_again = (await b.command("subscribe", channel="feed:latest", latest=True))["data"]
-            plain = (await b.command("subscribe", channel="plain", latest=True))["data"]
+            replies = await latest_and_cache_replies(b, a)
             await a.ws.close()
             await b.ws.close()
-            return empty, cached, asked, asked_again, plain
+            return replies
 
-        empty, cached, asked, asked_again, plain = run(scenario())
-        self.assertIsNone(empty["latest"])
-        self.assertEqual(cached["latest"], {"offset": 3, "data": {"price": 12}})
-        self.assertEqual(cached["offset"], 3)
-        self.assertIsNone(asked["latest"])
-        self.assertEqual(asked_again["latest"], {"offset": 1, "data": "now"})
-        self.assertEqual(plain, {"recoverable": False})
-        self.assertEqual(resp_integer(self.redis.command("XLEN", "sb:stream:{state:price}")), 1)
+        check_latest_and_cache(self, run(scenario()))
 
     def test_a_redis_restarted_empty_gives_a_new_epoch_and_recovered_false(self):
         async def before():
