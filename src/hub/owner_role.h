@@ -98,6 +98,11 @@ struct OwnedChannel {
   bool live_known = false;
   broker::StreamPosition live;
   bool catching_up = false;
+  // The stream's epoch changed (Redis restarted empty) and `live` is the
+  // new epoch's start: the subscribers get `reset` once the read of the
+  // new epoch says what follows, so that what it already numbered is
+  // delivered after the reset instead of being lost behind it.
+  bool reset_due = false;
   std::vector<StreamFrame> waiting;
   std::map<std::uint64_t, Member> members;  // presence, by client id (stable order)
 };

@@ -42,6 +42,17 @@ void append_position(std::string& out, const broker::StreamPosition& position) {
   out += std::to_string(position.offset);
 }
 
+// A catch-up read found the stream under an epoch other than the one the
+// subscribers follow, with publications in it that could be theirs to
+// get: every waiting frame is of that epoch too (older frames would be
+// delivered before it and keep the old epoch going).
+bool opens_a_new_epoch(const OwnedChannel& owned, const broker::StreamAnswer& answer) {
+  if (answer.status != broker::StreamStatus::kRead || answer.complete) return false;
+  if (answer.top.epoch == owned.live.epoch || answer.top.offset == 0) return false;
+  return std::all_of(owned.waiting.begin(), owned.waiting.end(),
+                     [&](const OwnedChannel::StreamFrame& frame) { return frame.epoch == answer.top.epoch; });
+}
+
 std::string subscribe_reply(const StreamAsk& ask, const broker::StreamAnswer& answer, bool with_latest) {
   std::size_t size = 64;
   for (const auto& publication : answer.publications) size += 24 + publication.data_json.size();
@@ -187,8 +198,17 @@ void OwnerRole::place_in_stream(OwnedChannel& owned, const std::string& channel,
     }
   } else if (owned.live_known) {
     // The stream's past was lost (Redis restarted empty): the subscribers
-    // learn it, then go on from here.
-    fan_out_reset(owned, channel, publication.epoch, publication.offset - 1);
+    // learn it, then go on from the new epoch's start. Publications the new
+    // epoch numbered before this one (made through other nodes while this
+    // node's link was down) are read from the stream first.
+    if (publication.offset > 1) {
+      owned.live = {0, publication.epoch};
+      owned.reset_due = true;
+      owned.waiting.push_back(std::move(publication));
+      begin_catch_up(owned, channel);
+      return;
+    }
+    fan_out_reset(owned, channel, publication.epoch, 0);
   }
   owned.live_known = true;
   owned.live = {publication.offset, publication.epoch};
@@ -225,11 +245,20 @@ void OwnerRole::end_catch_up(const std::string& channel, broker::StreamAnswer an
   if (it == owned_channels_.end()) return;  // the last subscriber left meanwhile
   OwnedChannel& owned = it->second;
   owned.catching_up = false;
+  if (opens_a_new_epoch(owned, answer)) {
+    // Read from the old position, the stream has another epoch: read the
+    // new epoch from its start (once per epoch change), then reset there.
+    owned.live = {0, answer.top.epoch};
+    owned.reset_due = true;
+    begin_catch_up(owned, channel);
+    return;
+  }
   std::vector<OwnedChannel::StreamFrame> waiting = std::move(owned.waiting);
   owned.waiting.clear();
   bool filled = false;
   if (answer.status == broker::StreamStatus::kRead && answer.complete && answer.top.epoch == owned.live.epoch) {
     filled = true;
+    if (owned.reset_due) fan_out_reset(owned, channel, owned.live.epoch, owned.live.offset);
     for (const broker::StoredPublication& missed : answer.publications) {
       if (missed.offset <= owned.live.offset) continue;
       const SharedMessage frame =
@@ -257,6 +286,9 @@ void OwnerRole::end_catch_up(const std::string& channel, broker::StreamAnswer an
     fan_out_reset(owned, channel, answer.top.epoch, answer.top.offset);
     owned.live = answer.top;
   }
+  // A new epoch whose start could not be read (Redis down again): the
+  // subscribers still learn that their past is gone.
+  if (owned.reset_due) fan_out_reset(owned, channel, owned.live.epoch, owned.live.offset);
   // In order; a later gap among them waits behind a read of its own.
   for (auto& publication : waiting) place_in_stream(owned, channel, std::move(publication));
 }
@@ -269,6 +301,7 @@ void OwnerRole::catch_up_streams() {
 
 void OwnerRole::fan_out_reset(OwnedChannel& owned, const std::string& channel, const std::string& epoch,
                               std::uint64_t offset) {
+  owned.reset_due = false;
   node_.metrics.stream_resets.add();
   fan_out(owned, channel, SharedMessage::make(protocol::encode_reset(channel, epoch, offset), Opcode::kText), 0);
 }

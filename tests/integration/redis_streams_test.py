@@ -7,7 +7,9 @@ offset exactly once and in order; subscribes on one node racing publishes
 on the other never lose or repeat an offset; history, epoch and numbering
 are the same through either node; publications missed while a node's
 pub/sub link was down are filled in from the stream, and a subscriber that
-stays connected through a Redis restarted empty gets `reset`; the stream keeps at most history_size
+stays connected through a Redis restarted empty gets `reset`, and then
+what the new epoch numbered before its node's link came back; the stream
+keeps at most history_size
 entries in Redis and goes with its TTL; a Redis restarted empty gives a new
 epoch and recovered:false; Redis down makes reads fail plainly. The first
 three also over a three-master Redis Cluster, where each stream lives on its
@@ -16,6 +18,7 @@ slot's master and keeps its numbering and epoch when the slot moves.
 import asyncio
 import json
 import os
+import signal
 import tempfile
 import time
 import unittest
@@ -55,11 +58,14 @@ def write_config(directory, broker):
 
 
 def start_nodes(test, config):
-    """Two nodes on config, stopped at the test's end; their ports."""
+    """Two nodes on config, stopped at the test's end; their ports (and
+    their processes in test.processes)."""
     ports = []
+    test.processes = []
     for _ in range(2):
         node, port = protocol_client.start_server(config, "--workers", "2")
         test.addCleanup(stop_server, node)
+        test.processes.append(node)
         ports.append(port)
     for port in ports:
         test.assertTrue(wait_until(lambda: ready(port)), "node on %d never became ready" % port)
@@ -449,6 +455,47 @@ class RedisStreamsTest(AcrossNodes, unittest.TestCase):
         self.assertEqual(reset, {"type": "reset", "channel": "feed:live", "epoch": published["epoch"], "offset": 0})
         self.assertNotEqual(published["epoch"], first["epoch"])
         self.assertEqual((message["type"], message["offset"], message["data"]), ("message", 1, "after"))
+
+    def test_what_a_new_epoch_numbered_before_a_nodes_link_came_back_follows_its_reset(self):
+        # Node 1 is frozen (SIGSTOP) while Redis restarts empty and node 0
+        # publishes five times under the new epoch. When node 1 runs again,
+        # its link comes back, its read from the subscriber's place finds
+        # the new epoch, and it reads that epoch from its start: `reset` at
+        # 0, then offsets 1..5, then the live ones.
+        async def scenario():
+            subscriber = await Client.open(self.url(1))
+            await subscriber.command("subscribe", channel="feed:frozen")
+            publisher = await Client.open(self.url(0))
+            for n in range(3):
+                await publisher.command("publish", channel="feed:frozen", data=n)
+            before = [(await subscriber.recv())["offset"] for _ in range(3)]
+            await publisher.ws.close()
+            self.processes[1].send_signal(signal.SIGSTOP)
+            try:
+                self.redis.kill()
+                await protocol_client.eventually_async(lambda: ready(self.nodes[0]), lambda up: not up)
+                self.redis.start()  # same port, empty
+                await protocol_client.eventually_async(lambda: ready(self.nodes[0]), lambda up: up)
+                publisher = await Client.open(self.url(0))
+                published = [(await publisher.command("publish", channel="feed:frozen", data=10 + n))["data"]
+                             for n in range(5)]
+            finally:
+                self.processes[1].send_signal(signal.SIGCONT)
+            after = [await subscriber.recv() for _ in range(6)]
+            published.append((await publisher.command("publish", channel="feed:frozen", data=15))["data"])
+            after.append(await subscriber.recv())
+            await publisher.ws.close()
+            await subscriber.ws.close()
+            return before, published, after
+
+        before, published, after = run(scenario())
+        self.assertEqual(before, [1, 2, 3])
+        epoch = published[0]["epoch"]
+        self.assertEqual([(reply["offset"], reply["epoch"]) for reply in published],
+                         [(n, epoch) for n in range(1, 7)])
+        self.assertEqual(after[0], {"type": "reset", "channel": "feed:frozen", "epoch": epoch, "offset": 0})
+        self.assertEqual([(frame["type"], frame["offset"], frame["data"]) for frame in after[1:]],
+                         [("message", n, 9 + n) for n in range(1, 7)])
 
 
 @unittest.skipUnless(os.path.exists(REDIS), "redis-server is not installed (scripts/bootstrap installs it)")

@@ -42,6 +42,18 @@ class LateReadBroker final : public broker::Broker {
       read.taken = true;
     });
   }
+  // What the hub asked in held read i.
+  const broker::StreamQuery& query(std::size_t i) const { return held_.at(i).query; }
+  // Held read i answered as a stream the memory broker does not have (one
+  // under another epoch: Redis restarted empty) would answer it.
+  void answer_with(std::size_t i, broker::StreamAnswer answer) {
+    Held& read = held_.at(i);
+    read.answer = std::move(answer);
+    read.taken = true;
+    this->answer(i);
+  }
+  // The broker's link came back: what it delivered may have gaps.
+  void restore_link() { sink_->on_link_restored(0); }
   // Gives the hub held read i's answer (taken by snapshot).
   void answer(std::size_t i) {
     Held& read = held_.at(i);
@@ -524,6 +536,94 @@ TEST_F(StreamActivationTest, ANewEpochOrAGapThatCannotBeFilledIsAReset) {
   on_worker([&] { late_->deliver_live("feed:a", 7, "16", "NEWEPOCH"); });
   on_worker([&] { late_->deliver_live("feed:a", 8, "17", "NEWEPOCH"); });
   EXPECT_EQ(next(subscriber), message("feed:a", 8, 17));
+  expect_nothing_pending(subscriber, 2);
+}
+
+// Stream reads as a Redis that restarted empty answers them: the new
+// epoch NEW holds offsets 1..top.
+broker::StreamAnswer new_epoch_answer(std::uint64_t top, std::uint64_t first, bool complete) {
+  broker::StreamAnswer answer;
+  answer.top = {top, "NEW"};
+  answer.complete = complete;
+  if (complete) {
+    for (std::uint64_t offset = first; offset <= top; ++offset) {
+      answer.publications.push_back({offset, std::to_string(100 + offset)});
+    }
+  }
+  return answer;
+}
+
+// The new epoch already numbered publications this node never saw (other
+// nodes published them while its link was down): the first live one of
+// the new epoch is not offset 1. The owner reads the new epoch from its
+// start, then subscribers get `reset` at 0 and every publication of the
+// new epoch, once, in order.
+TEST_F(StreamActivationTest, ANewEpochSeenLateIsReadFromItsStartAfterTheReset) {
+  start_with_late_reads();
+  Peer publisher = open();
+  const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
+  Peer subscriber = open();
+  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
+  EXPECT_EQ(next(subscriber),
+            protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  on_worker([&] {
+    late_->hold_reads = true;
+    late_->deliver_live("feed:a", 3, "103", "NEW");
+  });
+  ASSERT_TRUE(eventually([&] { return held_reads() == 1; }));
+  on_worker([&] {
+    EXPECT_EQ(late_->query(0).mode, broker::StreamQuery::Mode::kRecover);
+    EXPECT_EQ(late_->query(0).since.epoch, "NEW");
+    EXPECT_EQ(late_->query(0).since.offset, 0U);
+    late_->deliver_live("feed:a", 4, "104", "NEW");  // waits behind the read
+    late_->answer_with(0, new_epoch_answer(3, 1, true));
+  });
+  EXPECT_EQ(next(subscriber), protocol::encode_reset("feed:a", "NEW", 0));
+  for (int n = 1; n <= 4; ++n) EXPECT_EQ(next(subscriber), message("feed:a", n, 100 + n));
+  expect_nothing_pending(subscriber, 2);
+}
+
+// The broker's link comes back and the read from the subscribers' place
+// finds another epoch: the owner reads that epoch from its start too.
+// When its start is gone (trimmed), the reset is at the stream's top.
+TEST_F(StreamActivationTest, ALinkRestoredOnANewEpochDeliversItFromItsStartOrResetsAtItsTop) {
+  start_with_late_reads();
+  Peer publisher = open();
+  const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
+  Peer subscriber = open();
+  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
+  EXPECT_EQ(next(subscriber),
+            protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  on_worker([&] {
+    late_->hold_reads = true;
+    late_->restore_link();
+  });
+  ASSERT_TRUE(eventually([&] { return held_reads() == 1; }));
+  on_worker([&] {
+    EXPECT_EQ(late_->query(0).since.epoch, epoch);
+    late_->answer_with(0, new_epoch_answer(2, 1, false));  // another epoch: incomplete
+  });
+  ASSERT_TRUE(eventually([&] { return held_reads() == 2; }));
+  on_worker([&] {
+    EXPECT_EQ(late_->query(1).since.epoch, "NEW");
+    EXPECT_EQ(late_->query(1).since.offset, 0U);
+    late_->answer_with(1, new_epoch_answer(2, 1, true));
+  });
+  EXPECT_EQ(next(subscriber), protocol::encode_reset("feed:a", "NEW", 0));
+  EXPECT_EQ(next(subscriber), message("feed:a", 1, 101));
+  EXPECT_EQ(next(subscriber), message("feed:a", 2, 102));
+  expect_nothing_pending(subscriber, 2);
+
+  // Again, and this time the new epoch's start was trimmed away: one reset
+  // at its top, and nothing before it.
+  on_worker([&] { late_->restore_link(); });
+  ASSERT_TRUE(eventually([&] { return held_reads() == 3; }));
+  broker::StreamAnswer newer = new_epoch_answer(40, 1, false);
+  newer.top.epoch = "NEWER";
+  on_worker([&] { late_->answer_with(2, newer); });
+  ASSERT_TRUE(eventually([&] { return held_reads() == 4; }));
+  on_worker([&] { late_->answer_with(3, newer); });
+  EXPECT_EQ(next(subscriber), protocol::encode_reset("feed:a", "NEWER", 40));
   expect_nothing_pending(subscriber, 2);
 }
 
