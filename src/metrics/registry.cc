@@ -152,8 +152,8 @@ Registry::Series& Registry::find_or_add(Request request) {
 
 std::string Registry::render() const {
   // Copy the structure under the lock, then read values outside it: a
-  // callback never runs under a lock (STYLE.md rule 6), and a slow scrape
-  // never holds up registration.
+  // callback (code we do not control) never runs under a lock, and a slow
+  // scrape never holds up registration.
   struct FamilyView {
     const Family* family;
     std::vector<const Series*> series;

@@ -1,5 +1,7 @@
 #include "protocol/command.h"
 
+#include <simdjson.h>
+
 #include <array>
 #include <utility>
 
@@ -175,13 +177,17 @@ bool is_json(std::string_view text) {
   return parser.parse(text.data(), text.size(), true).get(ignored) == simdjson::SUCCESS;
 }
 
+CommandParser::CommandParser() : parser_(std::make_unique<simdjson::dom::parser>()) {}
+
+CommandParser::~CommandParser() = default;
+
 bool CommandParser::parse(std::string_view text, Command* out, CommandError* error) {
   *out = Command{};
   Failure fail(error, 0);
   element root;
   // realloc_if_needed: the text is a view into a receive buffer without
   // simdjson's padding, so the parser copies it into its own.
-  if (parser_.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {
+  if (parser_->parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {
     return fail(ErrorCode::kMalformed, "not valid JSON");
   }
   object command;
