@@ -56,6 +56,12 @@ client.on('connected', async () => {
 client.subscribe(ROOM, {
   // After every (re)subscribe: who is here now. Join and leave keep it current.
   async onSubscribed(context) {
+    // Back after a reconnect with all that was said meanwhile: it follows,
+    // from the room's stream (offsets are contiguous, so the count is exact).
+    if (context.wasRecovering && context.recovered) {
+      const missed = context.offset - context.since.offset;
+      show(missed > 0 ? `back: ${missed} missed message(s) recovered` : 'back: nothing missed', true);
+    }
     try {
       const list = await client.presence(ROOM);
       members.clear();
@@ -75,6 +81,7 @@ client.subscribe(ROOM, {
   // live messages start (context.offset).
   async onRecoveryFailed({ since, epoch, offset }) {
     if (epoch === null) return;  // the room keeps no history
+    show('missed messages could not be recovered: reloading from history', true);
     try {
       const kept = await client.history(ROOM, { limit: 50, reverse: true });
       if (kept.epoch !== epoch) return;  // restarted again meanwhile: the next resubscribe says so

@@ -9,6 +9,12 @@
 //        then open http://localhost:8080/?user=ada in two browsers (another
 //        name in the second). SDK_DIST defaults to
 //        <chat dir>/../../clients/js/dist.
+// Several nodes: give each the same Redis in CHAT_BROKER_URL (HubConfig's
+// broker_url), e.g.
+//        CHAT_BROKER_URL=redis://127.0.0.1:6379 build/release/examples/chat_server 8081 examples/chat
+//        and again on port 8082: pages on either node share the room, its
+//        presence and its history (kept in Redis, so a node that restarts
+//        lets its pages recover what was said while they were away).
 //
 // The user name comes from ?user=, unchecked: fine for a demo on your own
 // machine, not for the internet (use tokens there: docs/PROTOCOL.md).
@@ -108,6 +114,10 @@ int main(int argc, char** argv) {
   const std::string script = read_file(directory + "/chat.js");
 
   switchboard::HubConfig hub_config;
+  // Unset or empty: memory:// (this node alone; its history is lost when it stops).
+  if (const char* broker_url = std::getenv("CHAT_BROKER_URL"); broker_url != nullptr && *broker_url != '\0') {
+    hub_config.broker_url = broker_url;
+  }
   switchboard::NamespaceOptions rooms;
   rooms.pattern = "room:*";
   rooms.presence = true;
@@ -144,8 +154,9 @@ int main(int argc, char** argv) {
   serve_sdk(server, sdk_directory);
   try {
     server.start();
-  } catch (const std::runtime_error& error) {
-    // The port is in use (another server listens there) or cannot be bound.
+  } catch (const std::exception& error) {
+    // The port is in use (another server listens there) or cannot be bound,
+    // or CHAT_BROKER_URL is not a broker URL (std::invalid_argument).
     std::fprintf(stderr, "chat_server: %s\n", error.what());
     return 2;
   }
