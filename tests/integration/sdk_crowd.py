@@ -206,7 +206,8 @@ class CrowdCount:
         delivered = sum(count.delivered for count in self.subscribers)
         lines = ["%s: %d subscribers, %d publishes accepted (offsets %s), %d failed ambiguously (%d of those "
                  "delivered), %d other failures, %d local_only; %d deliveries, %d missing, %d duplicates, "
-                 "%d unexpected, %d out of order; %d resubscribes recovered %d publications, %d failed recoveries"
+                 "%d unexpected, %d out of order; %d resubscribes recovered %d publications, %d failed recoveries; "
+                 "the publisher lost its connection %d times"
                  % (label, len(self.subscribers), len(self.accepted),
                     "%d..%d" % (min(self.accepted.values()), max(self.accepted.values())) if self.accepted else "-",
                     len(self.ambiguous), sum(count.ambiguous_delivered for count in self.subscribers),
@@ -217,7 +218,8 @@ class CrowdCount:
                     sum(len(count.out_of_order) for count in self.subscribers),
                     sum(count.recoveries for count in self.subscribers),
                     sum(count.recovered for count in self.subscribers),
-                    sum(len(count.failed_recoveries) for count in self.subscribers))]
+                    sum(len(count.failed_recoveries) for count in self.subscribers),
+                    sum(1 for disconnect in self.publisher_disconnects if disconnect["reconnect"]))]
         for name, start, end in phases:
             outages = self.outages(start, end)
             done = [seconds for _, seconds, _ in outages if seconds is not None]
