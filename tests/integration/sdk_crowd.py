@@ -156,7 +156,8 @@ class SubscriberCount:
         self.duplicates = sum(count - 1 for count in seen.values())
         self.missing = sorted(seq for seq in accepted if seq not in seen)
         self.unexpected = sorted(seq for seq in seen if seq not in accepted and seq not in ambiguous)
-        self.ambiguous_delivered = sum(1 for seq in seen if seq in ambiguous)
+        self.ambiguous_seen = {seq for seq in seen if seq in ambiguous}
+        self.ambiguous_delivered = len(self.ambiguous_seen)
         # The offset each accepted seq was given must be the one delivered.
         self.wrong_offsets = [(seq, offset, accepted[seq]) for seq, offset, _, _ in subscriber["deliveries"]
                               if seq in accepted and accepted[seq] != offset]
@@ -191,6 +192,19 @@ class CrowdCount:
         self.subscribers = [SubscriberCount(subscriber, self.accepted, self.ambiguous)
                             for subscriber in report["subscribers"]]
 
+    def ambiguous_by_reason(self):
+        """{failure message: (publishes, how many of them reached a subscriber)}:
+        whether publishes in flight at a kill (1006) or a drain (1001) were made."""
+        reached = set()
+        for count in self.subscribers:
+            reached |= count.ambiguous_seen
+        out = {}
+        for seq, code, message in self.failed:
+            if code in AMBIGUOUS_FAILURES:
+                made, seen = out.get(message, (0, 0))
+                out[message] = (made + 1, seen + (seq in reached))
+        return out
+
     def unexplained_failures(self):
         """Publishes that failed in a way docs/CLIENTS.md does not allow here."""
         return [failure for failure in self.failed if failure[1] not in AMBIGUOUS_FAILURES]
@@ -220,6 +234,8 @@ class CrowdCount:
                     sum(count.recovered for count in self.subscribers),
                     sum(len(count.failed_recoveries) for count in self.subscribers),
                     sum(1 for disconnect in self.publisher_disconnects if disconnect["reconnect"]))]
+        for message, (made, seen) in sorted(self.ambiguous_by_reason().items()):
+            lines.append("  publishes rejected '%s': %d, %d of them delivered" % (message, made, seen))
         for name, start, end in phases:
             outages = self.outages(start, end)
             done = [seconds for _, seconds, _ in outages if seconds is not None]
