@@ -55,8 +55,9 @@ class SdkCrowd:
         """Starts it; returns once every subscriber is subscribed (the publisher starts then)."""
         self.process = subprocess.Popen([NODE, CROWD, json.dumps(self.config)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=JS_DIR)
-        self.readers = [threading.Thread(target=self._read, args=(self.process.stdout, self.lines.put), daemon=True),
-                        threading.Thread(target=self._read, args=(self.process.stderr, self.stderr.append), daemon=True)]
+        self.readers = [threading.Thread(target=self._read, args=(stream, put), daemon=True)
+                        for stream, put in ((self.process.stdout, self.lines.put),
+                                            (self.process.stderr, self.stderr.append))]
         for reader in self.readers:
             reader.start()
         ready = self._answer(seconds)

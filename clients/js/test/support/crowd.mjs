@@ -223,7 +223,11 @@ async function handle(line) {
       subscriber.client.close();
     }
     publisher.client.close();
-    const report = { marks, publisher: publisher.report(), subscribers: subscribers.map((subscriber) => subscriber.report()) };
+    const report = {
+      marks,
+      publisher: publisher.report(),
+      subscribers: subscribers.map((subscriber) => subscriber.report()),
+    };
     // Exit once the (large) line is written out.
     process.stdout.write(JSON.stringify(report) + '\n', () => process.exit(0));
   } else if (command !== '') {
