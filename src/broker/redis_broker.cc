@@ -38,10 +38,9 @@ RedisBroker::RedisBroker(std::vector<loop::EventLoop*> loops, RedisBrokerOptions
     : loops_(std::move(loops)),
       options_(std::move(options)),
       publish_verb_(options_.cluster ? "SPUBLISH" : "PUBLISH"),
-      publish_script_(make_publish_script(publish_verb_)),
+      scripts_{make_lua_script(make_publish_script(publish_verb_)), stream_publish_script(publish_verb_),
+               stream_read_script()},
       refresh_script_(make_refresh_script(publish_verb_)),
-      stream_publish_script_(stream_publish_script(publish_verb_)),
-      stream_read_script_(stream_read_script()),
       offset_ttl_text_(std::to_string(options_.offset_ttl_ms)),
       node_id_(random_node_id()) {
   // The loops are not running yet: the connections can be made here, and
@@ -199,22 +198,22 @@ void RedisBroker::publish(unsigned owner_worker, const Publication& publication,
     return;
   }
   const std::string redis_channel = channel_key(publication.channel);
-  const std::string envelope = format_publication(node_id_, publication.exclude_client, publication.data_json);
-  links_for(owner_worker, redis_channel)
-      .commands->command(
-          {"EVAL", publish_script_, "1", key("off", publication.channel), redis_channel, envelope, offset_ttl_text_},
-          // Channel and data kept for the fallback: if Redis cannot take
-          // it, this node's subscribers still get it, unnumbered.
-          [this, owner_worker, channel = std::string(publication.channel), data = std::string(publication.data_json),
-           exclude = publication.exclude_client, done = std::move(done)](const redis::Reply& reply) {
-            if (reply.type == redis::ReplyType::kInteger && reply.integer > 0) {
-              done({PublishStatus::kAccepted, static_cast<std::uint64_t>(reply.integer)});
-              return;
-            }
-            note_moved(reply);
-            sink_->on_publication(owner_worker, Publication{channel, 0, data, exclude});
-            done({PublishStatus::kLocalOnly, 0});
-          });
+  std::vector<std::string> arguments = {
+      key("off", publication.channel), redis_channel,
+      format_publication(node_id_, publication.exclude_client, publication.data_json), offset_ttl_text_};
+  run_script(links_for(owner_worker, redis_channel), Script::kPublish, std::move(arguments), 1,
+             // Channel and data kept for the fallback: if Redis cannot take
+             // it, this node's subscribers still get it, unnumbered.
+             [this, owner_worker, channel = std::string(publication.channel), data = std::string(publication.data_json),
+              exclude = publication.exclude_client, done = std::move(done)](const redis::Reply& reply) {
+               if (reply.type == redis::ReplyType::kInteger && reply.integer > 0) {
+                 done({PublishStatus::kAccepted, static_cast<std::uint64_t>(reply.integer)});
+                 return;
+               }
+               note_moved(reply);
+               sink_->on_publication(owner_worker, Publication{channel, 0, data, exclude});
+               done({PublishStatus::kLocalOnly, 0});
+             });
 }
 
 void RedisBroker::publish_event(unsigned owner_worker, std::string_view channel, std::string_view frame) {

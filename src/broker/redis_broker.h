@@ -12,7 +12,7 @@
 // master only, with sharded pub/sub (SSUBSCRIBE/SPUBLISH), and no master
 // sends a node traffic for channels the node does not serve.
 //
-// A publish is one EVAL: INCR the channel's offset key, PUBLISH the
+// A publish is one script: INCR the channel's offset key, PUBLISH the
 // envelope "<offset> <node> <exclude>\n<data>" — atomic, so offsets follow
 // the order Redis received the publishes, the order every node delivers
 // them in. The node id keeps exclude_self to the node where the publisher
@@ -35,8 +35,8 @@
 // A channel whose namespace keeps history has a stream in Redis (a meta
 // hash and a Redis Stream, redis_stream_scripts.h): its publishes are one
 // script that numbers, stores and publishes; read_stream is one script
-// that reads the position and what the query asks, atomically. The
-// scripts go by EVALSHA once the connection has run them.
+// that reads the position and what the query asks, atomically. Every
+// script goes by EVALSHA once the connection has run it (run_script).
 //
 // Redis down: publishes fail (the hub answers error 117 and counts them),
 // healthy() is false (readiness 503), and the connections come back by
@@ -47,6 +47,7 @@
 // owner worker; healthy() from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -126,8 +127,10 @@ class RedisBroker final : public Broker {
   struct ShardLinks;
   struct WorkerLinks;
   struct Question;
-  // The stream scripts, by index into ShardLinks::scripts_loaded.
-  enum class StreamScript : std::uint8_t { kPublish = 0, kRead = 1 };
+  // The scripts a publish or a stream read runs, by index into scripts_
+  // and ShardLinks::scripts_loaded.
+  enum class Script : std::uint8_t { kPublish = 0, kStreamPublish = 1, kStreamRead = 2 };
+  static constexpr std::size_t kScriptCount = 3;
   void open(unsigned worker);
   // Connections of worker_links to master, as a new shard; its index.
   unsigned open_shard(WorkerLinks& worker_links, const redis::Endpoint& master);
@@ -150,12 +153,12 @@ class RedisBroker final : public Broker {
   std::string channel_key(std::string_view channel) const { return key("ch", channel); }
   std::string user_key(std::string_view user) const { return key("user", user); }
 
-  // Streams (redis_broker_streams.cc): a publish on a channel with a
-  // stream; a script run by EVALSHA, or EVAL until this connection has run
-  // it and again on NOSCRIPT. arguments: the keys, then ARGV.
-  void publish_to_stream(unsigned owner_worker, const Publication& publication, PublishDone done);
-  void run_script(ShardLinks& links, StreamScript script, std::vector<std::string> arguments, std::size_t keys,
+  // A script run by EVALSHA, or EVAL until this connection has run it and
+  // again on NOSCRIPT (redis_broker_streams.cc). arguments: the keys, then ARGV.
+  void run_script(ShardLinks& links, Script script, std::vector<std::string> arguments, std::size_t keys,
                   std::function<void(const redis::Reply&)> done);
+  // Streams (redis_broker_streams.cc): a publish on a channel with a stream.
+  void publish_to_stream(unsigned owner_worker, const Publication& publication, PublishDone done);
   std::string stream_meta_key(std::string_view channel) const { return key("meta", channel); }
   std::string stream_key(std::string_view channel) const { return key("stream", channel); }
 
@@ -187,10 +190,8 @@ class RedisBroker final : public Broker {
   std::vector<loop::EventLoop*> loops_;
   RedisBrokerOptions options_;
   std::string publish_verb_;  // PUBLISH, or SPUBLISH in a cluster
-  std::string publish_script_;
+  std::array<LuaScript, kScriptCount> scripts_;  // by Script
   std::string refresh_script_;
-  LuaScript stream_publish_script_;
-  LuaScript stream_read_script_;
   std::string offset_ttl_text_;  // options_.offset_ttl_ms, as the publish script's argument
   std::string node_id_;
   BrokerSink* sink_ = nullptr;

@@ -35,10 +35,10 @@ struct RedisBroker::ShardLinks {
   // and it no longer counts for readiness (its connections stay, so what
   // was in flight is still answered or failed).
   bool retired = false;
-  // The stream scripts (by StreamScript) this connection has run, so that
+  // The scripts (by Script) this connection has run, so that
   // Redis has them cached: EVALSHA from then on. Reset when it goes down
   // (the Redis it comes back to may have restarted empty).
-  std::array<bool, 2> scripts_loaded = {};
+  std::array<bool, kScriptCount> scripts_loaded = {};
   // Subscribed channels whose SUBSCRIBE Redis has not confirmed yet.
   RedisStringMap<std::vector<std::function<void()>>> awaiting;
 };

@@ -5,7 +5,8 @@
 // command connection, so publications numbered before it may still be on
 // their way on the pub/sub connection: the hub skips those for the new
 // subscriber (LocalRole's skip entries), and keeps for it those fanned out
-// while the read was on its way (owner_streams.cc).
+// while the read was on its way (owner_streams.cc). run_script, here too,
+// runs every script of the broker (the plain publish's as well) by EVALSHA.
 #include <memory>
 #include <utility>
 
@@ -15,10 +16,10 @@
 
 namespace switchboard::broker {
 
-void RedisBroker::run_script(ShardLinks& links, StreamScript script, std::vector<std::string> arguments,
-                             std::size_t keys, std::function<void(const redis::Reply&)> done) {
+void RedisBroker::run_script(ShardLinks& links, Script script, std::vector<std::string> arguments, std::size_t keys,
+                             std::function<void(const redis::Reply&)> done) {
   const std::size_t index = static_cast<std::size_t>(script);
-  const LuaScript& lua = script == StreamScript::kPublish ? stream_publish_script_ : stream_read_script_;
+  const LuaScript& lua = scripts_[index];
   // EVAL until this connection has run the script (then Redis has it
   // cached, and every later command on the connection comes after).
   const bool by_sha = links.scripts_loaded[index];
@@ -53,7 +54,7 @@ void RedisBroker::publish_to_stream(unsigned owner_worker, const Publication& pu
        stream_publish_arguments(redis_channel, node_id_, publication, make_epoch(workers_[owner_worker]->epochs()),
                                 stream_meta_ttl_ms(options_.offset_ttl_ms, publication.history)))
     arguments.push_back(std::move(argument));
-  run_script(links_for(owner_worker, redis_channel), StreamScript::kPublish, std::move(arguments), 2,
+  run_script(links_for(owner_worker, redis_channel), Script::kStreamPublish, std::move(arguments), 2,
              // Channel and data kept for the fallback: if Redis cannot take
              // it, this node's subscribers still get it, unnumbered.
              [this, owner_worker, channel = std::string(publication.channel), data = std::string(publication.data_json),
@@ -79,7 +80,7 @@ void RedisBroker::read_stream(unsigned owner_worker, std::string_view channel, c
   for (std::string& argument : stream_read_arguments(query, make_epoch(workers_[owner_worker]->epochs()),
                                                      stream_meta_ttl_ms(options_.offset_ttl_ms, query.history)))
     arguments.push_back(std::move(argument));
-  run_script(links_for(owner_worker, meta), StreamScript::kRead, std::move(arguments), 2,
+  run_script(links_for(owner_worker, meta), Script::kStreamRead, std::move(arguments), 2,
              [this, done = std::move(done)](const redis::Reply& reply) {
                if (std::optional<StreamAnswer> answer = parse_stream_read_reply(reply)) {
                  done(std::move(*answer));

@@ -18,6 +18,7 @@ slot's master and keeps its numbering and epoch when the slot moves.
 import asyncio
 import json
 import os
+import re
 import signal
 import tempfile
 import time
@@ -272,6 +273,27 @@ class RedisStreamsTest(AcrossNodes, unittest.TestCase):
         self.assertEqual([reply["offset"] for reply in first + again], list(range(1, 41)))
         self.assertEqual({reply["epoch"] for reply in first + again}, {first[0]["epoch"]})
         self.assertEqual([p["data"] for p in page["publications"]], list(range(20)) * 2)
+
+    def test_publishes_without_a_stream_go_by_evalsha_too(self):
+        def calls(command):
+            stats = self.redis.command("INFO", "commandstats").decode()
+            match = re.search(r"^cmdstat_%s:calls=(\d+)," % command, stats, re.M)
+            return int(match.group(1)) if match else 0
+
+        async def publish(count):
+            client = await Client.open(self.url(0))
+            replies = [(await client.command("publish", channel="plain:sha", data=n))["data"] for n in range(count)]
+            await client.ws.close()
+            return replies
+
+        evals, evalshas = calls("eval"), calls("evalsha")
+        first = run(publish(20))
+        # The first on the channel's connection sends the text; the rest its SHA-1.
+        self.assertLessEqual(calls("eval") - evals, 1)
+        self.assertGreaterEqual(calls("evalsha") - evalshas, 19)
+        self.assertTrue(self.redis.command("SCRIPT", "FLUSH").startswith(b"+OK"))
+        again = run(publish(5))
+        self.assertEqual([reply["offset"] for reply in first + again], list(range(1, 26)))
 
     def test_redis_keeps_at_most_history_size_entries_and_a_trimmed_position_fails_whole(self):
         async def scenario():
