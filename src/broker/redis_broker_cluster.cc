@@ -3,6 +3,10 @@
 // publish was answered MOVED; a map that changed goes to every worker, which
 // applies it to its own connections (see redis_broker.h).
 #include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/log.h"
 #include "broker/redis_broker.h"
@@ -88,6 +92,7 @@ void RedisBroker::apply_cluster_map(unsigned worker, std::shared_ptr<const redis
 
   // Subscriptions go to the master that serves their slot now (Redis has
   // dropped them on the old one with the slot); so do their waiters.
+  std::vector<std::pair<ShardLinks*, std::string>> confirming;
   for (unsigned shard = 0; shard < links.shards.size(); ++shard) {
     ShardLinks& from = *links.shards[shard];
     if (from.retired) continue;
@@ -99,6 +104,7 @@ void RedisBroker::apply_cluster_map(unsigned worker, std::shared_ptr<const redis
       ShardLinks& to = links_for(worker, channel);
       from.subscriber->unsubscribe(channel);
       to.subscriber->subscribe(channel);
+      if (to.subscriber->is_up()) confirming.emplace_back(&to, channel);
       auto waiting = from.awaiting.find(channel);
       if (waiting == from.awaiting.end()) continue;
       auto callbacks = std::move(waiting->second);
@@ -108,6 +114,19 @@ void RedisBroker::apply_cluster_map(unsigned worker, std::shared_ptr<const redis
       } else {
         for (auto& callback : callbacks) callback();
       }
+    }
+  }
+  // What a moved channel's old master dropped, and what its new one
+  // published before the subscription took effect there, is only in the
+  // channel's stream; no later publication may come to show the gap. Once
+  // every moved channel is confirmed, the owners read their streams as
+  // after a reconnect (a new master not up yet does so when it settles).
+  if (!confirming.empty()) {
+    auto left = std::make_shared<std::size_t>(confirming.size());
+    for (auto& [to, channel] : confirming) {
+      to->awaiting[channel].push_back([this, worker, left] {
+        if (--*left == 0) sink_->on_link_restored(worker);
+      });
     }
   }
   // Presence entries are written again where they live now (idempotent).

@@ -13,7 +13,9 @@ keeps at most history_size
 entries in Redis and goes with its TTL; a Redis restarted empty gives a new
 epoch and recovered:false; Redis down makes reads fail plainly. The first
 three also over a three-master Redis Cluster, where each stream lives on its
-slot's master and keeps its numbering and epoch when the slot moves.
+slot's master and keeps its numbering and epoch when the slot moves, and a
+subscriber whose node follows the move after the last publish still gets
+what was published meanwhile (read from the stream).
 """
 import asyncio
 import json
@@ -613,6 +615,43 @@ class RedisClusterStreamsTest(AcrossNodes, unittest.TestCase):
         self.assertEqual(page["epoch"], accepted[0]["epoch"])
         self.assertEqual([p["offset"] for p in page["publications"]], list(range(1, 21)))
         self.assertEqual(self.holders("sb:stream:{%s}" % channel), [(source + 1) % 3])
+
+    def test_a_subscriber_whose_node_follows_the_move_after_the_last_publish_still_gets_it(self):
+        # Node 1 follows the move on its refresh timer, after the last
+        # publish: what its old master dropped and the new one published
+        # before node 1 subscribed there is only in the stream, and no
+        # later publication shows node 1 the gap.
+        channel = "feed:quiet-move"
+
+        async def scenario():
+            a = await Client.open(self.url(0))
+            b = await Client.open(self.url(1))
+            await b.command("subscribe", channel=channel)
+            for n in range(3):
+                await a.command("publish", channel=channel, data=n)
+            got = [(await b.recv())["offset"] for _ in range(3)]
+            [source] = self.holders("sb:stream:{%s}" % channel)
+            await asyncio.to_thread(self.cluster.move_slot, "sb:stream:{%s}" % channel, source, (source + 1) % 3)
+            deadline = time.monotonic() + 20
+            last = 3
+            while last < 6:  # node 0 follows once answered MOVED (local_only until then)
+                self.assertLess(time.monotonic(), deadline, "no numbered publish after the slot moved")
+                reply = (await a.command("publish", channel=channel, data=last))["data"]
+                if reply.get("local_only"):
+                    await asyncio.sleep(0.1)  # pacing the retries
+                    continue
+                last = reply["offset"]
+            try:
+                while len(got) < last:
+                    frame = json.loads(await asyncio.wait_for(b.ws.recv(), 15))  # node 1's refresh: 5 s
+                    got.append(frame["offset"] if frame["type"] == "message" else frame)
+            except asyncio.TimeoutError:
+                pass  # the assertion says what is missing
+            await a.ws.close()
+            await b.ws.close()
+            return got
+
+        self.assertEqual(run(scenario()), [1, 2, 3, 4, 5, 6])
 
 
 if __name__ == "__main__":
