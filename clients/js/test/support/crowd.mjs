@@ -30,16 +30,18 @@
 //                    process exits 0
 // All times are ms on one clock (performance.now() from the crowd's start).
 //
-// The report: {marks: [{label, at}], publisher: {accepted: [[seq, offset,
-// epoch]], localOnly: [[seq, epoch]], failed: [[seq, code, message]],
-// errors, disconnects: [{at, code, reason}]}, subscribers: [{source,
-// deliveries: [[seq, offset, recovered 0/1, epoch index]], epochs: [epoch],
-// subscribed: [{at, recovered, wasRecovering, epoch, offset, since}],
+// The report: {marks: [{label, at}], publisher: {nodes, accepted: [[seq,
+// offset, epoch]], localOnly: [[seq, epoch]], failed: [[seq, code,
+// message]], errors, disconnects: [{at, code, reason}]}, subscribers:
+// [{source, nodes, deliveries: [[seq, offset, recovered 0/1, epoch
+// index]], epochs: [epoch], subscribed: [{at, recovered, wasRecovering,
+// epoch, offset, since}],
 // recoveryFailed: [{at, reset, recovered, wasRecovering, epoch, offset,
 // since}], losses: [{lost, back, code, reason, attempts}], errors}]}.
 // A loss starts at the `disconnected` event that ended a subscribed
 // connection and ends (`back`) at the next onSubscribed; back is null while
-// out. attempts counts the failed reconnects in between.
+// out. attempts counts the failed reconnects in between. nodes: per
+// connection, the node it landed on (the node part of its client id).
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
@@ -67,6 +69,12 @@ function userUrl(user) {
   return url.toString();
 }
 
+// The node a connection landed on: the prefix of the client id it was given
+// (docs/SCALING.md: "<node>-<n>").
+function nodeOf(clientId) {
+  return String(clientId).replace(/-[^-]*$/, '');
+}
+
 function errorRecord(error) {
   return { at: now(), code: error.code ?? null, message: String(error.message ?? error) };
 }
@@ -83,6 +91,8 @@ class Subscriber {
     this.up = false;
     this.have = new Set(); // delivered seqs, for `status`
     this.client = new Client(userUrl(`crowd${index}`), { ...config.subscriberOptions, WebSocket: boundTo(source) });
+    this.nodes = [];
+    this.client.on('connected', (info) => this.nodes.push(nodeOf(info.client)));
     this.client.on('error', (error) => this.errors.push(errorRecord(error)));
     this.closing = false;
     this.client.on('disconnected', (info) => {
@@ -115,8 +125,8 @@ class Subscriber {
   }
 
   report() {
-    const { source, deliveries, epochs, subscribed, recoveryFailed, losses, errors } = this;
-    return { source, deliveries, epochs, subscribed, recoveryFailed, losses, errors };
+    const { source, nodes, deliveries, epochs, subscribed, recoveryFailed, losses, errors } = this;
+    return { source, nodes, deliveries, epochs, subscribed, recoveryFailed, losses, errors };
   }
 }
 
@@ -134,6 +144,8 @@ class Publisher {
       ...config.publisherOptions,
       WebSocket: boundTo(config.publisherSource),
     });
+    this.nodes = [];
+    this.client.on('connected', (info) => this.nodes.push(nodeOf(info.client)));
     this.client.on('error', (error) => this.errors.push(errorRecord(error)));
     // (The crowd's own close() at the end is the last one, reconnect false.)
     this.client.on('disconnected', (info) => this.disconnects.push({ at: now(), ...info }));
@@ -172,8 +184,8 @@ class Publisher {
   }
 
   report() {
-    const { accepted, localOnly, failed, errors, disconnects } = this;
-    return { accepted, localOnly, failed, errors, disconnects };
+    const { nodes, accepted, localOnly, failed, errors, disconnects } = this;
+    return { nodes, accepted, localOnly, failed, errors, disconnects };
   }
 }
 
