@@ -99,6 +99,9 @@ unsigned RedisBroker::open_shard(WorkerLinks& worker_links, const redis::Endpoin
       }
     }
     if (up) restore_presence(worker_links, shard);  // Redis may have restarted empty
+    // The master is back: the pub/sub connection need not wait out its
+    // own backoff (and miss more meanwhile).
+    if (up && links.subscriber) links.subscriber->retry_now();
   });
   links.subscriber = std::make_unique<redis::Subscriber>(
       loop, master, options_.connection, options_.cluster ? redis::Sharding::kYes : redis::Sharding::kNo);
@@ -112,7 +115,14 @@ unsigned RedisBroker::open_shard(WorkerLinks& worker_links, const redis::Endpoin
     sink_->on_link_restored(worker);
   });
   links.subscriber->on_state([this, &links](redis::Availability availability) {
-    if (availability == redis::Availability::kUp) return;  // on_settled says when
+    if (availability == redis::Availability::kUp) {
+      // The master is back: the command connection need not wait out its
+      // own backoff. The streams' catch-up reads after on_settled go on
+      // it, and with it still down they would go unanswered: the
+      // subscribers would get `reset` instead of what they missed.
+      links.commands->retry_now();
+      return;  // on_settled says when the pub/sub link is up
+    }
     set_link_up(links, links.subscriber_up, redis::Availability::kDown);
     // Down: nothing can be missed from a Redis we cannot reach, and the
     // channels are resubscribed on reconnect. Waiters go on now.

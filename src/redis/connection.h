@@ -79,6 +79,8 @@ class Connection final : private LinkOwner {
   bool is_up() const { return link_.state() == LinkState::kReady; }
   const std::string& last_error() const { return link_.last_error(); }
   std::uint64_t connect_attempts() const { return link_.attempts(); }
+  // Down: reconnect at once rather than after the backoff (Link::retry_now).
+  void retry_now() { link_.retry_now(); }
   // Commands sent and not answered yet.
   std::size_t pending() const { return pending_.size(); }
 

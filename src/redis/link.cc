@@ -60,6 +60,15 @@ void Link::watch_health() {
   loop_.arm(health_timer_, due > loop_.now_ms() ? due - loop_.now_ms() : 0);
 }
 
+void Link::retry_now() {
+  if (state_ != LinkState::kDown) return;
+  loop_.post([this, alive = alive_] {
+    if (!*alive || state_ != LinkState::kDown) return;
+    retry_timer_.cancel();
+    connect();
+  });
+}
+
 void Link::on_health(void* self) {
   auto& link = *static_cast<Link*>(self);
   auto oldest = link.owner_.oldest_outstanding_ms();

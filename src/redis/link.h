@@ -96,6 +96,11 @@ class Link final : public loop::StreamOwner {
   // Makes sure the reply timeout watches owner.oldest_outstanding_ms():
   // call after sending something that expects a reply.
   void watch_health();
+  // Down (waiting out its backoff): the next attempt at once, from a task
+  // posted to the loop, instead of at the end of the backoff; otherwise
+  // nothing. For when the server is known to be back: another connection
+  // to it just got ready.
+  void retry_now();
 
   loop::EventLoop& loop() { return loop_; }
   const Options& options() const { return options_; }

@@ -76,6 +76,8 @@ class Subscriber final : private LinkOwner {
   std::size_t awaiting_confirmations() const { return awaiting_.size(); }
   const std::string& last_error() const { return link_.last_error(); }
   std::uint64_t connect_attempts() const { return link_.attempts(); }
+  // Down: reconnect at once rather than after the backoff (Link::retry_now).
+  void retry_now() { link_.retry_now(); }
 
  private:
   void on_link_ready() override;

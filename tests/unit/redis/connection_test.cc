@@ -345,6 +345,26 @@ TEST_F(RedisConnection, ServerKilledMidFlightFailsPendingThenReconnects) {
   EXPECT_EQ(call(connection, {"PING"}).str, "PONG");
 }
 
+TEST_F(RedisConnection, RetryNowReconnectsADownConnectionWithoutWaitingOutItsBackoff) {
+  auto& server = start_server();
+  Options options;
+  options.backoff_min_ms = 60'000;  // a retry before the test's deadline can only be retry_now's
+  options.backoff_max_ms = 60'000;
+  Connection connection(loop_, server.endpoint(), options);
+  connection.retry_now();  // not down: nothing
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+  EXPECT_EQ(connection.connect_attempts(), 1u);
+  server.stop(SIGKILL);
+  ASSERT_TRUE(run_until(loop_, [&] { return !connection.is_up(); }));
+  ASSERT_TRUE(server.start());  // same port
+  const std::uint64_t attempts = connection.connect_attempts();
+  connection.retry_now();
+  connection.retry_now();  // one attempt for both: the first is under way when the second's task runs
+  ASSERT_TRUE(run_until(loop_, [&] { return connection.is_up(); }));
+  EXPECT_EQ(connection.connect_attempts(), attempts + 1);
+  EXPECT_EQ(call(connection, {"PING"}).str, "PONG");
+}
+
 TEST_F(RedisConnection, AReplyOverdueMarksTheConnectionDead) {
   auto& server = start_server();
   Options options;
