@@ -12,8 +12,10 @@ up, only their broker changes under them.
   are answered local_only (the SDK resolves them with localOnly: true) and
   reach the publisher's node only, unnumbered. Every subscriber is told of
   the new epoch once (onRecoveryFailed with reset: true) and gets the new
-  epoch's publications after it; the old epoch's publications all arrived
-  before it (crowd_epochs.py says what is checked, from docs/PROTOCOL.md).
+  epoch's publications after it; the old epoch's publications arrived
+  before it, all but at most the few Redis took in the turn of its loop it
+  was killed in (see the check) (crowd_epochs.py says what is checked, from
+  docs/PROTOCOL.md).
   The reset loses nothing of the new epoch: it comes at (E, 0), and what
   the new epoch numbered before a node's pub/sub link came back is read
   from the stream (docs/SCALING.md) -- unless Redis did not answer that
@@ -57,6 +59,9 @@ PUBLISHER_SOURCE = "127.0.4.1"
 RATE = 200  # publishes per second: the scenario's load
 STEADY_S = 2.0  # publications flowing before the failure, and after it
 OUTAGE_S = 2.0  # Redis down: the scenario's outage
+# At most this many publications in Redis's last turn of its loop (see the
+# check): 20 ms of the publisher's rate, a few turns' worth.
+LAST_TURN = RATE // 50
 CATCH_UP_S = 30.0  # generous: a node's pub/sub link comes back within its backoff (up to 5 s), then reads
 # Longer than anything the nodes wait for by themselves (a Redis link's
 # backoff and a cluster's slot refresh: 5 s each): nothing more will come.
@@ -196,7 +201,8 @@ class RedisRestartedEmptyUnderTheCrowdTest(CrowdChecks, unittest.TestCase):
         resets, catch_ups, read_back, read_errors = all_stream_metrics(self.ports)
         print("\nRedis restarted empty under %d SDK subscribers (3 nodes, nginx): accepted %d before (offsets "
               "1..%d), %d local_only while down (got by the %d subscribers on the publisher's node), %d after "
-              "(new epoch, 1..%d); %d resets to subscribers (%s); deliveries: %d of the old epoch, %d of the new, "
+              "(new epoch, 1..%d); %d resets to subscribers (%s); deliveries: %d of the old epoch (%d short of every "
+              "accepted one to every subscriber: Redis killed mid-turn), %d of the new, "
               "%d unnumbered; the nodes: %d resets, %d catch-up reads (%d unanswered: %s), %d publications read back"
               % (len(subscribers), len(old), len(old), len(accepted.local_only),
                  sum(1 for s in subscribers if s.nodes == accepted.nodes), len(new), len(new),
@@ -204,6 +210,7 @@ class RedisRestartedEmptyUnderTheCrowdTest(CrowdChecks, unittest.TestCase):
                  ", ".join("%d at offset %d on node %s" % (count, offset, node)
                            for (node, offset), count in sorted(reset_at.items())),
                  sum(len(s.numbered.get(accepted.epochs[0], [])) for s in subscribers),
+                 len(old) * len(subscribers) - sum(len(s.numbered.get(accepted.epochs[0], [])) for s in subscribers),
                  sum(len(s.numbered.get(accepted.epochs[-1], [])) for s in subscribers) if len(accepted.epochs) == 2
                  else 0,
                  sum(len(s.unnumbered) for s in subscribers), resets, catch_ups, read_errors,
@@ -220,12 +227,22 @@ class RedisRestartedEmptyUnderTheCrowdTest(CrowdChecks, unittest.TestCase):
             with self.subTest(subscriber=subscriber.source):
                 self.check_connection(subscriber)
                 self.assertEqual(subscriber.failed_recoveries, [])
-                self.assertEqual([(reset["epoch"], reset["since"]) for reset in subscriber.resets],
-                                 [(new, {"epoch": old, "offset": accepted.by_epoch[old][-1][1]})],
-                                 "one reset, to the new epoch, from the old epoch's last publication")
                 self.assertEqual(subscriber.epoch_order, [old, new], "the old epoch's messages, then the new one's")
-                self.assertEqual(differences(subscriber.numbered[old], accepted.by_epoch[old]), {},
-                                 "every publication of the old epoch once, in order, at its offset")
+                # Redis numbers a publication, answers it and pushes it to
+                # the nodes' pub/sub connections in one turn of its loop:
+                # killed in that turn, it may have sent the answer and not
+                # every push, and the stream that would fill the gap dies
+                # with it. So the old epoch may end a few publications
+                # early for a node's subscribers: announced, as the reset
+                # comes from the last one they got.
+                got = subscriber.numbered[old]
+                self.assertEqual(differences(got, accepted.by_epoch[old][:len(got)]), {},
+                                 "the old epoch's publications once each, in order, at their offsets, from 1")
+                self.assertLessEqual(len(accepted.by_epoch[old]) - len(got), LAST_TURN,
+                                     "old-epoch publications missing before the reset")
+                self.assertEqual([(reset["epoch"], reset["since"]) for reset in subscriber.resets],
+                                 [(new, {"epoch": old, "offset": got[-1][1]})],
+                                 "one reset, to the new epoch, from the last publication it got")
                 self.assertEqual(subscriber.after_reset_gaps(subscriber.resets[0], accepted.by_epoch[new]), {},
                                  "after reset (E, N): E's N + 1, N + 2, ... to its last, once each, in order")
                 self.check_unnumbered(subscriber, accepted)
