@@ -1,8 +1,9 @@
 // The crowd: many SDK subscribers and one SDK publisher, for tests that count
 // every message through a proxy and several nodes (tests/integration's
-// delivery_count_test.py drives it). It lives with the SDK's tests because it
-// is the SDK (dist/node.js, on the `ws` this package depends on) that it
-// runs, as an application would; the test that drives it owns the servers.
+// delivery_count_test.py and delivery_count_redis_test.py drive it). It
+// lives with the SDK's tests because it is the SDK (dist/node.js, on the
+// `ws` this package depends on) that it runs, as an application would; the
+// test that drives it owns the servers.
 //
 // Each subscriber is its own Client, bound to its own source address (a
 // subclass of ws's WebSocket that passes `localAddress`: 127.0.x.y are all
