@@ -281,7 +281,7 @@ class Hub final : public WebSocketHandler {
   void on_start(Server& server) override;
   void on_stop(Server& server) override;
   void on_draining(Server& server) override;
-  void on_going_away(Connection& connection) override;
+  GoingAway on_going_away(Connection& connection, std::uint64_t answer_within_ms) override;
   UpgradeDecision on_upgrade(const HttpRequest& request, std::span<const std::string_view> offered) override;
   void on_open(Connection& connection, const HttpRequest& request) override;
   void on_message(Connection& connection, std::string_view payload, Opcode opcode) override;

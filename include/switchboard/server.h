@@ -97,6 +97,12 @@ enum class PingReply : std::uint8_t {
   kIgnore,  // leave it unanswered: the handler's rate limit refused it
 };
 
+// Who closes a connection the drain is closing (on_going_away).
+enum class GoingAway : std::uint8_t {
+  kCloseNow,        // the drain closes it 1001 now
+  kHandlerCloses,   // the handler closes it itself, within the bound it was given
+};
+
 class WebSocketHandler {
  public:
   virtual ~WebSocketHandler() = default;
@@ -131,10 +137,15 @@ class WebSocketHandler {
   // here. Then every open connection gets on_going_away and a close 1001,
   // spread over ServerConfig::drain_spread_ms.
   virtual void on_draining(Server& server);
-  // On the connection's worker, just before the drain closes it with 1001
-  // "server shutting down": the last chance to tell the client why (the
-  // Hub sends `disconnect` with reconnect: true).
-  virtual void on_going_away(Connection& connection);
+  // On the connection's worker, when the drain comes to it: the last chance
+  // to tell the client why (the Hub sends `disconnect` with reconnect:
+  // true). kCloseNow (the default): the drain closes it 1001 "server
+  // shutting down" right after. kHandlerCloses: the handler still has
+  // answers to send, and closes it itself within answer_within_ms (the
+  // drain's share of ServerConfig::drain_answer_ms; 0 means it must close
+  // now, so a handler given 0 answers kCloseNow); the drain deadline
+  // drops it anyway.
+  virtual GoingAway on_going_away(Connection& connection, std::uint64_t answer_within_ms);
   // Once, in ~Server, after the worker threads have ended and before the
   // workers are freed: from then on nothing may call the server's post()
   // from outside its workers (a handler that answers from other threads
@@ -159,6 +170,7 @@ struct ServerConfig {
   std::uint64_t drain_timeout_ms = 10'000;        // stop(): then the rest is dropped
   std::uint64_t drain_spread_ms = 5'000;          // stop(): 1001 closes spread over this (< drain timeout)
   std::uint64_t drain_notice_ms = 0;              // stop(): on_draining this long before listeners close
+  std::uint64_t drain_answer_ms = 2'000;          // stop(): a handler may answer this long before its 1001 (0: none)
   std::size_t max_head_size = 8 * 1024;           // HTTP request head; larger: 431
   std::size_t max_headers = 100;                  // more: 431
   std::size_t max_body_size = 64 * 1024;          // plain request Content-Length; larger: 413

@@ -27,9 +27,7 @@ static_assert(static_cast<std::size_t>(protocol::CommandType::kPing) + 1 == kHan
 
 }  // namespace
 
-void run_ping(LocalRole&, Session& session, protocol::Command& command) {
-  session.connection->send_answer(protocol::encode_pong(command.id), Opcode::kText);
-}
+void run_ping(LocalRole& local, Session& session, protocol::Command& command) { local.pong(session, command.id); }
 
 void LocalRole::handle(Session& session, std::string_view text) {
   protocol::Command command;

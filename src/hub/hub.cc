@@ -34,11 +34,10 @@ void Hub::on_draining(Server&) {
   base::log(base::LogLevel::kInfo, "draining: readiness is now 503");
 }
 
-void Hub::on_going_away(Connection& connection) {
-  if (connection.user_data() == nullptr) return;
-  connection.send_answer(protocol::encode_disconnect(static_cast<std::uint16_t>(CloseCode::kGoingAway),
-                                                     "server shutting down", protocol::Reconnect::kYes),
-                         Opcode::kText);
+GoingAway Hub::on_going_away(Connection& connection, std::uint64_t answer_within_ms) {
+  auto* session = static_cast<Session*>(connection.user_data());
+  if (session == nullptr) return GoingAway::kCloseNow;
+  return node_->local(connection.worker()).go_away(*session, answer_within_ms);
 }
 
 void Hub::on_rpc(std::string method, RpcHandler handler) {
@@ -129,14 +128,8 @@ void Hub::on_open(Connection& connection, const HttpRequest& request) {
 void Hub::on_message(Connection& connection, std::string_view payload, Opcode opcode) {
   auto* session = static_cast<Session*>(connection.user_data());
   if (session == nullptr) return;
-  LocalRole& local = node_->local(connection.worker());
   node_->metrics.bytes_received.add(payload.size());
-  if (!local.admit(*session, payload)) return;
-  if (opcode != Opcode::kText) {
-    local.fail(*session, 0, protocol::ErrorCode::kMalformed, "protocol v1 commands are JSON text frames, not binary");
-    return;
-  }
-  local.handle(*session, payload);
+  node_->local(connection.worker()).receive(*session, payload, opcode);
 }
 
 PingReply Hub::on_ping(Connection& connection, std::string_view payload) {

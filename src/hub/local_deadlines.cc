@@ -81,6 +81,9 @@ void LocalRole::run_deadlines() {
       case DeadlineKind::kRefresh:
         session->connection->close(close_code(protocol::ServerCloseCode::kTokenExpired), "token expired");
         break;
+      case DeadlineKind::kGoingAway:
+        close_going_away(session->client);
+        break;
     }
   }
 }

@@ -73,8 +73,26 @@ class LocalRole {
   void answer(std::uint64_t client, std::uint64_t id, const std::string& data_json);
   void answer_error(std::uint64_t client, std::uint64_t id, protocol::ErrorCode code, const std::string& message);
 
+  // A frame from session's client (the Hub's on_message): dropped once the
+  // drain is closing the connection; else owed an answer from now on,
+  // held to the rate limits, and run (handle) (local_going_away.cc).
+  void receive(Session& session, std::string_view payload, Opcode opcode);
   // A command's text: parsed, then run by its handler (commands.h).
   void handle(Session& session, std::string_view text);
+  // The answer to a `ping` command.
+  void pong(Session& session, std::uint64_t id);
+
+  // The server's drain has come to session's connection: no more of its
+  // commands run. Nothing owed, or no time to answer (answer_within_ms 0):
+  // `disconnect` now (answered: whether nothing is owed) and kCloseNow.
+  // Else kHandlerCloses: close_going_away runs once the last answer is
+  // sent, or when answer_within_ms has passed (local_going_away.cc).
+  GoingAway go_away(Session& session, std::uint64_t answer_within_ms);
+  // `disconnect` (reconnect: true, answered: whether nothing is owed), then
+  // close 1001, for a going-away session that is still open.
+  void close_going_away(std::uint64_t client);
+  // Frames client sent that wait for their answer (0 for no such session).
+  std::uint32_t unanswered(std::uint64_t client);
   protocol::CommandParser& parser() { return parser_; }
 
   // Who may do what with a channel: nullopt, or why not (may() also counts
@@ -164,6 +182,10 @@ class LocalRole {
   // Counts a refusal over a limit; false (and the connection closed 1008)
   // once the client keeps running into limits.
   bool tolerate_violation(Session& session);
+  // One of session's frames has its answer: the count goes down, and a
+  // going-away session with nothing owed is closed (on a task, so that the
+  // caller's session stays valid).
+  void count_answer(Session& session);
   void run_deadlines();
   Session* find_session(std::uint64_t client);
 

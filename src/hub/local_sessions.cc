@@ -39,10 +39,24 @@ Session* LocalRole::find_session(std::uint64_t client) {
 
 void LocalRole::reply(Session& session, std::uint64_t id, std::string_view data_json) {
   session.connection->send_answer(protocol::encode_reply(id, data_json), Opcode::kText);
+  count_answer(session);
 }
 
 void LocalRole::fail(Session& session, std::uint64_t id, protocol::ErrorCode code, std::string_view message) {
   session.connection->send_answer(protocol::encode_error(id, code, message), Opcode::kText);
+  count_answer(session);
+}
+
+void LocalRole::pong(Session& session, std::uint64_t id) {
+  session.connection->send_answer(protocol::encode_pong(id), Opcode::kText);
+  count_answer(session);
+}
+
+void LocalRole::count_answer(Session& session) {
+  if (session.unanswered == 0) return;  // a frame that never went through receive (tests drive handle)
+  if (--session.unanswered == 0 && session.going_away) {
+    node_.post<&LocalRole::close_going_away>(worker_, session.client);
+  }
 }
 
 void LocalRole::answer(std::uint64_t client, std::uint64_t id, const std::string& data_json) {

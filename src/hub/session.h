@@ -25,7 +25,8 @@ namespace switchboard::hub {
 
 // What a session must do by a deadline (auth): connect with a token, be
 // asked for a refresh when its token expires, or send that refresh.
-enum class DeadlineKind : std::uint8_t { kConnect, kTokenExpiry, kRefresh };
+// The drain's bound on answering before the close is one too (kGoingAway).
+enum class DeadlineKind : std::uint8_t { kConnect, kTokenExpiry, kRefresh, kGoingAway };
 struct Deadline {
   std::uint64_t client;
   DeadlineKind kind;
@@ -83,6 +84,13 @@ struct Session {
   std::size_t user_slot = 0;  // place in the worker's list for `user`
   // This session's rpcs waiting for their answer (HubConfig::max_pending_rpcs_per_connection).
   std::uint32_t pending_rpcs = 0;
+  // Frames read from the client and not answered yet: every frame gets one
+  // answer (reply, error or pong) unless it closes the connection.
+  std::uint32_t unanswered = 0;
+  // The server's drain has come to this connection: the commands it sends
+  // from now on are not run (nor answered), and it is closed 1001 once
+  // `unanswered` is 0, or at its kGoingAway deadline.
+  bool going_away = false;
 
   Subscription* find_subscription(std::string_view channel) {
     for (Subscription& subscription : subscriptions) {

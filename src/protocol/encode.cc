@@ -89,12 +89,15 @@ std::string encode_refresh(std::uint64_t grace_ms) {
   return out;
 }
 
-std::string encode_disconnect(std::uint16_t code, std::string_view reason, Reconnect reconnect) {
+std::string encode_disconnect(std::uint16_t code, std::string_view reason, Reconnect reconnect,
+                              Answered answered) {
   std::string out = R"({"type":"disconnect","code":)";
   append_number(out, code);
   out += R"(,"reason":)";
   base::append_json_string(out, reason);
-  out += reconnect == Reconnect::kYes ? R"(,"reconnect":true})" : R"(,"reconnect":false})";
+  out += reconnect == Reconnect::kYes ? R"(,"reconnect":true)" : R"(,"reconnect":false)";
+  if (answered != Answered::kUnsaid) out += answered == Answered::kYes ? R"(,"answered":true)" : R"(,"answered":false)";
+  out += '}';
   return out;
 }
 

@@ -36,8 +36,12 @@ std::string encode_refresh(std::uint64_t grace_ms);
 // Whether a client told of a disconnect should come back (the
 // `reconnect` field of docs/PROTOCOL.md "disconnect").
 enum class Reconnect : std::uint8_t { kNo, kYes };
+// Whether a drain's `disconnect` says that every command the connection
+// sent before it was answered (kUnsaid: no `answered` field, as for a kick).
+enum class Answered : std::uint8_t { kUnsaid, kYes, kNo };
 // The server is about to close this connection (drain, kick): code and
 // reason as in the close frame that follows, and whether to come back.
-std::string encode_disconnect(std::uint16_t code, std::string_view reason, Reconnect reconnect);
+std::string encode_disconnect(std::uint16_t code, std::string_view reason, Reconnect reconnect,
+                              Answered answered = Answered::kUnsaid);
 
 }  // namespace switchboard::protocol

@@ -21,7 +21,7 @@ void WebSocketHandler::on_start(Server&) {}
 
 void WebSocketHandler::on_draining(Server&) {}
 
-void WebSocketHandler::on_going_away(Connection&) {}
+GoingAway WebSocketHandler::on_going_away(Connection&, std::uint64_t) { return GoingAway::kCloseNow; }
 
 void WebSocketHandler::on_stop(Server&) {}
 

@@ -67,6 +67,10 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   void answer_async_route(HttpResponse response);
 
   State state() const { return state_; }
+  // The drain has called on_going_away for it; a handler that closes it
+  // itself leaves it open meanwhile, and the drain must not come back.
+  bool going_away() const { return going_away_; }
+  void set_going_away() { going_away_ = true; }
   std::uint64_t id() const { return id_; }
   Worker& worker() const { return worker_; }
   std::size_t buffered_amount() const { return socket_.buffered_bytes(); }
@@ -146,6 +150,7 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   bool open_notified_ : 1 = false;  // on_open ran, so on_close is owed
   bool close_notified_ : 1 = false;
   bool drain_owed_ : 1 = false;  // a send returned kBuffered
+  bool going_away_ : 1 = false;  // the server's drain has come to it (on_going_away)
 };
 
 }  // namespace switchboard::server

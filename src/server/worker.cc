@@ -211,6 +211,7 @@ void Worker::start_drain() {
 void Worker::begin_drain() {
   if (draining_) return;
   draining_ = true;
+  drain_began_ms_ = loop_.now_ms();
   listener_->close();
   // Collect first: closing a connection that is still in its handshake
   // unlinks it from live_ at once. Those go now; open WebSockets go in
@@ -240,13 +241,21 @@ void Worker::close_drain_batch() {
   std::vector<ServerConnection*> batch;
   batch.reserve(drain_per_tick_);
   for (ServerConnection* c = live_; c != nullptr && batch.size() < drain_per_tick_; c = c->next) {
-    if (c->state() == ServerConnection::State::kOpen) batch.push_back(c);
+    if (c->state() == ServerConnection::State::kOpen && !c->going_away()) batch.push_back(c);
   }
+  const std::uint64_t within = answer_bound();
   for (ServerConnection* connection : batch) {
-    handler_.on_going_away(*connection);
+    connection->set_going_away();
+    if (handler_.on_going_away(*connection, within) == GoingAway::kHandlerCloses && within > 0) continue;
     connection->start_close(CloseCode::kGoingAway, "server shutting down");
   }
   if (batch.size() == drain_per_tick_) loop_.arm(drain_tick_, kDrainTickMs);
+}
+
+std::uint64_t Worker::answer_bound() const {
+  const std::uint64_t elapsed = loop_.now_ms() - drain_began_ms_;
+  const std::uint64_t left = config_.drain_timeout_ms > elapsed ? config_.drain_timeout_ms - elapsed : 0;
+  return std::min(config_.drain_answer_ms, left / 2);
 }
 
 void Worker::on_drain_tick(void* self) { static_cast<Worker*>(self)->close_drain_batch(); }

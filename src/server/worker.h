@@ -91,6 +91,10 @@ class Worker {
   // kDrainTickMs, so that they do not all reconnect in the same second.
   static void on_drain_tick(void* self);
   void close_drain_batch();
+  // How long a handler may still answer a connection the drain comes to
+  // now: ServerConfig::drain_answer_ms, within half of what is left of
+  // the drain timeout (the other half is for the closing handshakes).
+  std::uint64_t answer_bound() const;
 
   unsigned index_;
   const ServerConfig& config_;
@@ -123,6 +127,7 @@ class Worker {
   loop::Timer drain_deadline_;
   loop::Timer drain_tick_;
   std::size_t drain_per_tick_ = 0;
+  std::uint64_t drain_began_ms_ = 0;
   bool draining_ = false;
 };
 

@@ -699,10 +699,13 @@ TEST_F(HubApiTest, RpcAnswerAfterTheServerIsDestroyedIsDropped) {
     std::this_thread::sleep_for(1ms);  // pacing the poll
   }
   server_->stop();
-  // The drain tells the client first (Hub::on_going_away), then closes 1001.
+  // The drain waits for the rpc's answer up to drain_answer_ms, then tells
+  // the client that not everything was answered (Hub::on_going_away) and
+  // closes 1001.
   std::optional<testing::Frame> notice = client->read_frame();
   ASSERT_TRUE(notice);
-  EXPECT_EQ(notice->payload, R"({"type":"disconnect","code":1001,"reason":"server shutting down","reconnect":true})");
+  EXPECT_EQ(notice->payload,
+            R"({"type":"disconnect","code":1001,"reason":"server shutting down","reconnect":true,"answered":false})");
   std::optional<testing::Frame> close = client->read_frame();
   ASSERT_TRUE(close);
   EXPECT_EQ(close->close_code, 1001);

@@ -158,7 +158,7 @@ class DrainTest(unittest.TestCase):
             async def until_closed(client):
                 notice = await client.recv()
                 self.assertEqual(notice, {"type": "disconnect", "code": 1001, "reason": "server shutting down",
-                                          "reconnect": True})
+                                          "reconnect": True, "answered": True})
                 with self.assertRaises(websockets.exceptions.ConnectionClosed) as closed:
                     await asyncio.wait_for(client.ws.recv(), 10)
                 self.assertEqual((closed.exception.code, closed.exception.reason), (1001, "server shutting down"))

@@ -515,7 +515,9 @@ async def roll_through_proxy(proxy_port, nodes, sources, publish, channel="roll"
         for client in clients:
             await client.stop()
 
-GOING_AWAY = ({"type": "disconnect", "code": 1001, "reason": "server shutting down", "reconnect": True}, 1001)
+# A drain's goodbye: every command the client sent before it was answered.
+GOING_AWAY = ({"type": "disconnect", "code": 1001, "reason": "server shutting down", "reconnect": True,
+               "answered": True}, 1001)
 # Clients of a roll: several from each of three /24s.
 ROLL_SOURCES = (["127.0.0.%d" % k for k in range(2, 10)] + ["127.0.1.%d" % k for k in range(1, 9)]
                 + ["127.0.2.%d" % k for k in range(1, 9)])
@@ -736,7 +738,7 @@ class ProxyTests:
             for _, client in drained:
                 self.assertEqual(await asyncio.wait_for(client.recv(), notice_s + STEP),
                                  {"type": "disconnect", "code": 1001, "reason": "server shutting down",
-                                  "reconnect": True})
+                                  "reconnect": True, "answered": True})
                 self.assertEqual(await client.closed_with(), (1001, "server shutting down"))
             # What a client does next: reconnect through the proxy, from the
             # same address, with a short backoff while the proxy notices.

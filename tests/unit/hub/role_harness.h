@@ -70,13 +70,12 @@ class RoleFront final : public WebSocketHandler {
   void on_message(Connection& connection, std::string_view payload, Opcode opcode) override {
     auto* session = static_cast<Session*>(connection.user_data());
     if (session == nullptr) return;
-    LocalRole& local = node_.local(connection.worker());
-    if (!local.admit(*session, payload)) return;
-    if (opcode != Opcode::kText) {
-      local.fail(*session, 0, protocol::ErrorCode::kMalformed, "binary");
-      return;
-    }
-    local.handle(*session, payload);
+    node_.local(connection.worker()).receive(*session, payload, opcode);
+  }
+  GoingAway on_going_away(Connection& connection, std::uint64_t answer_within_ms) override {
+    auto* session = static_cast<Session*>(connection.user_data());
+    if (session == nullptr) return GoingAway::kCloseNow;
+    return node_.local(connection.worker()).go_away(*session, answer_within_ms);
   }
   PingReply on_ping(Connection& connection, std::string_view payload) override {
     auto* session = static_cast<Session*>(connection.user_data());

@@ -33,6 +33,10 @@ TEST(Encode, RefreshAndDisconnect) {
             R"({"type":"disconnect","code":1001,"reason":"server \"draining\"","reconnect":true})");
   EXPECT_EQ(encode_disconnect(4001, "", Reconnect::kNo),
             R"({"type":"disconnect","code":4001,"reason":"","reconnect":false})");
+  EXPECT_EQ(encode_disconnect(1001, "d", Reconnect::kYes, Answered::kYes),
+            R"({"type":"disconnect","code":1001,"reason":"d","reconnect":true,"answered":true})");
+  EXPECT_EQ(encode_disconnect(1001, "d", Reconnect::kYes, Answered::kNo),
+            R"({"type":"disconnect","code":1001,"reason":"d","reconnect":true,"answered":false})");
 }
 
 TEST(Encode, Member) {

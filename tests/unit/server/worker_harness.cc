@@ -84,9 +84,10 @@ void RecordingHandler::on_drain(Connection&) {
   ++drains_;
 }
 
-void RecordingHandler::on_going_away(Connection&) {
+GoingAway RecordingHandler::on_going_away(Connection&, std::uint64_t) {
   std::lock_guard lock(mutex_);
   ++going_away_;
+  return GoingAway::kCloseNow;
 }
 
 std::vector<std::uint64_t> RecordingHandler::opened() const {

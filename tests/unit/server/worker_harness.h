@@ -87,7 +87,7 @@ class RecordingHandler final : public WebSocketHandler {
   void on_close(Connection& connection, CloseCode code, std::string_view reason) override;
   PingReply on_ping(Connection& connection, std::string_view payload) override;
   void on_drain(Connection& connection) override;
-  void on_going_away(Connection& connection) override;
+  GoingAway on_going_away(Connection& connection, std::uint64_t answer_within_ms) override;
 
   // The records (copies, taken under the lock).
   std::vector<std::uint64_t> opened() const;
