@@ -64,7 +64,7 @@ export class Client extends Emitter<ClientEvents> {
   private attemptId = 0;
   private failedAttempts = 0;
   private closing = false;
-  private notice: { code: number; reason: string; reconnect: boolean } | null = null;
+  private notice: { code: number; reason: string; reconnect: boolean; answered: boolean } | null = null;
   private flushed = false;
 
   private readonly inFlight = new InFlight();
@@ -230,6 +230,7 @@ export class Client extends Emitter<ClientEvents> {
         timeout: options.timeout ?? this.options.requestTimeout,
         resolve,
         reject,
+        resendable: true,
       };
       if (this.flushed && this.transport?.isOpen) {
         this.sendNow(command);
@@ -443,7 +444,7 @@ export class Client extends Emitter<ClientEvents> {
         break;
       case 'disconnect':
         // The close frame follows; its handling reads this.
-        this.notice = { code: frame.code, reason: frame.reason, reconnect: frame.reconnect };
+        this.notice = { code: frame.code, reason: frame.reason, reconnect: frame.reconnect, answered: frame.answered === true };
         break;
       default:
         break; // a newer server's message: ignored, as the protocol allows
@@ -493,10 +494,20 @@ export class Client extends Emitter<ClientEvents> {
     for (const timer of [this.connectTimer, this.silenceTimer, this.stableTimer]) clearTimeout(timer);
     clearInterval(this.pingTimer);
     this.silenceTimer = undefined;
-    this.inFlight.failAll(new SwitchboardError('disconnected', `the connection was lost (${code}${reason ? ' ' + reason : ''})`));
+    const notice = this.notice;
+    const lostError = new SwitchboardError('disconnected', `the connection was lost (${code}${reason ? ' ' + reason : ''})`);
+    if (notice?.answered) {
+      // A drain answered everything it ran before its `disconnect`: what is
+      // still waiting was not run, so it goes again, first, after the
+      // reconnect (or fails 'closed' with the queue if none comes).
+      const unanswered = this.inFlight.takeAll();
+      this.queue.putBack(unanswered.filter((command) => command.resendable));
+      for (const command of unanswered) if (!command.resendable) command.reject(lostError);
+    } else {
+      this.inFlight.failAll(lostError);
+    }
     for (const subscription of this.subscriptions.values()) subscription.setState('subscribing');
 
-    const notice = this.notice;
     if (notice) {
       code = notice.code;
       reason = notice.reason;
@@ -512,7 +523,11 @@ export class Client extends Emitter<ClientEvents> {
       this.finish({ code, reason, reconnect: false });
       return;
     }
-    const delay = Math.max(backoffDelay(this.policy!, this.failedAttempts++, this.random, failure), refused?.retryAfterMs ?? 0);
+    // A server that moves its clients (a drain: `disconnect` with reconnect
+    // true) is no failure: the attempts do not grow, and the delay is the
+    // first step's, jittered, however often the client was moved.
+    const step = notice?.reconnect ? 0 : this.failedAttempts++;
+    const delay = Math.max(backoffDelay(this.policy!, step, this.random, failure), refused?.retryAfterMs ?? 0);
     this.setState('disconnected');
     this.emit('disconnected', { code, reason, reconnect: true, delay });
     this.reconnectTimer = setTimeout(() => {

@@ -23,7 +23,9 @@ export type ServerFrame =
   | { type: 'leave'; channel: string; user: string | null; client: string }
   | { type: 'direct'; from: string | null; data: unknown }
   | { type: 'refresh'; grace_ms: number }
-  | { type: 'disconnect'; code: number; reason: string; reconnect: boolean };
+  // answered: a drain answered every command it had read before this (so those
+  // not answered were not run); absent from older servers and kicks.
+  | { type: 'disconnect'; code: number; reason: string; reconnect: boolean; answered?: boolean };
 
 /** Reads one text frame; null when it is not a server frame of v1. */
 export function parseServerFrame(text: string): ServerFrame | null {

@@ -15,6 +15,12 @@ export interface Command {
   timeout: number;
   resolve(data: unknown): void;
   reject(error: SwitchboardError): void;
+  /**
+   * The application's request (publish, rpc, ...), which may be sent again
+   * when the server says it was not run; not set for the client's own
+   * commands (connect, subscribe, ping, ...), which it makes anew anyway.
+   */
+  resendable?: boolean;
 }
 
 export class InFlight {
@@ -47,12 +53,15 @@ export class InFlight {
   }
 
   failAll(error: SwitchboardError): void {
+    for (const command of this.takeAll()) command.reject(error);
+  }
+
+  /** Every command still waiting, in the order they were sent; none waits any more. */
+  takeAll(): Command[] {
     const entries = [...this.waiting.values()];
     this.waiting.clear();
-    for (const { command, timer } of entries) {
-      clearTimeout(timer);
-      command.reject(error);
-    }
+    for (const { timer } of entries) clearTimeout(timer);
+    return entries.map(({ command }) => command);
   }
 }
 
@@ -70,6 +79,15 @@ export class OfflineQueue {
     if (this.commands.length >= this.limit) return false;
     this.commands.push(command);
     return true;
+  }
+
+  /**
+   * Puts commands that were sent and not run back at the front, in their
+   * order, before what was queued meanwhile; they were accepted already,
+   * so the limit does not refuse them.
+   */
+  putBack(commands: Command[]): void {
+    this.commands = [...commands, ...this.commands];
   }
 
   /** Everything queued, oldest first; the queue is then empty. */
