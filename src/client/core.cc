@@ -131,6 +131,8 @@ void Core::start_attempt() {
   }
   settings_.endpoint = *std::move(endpoint);
   server_said_final_ = false;
+  server_moved_us_ = false;
+  server_answered_ = false;
   disconnect_reason_.clear();
   transport_ = std::make_unique<Transport>(loop_, *this, settings_);
   loop_.arm(connect_timer_, options_.connect_timeout_ms);
@@ -173,6 +175,8 @@ void Core::on_transport_text(std::string_view text) {
     case ServerMessageType::kDisconnect:
       // The close frame follows; this says whether to come back after it.
       server_said_final_ = !message.reconnect;
+      server_moved_us_ = message.reconnect;
+      server_answered_ = message.answered;
       disconnect_reason_ = message.text;
       return;
     case ServerMessageType::kUnknown:
@@ -262,8 +266,10 @@ std::uint64_t Core::send_command(std::string_view body, Pending pending) {
 void Core::send_request(Request request) {
   const std::uint64_t timeout = request.timeout_ms > 0 ? request.timeout_ms : options_.request_timeout_ms;
   const std::uint64_t deadline = loop_.now_ms() + timeout;
-  const std::uint64_t id =
-      send_command(request.body, {PendingKind::kRequest, std::move(request.done), {}, deadline, request.reply});
+  Pending pending{PendingKind::kRequest, std::move(request.done), {}, deadline, request.reply};
+  pending.timeout_ms = request.timeout_ms;
+  const std::uint64_t id = send_command(request.body, std::move(pending));
+  in_flight_.at(id).body = std::move(request.body);
   deadlines_.emplace(deadline, id);
   arm_request_timer();
 }
@@ -299,6 +305,7 @@ void Core::connection_lost(const TransportEnd& end, Finality finality) {
   ping_timer_.cancel();
   pong_timer_.cancel();
   stable_timer_.cancel();
+  if (server_answered_) put_back_in_flight();
   fail_in_flight(ClientErrorKind::kDisconnected, "disconnected: " + end.reason);
   for (auto& [channel, record] : subscriptions_) {
     record->sent = false;
@@ -315,12 +322,29 @@ void Core::connection_lost(const TransportEnd& end, Finality finality) {
   const base::FailureKind failure = end.kind == EndKind::kConnectFailed && end.system_error == ECONNREFUSED
                                         ? base::FailureKind::kRefused
                                         : base::FailureKind::kOther;
+  // A server moving its clients (a drain) is no failure: the attempts do
+  // not grow, and the delay is the first step's, jittered.
+  const std::uint32_t step = server_moved_us_ ? 0 : attempt_++;
   const std::uint64_t delay =
-      base::honour_retry_after(base::backoff_delay_ms(backoff_, attempt_, draw, failure), end.retry_after_s);
-  ++attempt_;
+      base::honour_retry_after(base::backoff_delay_ms(backoff_, step, draw, failure), end.retry_after_s);
   StateChange change{ClientState::kDisconnected, end.reason, end.close_code, delay, attempt_};
   loop_.arm(reconnect_timer_, delay);
   set_state(std::move(change));
+}
+
+void Core::put_back_in_flight() {
+  std::map<std::uint64_t, Request> unanswered;  // by id: the order they were sent in
+  for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+    if (it->second.kind != PendingKind::kRequest) {
+      ++it;
+      continue;
+    }
+    Pending& pending = it->second;
+    unanswered.emplace(it->first,
+                       Request{std::move(pending.body), std::move(pending.done), pending.timeout_ms, pending.reply});
+    it = in_flight_.erase(it);
+  }
+  for (auto it = unanswered.rbegin(); it != unanswered.rend(); ++it) queue_.push_front(std::move(it->second));
 }
 
 void Core::fail_in_flight(ClientErrorKind kind, std::string_view message) {

@@ -117,6 +117,8 @@ class Core final : public TransportOwner {
     std::shared_ptr<SubscriptionRecord> subscription;  // kSubscribe
     std::uint64_t deadline_ms = 0;                     // kRequest
     ReplyKind reply = ReplyKind::kPlain;               // kRequest
+    std::string body;                                  // kRequest: to send it again after a drain
+    std::uint64_t timeout_ms = 0;                      // kRequest: as the application asked (0: the default)
     bool recovering = false;                           // kSubscribe: sent with recover and since
   };
   enum class Finality : std::uint8_t { kRetry, kFinal };
@@ -145,6 +147,10 @@ class Core final : public TransportOwner {
   // Drops the transport from under a timer (heartbeat, connect timeout).
   void abandon_connection(std::string reason);
   void fail_in_flight(ClientErrorKind kind, std::string_view message);
+  // After a drain that answered everything it ran: the requests still in
+  // flight were not run, so they go back to the front of the queue, in the
+  // order they were sent, to go again after the reconnect.
+  void put_back_in_flight();
   // Final: everything pending fails with kClosed, subscriptions end.
   void shut_down(std::string reason, std::uint16_t close_code);
   void retire_transport();
@@ -184,6 +190,8 @@ class Core final : public TransportOwner {
   std::mt19937_64 random_{std::random_device{}()};
   bool closed_ = false;
   bool server_said_final_ = false;  // a `disconnect` with reconnect=false came on this connection
+  bool server_moved_us_ = false;    // a `disconnect` with reconnect=true (a drain): no failure for the backoff
+  bool server_answered_ = false;    // ... and answered: true: what is still in flight was not run
   std::string disconnect_reason_;
 
   loop::Timer reconnect_timer_{&Core::on_reconnect_timer, this};

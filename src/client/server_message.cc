@@ -124,6 +124,8 @@ base::Result<ServerMessage> MessageDecoder::decode(std::string_view text) {
       read_string(message, "reason", &out.text);
       bool reconnect = true;
       if (message["reconnect"].get_bool().get(reconnect) == simdjson::SUCCESS) out.reconnect = reconnect;
+      bool answered = false;
+      if (message["answered"].get_bool().get(answered) == simdjson::SUCCESS) out.answered = answered;
       return out;
     }
     case ServerMessageType::kReset:

@@ -43,6 +43,7 @@ struct ServerMessage {
   std::string info;                 // join: JSON text ("null" when absent)
   std::uint64_t grace_ms = 0;       // refresh
   bool reconnect = true;            // disconnect
+  bool answered = false;            // disconnect: a drain answered every command it ran before it
 };
 
 class MessageDecoder {

@@ -95,6 +95,9 @@ TEST(ServerMessage, DirectRefreshDisconnect) {
   EXPECT_EQ(drain.text, "server shutting down");
   EXPECT_TRUE(drain.reconnect);
   EXPECT_FALSE(decoded(protocol::encode_disconnect(4000, "kicked", protocol::Reconnect::kNo)).reconnect);
+  EXPECT_FALSE(drain.answered);  // an older server says nothing: nothing is sent again
+  EXPECT_TRUE(decoded(protocol::encode_disconnect(1001, "d", protocol::Reconnect::kYes, protocol::Answered::kYes)).answered);
+  EXPECT_FALSE(decoded(protocol::encode_disconnect(1001, "d", protocol::Reconnect::kYes, protocol::Answered::kNo)).answered);
 }
 
 TEST(ServerMessage, UnknownTypesAreKeptForwardCompatible) {
