@@ -206,6 +206,13 @@ class CrowdCount:
                 out[message] = (made + 1, seen + (seq in reached))
         return out
 
+    def rejected_at_drains(self):
+        """Publishes rejected `disconnected` for any reason but a lost TCP
+        connection (1006, a kill): a drain answers what it ran and the SDK
+        sends the rest again, so it rejects none (docs/CLIENTS.md)."""
+        return [failure for failure in self.failed
+                if failure[1] in AMBIGUOUS_FAILURES and "(1006" not in failure[2]]
+
     def unexplained_failures(self):
         """Publishes that failed in a way docs/CLIENTS.md does not allow here."""
         return [failure for failure in self.failed if failure[1] not in AMBIGUOUS_FAILURES]

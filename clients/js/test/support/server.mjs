@@ -63,6 +63,14 @@ export class Server {
     await exited;
   }
 
+  /** SIGTERM: the server drains (answers, `disconnect`, 1001) and exits. */
+  async drain() {
+    if (!this.process || this.process.exitCode !== null || this.process.signalCode !== null) return;
+    const exited = once(this.process, 'exit');
+    this.process.kill('SIGTERM');
+    await withTimeout(exited, 30000, 'the drained server to exit');
+  }
+
   async stop() {
     await this.kill();
   }
