@@ -138,6 +138,28 @@ TEST_F(GoingAwayTest, TheDrainWaitsForTheOwedAnswerRunsNothingNewThenSaysAnswere
   EXPECT_TRUE(eventually([&] { return running_->finished(); }));
 }
 
+// Spread over two ticks, one connection each: the drain comes to the one
+// still waiting for its answer once, and goes on to the next.
+TEST_F(GoingAwayTest, TheSpreadDrainLeavesAConnectionTheHubClosesToItAndGoesOn) {
+  server_config_.drain_spread_ms = 100;
+  start();
+  keep_slow_rpcs();
+  Peer waiting = open();
+  Peer idle = open();
+  send(waiting, R"({"id":1,"type":"rpc","method":"slow","data":1})");
+  ASSERT_TRUE(eventually([&] { return kept() == 1; }));
+  expect_nothing_pending(idle, 1);
+  running_->worker().start_drain();
+  EXPECT_EQ(next(idle), kAnswered);
+  close_after_1001(idle);
+  EXPECT_FALSE(running_->finished());
+  kept_[0].ok("3");
+  EXPECT_EQ(next(waiting), protocol::encode_reply(1, "3"));
+  EXPECT_EQ(next(waiting), kAnswered);
+  close_after_1001(waiting);
+  EXPECT_TRUE(eventually([&] { return running_->finished(); }));
+}
+
 TEST_F(GoingAwayTest, WithNoAnswerBoundTheDrainClosesAtOnceAndSaysNotAnswered) {
   server_config_.drain_answer_ms = 0;
   start();
