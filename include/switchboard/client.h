@@ -54,7 +54,8 @@ const char* to_string(ClientState state);
 enum class ClientErrorKind : std::uint8_t {
   kServer,           // the server answered `error`: code and message are its
   kTimeout,          // no answer within the request's timeout (counted from sending)
-  kDisconnected,     // sent, and the connection dropped before the answer (never re-sent)
+  kDisconnected,     // sent, and the connection dropped before the answer (never re-sent; after a drain's
+                     // `disconnect` with answered: true such requests were not run, and are re-sent instead)
   kQueueFull,        // max_queued commands already wait for a connection
   kClosed,           // the client is closed (close(), or a final close by the server)
   kInvalidArgument,  // refused before queuing: data is not JSON, a name is empty or not UTF-8, ...
@@ -183,7 +184,8 @@ struct ClientOptions {
   // A connect refused (ECONNREFUSED: the node is restarting, nothing
   // listens yet) caps the delay at refused_max_delay_ms instead (still
   // jittered; 0: no such cap), so the client is back within about that
-  // long of the server listening again.
+  // long of the server listening again. A drain (`disconnect` with
+  // reconnect: true) is no failure: n does not grow, and its delay is n = 0's.
   std::uint64_t min_delay_ms = 500;
   std::uint64_t max_delay_ms = 20'000;
   std::uint64_t refused_max_delay_ms = 1000;
