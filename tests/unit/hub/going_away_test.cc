@@ -96,16 +96,25 @@ TEST_F(GoingAwayTest, EveryCommandTypeLeavesNothingOwedOnceAnswered) {
   EXPECT_EQ(unanswered(client), 0u);
 }
 
-TEST_F(GoingAwayTest, AnRpcAnsweredLaterIsOwedUntilItsReply) {
+// Frames nobody asked for (a message, a join) are no answers: they leave
+// the count alone.
+TEST_F(GoingAwayTest, AnRpcAnsweredLaterIsOwedUntilItsReplyWhateverElseComes) {
   start();
   keep_slow_rpcs();
   std::uint64_t client = 0;
-  Peer peer = open({}, &client);
-  send(peer, R"({"id":1,"type":"rpc","method":"slow","data":1})");
+  Peer peer = open("ada", &client);
+  Peer other = open("bo");
+  send(peer, R"({"id":1,"type":"subscribe","channel":"room:1"})");
+  EXPECT_EQ(next(peer), protocol::encode_reply(1, "{}"));
+  send(peer, R"({"id":2,"type":"rpc","method":"slow","data":1})");
   ASSERT_TRUE(eventually([&] { return kept() == 1; }));
   EXPECT_EQ(unanswered(client), 1u);
+  send(other, R"({"id":1,"type":"publish","channel":"room:1","data":"hi"})");
+  EXPECT_EQ(next(other).rfind(R"({"type":"reply","id":1,)", 0), 0u);
+  EXPECT_EQ(next(peer), R"({"type":"message","channel":"room:1","offset":1,"data":"hi"})");
+  EXPECT_EQ(unanswered(client), 1u);
   kept_[0].ok("2");
-  EXPECT_EQ(next(peer), protocol::encode_reply(1, "2"));
+  EXPECT_EQ(next(peer), protocol::encode_reply(2, "2"));
   EXPECT_EQ(unanswered(client), 0u);
 }
 
