@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -156,6 +157,9 @@ class WebSocketHandler {
 
 enum class HandleSignals : std::uint8_t { kNo, kYes };
 
+// The oldest TLS version a client may use.
+enum class TlsVersion : std::uint8_t { k1_2, k1_3 };
+
 struct ServerConfig {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;                      // 0: the kernel picks one; see Server::port()
@@ -183,12 +187,31 @@ struct ServerConfig {
   // and the one max_connections_per_address counts. Empty: none.
   std::vector<std::string> trusted_proxies;
   HandleSignals handle_signals = HandleSignals::kYes;  // SIGTERM/SIGINT drain in wait()
+
+  // TLS (https://, wss://), served by the workers themselves: with a
+  // certificate, `port` serves TLS, unless tls_port is set: then `port`
+  // stays plain and tls_port serves TLS, so one server answers both
+  // schemes. start() throws when the files cannot be used.
+  std::string tls_cert_file;  // PEM: the certificate, then its chain; empty: no TLS
+  std::string tls_key_file;   // PEM: its private key
+  TlsVersion tls_min_version = TlsVersion::k1_2;
+  std::string tls_ciphers;       // TLS 1.2 cipher list (OpenSSL syntax); empty: ECDHE with AES-GCM or ChaCha20
+  std::string tls_ciphersuites;  // TLS 1.3 suites (OpenSSL syntax); empty: AES-128-GCM, AES-256-GCM, ChaCha20
+  std::optional<std::uint16_t> tls_port;  // 0: the kernel picks one; see Server::tls_port()
 };
 
 // What the server refused before any handler saw it (for /metrics).
 struct ServerStats {
   std::uint64_t refused_per_address = 0;      // 429: max_connections_per_address
   std::uint64_t refused_new_connections = 0;  // 503: max_new_connections_per_s
+  // TLS handshakes that failed: a plain HTTP request on the TLS port
+  // (answered 400), the peer gone first, a protocol error or alert (no
+  // shared version or cipher, garbage, an untrusted certificate), or the
+  // handshake timeout.
+  std::uint64_t tls_failed_plain_http = 0;
+  std::uint64_t tls_failed_closed = 0;
+  std::uint64_t tls_failed_protocol = 0;
+  std::uint64_t tls_failed_timeout = 0;
 };
 
 using RouteHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -232,12 +255,16 @@ class Server {
   void on_reload_signal(std::function<void()> reload);
 
   // Binds every worker's listener (throws std::runtime_error on failure,
+  // among them TLS files that cannot be used,
   // among them a port that another process, or another Server, already
   // listens on: the workers share the port only among themselves) and
   // starts the worker threads.
   void start();
   // The bound port (useful with port 0), valid after start().
   std::uint16_t port() const;
+  // The port that serves TLS (port() unless ServerConfig::tls_port is set);
+  // 0 without TLS. Valid after start().
+  std::uint16_t tls_port() const;
   // Blocks until the server has stopped. With HandleSignals::kYes, SIGTERM
   // or SIGINT starts the drain.
   void wait();

@@ -21,6 +21,7 @@
 #include "cli/broadcast_handler.h"
 #include "cli/echo_handler.h"
 #include "cli/serve_settings.h"
+#include "loop/tls_server_context.h"
 #include "http/query.h"
 #include "hub/rpc_proxy.h"
 #include "loop/listener.h"
@@ -106,7 +107,11 @@ base::Result<void> load_settings(ServeFlags& flags, ServeSettings* settings,
     from_flags.push_back(*std::move(options));
   }
   settings->hub.namespaces.insert(settings->hub.namespaces.begin(), from_flags.begin(), from_flags.end());
-  return validate(*settings);
+  if (base::Result<void> valid = validate(*settings); !valid) return valid;
+  // The words of the settings into the server's types.
+  settings->server.tls_min_version = settings->tls_min_version == "1.3" ? TlsVersion::k1_3 : TlsVersion::k1_2;
+  if (settings->tls_port != 0) settings->server.tls_port = settings->tls_port;
+  return {};
 }
 
 // SIGHUP's work: the settings loaded as at the start (but an empty file is
@@ -211,12 +216,19 @@ int run_serve(ServeFlags& flags) {
     // say): a settings problem like the others.
     std::fprintf(stderr, "switchboard serve: %s\n", error.what());
     return 2;
+  } catch (const loop::TlsSetupError& error) {
+    // A certificate or key missing, unreadable or not matching: the same.
+    std::fprintf(stderr, "switchboard serve: %s\n", error.what());
+    return 2;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "switchboard serve: %s\n", error.what());
     return 1;
   }
   // Scripts and tests wait for this line; with --port 0 it tells the port.
   std::printf("listening on %s:%u\n", settings.server.host.c_str(), static_cast<unsigned>(server.port()));
+  if (server.tls_port() != 0) {
+    std::printf("TLS on %s:%u\n", settings.server.host.c_str(), static_cast<unsigned>(server.tls_port()));
+  }
   std::fflush(stdout);
   base::log(base::LogLevel::kInfo, "%s server on %s:%u, %u workers",
             flags.echo                                 ? "echo"

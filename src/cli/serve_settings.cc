@@ -268,6 +268,20 @@ base::Result<void> validate(const ServeSettings& settings) {
   if (!send_permission_from_name(settings.send_permission)) {
     return base::Error("hub.send_permission: '" + settings.send_permission + "' is not " + send_permission_choices());
   }
+  if (settings.tls_min_version != "1.2" && settings.tls_min_version != "1.3") {
+    return base::Error("server.tls_min_version: '" + settings.tls_min_version + "' is not 1.2 or 1.3");
+  }
+  const ServerConfig& server = settings.server;
+  if (server.tls_cert_file.empty() != server.tls_key_file.empty()) {
+    return base::Error(server.tls_cert_file.empty() ? "server.tls_key_file: needs server.tls_cert_file"
+                                                    : "server.tls_cert_file: needs server.tls_key_file");
+  }
+  if (settings.tls_port != 0 && server.tls_cert_file.empty()) {
+    return base::Error("server.tls_port: needs server.tls_cert_file and server.tls_key_file");
+  }
+  if (settings.tls_port != 0 && settings.tls_port == server.port) {
+    return base::Error("server.tls_port: must differ from server.port (" + std::to_string(server.port) + ")");
+  }
   const std::string& proxy = settings.rpc_proxy_url;
   if (!proxy.empty() && !proxy.starts_with("http://") && !proxy.starts_with("https://")) {
     return base::Error("hub.rpc_proxy_url: '" + proxy + "' is not an http:// or https:// URL");

@@ -53,6 +53,8 @@ struct ServeSettings {
   std::string api_key;              // api.key: "" disables the HTTP API
   std::string log_level = "info";   // log.level: debug, info, warn, error, off
   std::string log_format = "text";  // log.format: text, json
+  std::string tls_min_version = "1.2";  // server.tls_min_version: 1.2, 1.3 (into server.tls_min_version)
+  std::uint16_t tls_port = 0;           // server.tls_port: 0 none (into server.tls_port)
   // hub.send_permission: authenticated, anyone, token (into hub.send_permission by send_permission_from_name)
   std::string send_permission = "authenticated";
   // By key ("api.key"), for the secrets that are set.

@@ -52,6 +52,16 @@ void Node::register_gauges() {
   registry.counter_callback("switchboard_admission_refused_total",
                             "Sockets refused before the handshake, by cap (429 per address, 503 new connections)",
                             {{"reason", "new_connection_rate"}}, refused(&ServerStats::refused_new_connections));
+  constexpr const char* kTlsFailuresHelp =
+      "TLS handshakes that failed, by reason: plain_http (a plain request on the TLS port, answered 400), closed "
+      "(the peer left first), protocol (bad records, no shared version or cipher, an alert), timeout";
+  for (const auto& [reason, field] : {std::pair{"plain_http", &ServerStats::tls_failed_plain_http},
+                                      std::pair{"closed", &ServerStats::tls_failed_closed},
+                                      std::pair{"protocol", &ServerStats::tls_failed_protocol},
+                                      std::pair{"timeout", &ServerStats::tls_failed_timeout}}) {
+    registry.counter_callback("switchboard_tls_handshake_failures_total", kTlsFailuresHelp, {{"reason", reason}},
+                              refused(field));
+  }
   registry.gauge_callback("switchboard_slow_consumer_held_bytes",
                           "Bytes of frames held for slow consumers (drop-oldest, keep-latest), a shared frame "
                           "counted once per connection holding it",

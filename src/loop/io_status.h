@@ -17,6 +17,16 @@ enum class FlushStatus : std::uint8_t { kDrained, kPending, kFailed };
 
 enum class ReadStatus : std::uint8_t { kData, kWouldBlock, kEof, kFailed };
 
+// Why a TLS session on an accepted socket failed (TcpSocket::tls_failure).
+enum class TlsFailure : std::uint8_t {
+  kNone,
+  kPlainHttp,   // the first bytes were a plain HTTP request (no alert was sent)
+  kPeerClosed,  // EOF or a reset before the handshake finished
+  kProtocol,    // anything else: bad records, no shared version or cipher, an alert
+  kTimeout,     // not the socket's: its owner's handshake timeout passed first
+};
+inline constexpr std::size_t kTlsFailureKinds = 5;
+
 struct ReadResult {
   ReadStatus status;
   std::size_t size;  // bytes read, with kData

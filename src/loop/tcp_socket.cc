@@ -36,6 +36,7 @@ void TcpSocket::open(EventLoop& loop, int fd, IoHandler& handler) {
 }
 
 ReadResult TcpSocket::read(char* buffer, std::size_t capacity) {
+  if (ssl_ != nullptr) return tls_read(buffer, capacity);
   ssize_t n = ::recv(fd_, buffer, capacity, 0);
   if (n > 0) return {ReadStatus::kData, static_cast<std::size_t>(n)};
   if (n == 0) return {ReadStatus::kEof, 0};
@@ -86,7 +87,7 @@ WriteStatus TcpSocket::write(std::initializer_list<std::string_view> pieces) {
 WriteStatus TcpSocket::send_or_queue(const iovec* iov, int count, std::size_t total) {
   std::size_t sent = 0;
   if (total > 0) {
-    ssize_t n = send_iov(fd_, iov, count);
+    ssize_t n = ssl_ != nullptr ? tls_send(iov, count) : send_iov(fd_, iov, count);
     if (n < 0) {
       if (!is_transient(errno)) return WriteStatus::kFailed;
       n = 0;
@@ -121,7 +122,7 @@ WriteStatus TcpSocket::write_shared(SharedBuffer* const* buffers, std::size_t co
       iov[n] = {const_cast<char*>(buffers[i]->data()), buffers[i]->size()};
       total += buffers[i]->size();
     }
-    ssize_t sent = send_iov(fd_, iov, n);
+    ssize_t sent = ssl_ != nullptr ? tls_send(iov, n) : send_iov(fd_, iov, n);
     if (sent < 0) {
       if (!is_transient(errno)) return WriteStatus::kFailed;
       sent = 0;
@@ -140,10 +141,20 @@ WriteStatus TcpSocket::write_shared(SharedBuffer* const* buffers, std::size_t co
 
 FlushStatus TcpSocket::flush() {
   if (fd_ < 0) return FlushStatus::kFailed;
+  if (ssl_ != nullptr && !tls_handshake_done()) {
+    switch (continue_tls_handshake()) {
+      case HandshakeStep::kDone:
+        break;
+      case HandshakeStep::kBlocked:
+        return FlushStatus::kPending;
+      case HandshakeStep::kFailed:
+        return FlushStatus::kFailed;
+    }
+  }
   while (!queue_.empty()) {
     iovec iov[kMaxIov];
     int count = queue_.gather(iov, kMaxIov);
-    ssize_t n = send_iov(fd_, iov, count);
+    ssize_t n = ssl_ != nullptr ? tls_send(iov, count) : send_iov(fd_, iov, count);
     if (n < 0) {
       if (is_transient(errno)) return FlushStatus::kPending;
       return FlushStatus::kFailed;
@@ -153,7 +164,7 @@ FlushStatus TcpSocket::flush() {
   unwatch_writable();
   if (shutdown_pending_) {
     shutdown_pending_ = false;
-    ::shutdown(fd_, SHUT_WR);
+    if (!send_fin()) return FlushStatus::kPending;
   }
   return FlushStatus::kDrained;
 }
@@ -179,10 +190,16 @@ void TcpSocket::shutdown_write() {
   if (fd_ < 0) return;
   if (cork_ != nullptr) uncork();
   if (queue_.empty()) {
-    ::shutdown(fd_, SHUT_WR);
+    send_fin();
   } else {
     shutdown_pending_ = true;
   }
+}
+
+bool TcpSocket::send_fin() {
+  if (ssl_ != nullptr && !send_close_notify()) return false;
+  ::shutdown(fd_, SHUT_WR);
+  return true;
 }
 
 void TcpSocket::close() {
@@ -192,12 +209,14 @@ void TcpSocket::close() {
     cork_->used = 0;
     cork_ = nullptr;
   }
+  if (ssl_ != nullptr) drop_tls();
   loop_->remove(fd_);
   ::close(fd_);
   fd_ = -1;
   queue_.clear();
   watching_writable_ = false;
   reading_ = true;
+  input_buffered_ = false;
 }
 
 void TcpSocket::watch_writable() {

@@ -3,6 +3,11 @@
 // pending (Redis's handleClientsWithPendingWrites), and coalesce the small
 // writes made while handling one read into a single send (corking).
 //
+// With start_tls the same calls speak TLS (server side): read() decrypts
+// into the caller's buffer, and the bytes a plain socket would hand to one
+// sendmsg go to SSL_write gathered into records of up to 16 KiB
+// (tcp_socket_tls.cc). Plain sockets pay one pointer test per call.
+//
 // Threading: used only on its loop's thread.
 #pragma once
 
@@ -15,6 +20,9 @@
 #include "loop/io_status.h"
 #include "loop/shared_buffer.h"
 #include "loop/write_queue.h"
+
+struct ssl_ctx_st;
+struct ssl_st;
 
 namespace switchboard::loop {
 
@@ -44,7 +52,28 @@ class TcpSocket {
   bool is_open() const { return fd_ >= 0; }
   int fd() const { return fd_; }
 
+  // With TLS, capacity must be at least kMaxTlsRecord: whole records are
+  // decrypted into buffer, never split across calls.
   ReadResult read(char* buffer, std::size_t capacity);
+  // TLS only: read() stopped with decrypted input still inside OpenSSL
+  // (buffer full, or an error to report after the data): call it again
+  // without waiting for the socket, which will not say readable for it.
+  // Never while reading is paused.
+  bool has_buffered_input() const { return input_buffered_ && reading_; }
+
+  // From now on the socket speaks TLS as a server: the peer's ClientHello
+  // starts the handshake, which read() and flush() drive; bytes written
+  // before it finishes wait in the queue. False when OpenSSL could not
+  // make the session (out of memory).
+  bool start_tls(ssl_ctx_st* context);
+  bool is_tls() const { return ssl_ != nullptr; }
+  bool tls_handshake_done() const;
+  // Why read() or flush() returned kFailed during a TLS session.
+  TlsFailure tls_failure() const { return tls_failure_; }
+  // After TlsFailure::kPlainHttp: the socket speaks plain TCP again, so a
+  // plain answer can follow (OpenSSL sent nothing on it).
+  void drop_tls();
+  static constexpr std::size_t kMaxTlsRecord = 16 * 1024;  // plaintext bytes, RFC 8446 §5.1
 
   // Writes the pieces in order, as one stream of bytes.
   WriteStatus write(std::initializer_list<std::string_view> pieces);
@@ -75,6 +104,18 @@ class TcpSocket {
 
  private:
   WriteStatus send_or_queue(const iovec* iov, int count, std::size_t total);
+  // sendmsg's contract over TLS (tcp_socket_tls.cc): the bytes taken, or
+  // -1 with errno EAGAIN (nothing taken) or EPIPE (the session failed).
+  ssize_t tls_send(const iovec* iov, int count);
+  ReadResult tls_read(char* buffer, std::size_t capacity);
+  // Finished, waiting for the socket (interest set), or failed (tls_failure_ set).
+  enum class HandshakeStep : std::uint8_t { kDone, kBlocked, kFailed };
+  HandshakeStep continue_tls_handshake();
+  void note_tls_failure(int ssl_error);
+  // FIN, after our close_notify on a TLS session; false while the alert
+  // waits for the socket (flush() sends both later).
+  bool send_fin();
+  bool send_close_notify();
   void watch_writable();
   void unwatch_writable();
   void update_interest();
@@ -83,10 +124,14 @@ class TcpSocket {
   IoHandler* handler_ = nullptr;
   CorkBuffer* cork_ = nullptr;
   WriteQueue queue_;
+  ssl_st* ssl_ = nullptr;  // a TLS session, or null for plain TCP
   int fd_ = -1;
-  bool watching_writable_ = false;
-  bool reading_ = true;
-  bool shutdown_pending_ = false;  // SHUT_WR once the queue drains
+  // One byte of flags: every connection carries this object.
+  bool watching_writable_ : 1 = false;
+  bool reading_ : 1 = true;
+  bool shutdown_pending_ : 1 = false;  // SHUT_WR once the queue drains
+  bool input_buffered_ : 1 = false;
+  TlsFailure tls_failure_ : 3 = TlsFailure::kNone;
 };
 
 }  // namespace switchboard::loop

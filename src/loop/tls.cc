@@ -102,6 +102,12 @@ bool is_ip_address(const std::string& host) {
 
 }  // namespace
 
+BIO* new_socket_bio(int fd) {
+  BIO* bio = BIO_new(socket_bio_method());
+  if (bio != nullptr) BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+  return bio;
+}
+
 base::Result<std::shared_ptr<const TlsContext>> TlsContext::create(const TlsConfig& config) {
   ERR_clear_error();
   SSL_CTX* context = SSL_CTX_new(TLS_client_method());
@@ -144,14 +150,13 @@ TlsSession::TlsSession(const TlsContext& context, int fd, const std::string& hos
     error_ = openssl_error("SSL_new");
     return;
   }
-  BIO* bio = BIO_new(socket_bio_method());
+  BIO* bio = new_socket_bio(fd);
   if (bio == nullptr) {
     error_ = openssl_error("BIO_new");
     SSL_free(ssl_);
     ssl_ = nullptr;
     return;
   }
-  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
   SSL_set_bio(ssl_, bio, bio);  // the SSL owns it now
   if (is_ip_address(host)) {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());

@@ -15,6 +15,7 @@
 
 #include "base/result.h"
 
+struct bio_st;
 struct ssl_ctx_st;
 struct ssl_st;
 
@@ -41,6 +42,10 @@ class TlsContext {
   explicit TlsContext(ssl_ctx_st* context) : context_(context) {}
   ssl_ctx_st* context_;
 };
+
+// A BIO over a connected socket (not owned) that sends with MSG_NOSIGNAL
+// and goes through loop::socket_calls; the client and server sides share it.
+bio_st* new_socket_bio(int fd);
 
 enum class TlsStatus : std::uint8_t {
   kDone,       // handshake finished / bytes moved

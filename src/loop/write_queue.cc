@@ -31,11 +31,11 @@ void WriteQueue::free_chunk(Chunk* chunk) {
 }
 
 void WriteQueue::push(Chunk* chunk) {
-  chunk->next = nullptr;
   if (tail_ != nullptr) {
+    chunk->next = tail_->next;
     tail_->next = chunk;
   } else {
-    head_ = chunk;
+    chunk->next = chunk;
   }
   tail_ = chunk;
   bytes_ += chunk->size;
@@ -65,36 +65,47 @@ void WriteQueue::append_shared(SharedBuffer& buffer, std::size_t offset) {
 
 int WriteQueue::gather(iovec* iov, int max_iov) const {
   int n = 0;
-  for (Chunk* chunk = head_; chunk != nullptr && n < max_iov; chunk = chunk->next, ++n) {
+  if (tail_ == nullptr) return 0;
+  Chunk* chunk = tail_->next;
+  while (n < max_iov) {
     iov[n].iov_base = const_cast<char*>(chunk->data + chunk->offset);
     iov[n].iov_len = chunk->size - chunk->offset;
+    ++n;
+    if (chunk == tail_) break;
+    chunk = chunk->next;
   }
   return n;
 }
 
 void WriteQueue::consume(std::size_t n) {
   bytes_ -= n;
-  while (n > 0 && head_ != nullptr) {
-    std::size_t left = head_->size - head_->offset;
+  while (n > 0 && tail_ != nullptr) {
+    Chunk* first = tail_->next;
+    std::size_t left = first->size - first->offset;
     if (n < left) {
-      head_->offset += n;
+      first->offset += n;
       return;
     }
     n -= left;
-    Chunk* done = head_;
-    head_ = head_->next;
-    free_chunk(done);
+    if (first == tail_) {
+      tail_ = nullptr;
+    } else {
+      tail_->next = first->next;
+    }
+    free_chunk(first);
   }
-  if (head_ == nullptr) tail_ = nullptr;
 }
 
 void WriteQueue::clear() {
-  while (head_ != nullptr) {
-    Chunk* next = head_->next;
-    free_chunk(head_);
-    head_ = next;
+  while (tail_ != nullptr) {
+    Chunk* first = tail_->next;
+    if (first == tail_) {
+      tail_ = nullptr;
+    } else {
+      tail_->next = first->next;
+    }
+    free_chunk(first);
   }
-  tail_ = nullptr;
   bytes_ = 0;
 }
 

@@ -1,6 +1,8 @@
-// The bytes a socket could not write yet, in order. Empty (two null
-// pointers) for the common case of a socket whose writes all went through:
-// Redis's "write first, buffer only the rest".
+// The bytes a socket could not write yet, in order. Empty (a null pointer
+// and a zero) for the common case of a socket whose writes all went
+// through: Redis's "write first, buffer only the rest". The chunks form a
+// ring reached through the last one (its next is the first), so that one
+// pointer does for both ends: every connection carries this object.
 #pragma once
 
 #include <sys/uio.h>
@@ -19,7 +21,7 @@ class WriteQueue {
   WriteQueue(const WriteQueue&) = delete;
   WriteQueue& operator=(const WriteQueue&) = delete;
 
-  bool empty() const { return head_ == nullptr; }
+  bool empty() const { return tail_ == nullptr; }
   std::size_t size() const { return bytes_; }
 
   // Copies bytes to the back of the queue (one allocation per call).
@@ -42,8 +44,7 @@ class WriteQueue {
   static void free_chunk(Chunk* chunk);
   void push(Chunk* chunk);
 
-  Chunk* head_ = nullptr;
-  Chunk* tail_ = nullptr;
+  Chunk* tail_ = nullptr;  // the last chunk; tail_->next is the first
   std::size_t bytes_ = 0;
 };
 

@@ -235,4 +235,8 @@ std::string answer_route_timeout() { return error_response(504, "the route did n
 
 std::string answer_shutting_down() { return error_response(503, "server shutting down"); }
 
+std::string answer_plain_http_on_tls_port() {
+  return error_response(400, "this port speaks TLS: use https:// or wss://");
+}
+
 }  // namespace switchboard::server

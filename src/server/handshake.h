@@ -102,4 +102,8 @@ std::string answer_route_timeout();
 // Server is destroyed.
 std::string answer_shutting_down();
 
+// 400 to a plain HTTP request (or a ws:// upgrade) made to a TLS port,
+// sent in the clear: the peer showed it speaks plain HTTP.
+std::string answer_plain_http_on_tls_port();
+
 }  // namespace switchboard::server

@@ -15,6 +15,7 @@
 #include "http/upgrade.h"
 #include "server/responder.h"
 #include "server/router.h"
+#include "server/tls_state.h"
 #include "server/worker.h"
 
 namespace switchboard {
@@ -41,8 +42,24 @@ struct Server::Impl {
   std::atomic<unsigned> running{0};
   std::atomic<bool> stopping{false};
   std::uint16_t port = 0;
+  std::uint16_t tls_port = 0;
+  std::unique_ptr<server::TlsState> tls;  // with a certificate
   bool started = false;
 };
+
+namespace {
+
+loop::TlsServerConfig tls_settings(const ServerConfig& config) {
+  loop::TlsServerConfig tls;
+  tls.cert_file = config.tls_cert_file;
+  tls.key_file = config.tls_key_file;
+  tls.min_version = config.tls_min_version == TlsVersion::k1_3 ? loop::TlsMinVersion::k1_3 : loop::TlsMinVersion::k1_2;
+  tls.ciphers = config.tls_ciphers;
+  tls.ciphersuites = config.tls_ciphersuites;
+  return tls;
+}
+
+}  // namespace
 
 Server::Server(ServerConfig config, WebSocketHandler& handler)
     : impl_(std::make_unique<Impl>(std::move(config), handler)) {}
@@ -90,6 +107,12 @@ void Server::start() {
   }
   // OpenSSL's one-time setup (about 1.3 ms) here, not in the first handshake.
   http::prepare_accept_key();
+  if (!impl.config.tls_cert_file.empty() || !impl.config.tls_key_file.empty() || impl.config.tls_port) {
+    auto context = loop::TlsServerContext::create(tls_settings(impl.config));
+    if (!context) throw loop::TlsSetupError(context.error());
+    impl.tls = std::make_unique<server::TlsState>();
+    impl.tls->context = *std::move(context);
+  }
   unsigned count = impl.config.workers != 0 ? impl.config.workers : std::max(1u, std::thread::hardware_concurrency());
   if (impl.config.handle_signals == HandleSignals::kYes) {
     // Block the signals before any thread exists: every worker inherits the
@@ -104,13 +127,16 @@ void Server::start() {
   signal(SIGPIPE, SIG_IGN);  // belt and braces: every send uses MSG_NOSIGNAL
   // The first listener resolves port 0; the others share the port it got.
   std::uint16_t port = impl.config.port;
+  std::uint16_t tls_port = impl.config.tls_port.value_or(0);
   impl.admission = std::make_unique<server::Admission>(impl.config, count);
   for (unsigned i = 0; i < count; ++i) {
     impl.workers.push_back(std::make_unique<server::Worker>(i, impl.config, impl.handler, impl.router, impl.post_gate,
-                                                            *impl.admission, port));
+                                                            *impl.admission, port, impl.tls.get(), tls_port));
     port = impl.workers.back()->port();
+    tls_port = impl.workers.back()->tls_port();
   }
   impl.port = port;
+  impl.tls_port = tls_port;
   impl.started = true;
   impl.running = count;
   // Before any worker thread runs: the handler may size per-worker state.
@@ -128,6 +154,8 @@ void Server::start() {
 }
 
 std::uint16_t Server::port() const { return impl_->port; }
+
+std::uint16_t Server::tls_port() const { return impl_->tls_port; }
 
 void Server::wait() {
   Impl& impl = *impl_;
@@ -175,6 +203,12 @@ ServerStats Server::stats() const {
   if (impl_->admission) {
     stats.refused_per_address = impl_->admission->refused_from_address();
     stats.refused_new_connections = impl_->admission->refused_new();
+  }
+  if (const server::TlsState* tls = impl_->tls.get()) {
+    stats.tls_failed_plain_http = tls->counted(loop::TlsFailure::kPlainHttp);
+    stats.tls_failed_closed = tls->counted(loop::TlsFailure::kPeerClosed);
+    stats.tls_failed_protocol = tls->counted(loop::TlsFailure::kProtocol);
+    stats.tls_failed_timeout = tls->counted(loop::TlsFailure::kTimeout);
   }
   return stats;
 }

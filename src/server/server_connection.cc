@@ -59,20 +59,46 @@ void ServerConnection::on_io(std::uint32_t events) {
   if (state_ == State::kClosed) return;  // closed earlier in this iteration
   if (events & EPOLLOUT) on_writable();
   if (state_ == State::kClosed) return;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) on_readable();
+  // TLS: a handshake finished on EPOLLOUT may have left input in OpenSSL.
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) || socket_.has_buffered_input()) on_readable();
 }
 
 void ServerConnection::on_readable() {
+  // Plain TCP reads once; TLS again while OpenSSL holds decrypted input
+  // that the receive buffer had no room for (the socket will not wake us).
+  while (read_once() && socket_.has_buffered_input()) {
+  }
+}
+
+void ServerConnection::connection_lost() {
+  if (state_ == State::kHandshake && socket_.is_tls() && !socket_.tls_handshake_done()) {
+    const loop::TlsFailure failure = socket_.tls_failure();
+    worker_.count_tls_failure(failure);
+    if (failure == loop::TlsFailure::kPlainHttp) {
+      // Cheap and safe: the peer showed it speaks plain HTTP, and OpenSSL
+      // sent it nothing; the answer says what to use instead.
+      base::log(base::LogLevel::kDebug, "%s: plain HTTP on the TLS port, answered 400", handshake_->peer.c_str());
+      socket_.drop_tls();
+      reply_http_and_linger(answer_plain_http_on_tls_port());
+      return;
+    }
+    base::log(base::LogLevel::kDebug, "%s: TLS handshake failed (%s)", handshake_->peer.c_str(),
+              failure == loop::TlsFailure::kPeerClosed ? "closed by the peer" : "protocol error");
+  }
+  notify_closed(CloseCode::kAbnormal, "connection lost");
+  close_now();
+}
+
+bool ServerConnection::read_once() {
   char* buffer = worker_.loop().receive_buffer();
   loop::ReadResult result = socket_.read(buffer, loop::EventLoop::kReceiveBufferSize);
   switch (result.status) {
     case loop::ReadStatus::kWouldBlock:
-      return;
+      return false;
     case loop::ReadStatus::kEof:
     case loop::ReadStatus::kFailed:
-      notify_closed(CloseCode::kAbnormal, "connection lost");
-      close_now();
-      return;
+      connection_lost();
+      return false;
     case loop::ReadStatus::kData:
       break;
   }
@@ -88,6 +114,7 @@ void ServerConnection::on_readable() {
     case State::kClosed:
       break;
   }
+  return state_ != State::kClosed;
 }
 
 void ServerConnection::on_writable() {
@@ -95,8 +122,7 @@ void ServerConnection::on_writable() {
     case loop::FlushStatus::kPending:
       return;
     case loop::FlushStatus::kFailed:
-      notify_closed(CloseCode::kAbnormal, "connection lost");
-      close_now();
+      connection_lost();
       return;
     case loop::FlushStatus::kDrained:
       break;
@@ -467,6 +493,12 @@ void ServerConnection::on_timer(void* self) {
   auto& connection = *static_cast<ServerConnection*>(self);
   switch (connection.state_) {
     case State::kHandshake:
+      if (connection.socket_.is_tls() && !connection.socket_.tls_handshake_done()) {
+        // No channel to answer on yet: a stalled TLS handshake is cut.
+        connection.worker_.count_tls_failure(loop::TlsFailure::kTimeout);
+        connection.close_now();
+        return;
+      }
       connection.reply_http_and_linger(connection.awaiting_answer() ? answer_route_timeout() : answer_timeout());
       return;
     case State::kOpen:

@@ -17,6 +17,10 @@
 // The message path: on_io(EPOLLIN) -> read into the loop's receive buffer ->
 // FrameParser::consume -> on_message (the handler) -> send() -> the cork
 // buffer -> one send(2) when the read is handled (TcpSocket::uncork).
+// On a TLS listener the socket decrypts in read() and encrypts in its
+// writes (one SSL_write per 16 KiB record); everything above it is the
+// same. The TLS handshake runs in kHandshake, before the HTTP request,
+// under the same handshake timeout.
 //
 // Threading: owned by one Worker; every member runs on its loop thread.
 #pragma once
@@ -55,6 +59,9 @@ class ServerConnection final : public Connection, public loop::IoHandler {
   SendStatus send_late_answer(std::string_view payload, Opcode opcode);
   void start_close(CloseCode code, std::string_view reason);
   void abort();
+  // Serves TLS with context from the first byte on; false when OpenSSL
+  // could not make the session (then abort()).
+  bool start_tls(ssl_ctx_st* context) { return socket_.start_tls(context); }
   // Admission control said no: the request gets this status (429 or 503)
   // as soon as its head is read.
   void refuse(int status);
@@ -99,7 +106,13 @@ class ServerConnection final : public Connection, public loop::IoHandler {
 
  private:
   void on_readable();
+  // One read and what follows from it; false once the connection closed.
+  bool read_once();
   void on_writable();
+  // The socket failed or the peer left: a TLS handshake that failed is
+  // counted (a plain HTTP request on the TLS port answered 400), an open
+  // connection is told 1006, then the fd is closed.
+  void connection_lost();
   void handle_handshake_bytes(std::size_t size);
   void act_on(HandshakeOutcome outcome);
   // Hands the request to its async route; stops reading until the answer.

@@ -7,11 +7,13 @@
 #include "server/forwarded.h"
 #include "server/handshake.h"
 #include "server/server_connection.h"
+#include "server/tls_state.h"
 
 namespace switchboard::server {
 
 Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
-               std::shared_ptr<PostGate> post_gate, Admission& admission, std::uint16_t port)
+               std::shared_ptr<PostGate> post_gate, Admission& admission, std::uint16_t port, TlsState* tls,
+               std::uint16_t tls_port)
     : index_(index),
       config_(config),
       handler_(handler),
@@ -20,10 +22,22 @@ Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& han
       admission_(admission),
       drain_deadline_(&on_drain_deadline, this),
       drain_tick_(&on_drain_tick, this) {
+  tls_ = tls;
   // The first worker claims the port; the others join it.
-  listener_ = std::make_unique<loop::Listener>(
-      loop_, loop::ListenAddress{config.host, port}, [this](int fd, const std::string& peer) { accept(fd, peer); },
-      index == 0 ? loop::PortClaim::kFirst : loop::PortClaim::kJoin);
+  const loop::PortClaim claim = index == 0 ? loop::PortClaim::kFirst : loop::PortClaim::kJoin;
+  // The context is read at each accept: a reload swaps it for new handshakes.
+  const auto accept_tls = [this](int fd, const std::string& peer) { accept(fd, peer, tls_->context->get()); };
+  const auto accept_plain = [this](int fd, const std::string& peer) { accept(fd, peer); };
+  const bool main_is_tls = tls != nullptr && !config.tls_port;
+  if (main_is_tls) {
+    listener_ = std::make_unique<loop::Listener>(loop_, loop::ListenAddress{config.host, port}, accept_tls, claim);
+  } else {
+    listener_ = std::make_unique<loop::Listener>(loop_, loop::ListenAddress{config.host, port}, accept_plain, claim);
+  }
+  if (tls != nullptr && config.tls_port) {
+    tls_listener_ =
+        std::make_unique<loop::Listener>(loop_, loop::ListenAddress{config.host, tls_port}, accept_tls, claim);
+  }
   // Order matters: the batch is written before closed connections are freed.
   loop_.add_end_of_iteration_hook([this] { flush_batch(); });
   loop_.add_end_of_iteration_hook([this] { delete_retired(); });
@@ -80,7 +94,16 @@ Worker::~Worker() {
 
 void Worker::run() { loop_.run(); }
 
-void Worker::accept(int fd, const std::string& peer) {
+std::uint16_t Worker::tls_port() const {
+  if (tls_listener_) return tls_listener_->port();
+  return tls_ != nullptr ? listener_->port() : 0;
+}
+
+void Worker::count_tls_failure(loop::TlsFailure failure) {
+  if (tls_ != nullptr) tls_->count(failure);
+}
+
+void Worker::accept(int fd, const std::string& peer, ssl_ctx_st* tls_context) {
   // Ids are unique per process: the worker index in the low byte.
   std::uint64_t id = (++next_id_ << 8) | index_;
   bool counted = false;
@@ -94,6 +117,7 @@ void Worker::accept(int fd, const std::string& peer) {
   if (live_ != nullptr) live_->prev = connection;
   live_ = connection;
   ++live_count_;
+  if (tls_context != nullptr && !connection->start_tls(tls_context)) connection->abort();
 }
 
 void Worker::admit_request(ServerConnection& connection, Handshake& handshake) {
@@ -213,6 +237,7 @@ void Worker::begin_drain() {
   draining_ = true;
   drain_began_ms_ = loop_.now_ms();
   listener_->close();
+  if (tls_listener_) tls_listener_->close();
   // Collect first: closing a connection that is still in its handshake
   // unlinks it from live_ at once. Those go now; open WebSockets go in
   // batches (close_drain_batch).

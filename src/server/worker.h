@@ -25,12 +25,17 @@ namespace switchboard::server {
 class ServerConnection;
 class PostGate;
 struct Handshake;
+struct TlsState;
 
 class Worker {
  public:
-  // Binds the listener on the calling thread so a bind error reaches start().
+  // Binds the listeners on the calling thread so a bind error reaches
+  // start(). Without tls, one plain listener on port. With it, port serves
+  // TLS, unless config.tls_port is set: then port stays plain and tls_port
+  // serves TLS (one node, both schemes).
   Worker(unsigned index, const ServerConfig& config, WebSocketHandler& handler, const Router& router,
-         std::shared_ptr<PostGate> post_gate, Admission& admission, std::uint16_t port);
+         std::shared_ptr<PostGate> post_gate, Admission& admission, std::uint16_t port, TlsState* tls = nullptr,
+         std::uint16_t tls_port = 0);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -42,6 +47,10 @@ class Worker {
   void begin_drain();  // on the loop, after config().drain_notice_ms
 
   std::uint16_t port() const { return listener_->port(); }
+  // The TLS listener's port (port() when that one serves TLS); 0 without TLS.
+  std::uint16_t tls_port() const;
+  // A TLS handshake that failed, for /metrics.
+  void count_tls_failure(loop::TlsFailure failure);
   unsigned index() const { return index_; }
   loop::EventLoop& loop() { return loop_; }
   const ServerConfig& config() const { return config_; }
@@ -72,7 +81,8 @@ class Worker {
   // On this worker's thread: takes a connected non-blocking socket, as the
   // listener does with each one it accepts (the unit tests hand it one end
   // of a socketpair).
-  void accept(int fd, const std::string& peer);
+  // With tls_context, the connection speaks TLS.
+  void accept(int fd, const std::string& peer, ssl_ctx_st* tls_context = nullptr);
 
   // On this worker's thread: runs task once, delay_ms from now (within one
   // 25 ms timer tick). Tasks still waiting when the worker ends are dropped.
@@ -108,6 +118,8 @@ class Worker {
   loop::EventLoop loop_;
   loop::CorkBuffer cork_;
   std::unique_ptr<loop::Listener> listener_;
+  std::unique_ptr<loop::Listener> tls_listener_;  // only next to a plain one (ServerConfig::tls_port)
+  TlsState* tls_ = nullptr;
   ServerConnection* live_ = nullptr;        // intrusive list of open and opening connections
   std::atomic<std::size_t> live_count_{0};  // read by other threads for stats
   std::vector<ServerConnection*> retired_;

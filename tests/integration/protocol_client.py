@@ -32,12 +32,14 @@ class Client:
         self.backlog = []
 
     @classmethod
-    async def open(cls, url, token=None, user=None, headers=None):
+    async def open(cls, url, token=None, user=None, headers=None, ssl_context=None):
+        """ssl_context: for wss://, the ssl.SSLContext to verify the server with."""
         query = "?token=" + token if token else ("?user=" + user if user else "")
+        tls = {"ssl": ssl_context} if ssl_context is not None else {}
         # max_queue=None: the library must not stop reading while a test is
         # busy elsewhere (its default of 32 frames would stall TCP).
         return cls(await websockets.connect(url + query, subprotocols=[PROTOCOL], compression=None,
-                                            max_queue=None, extra_headers=headers or {}))
+                                            max_queue=None, extra_headers=headers or {}, **tls))
 
     async def recv(self):
         if self.backlog:
