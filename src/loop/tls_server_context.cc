@@ -6,6 +6,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace switchboard::loop {
 namespace {
@@ -78,13 +79,18 @@ base::Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(c
   if (SSL_CTX_use_certificate_chain_file(context, config.cert_file.c_str()) != 1) {
     return base::Error("TLS certificate '" + config.cert_file + "': " + openssl_reason());
   }
-  if (SSL_CTX_use_PrivateKey_file(context, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return base::Error("TLS key '" + config.key_file + "': " + openssl_reason());
-  }
-  if (SSL_CTX_check_private_key(context) != 1) {
+  const auto mismatch = [&config](const std::string& reason) {
     return base::Error("TLS key '" + config.key_file + "' does not match the certificate '" + config.cert_file +
-                       "': " + openssl_reason());
+                       "' (" + reason + ")");
+  };
+  if (SSL_CTX_use_PrivateKey_file(context, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL compares the key with the certificate as it loads it.
+    const bool mismatched = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    const std::string reason = openssl_reason();
+    if (mismatched) return mismatch(reason);
+    return base::Error("TLS key '" + config.key_file + "': " + reason);
   }
+  if (SSL_CTX_check_private_key(context) != 1) return mismatch(openssl_reason());
   SSL_CTX_set_alpn_select_cb(context, select_alpn, nullptr);
   return owner;
 }

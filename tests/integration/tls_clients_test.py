@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+"""TLS settings of `switchboard serve` and the clients' side of TLS, with
+certificates made by the test (tls_certs.py):
+
+- at start, a certificate or key that is missing, unreadable or does not
+  match, TLS settings that do not fit together, and an unknown minimum
+  version stop `serve` with exit status 2 and a line naming the file (or
+  setting) and the reason;
+- with a certificate and no server.tls_port, server.port itself serves
+  TLS: `switchboard client --ca-file` (the C++ client library) speaks
+  protocol v1 over wss:// to it, and a plain request there gets the 400;
+- server.tls_min_version = "1.3" refuses a TLS 1.2-only client;
+- the clients refuse a server whose certificate names another host or has
+  expired (python's ssl and `switchboard client`), and `switchboard
+  client` without --ca-file refuses the test CA.
+SWITCHBOARD_BIN names the binary.
+"""
+import json
+import os
+import socket
+import ssl
+import subprocess
+import tempfile
+import unittest
+
+from protocol_client import BINARY, CLEAN_ENV, STEP, start_server, stop_server
+from tls_certs import TestCertificates
+
+
+def serve_fails(*flags):
+    """Runs serve with flags that must stop it: (exit status, stderr)."""
+    result = subprocess.run([BINARY, "serve", "--host", "127.0.0.1", "--port", "0", *flags], capture_output=True,
+                            text=True, timeout=60, env=CLEAN_ENV)
+    return result.returncode, result.stderr
+
+
+def client_script(url, lines, *flags):
+    """`switchboard client --json` over a whole stdin script: (exit status, events)."""
+    result = subprocess.run([BINARY, "client", url, "--json", *flags], input="".join(line + "\n" for line in lines),
+                            capture_output=True, text=True, timeout=60, env=CLEAN_ENV)
+    return result.returncode, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+class TlsSettingsAndClients(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.directory = tempfile.TemporaryDirectory()
+        cls.certs = TestCertificates(cls.directory.name)
+        cls.empty_config = os.path.join(cls.directory.name, "empty.toml")
+        with open(cls.empty_config, "w") as f:
+            f.write("# defaults\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.directory.cleanup()
+
+    def serve_tls(self, pair, *flags):
+        cert, key = pair
+        return start_server(self.empty_config, "--tls-cert-file", cert, "--tls-key-file", key,
+                            "--insecure-user-query", *flags)
+
+    def test_unusable_certificates_and_settings_stop_serve_with_status_2(self):
+        cert, key = self.certs.server
+        missing = os.path.join(self.directory.name, "missing.pem")
+        garbage = os.path.join(self.directory.name, "garbage.pem")
+        with open(garbage, "w") as f:
+            f.write("not a certificate\n")
+        cases = [
+            (["--tls-cert-file", missing, "--tls-key-file", key], [missing, "No such file"]),
+            (["--tls-cert-file", cert, "--tls-key-file", missing], [missing, "No such file"]),
+            (["--tls-cert-file", garbage, "--tls-key-file", key], [garbage, "TLS certificate"]),
+            (["--tls-cert-file", cert, "--tls-key-file", self.certs.wrong_host[1]],
+             [self.certs.wrong_host[1], "does not match", cert]),
+            (["--tls-cert-file", cert], ["server.tls_cert_file: needs server.tls_key_file"]),
+            (["--tls-port", "1"], ["server.tls_port: needs server.tls_cert_file"]),
+            (["--tls-cert-file", cert, "--tls-key-file", key, "--tls-min-version", "1.1"],
+             ["server.tls_min_version: '1.1' is not 1.2 or 1.3"]),
+            (["--tls-cert-file", cert, "--tls-key-file", key, "--tls-ciphers", "NO-SUCH-CIPHER"],
+             ["TLS ciphers 'NO-SUCH-CIPHER'"]),
+        ]
+        for flags, words in cases:
+            status, stderr = serve_fails(*flags)
+            self.assertEqual(status, 2, (flags, stderr))
+            for word in words:
+                self.assertIn(word, stderr, flags)
+
+    def test_the_cpp_client_speaks_protocol_v1_over_wss_to_a_tls_only_port(self):
+        server, port = self.serve_tls(self.certs.server)
+        try:
+            url = "wss://localhost:%d/?user=tls" % port
+            status, events = client_script(url, ["sub chat:tls", 'pub chat:tls "secret"'], "--ca-file",
+                                           self.certs.ca)
+            self.assertEqual(status, 0, events)
+            self.assertIn("secret", [event.get("data") for event in events if event.get("event") == "message"])
+            # The system's CAs do not include the test CA: refused, and final with --no-reconnect.
+            status, events = client_script(url, ["ping"], "--no-reconnect")
+            self.assertEqual(status, 2, events)
+            closed = [event for event in events if event.get("state") == "closed"]
+            self.assertIn("certificate verify failed", closed[0]["reason"], events)
+            # The same port answers a plain request with the plain 400.
+            with socket.create_connection(("127.0.0.1", port), timeout=STEP) as raw:
+                raw.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                self.assertTrue(raw.recv(4096).startswith(b"HTTP/1.1 400 "))
+        finally:
+            stop_server(server)
+
+    def test_minimum_version_1_3_refuses_a_tls_1_2_client(self):
+        server, port = self.serve_tls(self.certs.server, "--tls-min-version", "1.3")
+        try:
+            old = self.certs.client_context(maximum=ssl.TLSVersion.TLSv1_2)
+            with socket.create_connection(("127.0.0.1", port), timeout=STEP) as raw:
+                with self.assertRaises(ssl.SSLError):
+                    old.wrap_socket(raw, server_hostname="localhost")
+            new = self.certs.client_context(minimum=ssl.TLSVersion.TLSv1_3)
+            with socket.create_connection(("127.0.0.1", port), timeout=STEP) as raw:
+                with new.wrap_socket(raw, server_hostname="localhost") as tls:
+                    self.assertEqual(tls.version(), "TLSv1.3")
+        finally:
+            stop_server(server)
+
+    def assert_refused_by_the_clients(self, pair, reason):
+        server, port = self.serve_tls(pair)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=STEP) as raw:
+                with self.assertRaises(ssl.SSLCertVerificationError) as refused:
+                    self.certs.client_context().wrap_socket(raw, server_hostname="localhost")
+            self.assertIn(reason, str(refused.exception))
+            status, events = client_script("wss://localhost:%d/?user=x" % port, ["ping"], "--no-reconnect",
+                                           "--ca-file", self.certs.ca)
+            self.assertEqual(status, 2, events)
+            closed = [event for event in events if event.get("state") == "closed"]
+            self.assertIn("certificate verify failed", closed[0]["reason"], events)
+        finally:
+            stop_server(server)
+
+    def test_a_certificate_for_another_host_is_refused(self):
+        self.assert_refused_by_the_clients(self.certs.wrong_host, "Hostname mismatch")
+
+    def test_an_expired_certificate_is_refused(self):
+        self.assert_refused_by_the_clients(self.certs.expired, "certificate has expired")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
