@@ -6,7 +6,10 @@ certificate made by the test (tls_certs.py: a test CA, ECDSA P-256).
 - python3-websockets over wss:// (an ssl context trusting the test CA)
   speaks protocol v1 with a client on the plain port: subscribe, publish
   both ways, a burst of small publications (gathered into few records) and
-  messages larger than a record (split across records) both ways.
+  messages larger than a record (split across records) both ways; and a
+  subscriber with a 4 KiB receive buffer that stops reading while 6 MB are
+  published to it gets every byte, in order, once it reads again (the
+  server's blocked records resumed from its write queue).
 - the HTTP routes over https:// (python http.client): /healthz, /readyz,
   /metrics, /api/publish; and ALPN http/1.1.
 - TLS 1.2-only and 1.3-only clients.
@@ -50,8 +53,10 @@ class TlsServing(unittest.TestCase):
         config = os.path.join(cls.directory.name, "serve.toml")
         cert, key = cls.certs.server
         with open(config, "w") as f:
+            # max_buffered_bytes: room for the slow reader's backlog.
             f.write('[server]\ntls_cert_file = "%s"\ntls_key_file = "%s"\ntls_port = %d\nhandshake_timeout_ms = %d\n'
-                    '[api]\nkey = "%s"\n' % (cert, key, free_port(), HANDSHAKE_TIMEOUT_MS, KEY))
+                    'max_buffered_bytes = %d\nmax_body_size = 1048576\n[api]\nkey = "%s"\n'
+                    % (cert, key, free_port(), HANDSHAKE_TIMEOUT_MS, 64 << 20, KEY))
         cls.server, cls.port = start_server(config, "--workers", "2", "--insecure-user-query")
         line = cls.server.stdout.readline()
         cls.tls_port = int(line.rsplit(":", 1)[1])
@@ -118,6 +123,41 @@ class TlsServing(unittest.TestCase):
 
         seen = run(scenario(), 120)
         print("tls_test: %d publications received over wss:// (1 of 200 kB)" % seen, file=sys.stderr)
+
+    def test_a_reader_that_stalls_gets_every_byte_once_it_reads_again(self):
+        # A small receive buffer and no reading: the server's SSL_write
+        # meets a full socket, keeps the rest queued, and must resume each
+        # blocked record where it stopped.
+        count, size = 60, 100_000
+
+        async def scenario():
+            raw = socket.socket()
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            raw.connect(("127.0.0.1", self.tls_port))
+            ws = await protocol_client.websockets.connect(
+                self.wss() + "?user=slow", subprotocols=[protocol_client.PROTOCOL], compression=None,
+                max_queue=None, max_size=None, ssl=self.context, sock=raw, server_hostname="localhost")
+            client = Client(ws)
+            self.assertEqual((await client.command("subscribe", channel="bulk"))["type"], "reply")
+            ws.transport.pause_reading()
+            for n in range(count):
+                body = {"channel": "bulk", "data": {"n": n, "fill": chr(ord("a") + n % 26) * size}}
+                status, _ = await asyncio.to_thread(self.https, "POST", "/api/publish", body)
+                self.assertEqual(status, 200)
+            ws.transport.resume_reading()
+            numbers = []
+            while len(numbers) < count:
+                frame = await client.recv()
+                if frame.get("channel") == "bulk":
+                    data = frame["data"]
+                    self.assertEqual(data["fill"], chr(ord("a") + data["n"] % 26) * size)
+                    numbers.append(data["n"])
+            await ws.close()
+            return numbers
+
+        self.assertEqual(run(scenario(), 120), list(range(count)))
+        print("tls_test: %d publications of %d bytes to a stalled wss:// reader, all in order"
+              % (count, size), file=sys.stderr)
 
     def test_http_routes_over_https(self):
         self.assertEqual(self.https("GET", "/healthz"), (200, "ok\n"))
