@@ -251,8 +251,15 @@ class Server {
   void health_route(std::string path, RouteHandler handler);
 
   // With HandleSignals::kYes, SIGHUP runs reload on the thread in wait()
-  // (without it, SIGHUP keeps its default action). Call before start().
+  // (without it, and without TLS, SIGHUP keeps its default action). With
+  // TLS, SIGHUP first runs reload_tls(), and logs what it says. Call
+  // before start().
   void on_reload_signal(std::function<void()> reload);
+  // Any thread, after start(): reads ServerConfig::tls_cert_file and
+  // tls_key_file again; handshakes from then on use them, open connections
+  // keep theirs. "" when done; otherwise why (the file and OpenSSL's
+  // reason), and the certificate in use stays.
+  std::string reload_tls();
 
   // Binds every worker's listener (throws std::runtime_error on failure,
   // among them TLS files that cannot be used,

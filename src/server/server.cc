@@ -111,7 +111,7 @@ void Server::start() {
     auto context = loop::TlsServerContext::create(tls_settings(impl.config));
     if (!context) throw loop::TlsSetupError(context.error());
     impl.tls = std::make_unique<server::TlsState>();
-    impl.tls->context = *std::move(context);
+    impl.tls->context.store(*std::move(context));
   }
   unsigned count = impl.config.workers != 0 ? impl.config.workers : std::max(1u, std::thread::hardware_concurrency());
   if (impl.config.handle_signals == HandleSignals::kYes) {
@@ -121,7 +121,7 @@ void Server::start() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    if (impl.reload) sigaddset(&set, SIGHUP);
+    if (impl.reload || impl.tls) sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
   }
   signal(SIGPIPE, SIG_IGN);  // belt and braces: every send uses MSG_NOSIGNAL
@@ -157,6 +157,14 @@ std::uint16_t Server::port() const { return impl_->port; }
 
 std::uint16_t Server::tls_port() const { return impl_->tls_port; }
 
+std::string Server::reload_tls() {
+  if (!impl_->tls) return "TLS is not configured";
+  auto context = loop::TlsServerContext::create(tls_settings(impl_->config));
+  if (!context) return context.error();
+  impl_->tls->context.store(*std::move(context));
+  return {};
+}
+
 void Server::wait() {
   Impl& impl = *impl_;
   if (impl.config.handle_signals == HandleSignals::kYes) {
@@ -164,13 +172,21 @@ void Server::wait() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    if (impl.reload) sigaddset(&set, SIGHUP);
+    if (impl.reload || impl.tls) sigaddset(&set, SIGHUP);
     timespec tick{0, 100'000'000};
     while (impl.running.load() > 0) {
       int signal_number = sigtimedwait(&set, nullptr, &tick);
       if (signal_number == SIGHUP) {
         base::log(base::LogLevel::kInfo, "signal %d: reloading", signal_number);
-        impl.reload();
+        if (impl.tls) {
+          if (const std::string refused = reload_tls(); refused.empty()) {
+            base::log(base::LogLevel::kInfo, "reloaded: TLS certificate and key");
+          } else {
+            base::log(base::LogLevel::kError, "TLS reload refused, the certificate in use stays: %s",
+                      refused.c_str());
+          }
+        }
+        if (impl.reload) impl.reload();
       } else if (signal_number == SIGINT || signal_number == SIGTERM) {
         base::log(base::LogLevel::kInfo, "signal %d: draining %zu connections", signal_number, connection_count());
         stop();

@@ -2,8 +2,11 @@
 // the handshake failures counted for /metrics
 // (switchboard_tls_handshake_failures_total{reason}).
 //
-// Threading: context is set before the workers start; the counters are
-// relaxed atomics, bumped by any worker and read by any thread.
+// Threading: context is swapped by a reload on any thread and read by the
+// workers at each accept (an atomic shared_ptr: an SSL keeps its SSL_CTX
+// alive by itself, so the old context goes once its last session does);
+// the counters are relaxed atomics, bumped by any worker and read by any
+// thread.
 #pragma once
 
 #include <array>
@@ -17,7 +20,7 @@
 namespace switchboard::server {
 
 struct TlsState {
-  std::shared_ptr<const loop::TlsServerContext> context;
+  std::atomic<std::shared_ptr<const loop::TlsServerContext>> context;
   std::array<std::atomic<std::uint64_t>, loop::kTlsFailureKinds> failures{};
 
   void count(loop::TlsFailure failure) {

@@ -26,7 +26,10 @@ Worker::Worker(unsigned index, const ServerConfig& config, WebSocketHandler& han
   // The first worker claims the port; the others join it.
   const loop::PortClaim claim = index == 0 ? loop::PortClaim::kFirst : loop::PortClaim::kJoin;
   // The context is read at each accept: a reload swaps it for new handshakes.
-  const auto accept_tls = [this](int fd, const std::string& peer) { accept(fd, peer, tls_->context->get()); };
+  const auto accept_tls = [this](int fd, const std::string& peer) {
+    const std::shared_ptr<const loop::TlsServerContext> context = tls_->context.load();
+    accept(fd, peer, context->get());
+  };
   const auto accept_plain = [this](int fd, const std::string& peer) { accept(fd, peer); };
   const bool main_is_tls = tls != nullptr && !config.tls_port;
   if (main_is_tls) {

@@ -8,6 +8,7 @@ expired one), so no key is ever checked in.
     certs.server        # (cert, key) for 127.0.0.1 / localhost
     certs.wrong_host    # (cert, key) for other.invalid only
     certs.expired       # (cert, key) for 127.0.0.1, valid in 2020 only
+    certs.issue("renewed", "DNS:localhost,IP:127.0.0.1")  # another (cert, key)
     certs.client_context()  # an ssl.SSLContext trusting the CA
 """
 import os
@@ -28,11 +29,12 @@ class TestCertificates:
                  "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
                  "-out", "ca.pem", cwd=d)
         self.ca = os.path.join(d, "ca.pem")
-        self.server = self._issue("server", "DNS:localhost,IP:127.0.0.1")
-        self.wrong_host = self._issue("wrong_host", "DNS:other.invalid")
-        self.expired = self._issue("expired", "DNS:localhost,IP:127.0.0.1", expired=True)
+        self.server = self.issue("server", "DNS:localhost,IP:127.0.0.1")
+        self.wrong_host = self.issue("wrong_host", "DNS:other.invalid")
+        self.expired = self.issue("expired", "DNS:localhost,IP:127.0.0.1", expired=True)
 
-    def _issue(self, name, sans, expired=False):
+    def issue(self, name, sans, expired=False):
+        """A new key and a certificate the CA signs for sans: (cert, key)."""
         d = self.directory
         key, csr, cert, ext = name + ".key", name + ".csr", name + ".pem", name + ".ext"
         _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key, cwd=d)
