@@ -45,6 +45,10 @@ struct HttpRequest {
   // most ServerConfig::max_body_size); empty without Content-Length, and
   // always for a WebSocket upgrade (which may not have a body).
   std::string_view body;
+  // Over TLS with ServerConfig::tls_client_auth: the subject of the
+  // client's certificate, verified against tls_ca_file (RFC 2253, e.g.
+  // "CN=device-17,O=Example"); empty without one.
+  std::string_view tls_client_subject;
   // In on_open only: the UpgradeDecision::state that on_upgrade returned
   // for this connection (the handler may move from it); null elsewhere.
   std::any* upgrade_state = nullptr;
@@ -160,6 +164,14 @@ enum class HandleSignals : std::uint8_t { kNo, kYes };
 // The oldest TLS version a client may use.
 enum class TlsVersion : std::uint8_t { k1_2, k1_3 };
 
+// Whether TLS clients present a certificate (mTLS), checked against
+// ServerConfig::tls_ca_file.
+enum class TlsClientAuth : std::uint8_t {
+  kNone,      // not asked for
+  kOptional,  // asked for; a client without one is served, one with a bad one is refused
+  kRequired,  // a client without a valid one is refused in the handshake
+};
+
 struct ServerConfig {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;                      // 0: the kernel picks one; see Server::port()
@@ -198,6 +210,11 @@ struct ServerConfig {
   std::string tls_ciphers;       // TLS 1.2 cipher list (OpenSSL syntax); empty: ECDHE with AES-GCM or ChaCha20
   std::string tls_ciphersuites;  // TLS 1.3 suites (OpenSSL syntax); empty: AES-128-GCM, AES-256-GCM, ChaCha20
   std::optional<std::uint16_t> tls_port;  // 0: the kernel picks one; see Server::tls_port()
+  // mTLS: the CAs (PEM) client certificates must chain to, and whether one
+  // is asked for; the subject reaches handlers as
+  // HttpRequest::tls_client_subject.
+  std::string tls_ca_file;
+  TlsClientAuth tls_client_auth = TlsClientAuth::kNone;
 };
 
 // What the server refused before any handler saw it (for /metrics).

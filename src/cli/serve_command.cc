@@ -111,6 +111,9 @@ base::Result<void> load_settings(ServeFlags& flags, ServeSettings* settings,
   // The words of the settings into the server's types.
   settings->server.tls_min_version = settings->tls_min_version == "1.3" ? TlsVersion::k1_3 : TlsVersion::k1_2;
   if (settings->tls_port != 0) settings->server.tls_port = settings->tls_port;
+  settings->server.tls_client_auth = settings->tls_client_auth == "required"   ? TlsClientAuth::kRequired
+                                     : settings->tls_client_auth == "optional" ? TlsClientAuth::kOptional
+                                                                               : TlsClientAuth::kNone;
   return {};
 }
 

@@ -279,6 +279,16 @@ base::Result<void> validate(const ServeSettings& settings) {
   if (settings.tls_port != 0 && server.tls_cert_file.empty()) {
     return base::Error("server.tls_port: needs server.tls_cert_file and server.tls_key_file");
   }
+  const std::string& client_auth = settings.tls_client_auth;
+  if (client_auth != "none" && client_auth != "optional" && client_auth != "required") {
+    return base::Error("server.tls_client_auth: '" + client_auth + "' is not none, optional or required");
+  }
+  if (client_auth != "none" && server.tls_ca_file.empty()) {
+    return base::Error("server.tls_client_auth: " + client_auth + " needs server.tls_ca_file");
+  }
+  if (client_auth != "none" && server.tls_cert_file.empty()) {
+    return base::Error("server.tls_client_auth: needs server.tls_cert_file and server.tls_key_file");
+  }
   if (settings.tls_port != 0 && settings.tls_port == server.port) {
     return base::Error("server.tls_port: must differ from server.port (" + std::to_string(server.port) + ")");
   }

@@ -55,6 +55,7 @@ struct ServeSettings {
   std::string log_format = "text";  // log.format: text, json
   std::string tls_min_version = "1.2";  // server.tls_min_version: 1.2, 1.3 (into server.tls_min_version)
   std::uint16_t tls_port = 0;           // server.tls_port: 0 none (into server.tls_port)
+  std::string tls_client_auth = "none";  // server.tls_client_auth: none, optional, required
   // hub.send_permission: authenticated, anyone, token (into hub.send_permission by send_permission_from_name)
   std::string send_permission = "authenticated";
   // By key ("api.key"), for the secrets that are set.

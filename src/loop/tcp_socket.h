@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 
 #include "loop/event_loop.h"
@@ -68,6 +69,8 @@ class TcpSocket {
   bool start_tls(ssl_ctx_st* context);
   bool is_tls() const { return ssl_ != nullptr; }
   bool tls_handshake_done() const;
+  // The verified client certificate's subject (RFC 2253), "" without one.
+  std::string tls_peer_subject() const;
   // Why read() or flush() returned kFailed during a TLS session.
   TlsFailure tls_failure() const { return tls_failure_; }
   // After TlsFailure::kPlainHttp: the socket speaks plain TCP again, so a

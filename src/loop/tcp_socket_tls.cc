@@ -14,6 +14,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "loop/tcp_socket.h"
 #include "loop/tls.h"
@@ -49,6 +50,22 @@ bool TcpSocket::start_tls(ssl_ctx_st* context) {
 }
 
 bool TcpSocket::tls_handshake_done() const { return ssl_ != nullptr && SSL_is_init_finished(ssl_) == 1; }
+
+std::string TcpSocket::tls_peer_subject() const {
+  if (ssl_ == nullptr || SSL_get_verify_result(ssl_) != X509_V_OK) return {};
+  X509* certificate = SSL_get0_peer_certificate(ssl_);
+  if (certificate == nullptr) return {};
+  BIO* out = BIO_new(BIO_s_mem());
+  if (out == nullptr) return {};
+  std::string subject;
+  if (X509_NAME_print_ex(out, X509_get_subject_name(certificate), 0, XN_FLAG_RFC2253) >= 0) {
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(out, &data);
+    if (size > 0) subject.assign(data, static_cast<std::size_t>(size));
+  }
+  BIO_free(out);
+  return subject;
+}
 
 void TcpSocket::drop_tls() {
   SSL_free(ssl_);

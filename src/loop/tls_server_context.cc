@@ -92,6 +92,24 @@ base::Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(c
   }
   if (SSL_CTX_check_private_key(context) != 1) return mismatch(openssl_reason());
   SSL_CTX_set_alpn_select_cb(context, select_alpn, nullptr);
+  if (config.client_certificate != TlsClientCertificate::kNotAsked) {
+    if (auto readable = check_readable(config.ca_file, "TLS client CA file"); !readable) {
+      return base::Error(readable.error());
+    }
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(config.ca_file.c_str());
+    if (names == nullptr || SSL_CTX_load_verify_locations(context, config.ca_file.c_str(), nullptr) != 1) {
+      if (names != nullptr) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      return base::Error("TLS client CA file '" + config.ca_file + "': " + openssl_reason());
+    }
+    SSL_CTX_set_client_CA_list(context, names);  // the CAs the server names in its request
+    const int mode = config.client_certificate == TlsClientCertificate::kRequired
+                         ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                         : SSL_VERIFY_PEER;
+    SSL_CTX_set_verify(context, mode, nullptr);
+    // Sessions resumed from another context (before a reload) would skip it.
+    static const unsigned char kSessionContext[] = "switchboard-mtls";
+    SSL_CTX_set_session_id_context(context, kSessionContext, sizeof kSessionContext - 1);
+  }
   return owner;
 }
 

@@ -22,6 +22,7 @@ struct ssl_ctx_st;
 namespace switchboard::loop {
 
 enum class TlsMinVersion : std::uint8_t { k1_2, k1_3 };
+enum class TlsClientCertificate : std::uint8_t { kNotAsked, kOptional, kRequired };
 
 struct TlsServerConfig {
   std::string cert_file;  // PEM: the certificate, then its chain
@@ -29,6 +30,8 @@ struct TlsServerConfig {
   TlsMinVersion min_version = TlsMinVersion::k1_2;
   std::string ciphers;       // TLS 1.2 cipher list, OpenSSL syntax; empty: the default
   std::string ciphersuites;  // TLS 1.3 suites; empty: the default
+  std::string ca_file;       // PEM CAs for client certificates (needed unless kNotAsked)
+  TlsClientCertificate client_certificate = TlsClientCertificate::kNotAsked;
 };
 
 inline constexpr const char* kDefaultTls12Ciphers =

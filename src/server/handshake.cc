@@ -178,7 +178,9 @@ HttpRequest view_of(Handshake& handshake) {
   handshake.headers.clear();
   handshake.headers.reserve(request.headers.size());
   for (const auto& header : request.headers) handshake.headers.push_back({header.name, header.value});
-  return HttpRequest{request.method, request.target, request.path(), handshake.headers, handshake.peer, request.body};
+  HttpRequest view{request.method, request.target, request.path(), handshake.headers, handshake.peer, request.body};
+  view.tls_client_subject = handshake.tls_client_subject;
+  return view;
 }
 
 HandshakeOutcome decide(Handshake& handshake, const ServerConfig& config, WebSocketHandler& handler,

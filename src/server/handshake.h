@@ -37,6 +37,7 @@ struct Handshake {
   std::size_t body_bytes_missing() const;
 
   std::string peer;
+  std::string tls_client_subject;  // HttpRequest::tls_client_subject
   std::string bytes;  // every byte received: the head, then the body
   http::RequestParser parser;
   http::Request request;

@@ -56,6 +56,10 @@ loop::TlsServerConfig tls_settings(const ServerConfig& config) {
   tls.min_version = config.tls_min_version == TlsVersion::k1_3 ? loop::TlsMinVersion::k1_3 : loop::TlsMinVersion::k1_2;
   tls.ciphers = config.tls_ciphers;
   tls.ciphersuites = config.tls_ciphersuites;
+  tls.ca_file = config.tls_ca_file;
+  tls.client_certificate = config.tls_client_auth == TlsClientAuth::kRequired   ? loop::TlsClientCertificate::kRequired
+                           : config.tls_client_auth == TlsClientAuth::kOptional ? loop::TlsClientCertificate::kOptional
+                                                                                : loop::TlsClientCertificate::kNotAsked;
   return tls;
 }
 

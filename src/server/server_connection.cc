@@ -153,6 +153,7 @@ void ServerConnection::handle_handshake_bytes(std::size_t size) {
         case http::ParseStatus::kComplete:
           break;
       }
+      if (socket_.is_tls()) handshake.tls_client_subject = socket_.tls_peer_subject();
       worker_.admit_request(*this, handshake);
       act_on(decide(handshake, worker_.config(), worker_.handler(), worker_.router()));
       return;

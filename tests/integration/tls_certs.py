@@ -9,6 +9,8 @@ expired one), so no key is ever checked in.
     certs.wrong_host    # (cert, key) for other.invalid only
     certs.expired       # (cert, key) for 127.0.0.1, valid in 2020 only
     certs.issue("renewed", "DNS:localhost,IP:127.0.0.1")  # another (cert, key)
+    certs.issue("device-1", "DNS:device-1", usage="clientAuth")  # a client certificate
+    certs.self_signed_client()  # a client certificate the CA did not sign
     certs.client_context()  # an ssl.SSLContext trusting the CA
 """
 import os
@@ -33,14 +35,15 @@ class TestCertificates:
         self.wrong_host = self.issue("wrong_host", "DNS:other.invalid")
         self.expired = self.issue("expired", "DNS:localhost,IP:127.0.0.1", expired=True)
 
-    def issue(self, name, sans, expired=False):
-        """A new key and a certificate the CA signs for sans: (cert, key)."""
+    def issue(self, name, sans, expired=False, usage="serverAuth"):
+        """A new key and a certificate the CA signs for sans: (cert, key);
+        usage "clientAuth" for a client certificate (mTLS), subject CN=name."""
         d = self.directory
         key, csr, cert, ext = name + ".key", name + ".csr", name + ".pem", name + ".ext"
         _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key, cwd=d)
         _openssl("req", "-new", "-key", key, "-subj", "/CN=" + name, "-out", csr, cwd=d)
         with open(os.path.join(d, ext), "w") as f:
-            f.write("subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n" % sans)
+            f.write("subjectAltName=%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n" % (sans, usage))
         if expired:
             # `openssl ca` is the one command of OpenSSL 3.0 that takes explicit dates.
             db = os.path.join(d, "ca.db")
@@ -58,6 +61,13 @@ class TestCertificates:
             _openssl("x509", "-req", "-in", csr, "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                      "-days", "2", "-sha256", "-extfile", ext, "-out", cert, cwd=d)
         return os.path.join(d, cert), os.path.join(d, key)
+
+    def self_signed_client(self):
+        d = self.directory
+        _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", "stranger.key", "-out", "stranger.pem", "-days", "2", "-subj", "/CN=stranger",
+                 "-addext", "extendedKeyUsage=clientAuth", cwd=d)
+        return os.path.join(d, "stranger.pem"), os.path.join(d, "stranger.key")
 
     def client_context(self, minimum=None, maximum=None):
         """A client's context trusting the test CA (hostname checked),

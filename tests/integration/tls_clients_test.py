@@ -10,6 +10,9 @@ certificates made by the test (tls_certs.py):
   TLS: `switchboard client --ca-file` (the C++ client library) speaks
   protocol v1 over wss:// to it, and a plain request there gets the 400;
 - server.tls_min_version = "1.3" refuses a TLS 1.2-only client;
+- mTLS: with server.tls_client_auth = required a client certificate the
+  test CA signed is served, none or a self-signed one is refused; with
+  optional, none is served too;
 - the clients refuse a server whose certificate names another host or has
   expired (python's ssl and `switchboard client`), and `switchboard
   client` without --ca-file refuses the test CA.
@@ -77,6 +80,12 @@ class TlsSettingsAndClients(unittest.TestCase):
              ["server.tls_min_version: '1.1' is not 1.2 or 1.3"]),
             (["--tls-cert-file", cert, "--tls-key-file", key, "--tls-ciphers", "NO-SUCH-CIPHER"],
              ["TLS ciphers 'NO-SUCH-CIPHER'"]),
+            (["--tls-cert-file", cert, "--tls-key-file", key, "--tls-client-auth", "required"],
+             ["server.tls_client_auth: required needs server.tls_ca_file"]),
+            (["--tls-cert-file", cert, "--tls-key-file", key, "--tls-client-auth", "yes"],
+             ["server.tls_client_auth: 'yes' is not none, optional or required"]),
+            (["--tls-cert-file", cert, "--tls-key-file", key, "--tls-client-auth", "required", "--tls-ca-file",
+              missing], [missing, "TLS client CA file"]),
         ]
         for flags, words in cases:
             status, stderr = serve_fails(*flags)
@@ -117,6 +126,38 @@ class TlsSettingsAndClients(unittest.TestCase):
                     self.assertEqual(tls.version(), "TLSv1.3")
         finally:
             stop_server(server)
+
+    def healthz_with(self, port, client_pair=None):
+        """GET /healthz over TLS, presenting client_pair if given: the
+        status line, or the exception the client met."""
+        context = self.certs.client_context()
+        if client_pair is not None:
+            context.load_cert_chain(*client_pair)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=STEP) as raw:
+                with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                    # TLS 1.3: a refused client certificate shows on the first read.
+                    tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    return tls.recv(4096).split(b"\r\n")[0].decode()
+        except (ssl.SSLError, ConnectionError) as error:
+            return error
+
+    def test_client_certificates_required_and_optional(self):
+        device = self.certs.issue("device-1", "DNS:device-1", usage="clientAuth")
+        stranger = self.certs.self_signed_client()
+        for mode in ("required", "optional"):
+            server, port = self.serve_tls(self.certs.server, "--tls-ca-file", self.certs.ca, "--tls-client-auth",
+                                          mode)
+            try:
+                self.assertEqual(self.healthz_with(port, device), "HTTP/1.1 200 OK", mode)
+                self.assertIsInstance(self.healthz_with(port, stranger), Exception, mode)
+                without = self.healthz_with(port)
+                if mode == "required":
+                    self.assertIsInstance(without, Exception)
+                else:
+                    self.assertEqual(without, "HTTP/1.1 200 OK")
+            finally:
+                stop_server(server)
 
     def assert_refused_by_the_clients(self, pair, reason):
         server, port = self.serve_tls(pair)
