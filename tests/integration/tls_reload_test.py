@@ -48,8 +48,10 @@ class TlsReload(unittest.TestCase):
         self.context = self.certs.client_context()
 
     def tearDown(self):
-        stop_server(self.server)
+        log = stop_server(self.server)
         self.directory.cleanup()
+        self.assertNotIn("Sanitizer", log)
+        self.assertEqual(self.server.returncode, 0, log[-3000:])
 
     def serial_presented(self):
         """The serial number of the certificate a new handshake gets."""

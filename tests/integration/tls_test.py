@@ -65,8 +65,11 @@ class TlsServing(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        stop_server(cls.server)
+        log = stop_server(cls.server)
         cls.directory.cleanup()
+        # Under the ASan suite: a leak or an error in the TLS path shows here.
+        if "Sanitizer" in log or cls.server.returncode != 0:
+            raise AssertionError("server exited %s: %s" % (cls.server.returncode, log[-3000:]))
 
     def wss(self, host="127.0.0.1"):
         return "wss://%s:%d/" % (host, self.tls_port)
