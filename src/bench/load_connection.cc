@@ -29,6 +29,8 @@ void LoadConnection::start(const sockaddr_in* source) {
   target.address = reinterpret_cast<const sockaddr*>(&settings.target.address);
   target.address_size = settings.target.size;
   target.source = source;
+  target.tls = settings.tls.get();
+  target.tls_host = settings.url.host;
   if (!stream_.connect(target)) {
     system_error_ = stream_.error().system_error;
     fail(ErrorKind::kConnect);

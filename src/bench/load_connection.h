@@ -22,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,7 @@ struct ConnectionSettings {
   std::uint64_t handshake_timeout_ms = 10'000;
   std::uint64_t close_timeout_ms = 2'000;
   std::uint64_t max_message_size = 1u << 20;
+  std::shared_ptr<const loop::TlsContext> tls;  // wss://
 };
 
 // The scenario's side of a connection. Callbacks run on the loop thread;

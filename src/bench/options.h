@@ -45,6 +45,7 @@ struct BenchOptions {
   std::uint32_t source_addresses = 0;  // 0: automatic (loopback and many connections)
   std::vector<std::string> headers;    // extra request headers, "Name: value"
   std::string subprotocol;             // Sec-WebSocket-Protocol to ask for (empty: none)
+  std::string ca_file;                 // wss://: PEM CAs to trust (empty: the system's)
   OutputFormat output = OutputFormat::kHuman;
 };
 

@@ -21,6 +21,7 @@
 #include "bench/connect_scenario.h"
 #include "bench/echo_scenario.h"
 #include "bench/load_connection.h"
+#include "loop/tls.h"
 #include "bench/payload.h"
 #include "bench/phase_clock.h"
 #include "bench/pubsub_scenario.h"
@@ -95,6 +96,13 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
     return base::Error(raised.error());
   }
 
+  if (settings->url.secure()) {
+    loop::TlsConfig tls;
+    tls.ca_file = options.ca_file;
+    auto context = loop::TlsContext::create(tls);
+    if (!context) return base::Error("--ca-file: " + context.error());
+    settings->tls = *std::move(context);
+  }
   settings->headers = options.headers;
   settings->subprotocol = options.subprotocol;
   if ((pubsub || recover) && settings->subprotocol.empty()) settings->subprotocol = std::string(protocol::kSubprotocol);
@@ -116,6 +124,15 @@ base::Result<void> run_bench(const BenchOptions& options, RunResult* out) {
     base::Result<client::Endpoint> publish_target = client::resolve(publisher_settings->url);
     if (!publish_target) return base::Error("--publish-url: " + publish_target.error());
     publisher_settings->target = *std::move(publish_target);
+    if (publisher_settings->url.secure() && publisher_settings->tls == nullptr) {
+      loop::TlsConfig tls;
+      tls.ca_file = options.ca_file;
+      auto context = loop::TlsContext::create(tls);
+      if (!context) return base::Error("--ca-file: " + context.error());
+      publisher_settings->tls = *std::move(context);
+    } else if (!publisher_settings->url.secure()) {
+      publisher_settings->tls = nullptr;
+    }
     result.publish_target = publisher_settings->target.to_string();
   }
 

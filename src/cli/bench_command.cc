@@ -46,7 +46,8 @@ struct BenchFlags {
 // The flags every scenario shares.
 void add_common(CLI::App* command, BenchFlags& flags) {
   bench::BenchOptions& o = flags.options;
-  command->add_option("--url", o.url, "Server URL, ws://host:port/path (ws only; IP literal or name)")->required();
+  command->add_option("--url", o.url, "Server URL, ws://host:port/path or wss://... (IP literal or name)")->required();
+  command->add_option("--ca-file", o.ca_file, "wss://: PEM file of the CAs to trust (default: the system's)");
   command->add_option("-c,--connections", o.connections, "Connections (broadcast: subscribers)")->capture_default_str();
   command->add_option("--threads", o.threads, "Load threads, one epoll loop each")->capture_default_str();
   command->add_option("--concurrency", o.concurrency, "Handshakes in progress at once (all threads)")

@@ -13,6 +13,7 @@ certificates made by the test (tls_certs.py):
 - mTLS: with server.tls_client_auth = required a client certificate the
   test CA signed is served, none or a self-signed one is refused; with
   optional, none is served too;
+- `switchboard bench echo` runs over wss:// (--ca-file);
 - the clients refuse a server whose certificate names another host or has
   expired (python's ssl and `switchboard client`), and `switchboard
   client` without --ca-file refuses the test CA.
@@ -110,6 +111,19 @@ class TlsSettingsAndClients(unittest.TestCase):
             with socket.create_connection(("127.0.0.1", port), timeout=STEP) as raw:
                 raw.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 self.assertTrue(raw.recv(4096).startswith(b"HTTP/1.1 400 "))
+        finally:
+            stop_server(server)
+
+    def test_bench_echo_over_wss(self):
+        server, port = self.serve_tls(self.certs.server, "--echo")
+        try:
+            result = subprocess.run([BINARY, "bench", "echo", "--url", "wss://localhost:%d/" % port, "--ca-file",
+                                     self.certs.ca, "-c", "4", "-s", "32", "--duration", "1", "--json"],
+                                    capture_output=True, text=True, timeout=60, env=CLEAN_ENV)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            report = json.loads(result.stdout)
+            self.assertGreater(report["messages"], 0)
+            self.assertEqual((report["errors"], report["connections_open"]), (0, 4), report["error_counts"])
         finally:
             stop_server(server)
 
