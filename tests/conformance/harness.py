@@ -13,10 +13,33 @@ import subprocess
 import time
 import unittest
 
+import wsclient
 from wsclient import WsClient
 
 STARTUP_TIMEOUT = 15.0  # generous for ASan builds
 STOP_TIMEOUT = 10.0
+_TLS_FILES = None  # (cert, key), made once per process under SB_CONFORMANCE_TLS
+
+
+def tls_flags():
+    """With SB_CONFORMANCE_TLS: the server's TLS flags (a self-signed ECDSA
+    P-256 certificate for 127.0.0.1, made once, trusted by wsclient)."""
+    global _TLS_FILES
+    if not os.environ.get("SB_CONFORMANCE_TLS"):
+        return []
+    if _TLS_FILES is None:
+        import atexit
+        import shutil
+        import tempfile
+        directory = tempfile.mkdtemp(prefix="conformance-tls-")
+        atexit.register(shutil.rmtree, directory, True)
+        cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+        _TLS_FILES = (cert, key)
+        wsclient.TLS_CA_FILE = cert
+    return ["--tls-cert-file", _TLS_FILES[0], "--tls-key-file", _TLS_FILES[1]]
 
 
 class Server:
@@ -28,7 +51,7 @@ class Server:
             raise RuntimeError(f"SWITCHBOARD_BIN={self.binary} is not an executable")
         self.args = [
             self.binary, "serve", "--echo", "--host", "127.0.0.1", "--port", "0",
-            "--workers", str(workers), *extra_args,
+            "--workers", str(workers), *tls_flags(), *extra_args,
         ]
         self.proc = None
         self.port = None

@@ -54,7 +54,7 @@ class Robustness(ServerTestCase):
             outcome = "open"
             try:
                 ws.send_raw(bytes(stream), chunk=rng.choice([None, 1, 7, 1000]) if len(stream) < 2000 else None)
-                ws.sock.shutdown(socket.SHUT_WR)
+                ws.shutdown_write()
                 while True:
                     frame = ws.recv_frame()  # raises on a masked or truncated server frame
                     if frame.opcode == OP_CLOSE:

@@ -23,6 +23,19 @@ RSV1, RSV2, RSV3 = 0x4, 0x2, 0x1  # values of the `rsv` argument below
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 §1.3
 DEFAULT_TIMEOUT = 10.0
 
+# With SB_CONFORMANCE_TLS set (the conformance_tls.* tests), every client
+# speaks TLS to the server (harness.py gives it a certificate): the same
+# bytes, inside TLS records. The test CA is the certificate itself.
+TLS_CA_FILE = None  # set by harness.py
+
+
+def _wrap(sock):
+    if TLS_CA_FILE is None:
+        return sock
+    import ssl
+    context = ssl.create_default_context(cafile=TLS_CA_FILE)
+    return context.wrap_socket(sock, server_hostname="127.0.0.1")
+
 
 def mask_bytes(payload, key):
     """XORs payload with the 4-byte key (RFC 6455 §5.3), fast for MiBs."""
@@ -120,7 +133,7 @@ class WsClient:
     def open_tcp(cls, port, timeout=DEFAULT_TIMEOUT):
         sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(sock)
+        return cls(_wrap(sock))
 
     @classmethod
     def connect(cls, port, timeout=DEFAULT_TIMEOUT, trailing=b""):
@@ -137,6 +150,12 @@ class WsClient:
             client.close()
             raise ProtocolFailure(f"bad Sec-WebSocket-Accept: {resp.headers.get('sec-websocket-accept')!r}")
         return client
+
+    def shutdown_write(self):
+        """FIN after what was sent. Over TLS too: ssl.SSLSocket.shutdown
+        would drop the TLS session (later reads would see ciphertext), so
+        the plain socket's shutdown is called on the same descriptor."""
+        socket.socket.shutdown(self.sock, socket.SHUT_WR)
 
     def close(self):
         try:
