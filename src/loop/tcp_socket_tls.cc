@@ -192,7 +192,8 @@ ssize_t TcpSocket::tls_send(const iovec* iov, int count) {
       for (int i = index; i < count && length < kMaxTlsRecord; ++i) {
         const std::size_t start = i == index ? offset : 0;
         const std::size_t take = std::min(iov[i].iov_len - start, kMaxTlsRecord - length);
-        std::memcpy(record_scratch + length, static_cast<const char*>(iov[i].iov_base) + start, take);
+        // An empty piece (a ping's payload) may have no address: no memcpy.
+        if (take > 0) std::memcpy(record_scratch + length, static_cast<const char*>(iov[i].iov_base) + start, take);
         length += take;
       }
       data = record_scratch;
