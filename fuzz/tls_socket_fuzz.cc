@@ -95,7 +95,8 @@ void pump_to_server(BIO* network, int fd, std::size_t chunk, std::size_t* sent, 
 // Moves what the server wrote into the client's SSL.
 void pump_to_client(BIO* network, int fd) {
   char buffer[4096];
-  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0;) BIO_write(network, buffer, static_cast<int>(n));
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0;)
+    BIO_write(network, buffer, static_cast<int>(n));
 }
 
 }  // namespace
@@ -114,8 +115,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   loop::TcpSocket server;
   server.open(f.event_loop, fds[0], ignore);
   if (!server.start_tls(f.server_context->get())) std::abort();
-  switchboard::codec::FrameParser parser(switchboard::codec::Role::kServer,
-                                         switchboard::codec::ParserLimits{1u << 20});
+  switchboard::codec::FrameParser parser(switchboard::codec::Role::kServer, switchboard::codec::ParserLimits{1u << 20});
   EchoSink sink{&server};
   static char receive[64 * 1024];
 
@@ -134,10 +134,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t at = 0;
     const switchboard::codec::MaskKey mask = {1, 2, 3, 4};
     while (at < input.size()) {
-      const std::size_t length = std::min<std::size_t>(input.size() - at, 1 + static_cast<unsigned char>(input[at]) * 97);
+      const std::size_t length =
+          std::min<std::size_t>(input.size() - at, 1 + static_cast<unsigned char>(input[at]) * 97);
       char header[switchboard::codec::kMaxFrameHeaderSize];
-      const std::size_t header_size = switchboard::codec::write_frame_header(
-          header, Opcode::kBinary, switchboard::Fin::kYes, length, &mask);
+      const std::size_t header_size =
+          switchboard::codec::write_frame_header(header, Opcode::kBinary, switchboard::Fin::kYes, length, &mask);
       frames.append(header, header_size);
       for (std::size_t i = 0; i < length; ++i) frames.push_back(static_cast<char>(input[at + i] ^ mask[i % 4]));
       at += length;
@@ -153,7 +154,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         SSL_do_handshake(client);
       } else if (written < input.size()) {
         std::size_t moved = 0;
-        if (SSL_write_ex(client, input.data() + written, std::min<std::size_t>(input.size() - written, 20000), &moved) == 1) {
+        if (SSL_write_ex(client, input.data() + written, std::min<std::size_t>(input.size() - written, 20000),
+                         &moved) == 1) {
           written += moved;
         }
       }
@@ -162,7 +164,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const loop::ReadResult result = server.read(receive, sizeof receive);
     switch (result.status) {
       case loop::ReadStatus::kData:
-        if (parser.consume({receive, result.size}, sink) == switchboard::codec::ParseStatus::kFailed) server_done = true;
+        if (parser.consume({receive, result.size}, sink) == switchboard::codec::ParseStatus::kFailed)
+          server_done = true;
         break;
       case loop::ReadStatus::kWouldBlock:
         if (raw || (SSL_is_init_finished(client) == 1 && written == input.size() && round > 8)) server_done = true;

@@ -207,8 +207,8 @@ struct ServerConfig {
   std::string tls_cert_file;  // PEM: the certificate, then its chain; empty: no TLS
   std::string tls_key_file;   // PEM: its private key
   TlsVersion tls_min_version = TlsVersion::k1_2;
-  std::string tls_ciphers;       // TLS 1.2 cipher list (OpenSSL syntax); empty: ECDHE with AES-GCM or ChaCha20
-  std::string tls_ciphersuites;  // TLS 1.3 suites (OpenSSL syntax); empty: AES-128-GCM, AES-256-GCM, ChaCha20
+  std::string tls_ciphers;                // TLS 1.2 cipher list (OpenSSL syntax); empty: ECDHE with AES-GCM or ChaCha20
+  std::string tls_ciphersuites;           // TLS 1.3 suites (OpenSSL syntax); empty: AES-128-GCM, AES-256-GCM, ChaCha20
   std::optional<std::uint16_t> tls_port;  // 0: the kernel picks one; see Server::tls_port()
   // mTLS: the CAs (PEM) client certificates must chain to, and whether one
   // is asked for; the subject reaches handlers as

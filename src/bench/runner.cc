@@ -21,7 +21,6 @@
 #include "bench/connect_scenario.h"
 #include "bench/echo_scenario.h"
 #include "bench/load_connection.h"
-#include "loop/tls.h"
 #include "bench/payload.h"
 #include "bench/phase_clock.h"
 #include "bench/pubsub_scenario.h"
@@ -30,6 +29,7 @@
 #include "bench/server_process.h"
 #include "bench/thread_driver.h"
 #include "client/url.h"
+#include "loop/tls.h"
 #include "protocol/subprotocol.h"
 
 namespace switchboard::bench {

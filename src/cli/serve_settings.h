@@ -48,13 +48,13 @@ struct ServeSettings {
   bool insecure_user_query_bypasses_auth = false;
   // Key files, read by the program into hub.auth (public_key_pem, jwks_json)
   // at start and on SIGHUP.
-  std::string public_key_file;      // auth.public_key_file
-  std::string jwks_file;            // auth.jwks_file
-  std::string api_key;              // api.key: "" disables the HTTP API
-  std::string log_level = "info";   // log.level: debug, info, warn, error, off
-  std::string log_format = "text";  // log.format: text, json
-  std::string tls_min_version = "1.2";  // server.tls_min_version: 1.2, 1.3 (into server.tls_min_version)
-  std::uint16_t tls_port = 0;           // server.tls_port: 0 none (into server.tls_port)
+  std::string public_key_file;           // auth.public_key_file
+  std::string jwks_file;                 // auth.jwks_file
+  std::string api_key;                   // api.key: "" disables the HTTP API
+  std::string log_level = "info";        // log.level: debug, info, warn, error, off
+  std::string log_format = "text";       // log.format: text, json
+  std::string tls_min_version = "1.2";   // server.tls_min_version: 1.2, 1.3 (into server.tls_min_version)
+  std::uint16_t tls_port = 0;            // server.tls_port: 0 none (into server.tls_port)
   std::string tls_client_auth = "none";  // server.tls_client_auth: none, optional, required
   // hub.send_permission: authenticated, anyone, token (into hub.send_permission by send_permission_from_name)
   std::string send_permission = "authenticated";

@@ -55,10 +55,10 @@ void Node::register_gauges() {
   constexpr const char* kTlsFailuresHelp =
       "TLS handshakes that failed, by reason: plain_http (a plain request on the TLS port, answered 400), closed "
       "(the peer left first), protocol (bad records, no shared version or cipher, an alert), timeout";
-  for (const auto& [reason, field] : {std::pair{"plain_http", &ServerStats::tls_failed_plain_http},
-                                      std::pair{"closed", &ServerStats::tls_failed_closed},
-                                      std::pair{"protocol", &ServerStats::tls_failed_protocol},
-                                      std::pair{"timeout", &ServerStats::tls_failed_timeout}}) {
+  for (const auto& [reason, field] :
+       {std::pair{"plain_http", &ServerStats::tls_failed_plain_http},
+        std::pair{"closed", &ServerStats::tls_failed_closed}, std::pair{"protocol", &ServerStats::tls_failed_protocol},
+        std::pair{"timeout", &ServerStats::tls_failed_timeout}}) {
     registry.counter_callback("switchboard_tls_handshake_failures_total", kTlsFailuresHelp, {{"reason", reason}},
                               refused(field));
   }

@@ -49,14 +49,14 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length, cons
 }  // namespace
 
 base::Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(const TlsServerConfig& config) {
-  if (auto readable = check_readable(config.cert_file, "TLS certificate"); !readable) return base::Error(readable.error());
+  if (auto readable = check_readable(config.cert_file, "TLS certificate"); !readable)
+    return base::Error(readable.error());
   if (auto readable = check_readable(config.key_file, "TLS key"); !readable) return base::Error(readable.error());
   ERR_clear_error();
   SSL_CTX* context = SSL_CTX_new(TLS_server_method());
   if (context == nullptr) return base::Error("TLS: SSL_CTX_new: " + openssl_reason());
   std::shared_ptr<const TlsServerContext> owner(new TlsServerContext(context));
-  SSL_CTX_set_min_proto_version(context,
-                                config.min_version == TlsMinVersion::k1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
+  SSL_CTX_set_min_proto_version(context, config.min_version == TlsMinVersion::k1_3 ? TLS1_3_VERSION : TLS1_2_VERSION);
   SSL_CTX_set_options(context, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION |
                                    SSL_OP_IGNORE_UNEXPECTED_EOF);
   // RELEASE_BUFFERS: an idle connection holds no record buffers (about
@@ -80,8 +80,8 @@ base::Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(c
     return base::Error("TLS certificate '" + config.cert_file + "': " + openssl_reason());
   }
   const auto mismatch = [&config](const std::string& reason) {
-    return base::Error("TLS key '" + config.key_file + "' does not match the certificate '" + config.cert_file +
-                       "' (" + reason + ")");
+    return base::Error("TLS key '" + config.key_file + "' does not match the certificate '" + config.cert_file + "' (" +
+                       reason + ")");
   };
   if (SSL_CTX_use_PrivateKey_file(context, config.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
     // OpenSSL compares the key with the certificate as it loads it.

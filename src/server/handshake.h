@@ -38,7 +38,7 @@ struct Handshake {
 
   std::string peer;
   std::string tls_client_subject;  // HttpRequest::tls_client_subject
-  std::string bytes;  // every byte received: the head, then the body
+  std::string bytes;               // every byte received: the head, then the body
   http::RequestParser parser;
   http::Request request;
   std::vector<HttpHeader> headers;            // request.headers as the public type

@@ -186,8 +186,7 @@ void Server::wait() {
           if (const std::string refused = reload_tls(); refused.empty()) {
             base::log(base::LogLevel::kInfo, "reloaded: TLS certificate and key");
           } else {
-            base::log(base::LogLevel::kError, "TLS reload refused, the certificate in use stays: %s",
-                      refused.c_str());
+            base::log(base::LogLevel::kError, "TLS reload refused, the certificate in use stays: %s", refused.c_str());
           }
         }
         if (impl.reload) impl.reload();
