@@ -65,6 +65,10 @@ base::Result<std::shared_ptr<const TlsServerContext>> TlsServerContext::create(c
   // grown and moved since (TcpSocket's TLS writes).
   SSL_CTX_set_mode(context,
                    SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // No server-side session cache: resumption goes by tickets (stateless,
+  // TLS 1.2 and 1.3), so no SSL_SESSION stays in memory per client and no
+  // lock on the cache is shared by the workers' handshakes.
+  SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_OFF);
   // Read whole socket buffers, not one record header then its body: one
   // recv per event for small messages, as on the plain path.
   SSL_CTX_set_read_ahead(context, 1);

@@ -72,6 +72,12 @@ class SmallLimit(ServerTestCase):
         ws.expect_frame(OP_TEXT, b"x" * 1000)
 
 
+# Python's ssl sockets must not be written by one thread while another reads
+# (both call into one OpenSSL session without a lock; the client breaks now
+# and then), which is how this test loads the connection: over TLS the same
+# pipeline runs single-threaded on asyncio instead, in
+# tests/integration/tls_clients_test.py.
+@unittest.skipIf(os.environ.get("SB_CONFORMANCE_TLS"), "threaded writer on an ssl socket: see tls_clients_test.py")
 class SlowReader(ServerTestCase):
     """The echo contract holds for a client that reads late: the server
     should stop reading (TCP backpressure) rather than drop the client."""

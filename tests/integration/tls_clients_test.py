@@ -14,15 +14,20 @@ certificates made by the test (tls_certs.py):
   test CA signed is served, none or a self-signed one is refused; with
   optional, none is served too;
 - `switchboard bench echo` runs over wss:// (--ca-file);
+- an echo pipeline read a second late (the conformance suite's SlowReader,
+  single-threaded on asyncio) comes back whole and in order over TLS;
 - the clients refuse a server whose certificate names another host or has
   expired (python's ssl and `switchboard client`), and `switchboard
   client` without --ca-file refuses the test CA.
 SWITCHBOARD_BIN names the binary.
 """
+import asyncio
+import base64
 import json
 import os
 import socket
 import ssl
+import struct
 import subprocess
 import tempfile
 import unittest
@@ -126,6 +131,46 @@ class TlsSettingsAndClients(unittest.TestCase):
             self.assertEqual((report["errors"], report["connections_open"]), (0, 4), report["error_counts"])
         finally:
             stop_server(server)
+
+    def test_an_echo_pipeline_read_a_second_late_over_tls(self):
+        # The conformance suite's SlowReader over TLS, single-threaded: 16 MiB
+        # of 64 KiB messages and 12 of 1 MiB are written at once and read a
+        # second late, so both sides' TLS writes block and the server pauses
+        # reading (backpressure) before it all flows; every echo must come
+        # back whole and in order.
+        server, port = self.serve_tls(self.certs.server, "--echo")
+        try:
+            for size, count in ((64 * 1024, 256), (1 << 20, 12)):
+                self.assertEqual(asyncio.run(self.late_reader_pipeline(port, size, count)), count)
+        finally:
+            stop_server(server)
+
+    async def late_reader_pipeline(self, port, size, count):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=self.certs.client_context(),
+                                                       server_hostname="localhost")
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write(("GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % key).encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), STEP)
+        self.assertIn(b" 101 ", head)
+        messages = [os.urandom(size) for _ in range(count)]
+        mask = b"\x01\x02\x03\x04"
+        for message in messages:
+            header = b"\x82" + (bytes([0xFE]) + struct.pack("!H", size) if size < 65536
+                                else bytes([0xFF]) + struct.pack("!Q", size))
+            masked = (int.from_bytes(message, "big") ^ int.from_bytes(mask * (size // 4), "big")).to_bytes(size, "big")
+            writer.write(header + mask + masked)
+        await asyncio.sleep(1.0)  # reading late is the scenario
+        for message in messages:
+            first = await asyncio.wait_for(reader.readexactly(2), STEP)
+            length = first[1] & 0x7F
+            if length == 126:
+                length = struct.unpack("!H", await reader.readexactly(2))[0]
+            elif length == 127:
+                length = struct.unpack("!Q", await reader.readexactly(8))[0]
+            self.assertEqual(await asyncio.wait_for(reader.readexactly(length), STEP), message)
+        writer.close()
+        return count
 
     def test_minimum_version_1_3_refuses_a_tls_1_2_client(self):
         server, port = self.serve_tls(self.certs.server, "--tls-min-version", "1.3")
