@@ -17,7 +17,6 @@
 
 #include <gtest/gtest.h>
 
-#include "http/upgrade.h"
 #include "integration/loopback_server.h"
 #include "integration/peer_frames.h"
 #include "switchboard/client.h"
@@ -26,7 +25,10 @@ namespace switchboard {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::accept_upgrade;
 using testing::command_id;
+using testing::receive_some;
+using testing::send_bytes;
 using testing::server_frame;
 using testing::take_client_frame;
 
@@ -55,27 +57,10 @@ class ScriptedPeer {
 
  private:
   void serve(int connection, const std::atomic<bool>& stopping) {
-    timeval timeout{0, 100'000};
-    ::setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     const std::size_t index = next_connection_++;
     std::string buffer;
-    char chunk[4096];
-    const auto receive = [&] {
-      const ssize_t size = ::recv(connection, chunk, sizeof chunk, 0);
-      if (size == 0 || (size < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return false;
-      if (size > 0) buffer.append(chunk, static_cast<std::size_t>(size));
-      return true;
-    };
-    while (!stopping && buffer.find("\r\n\r\n") == std::string::npos) {
-      if (!receive()) return;
-    }
-    const std::size_t key_at = buffer.find("Sec-WebSocket-Key: ");
-    const std::string key = key_at == std::string::npos ? "" : buffer.substr(key_at + 19, 24);
-    buffer.erase(0, buffer.find("\r\n\r\n") + 4);
-    send(connection,
-         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-         "Sec-WebSocket-Accept: " +
-             http::accept_key(key) + "\r\nSec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n");
+    if (!accept_upgrade(connection, &buffer, stopping)) return;
+    const auto receive = [&] { return receive_some(connection, &buffer); };
     bool subscribed = false;
     bool closing = false;  // this side sent its close frame
     while (!stopping) {
@@ -86,13 +71,14 @@ class ScriptedPeer {
         continue;
       }
       if (opcode == 0x8) {
-        if (!closing) send(connection, server_frame(0x8, payload.substr(0, 2)));
+        if (!closing) send_bytes(connection, server_frame(0x8, payload.substr(0, 2)));
         closing = true;
         continue;  // the client closes the TCP connection next
       }
       const std::string id = std::to_string(command_id(payload));
       if (payload.find("\"type\":\"connect\"") != std::string::npos) {
-        send(connection, server_frame(0x1, R"({"type":"reply","id":)" + id + R"(,"data":{"client":"1","user":null}})"));
+        send_bytes(connection,
+                   server_frame(0x1, R"({"type":"reply","id":)" + id + R"(,"data":{"client":"1","user":null}})"));
       } else if (payload.find("\"type\":\"subscribe\"") != std::string::npos && !subscribed) {
         subscribed = true;
         {
@@ -109,13 +95,9 @@ class ScriptedPeer {
           out += server_frame(0x8, std::string("\x03\xE9", 2) + "restart");
           closing = true;
         }
-        send(connection, out);
+        send_bytes(connection, out);
       }
     }
-  }
-
-  static void send(int connection, const std::string& bytes) {
-    ::send(connection, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   }
 
   const std::vector<Connection> script_;
