@@ -235,6 +235,15 @@ class StreamActivationTest : public harness::RoleHarness {
     return R"("since":{"offset":)" + std::to_string(offset) + R"(,"epoch":")" + epoch + R"("})";
   }
 
+  // A new subscriber of feed:a, placed by its reply at offset 1 of epoch.
+  Peer subscribed_at_one(const std::string& epoch) {
+    Peer subscriber = open();
+    send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
+    EXPECT_EQ(next(subscriber),
+              protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+    return subscriber;
+  }
+
   LateReadBroker* late_ = nullptr;  // the node's broker, when start_with_late_reads made it
 };
 
@@ -456,9 +465,7 @@ TEST_F(StreamActivationTest, LiveCopiesArrivingAfterALateReadThatSawThemAreNotSe
   start_with_late_reads();
   Peer publisher = open();
   const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
-  Peer earlier = open();
-  send(earlier, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
-  EXPECT_EQ(next(earlier), protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  Peer earlier = subscribed_at_one(epoch);
   on_worker([&] {
     late_->hold_reads = true;
     late_->hold_live = true;
@@ -495,10 +502,7 @@ TEST_F(StreamActivationTest, AGapInLivePublicationsIsFilledFromTheStreamInOrder)
   start_with_late_reads();
   Peer publisher = open();
   const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
-  Peer subscriber = open();
-  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
-  EXPECT_EQ(next(subscriber),
-            protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  Peer subscriber = subscribed_at_one(epoch);
   on_worker([&] { late_->hold_live = true; });
   publish(publisher, "feed:a", 2, 2, 2);
   publish(publisher, "feed:a", 3, 3, 3);
@@ -518,10 +522,7 @@ TEST_F(StreamActivationTest, ANewEpochOrAGapThatCannotBeFilledIsAReset) {
   start_with_late_reads();
   Peer publisher = open();
   const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
-  Peer subscriber = open();
-  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
-  EXPECT_EQ(next(subscriber),
-            protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  Peer subscriber = subscribed_at_one(epoch);
   on_worker([&] { late_->deliver_live("feed:a", 1, "10", "NEWEPOCH"); });
   EXPECT_EQ(next(subscriber), protocol::encode_reset("feed:a", "NEWEPOCH", 0));
   EXPECT_EQ(next(subscriber), message("feed:a", 1, 10));
@@ -562,10 +563,7 @@ TEST_F(StreamActivationTest, ANewEpochSeenLateIsReadFromItsStartAfterTheReset) {
   start_with_late_reads();
   Peer publisher = open();
   const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
-  Peer subscriber = open();
-  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
-  EXPECT_EQ(next(subscriber),
-            protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  Peer subscriber = subscribed_at_one(epoch);
   on_worker([&] {
     late_->hold_reads = true;
     late_->deliver_live("feed:a", 3, "103", "NEW");
@@ -590,10 +588,7 @@ TEST_F(StreamActivationTest, ALinkRestoredOnANewEpochDeliversItFromItsStartOrRes
   start_with_late_reads();
   Peer publisher = open();
   const std::string epoch = publish(publisher, "feed:a", 1, 1, 1);
-  Peer subscriber = open();
-  send(subscriber, R"({"id":1,"type":"subscribe","channel":"feed:a"})");
-  EXPECT_EQ(next(subscriber),
-            protocol::encode_reply(1, R"({"recoverable":true,"epoch":")" + epoch + R"(","offset":1})"));
+  Peer subscriber = subscribed_at_one(epoch);
   on_worker([&] {
     late_->hold_reads = true;
     late_->restore_link();
