@@ -2,60 +2,13 @@
 // `switchboard serve --echo`. Run from this folder after `npm ci`:
 //   SWITCHBOARD_BIN=.../switchboard node --test ws_client.test.mjs
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createRequire } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 
-const require = createRequire(import.meta.url);
-let WebSocket;
-try {
-  WebSocket = require('ws');
-} catch {
-  throw new Error('tests/interop/node_modules is missing: run `npm ci` in tests/interop first');
-}
+import { loadWs, startServer, stopServer, withTimeout } from './support/echo_server.mjs';
 
-const STEP_MS = 10000;  // any single expected event, on a loaded 2-core machine
-
-function withTimeout(promise, what, ms = STEP_MS) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function startServer(extraArgs = []) {
-  const bin = process.env.SWITCHBOARD_BIN;
-  assert.ok(bin, 'SWITCHBOARD_BIN is not set');
-  const args = ['serve', '--echo', '--host', '127.0.0.1', '--port', '0', '--workers', '2', ...extraArgs];
-  const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let seen = '';
-  const port = await withTimeout(
-    new Promise((resolve, reject) => {
-      proc.stdout.on('data', (chunk) => {
-        seen += chunk;
-        const match = /^listening on 127\.0\.0\.1:(\d+)\n/.exec(seen);
-        if (match) resolve(Number(match[1]));
-      });
-      proc.on('exit', (code) => reject(new Error(`server exited with ${code} before listening: ${seen}`)));
-    }),
-    'server start',
-    15000,
-  );
-  return { proc, port };
-}
-
-async function stopServer(proc) {
-  if (proc.exitCode !== null) return proc.exitCode;
-  const exited = once(proc, 'exit');
-  proc.kill('SIGTERM');
-  const killer = setTimeout(() => proc.kill('SIGKILL'), 10000);
-  const [code] = await exited;
-  clearTimeout(killer);
-  return code;
-}
+const WebSocket = loadWs();
 
 async function connect(port) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxPayload: 64 << 20 });
