@@ -2,23 +2,12 @@
 // the offline queue, subscriptions across reconnects, what ends a client,
 // heartbeats, backoff and tokens. No network; timers are real but short.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
 import { Client, SwitchboardError } from '../dist/index.js';
-import { FakeSocket, tick, until } from './support/fake_socket.mjs';
+import { FakeSocket, tick, until, useFakeClients } from './support/fake_socket.mjs';
 
-const clients = [];
-
-function makeClient(options = {}) {
-  const client = new Client('ws://127.0.0.1:1/', {
-    WebSocket: FakeSocket,
-    reconnect: { minDelay: 5, maxDelay: 40 },
-    ...options,
-  });
-  client.on('error', () => {}); // tests look at errors where they expect them
-  clients.push(client);
-  return client;
-}
+const makeClient = useFakeClients(Client);
 
 // Opens the client's newest socket and answers its `connect`.
 async function serve(client, info = { client: '1', user: 'ada' }) {
@@ -32,11 +21,6 @@ async function serve(client, info = { client: '1', user: 'ada' }) {
   await until(() => client.state === 'connected', 2000, 'connected');
   return socket;
 }
-
-beforeEach(() => FakeSocket.reset());
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-});
 
 test('connects with the subprotocol and the token in `connect`', async () => {
   const client = makeClient({ token: 'T' });

@@ -6,23 +6,12 @@
 // (reconnect: true) is no failure for the backoff: a client moved twice
 // in a row waits the first step's delay each time. No network.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
 import { Client } from '../dist/index.js';
-import { FakeSocket, until } from './support/fake_socket.mjs';
+import { FakeSocket, until, useFakeClients } from './support/fake_socket.mjs';
 
-const clients = [];
-
-function makeClient(options = {}) {
-  const client = new Client('ws://127.0.0.1:1/', {
-    WebSocket: FakeSocket,
-    reconnect: { minDelay: 5, maxDelay: 40 },
-    ...options,
-  });
-  client.on('error', () => {});
-  clients.push(client);
-  return client;
-}
+const makeClient = useFakeClients(Client);
 
 // Opens the client's newest socket and answers its `connect`.
 async function serve(client) {
@@ -42,11 +31,6 @@ function drain(socket, answered) {
   socket.receive(answered === undefined ? notice : { ...notice, answered });
   socket.drop(1001, 'going away');
 }
-
-beforeEach(() => FakeSocket.reset());
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-});
 
 test('after a drain that answered everything, the unanswered requests go again first, in order', async () => {
   const client = makeClient();

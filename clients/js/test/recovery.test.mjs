@@ -4,29 +4,13 @@
 // `history`, a `local_only` publish, and the reconnect delay after a refused
 // connection.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
 import { Client, SwitchboardError } from '../dist/index.js';
-import { FakeSocket, refuse, until } from './support/fake_socket.mjs';
+import { FakeSocket, refuse, until, useFakeClients } from './support/fake_socket.mjs';
 import { message, recorder, serve, subscribeCommand } from './support/stream_server.mjs';
 
-const clients = [];
-
-function makeClient(options = {}) {
-  const client = new Client('ws://127.0.0.1:1/', {
-    WebSocket: FakeSocket,
-    reconnect: { minDelay: 5, maxDelay: 40 },
-    ...options,
-  });
-  client.on('error', () => {});
-  clients.push(client);
-  return client;
-}
-
-beforeEach(() => FakeSocket.reset());
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-});
+const makeClient = useFakeClients(Client);
 
 test('a resubscribe recovers from the position: recovered publications first, in order, then live ones, each once', async () => {
   const client = makeClient();

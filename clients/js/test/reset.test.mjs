@@ -4,20 +4,13 @@
 // offsets the old epoch had passed; a message with offset 0 (published while
 // the broker was unreachable) is always delivered and moves nothing.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 
 import { Client } from '../dist/index.js';
-import { FakeSocket, until } from './support/fake_socket.mjs';
+import { FakeSocket, until, useFakeClients } from './support/fake_socket.mjs';
 import { message, recorder, serve, subscribeCommand } from './support/stream_server.mjs';
 
-const clients = [];
-
-function makeClient() {
-  const client = new Client('ws://127.0.0.1:1/', { WebSocket: FakeSocket, reconnect: { minDelay: 5, maxDelay: 40 } });
-  client.on('error', () => {});
-  clients.push(client);
-  return client;
-}
+const makeClient = useFakeClients(Client);
 
 const reset = (epoch, offset, channel = 'chat:a') => ({ type: 'reset', channel, epoch, offset });
 
@@ -31,11 +24,6 @@ async function subscribedAt(offset) {
   socket.replyAll('subscribe', { recoverable: true, epoch: 'E1', offset });
   return { client, socket, ...recorded };
 }
-
-beforeEach(() => FakeSocket.reset());
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-});
 
 test('a reset is a failed recovery with reset: true; messages 1, 2 of the new epoch are delivered, and a reconnect recovers from there', async () => {
   const { client, socket, sub, seen } = await subscribedAt(5);

@@ -1,6 +1,8 @@
 // An in-memory WebSocket for the unit tests: the test plays the server.
 // Each `new FakeSocket()` is recorded in `FakeSocket.all`; the test opens it,
 // reads what the client sent, and answers or closes.
+import { afterEach, beforeEach } from 'node:test';
+
 export class FakeSocket {
   static all = [];
 
@@ -87,4 +89,26 @@ export function refuse(socket, code) {
   socket.readyState = 3;
   socket.onerror?.(code === undefined ? {} : { error: Object.assign(new Error(`connect ${code}`), { code }) });
   socket.onclose?.({ code: 1006, reason: '' });
+}
+
+// For a test file of clients on FakeSocket: returns makeClient(options),
+// which makes a Client (reconnecting after 5-40 ms; its 'error' events are
+// left to the tests that look for them), and registers the hooks that
+// start each test with no sockets and close every client it made.
+export function useFakeClients(Client) {
+  const clients = [];
+  beforeEach(() => FakeSocket.reset());
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+  return (options = {}) => {
+    const client = new Client('ws://127.0.0.1:1/', {
+      WebSocket: FakeSocket,
+      reconnect: { minDelay: 5, maxDelay: 40 },
+      ...options,
+    });
+    client.on('error', () => {});
+    clients.push(client);
+    return client;
+  };
 }
